@@ -1,0 +1,55 @@
+"""Text encodings of the codes: RFC 4648 base32 (A–Z 2–7, no padding) and base64url.
+
+Base32 upper case keeps the whole URL in the QR alphanumeric set, and survives scanners
+that flip CAPS LOCK (input is upper-cased first). Decoding is otherwise strict: no
+Crockford aliasing, and the unused trailing bits must be zero (canonical), so one value
+has exactly one text.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_BASE32_RE = re.compile(r"[A-Z2-7]*")
+_BASE64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def b32encode(data: bytes) -> str:
+    """Base32 without padding."""
+    return base64.b32encode(data).decode("ascii").rstrip("=")
+
+
+def b32decode(text: str) -> bytes:
+    """Decode unpadded base32; raise ValueError unless ``text`` is its canonical form."""
+    if not _BASE32_RE.fullmatch(text) or len(text) % 8 in (1, 3, 6):
+        raise ValueError("not canonical base32")
+    data = base64.b32decode(text + "=" * (-len(text) % 8))
+    if b32encode(data) != text:
+        raise ValueError("non-zero trailing bits in base32")
+    return data
+
+
+def b64url_encode(data: bytes) -> str:
+    """Base64url without padding (RFC 7515 §2)."""
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded base64url; raise ValueError unless ``text`` is its canonical form."""
+    if not _BASE64URL_RE.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not canonical base64url")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error as exc:  # pragma: no cover - the regex already excludes this
+        raise ValueError(str(exc)) from exc
+    if b64url_encode(data) != text:
+        raise ValueError("non-zero trailing bits in base64url")
+    return data
+
+
+def is_base32(text: str, length: int) -> bool:
+    """True if ``text`` is exactly ``length`` upper-case base32 characters."""
+    return len(text) == length and _BASE32_RE.fullmatch(text) is not None
