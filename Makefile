@@ -1,0 +1,43 @@
+# Two commands: `make run` (service with demo data on SQLite) and `make test` (whole suite).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+BIND   ?= 127.0.0.1:8000
+export TRACEABILITY_HOME ?= $(CURDIR)/instance
+
+.PHONY: run test lint typecheck pytest clean-instance install install-test
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(BIN)/.installed-test: pyproject.toml $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(BIN)/.installed
+install-test: $(BIN)/.installed-test
+
+## make run: set up the venv, migrate the SQLite database, load demo data when empty, serve on $(BIND)
+run: install
+	$(BIN)/traceability init
+	$(BIN)/traceability demo
+	$(BIN)/traceability serve --bind $(BIND)
+
+## make test: lint, type check and the whole test suite (SQLite, and PostgreSQL when reachable)
+test: install-test lint typecheck pytest
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-test
+	$(BIN)/mypy
+
+pytest: install-test
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+clean-instance:
+	rm -rf instance

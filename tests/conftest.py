@@ -1,0 +1,149 @@
+"""Fixtures shared by the whole suite.
+
+Every database test runs twice: on SQLite and on a real PostgreSQL. Without a
+reachable PostgreSQL the PostgreSQL half is skipped with the reason shown; under
+CI (CI=true) a missing PostgreSQL fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from traceability import create_app, migrate
+
+PG_URL = os.environ.get(
+    "TEST_POSTGRES_URL",
+    "postgresql+psycopg://traceability:traceability@127.0.0.1:5432/postgres",
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _postgres_problem() -> str | None:
+    try:
+        engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+    except Exception as exc:
+        where = make_url(PG_URL).render_as_string()
+        return f"PostgreSQL not reachable at {where}: {exc.__class__.__name__}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    problem = _postgres_problem()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"CI=true but {problem}")
+        pytest.skip(problem)
+    return PG_URL
+
+
+def _create_pg_database(admin_url: str, template: str | None = None) -> str:
+    name = f"trace_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        suffix = f" TEMPLATE {template}" if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+    engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(admin_url: str, url: str) -> None:
+    name = make_url(url).database
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def empty_database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    """An empty database on the parametrised backend."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    admin = request.getfixturevalue("postgres_admin_url")
+    url = _create_pg_database(admin)
+    try:
+        yield url
+    finally:
+        _drop_pg_database(admin, url)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "head.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_template(postgres_admin_url: str) -> Iterator[str]:
+    url = _create_pg_database(postgres_admin_url)
+    migrate.upgrade(url)
+    try:
+        yield str(make_url(url).database)
+    finally:
+        _drop_pg_database(postgres_admin_url, url)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database on the parametrised backend, already at the newest schema revision."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("_sqlite_template")
+        path = tmp_path / "test.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    admin = request.getfixturevalue("postgres_admin_url")
+    template_name = request.getfixturevalue("_postgres_template")
+    url = _create_pg_database(admin, template=template_name)
+    try:
+        yield url
+    finally:
+        _drop_pg_database(admin, url)
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, object]:
+    home = tmp_path / "instance"
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "TRACEABILITY_HOME": str(home),
+        "RATELIMIT_ENABLED": False,
+        "PUBLIC_BASE_URL": "http://localhost",
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, object]) -> Iterator[Flask]:
+    application = create_app(app_config)
+    yield application
+    application.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

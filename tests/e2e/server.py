@@ -1,0 +1,92 @@
+"""Start the real service under gunicorn for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+
+def traceability_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "traceability", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+@contextmanager
+def gunicorn_server(
+    database_url: str, home: Path, *, extra_env: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
+    """`traceability init`, then `traceability serve` on a free port; stopped on exit."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "TRACEABILITY_HOME": str(home),
+            "PUBLIC_BASE_URL": base_url,
+            "WEB_CONCURRENCY": "2",
+            "RATELIMIT_ENABLED": "false",
+            "GUNICORN_ACCESS_LOG": "/dev/null",
+        }
+    )
+    env.update(extra_env or {})
+    traceability_cli(env, "init")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "traceability", "serve", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base_url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    err = process.stderr.read().decode() if process.stderr else ""
+                    raise RuntimeError(f"gunicorn did not start: {err[-2000:]}") from None
+                time.sleep(0.2)
+        yield RunningServer(base_url, env, process)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -1,0 +1,53 @@
+"""The command line: init is repeatable, demo loads once, outputs are scriptable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from traceability import migrate
+from traceability.cli import main
+
+
+@pytest.fixture
+def runner_env(
+    empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> CliRunner:
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    monkeypatch.setenv("TRACEABILITY_HOME", str(tmp_path / "instance"))
+    return CliRunner()
+
+
+def test_init_twice_leaves_the_database_at_head(runner_env: CliRunner) -> None:
+    for _ in range(2):
+        result = runner_env.invoke(main, ["init", "--json"])
+        assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["revision"] == migrate.head_revision()
+
+
+def test_demo_json_reports_loaded_then_not_again(runner_env: CliRunner) -> None:
+    runner_env.invoke(main, ["init"], catch_exceptions=False)
+    first = json.loads(runner_env.invoke(main, ["demo", "--json"], catch_exceptions=False).output)
+    second = json.loads(runner_env.invoke(main, ["demo", "--json"], catch_exceptions=False).output)
+    assert first["loaded"] is True and first["producers"] == 5
+    assert second["loaded"] is False
+
+
+def test_db_downgrade_and_upgrade_commands(runner_env: CliRunner) -> None:
+    runner_env.invoke(main, ["init"], catch_exceptions=False)
+    runner_env.invoke(main, ["db", "downgrade", "base"], catch_exceptions=False)
+    current = json.loads(runner_env.invoke(main, ["db", "current", "--json"]).output)
+    assert current["revision"] is None
+    runner_env.invoke(main, ["db", "upgrade"], catch_exceptions=False)
+    current = json.loads(runner_env.invoke(main, ["db", "current", "--json"]).output)
+    assert current["revision"] == current["head"]
+
+
+def test_help_is_plain_words() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    for command in ("init", "db", "demo", "serve"):
+        assert command in result.output

@@ -1,0 +1,34 @@
+"""Secrets are generated into the instance folder, private to the owner, and stable."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from traceability.config import load_settings
+
+
+def test_secrets_are_created_with_mode_0600_and_reused(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("SIGNING_KEY_PASSPHRASE", raising=False)
+    first = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    second = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    for name in ("secret_key", "signing_passphrase"):
+        mode = stat.S_IMODE((tmp_path / name).stat().st_mode)
+        assert mode == 0o600
+    assert first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert len(first["SIGNING_KEY_PASSPHRASE"]) >= 32
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    assert settings["DATABASE_URL"] == f"sqlite:///{tmp_path / 'traceability.db'}"
+
+
+def test_environment_overrides_defaults(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://trace.example.cn/")
+    monkeypatch.setenv("RATELIMIT_ENABLED", "false")
+    settings = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    assert settings["PUBLIC_BASE_URL"] == "https://trace.example.cn"
+    assert settings["RATELIMIT_ENABLED"] is False

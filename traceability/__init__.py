@@ -1,0 +1,31 @@
+"""承诺达标合格证与一品一码追溯服务 — the Flask application factory.
+
+Everything that makes up the service is wired here and only here: configuration,
+extensions, the database, blueprints and error handlers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+__all__ = ["create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a configured app; `config` overrides the environment (tests use it)."""
+    from traceability import config as config_module
+    from traceability import db, errors, extensions, i18n
+    from traceability.web import register_blueprints
+
+    app = Flask(__name__, instance_relative_config=False)
+    settings = config_module.load_settings(config)
+    app.config.update(settings)
+    extensions.init_app(app)
+    i18n.init_app(app)
+    db.init_app(app)
+    errors.init_app(app)
+    register_blueprints(app)
+    return app

@@ -1,0 +1,76 @@
+"""Settings from the environment, with defaults that work for the embedded (SQLite) case.
+
+Secrets are never in code or the repository: when they are not given in the
+environment they are generated once into the instance folder with mode 0600.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in TRUE_WORDS
+
+
+def instance_home(overrides: Mapping[str, Any] | None = None) -> Path:
+    """The instance folder: SQLite database, secrets, generated files."""
+    if overrides and overrides.get("TRACEABILITY_HOME"):
+        return Path(str(overrides["TRACEABILITY_HOME"])).resolve()
+    return Path(os.environ.get("TRACEABILITY_HOME", "instance")).resolve()
+
+
+def read_or_create_secret(home: Path, name: str, nbytes: int = 32) -> str:
+    """Return the secret stored in `home/name`, creating it (mode 0600) when absent."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / name
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    value = secrets.token_urlsafe(nbytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Collect the app's settings; explicit overrides win over the environment."""
+    home = instance_home(overrides)
+    settings: dict[str, Any] = {
+        "TRACEABILITY_HOME": str(home),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{home / 'traceability.db'}"),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_PUBLIC": os.environ.get("RATELIMIT_PUBLIC", "120 per minute"),
+        "CJK_FONT": os.environ.get("TRACEABILITY_CJK_FONT", ""),
+        "RECORD_RETENTION_DAYS": int(os.environ.get("RECORD_RETENTION_DAYS", "730")),
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_SUPPORTED_LOCALES": ["zh_CN", "en"],
+        "WTF_CSRF_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "JSON_AS_ASCII": False,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }
+    if overrides:
+        settings.update(overrides)
+    settings["TRACEABILITY_HOME"] = str(home)
+    if not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") or read_or_create_secret(
+            home, "secret_key"
+        )
+    if not settings.get("SIGNING_KEY_PASSPHRASE"):
+        settings["SIGNING_KEY_PASSPHRASE"] = os.environ.get(
+            "SIGNING_KEY_PASSPHRASE"
+        ) or read_or_create_secret(home, "signing_passphrase")
+    return settings

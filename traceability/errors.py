@@ -1,0 +1,138 @@
+"""Domain errors a person can act on, and their mapping to HTTP answers.
+
+Domain code raises `DomainError` subclasses carrying a stable code and a message in
+Chinese and English; the web layer turns them into 4xx JSON or an error page.
+Nothing reaches the user as a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A refusal with a reason; `status` is the HTTP status the web layer uses."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(
+        self,
+        message_zh: str,
+        message_en: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"{message_zh} / {message_en}")
+        self.message_zh = message_zh
+        self.message_en = message_en
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "error": self.code,
+            "message": self.message_zh,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+        }
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_failed"
+
+
+HTTP_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("请求无法处理，请检查输入。", "The request could not be processed; check the input."),
+    401: ("请先登录或提供有效的令牌。", "Sign in or provide a valid token."),
+    403: ("您无权进行此操作。", "You are not allowed to do this."),
+    404: ("找不到该页面或记录。", "The page or record was not found."),
+    405: ("不支持该请求方法。", "This request method is not supported here."),
+    413: ("上传内容过大。", "The upload is too large."),
+    415: ("不支持该内容类型。", "This content type is not supported."),
+    429: ("请求过于频繁，请稍后再试。", "Too many requests; please try again shortly."),
+}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.path.startswith("/.well-known/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def _answer(status: int, body: dict[str, Any]) -> tuple[Response | str, int]:
+    if wants_json():
+        return jsonify(body), status
+    try:
+        return render_template("error.html", status=status, error=body), status
+    except Exception:  # an error page must never fail itself
+        log.exception("error page failed to render")
+        return f"{body['message_zh']} / {body['message_en']}", status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> tuple[Response | str, int]:
+        return _answer(exc.status, exc.to_dict())
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[Response | str, int]:
+        status = exc.code or 500
+        zh, en = HTTP_MESSAGES.get(status, (exc.name, exc.name))
+        if exc.description and status == 400 and "CSRF" in exc.description:
+            zh, en = (
+                "表单已过期或缺少安全令牌，请刷新页面后重试。",
+                "The form expired or lacks its security token; reload and retry.",
+            )
+        body = {
+            "error": exc.name.lower().replace(" ", "_"),
+            "message": zh,
+            "message_zh": zh,
+            "message_en": en,
+        }
+        return _answer(status, body)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response | str, int]:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        zh, en = (
+            "服务暂时出错，请稍后再试。",
+            "The service hit an internal error; please try again.",
+        )
+        return _answer(
+            500, {"error": "internal", "message": zh, "message_zh": zh, "message_en": en}
+        )

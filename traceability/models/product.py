@@ -1,0 +1,40 @@
+"""The product catalogue: what a producer sells, with its category."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+
+class ProductCategory(StrEnum):
+    """The categories the 2025 Order covers (MARA Order 2025 No. 4, Art. 2)."""
+
+    VEGETABLE = "vegetable"  # 蔬菜（含人工种植的食用菌）
+    FRUIT = "fruit"  # 水果
+    TEA = "tea"  # 茶鲜叶
+    LIVESTOCK = "livestock"  # 畜禽
+    EGG = "egg"  # 禽蛋
+    AQUATIC = "aquatic"  # 养殖水产品
+    OTHER = "other"  # 其他（自愿开具）
+
+
+CATEGORY_ZH = {
+    ProductCategory.VEGETABLE: "蔬菜",
+    ProductCategory.FRUIT: "水果",
+    ProductCategory.TEA: "茶鲜叶",
+    ProductCategory.LIVESTOCK: "畜禽",
+    ProductCategory.EGG: "禽蛋",
+    ProductCategory.AQUATIC: "养殖水产品",
+    ProductCategory.OTHER: "其他",
+}
+
+
+class Product(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    producer_id: int = Field(foreign_key="producer.id", index=True)
+    name: str = Field(max_length=100)
+    category: str = Field(max_length=20, index=True)
+    gtin: str | None = Field(default=None, max_length=14)
+    default_unit: str = Field(default="kg", max_length=10)
+    active: bool = Field(default=True)

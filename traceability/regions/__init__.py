@@ -1,0 +1,1 @@
+"""Administrative divisions and what lives in them."""

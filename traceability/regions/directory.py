@@ -1,0 +1,50 @@
+"""Read-only views of the registry by region, for the home page and supervisors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from traceability.models import Producer, Region, RegionLevel
+
+
+@dataclass
+class TownshipSummary:
+    region: Region
+    villages: list[Region] = field(default_factory=list)
+    producers: list[Producer] = field(default_factory=list)
+
+
+@dataclass
+class CountySummary:
+    region: Region
+    townships: list[TownshipSummary] = field(default_factory=list)
+
+
+def county_overview(session: Session) -> list[CountySummary]:
+    """Every county with its townships, their villages and the producers registered there.
+
+    Three queries whatever the size, so the page cost does not grow per township.
+    """
+    regions = session.exec(select(Region).where(col(Region.retired).is_(False))).all()
+    by_id = {r.id: r for r in regions}
+    counties = [CountySummary(r) for r in regions if r.level == RegionLevel.COUNTY]
+    townships: dict[int, TownshipSummary] = {}
+    county_by_id = {c.region.id: c for c in counties}
+    for region in sorted(regions, key=lambda r: r.code):
+        if region.level == RegionLevel.TOWNSHIP and region.parent_id in county_by_id:
+            summary = TownshipSummary(region)
+            townships[region.id or 0] = summary
+            county_by_id[region.parent_id].townships.append(summary)
+    for region in sorted(regions, key=lambda r: r.code):
+        if region.level == RegionLevel.VILLAGE and region.parent_id in townships:
+            townships[region.parent_id].villages.append(region)
+    producers = session.exec(select(Producer).order_by(col(Producer.name))).all()
+    for producer in producers:
+        place: Region | None = by_id.get(producer.region_id)
+        while place is not None and place.level == RegionLevel.VILLAGE:
+            place = by_id.get(place.parent_id)
+        if place is not None and place.id in townships:
+            townships[place.id].producers.append(producer)
+    return counties
