@@ -159,3 +159,282 @@ def serve(bind: str, workers: int | None) -> None:
     click.echo(f"  health         {base}/healthz")
     os.chdir(PROJECT_ROOT)
     os.execv(sys.executable, args)
+
+
+def _session_scope():  # type: ignore[no-untyped-def]
+    from traceability.db import get_engine, session_scope
+
+    return session_scope(get_engine())
+
+
+@main.group(help="API tokens for integrations (shown once, stored hashed).")
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create", help="Create a token for a role (and a producer, for producer tokens).")
+@click.option("--name", required=True, help="What the token is for, e.g. 'supermarket ERP'.")
+@click.option(
+    "--role",
+    default="producer",
+    show_default=True,
+    help="county_admin, producer, market_inspector, …",
+)
+@click.option(
+    "--producer-id", type=int, default=None, help="The producer a producer token acts for."
+)
+@click.option(
+    "--days", type=int, default=365, show_default=True, help="Days until the token expires."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@with_app
+def token_create(
+    app: Flask, name: str, role: str, producer_id: int | None, days: int, as_json: bool
+) -> None:
+    from datetime import timedelta
+
+    from traceability.auth.tokens import create_token
+
+    with _session_scope() as session:
+        record, secret = create_token(
+            session, name=name, role=role, producer_id=producer_id, expires_in=timedelta(days=days)
+        )
+        data = {
+            "id": record.id,
+            "role": role,
+            "producer_id": producer_id,
+            "token": secret,
+            "expires_at": record.expires_at,
+        }
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(f"token (shown once, keep it safe / 仅显示一次): {secret}")
+
+
+@token.command("revoke", help="Revoke a token by its id.")
+@click.argument("token_id", type=int)
+@with_app
+def token_revoke(app: Flask, token_id: int) -> None:
+    from traceability.auth.tokens import revoke_token
+
+    with _session_scope() as session:
+        revoke_token(session, token_id)
+    click.echo(f"token {token_id} revoked")
+
+
+def _fail(exc: Exception) -> None:
+    from traceability.errors import DomainError
+
+    if isinstance(exc, DomainError):
+        raise click.ClickException(f"{exc.message_zh} / {exc.message_en}") from exc
+    raise exc
+
+
+@main.command(help="Issue a certificate with N item codes (same rules as the API).")
+@click.option("--producer-id", type=int, required=True)
+@click.option("--batch-id", type=int, default=None)
+@click.option("--product-id", type=int, default=None)
+@click.option("--product-name", default=None)
+@click.option("--quantity", default=None, help="Quantity (decimal); default: the batch's.")
+@click.option("--unit", default=None, help="kg, 斤, 只, 箱, …; default: the batch's.")
+@click.option("--origin", default=None, help="Place of origin; default: the batch's or producer's.")
+@click.option(
+    "--items", type=int, default=1, show_default=True, help="How many item codes (labels)."
+)
+@click.option(
+    "--basis", multiple=True, help="Basis of the promise, e.g. quality_control (repeatable)."
+)
+@click.option(
+    "--upstream", multiple=True, help="Upstream certificate number (style 2; repeatable)."
+)
+@click.option("--confirm-signature", is_flag=True, help="The issuer confirms signing the promise.")
+@click.option(
+    "--max-items", type=int, default=1_000_000, show_default=True, help="Upper bound for --items."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the certificate and item URLs as JSON."
+)
+@with_app
+def issue(
+    app: Flask,
+    producer_id: int,
+    batch_id: int | None,
+    product_id: int | None,
+    product_name: str | None,
+    quantity: str | None,
+    unit: str | None,
+    origin: str | None,
+    items: int,
+    basis: tuple[str, ...],
+    upstream: tuple[str, ...],
+    confirm_signature: bool,
+    max_items: int,
+    as_json: bool,
+) -> None:
+    from traceability import keystore
+    from traceability.issuing.service import IssueRequest, issue_certificate
+    from traceability.web.api import issued_body
+
+    request = IssueRequest(
+        producer_id=producer_id,
+        batch_id=batch_id,
+        product_id=product_id,
+        product_name=product_name,
+        quantity=quantity,
+        unit=unit,
+        origin_text=origin,
+        item_count=items,
+        basis=list(basis),
+        upstream=list(upstream),
+        signature_confirmed=confirm_signature,
+        channel="cli",
+    )
+    try:
+        with _session_scope() as session:
+            key = keystore.active_signing_key(session, app.config["SIGNING_KEY_PASSPHRASE"])
+            issued = issue_certificate(session, request, key, max_items=max_items)
+            body = issued_body(issued, app.config["PUBLIC_BASE_URL"])
+    except Exception as exc:
+        _fail(exc)
+        return
+    if as_json:
+        echo_json(body)
+    else:
+        click.echo(f"issued {body['certificate']['number']} with {len(body['items'])} item codes")
+        click.echo(body["items"][0]["url"])
+
+
+@main.command(help="Revoke (作废) a certificate by number, or every certificate of a batch.")
+@click.argument("number", required=False)
+@click.option("--batch-id", type=int, default=None, help="Revoke every certificate of this batch.")
+@click.option("--reason", required=True, help="Why (shown on the public page).")
+@with_app
+def revoke(app: Flask, number: str | None, batch_id: int | None, reason: str) -> None:
+    from traceability.issuing.revocation import find_certificate, revoke_batch, revoke_certificate
+
+    try:
+        with _session_scope() as session:
+            if batch_id is not None:
+                done = [c.number for c in revoke_batch(session, batch_id, reason, actor="cli")]
+            elif number:
+                cert = find_certificate(session, number)
+                done = (
+                    [cert.number] if revoke_certificate(session, cert, reason, actor="cli") else []
+                )
+            else:
+                raise click.UsageError("give a certificate NUMBER or --batch-id")
+    except click.UsageError:
+        raise
+    except Exception as exc:
+        _fail(exc)
+        return
+    click.echo(f"revoked: {', '.join(done) or 'nothing (already revoked)'}")
+
+
+@main.command(help="Verify scanned text offline with published keys (no server needed).")
+@click.argument("text")
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="The JWK Set (saved from /.well-known/jwks.json).",
+)
+@click.option(
+    "--revocations",
+    "revocations_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="The signed revocation list (saved from /.well-known/revocations.jws).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+def verify(text: str, keys_file: str, revocations_file: str | None, as_json: bool) -> None:
+    from pathlib import Path
+
+    from traceability.codes import CodeError, Verifier
+
+    try:
+        jwks = json.loads(Path(keys_file).read_text("utf-8"))
+        revocations = (
+            Path(revocations_file).read_text("utf-8").strip() if revocations_file else None
+        )
+        verdict = Verifier(jwks, revocations).verify(text)
+    except (CodeError, ValueError) as exc:
+        raise click.ClickException(f"cannot load keys or revocations: {exc}") from exc
+    if as_json:
+        echo_json(verdict.to_dict())
+    else:
+        click.echo(f"{verdict.status}: {verdict.message_zh} / {verdict.message_en}")
+    sys.exit(0 if verdict.genuine else 1)
+
+
+@main.group(help="Signing keys: list, rotate, retire, mark compromised.")
+def keys() -> None:
+    """Signing keys."""
+
+
+@keys.command("list", help="List signing keys with their status.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@with_app
+def keys_list(app: Flask, as_json: bool) -> None:
+    from traceability import keystore
+
+    with _session_scope() as session:
+        rows = [
+            {
+                "kid": r.kid,
+                "status": r.status,
+                "created_at": r.created_at,
+                "retired_at": r.retired_at,
+                "compromised_since": r.compromised_since,
+            }
+            for r in keystore.all_keys(session)
+        ]
+    if as_json:
+        echo_json(rows)
+    else:
+        for row in rows:
+            click.echo(f"{row['kid']}  {row['status']:12} created {row['created_at']:%Y-%m-%d}")
+
+
+@keys.command("rotate", help="Make a new active key; the old one keeps verifying.")
+@with_app
+def keys_rotate(app: Flask) -> None:
+    from traceability import keystore
+
+    with _session_scope() as session:
+        record = keystore.rotate(session, app.config["SIGNING_KEY_PASSPHRASE"])
+    click.echo(f"new active key {record.kid}")
+
+
+@keys.command("retire", help="Stop signing with a key (its codes keep verifying).")
+@click.argument("kid")
+@with_app
+def keys_retire(app: Flask, kid: str) -> None:
+    from traceability import keystore
+
+    with _session_scope() as session:
+        keystore.retire(session, kid)
+    click.echo(f"retired {kid.upper()}")
+
+
+@keys.command("compromised", help="Mark a key compromised since a time; later codes read as such.")
+@click.argument("kid")
+@click.option(
+    "--since", required=True, help="ISO-8601 time with zone, e.g. 2026-11-01T00:00:00+08:00"
+)
+@with_app
+def keys_compromised(app: Flask, kid: str, since: str) -> None:
+    from datetime import datetime
+
+    from traceability import keystore
+    from traceability.issuing.revocation import note_key_change
+
+    moment = datetime.fromisoformat(since)
+    if moment.tzinfo is None:
+        raise click.BadParameter("--since needs a time zone, e.g. +08:00")
+    with _session_scope() as session:
+        record = keystore.mark_compromised(session, kid, moment)
+        note_key_change(session, record.kid, "key_compromised")
+    click.echo(f"{kid.upper()} marked compromised since {moment.isoformat()}")

@@ -26,11 +26,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # We emit BEGIN ourselves (below), so pysqlite must not; see SQLAlchemy's
+            # "Serializable isolation / Savepoints / Transactional DDL" notes for pysqlite.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
@@ -76,3 +84,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def begin_write(session: Session) -> None:
+    """Start a write transaction that takes the write lock at once.
+
+    On SQLite a deferred transaction that reads first and writes later can fail with
+    "database is locked" when another writer got in between; BEGIN IMMEDIATE queues
+    instead. PostgreSQL needs nothing special.
+    """
+    if session.in_transaction():
+        session.rollback()
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

@@ -85,6 +85,7 @@ PRODUCERS: list[tuple[str, str, str, str, str | None, list[tuple[str, str, str, 
 ]
 
 DEMO_HOOKS: list[Any] = []
+DEMO_CERTIFICATES = 3  # of the first batches; the last one is revoked
 
 
 def database_is_empty(session: Session) -> bool:
@@ -157,6 +158,50 @@ def load_demo(session: Session, config: Any) -> dict[str, Any]:
         "batches": len(batches),
         "codes": [],
     }
+    report["codes"] = _issue_demo_certificates(session, config, batches)
     for hook in DEMO_HOOKS:
         hook(session, config, report)
     return report
+
+
+def _issue_demo_certificates(
+    session: Session, config: Any, batches: list[Batch]
+) -> list[dict[str, str]]:
+    """A few certificates to scan at once, one of them revoked."""
+    from traceability import keystore
+    from traceability.codes import code_url
+    from traceability.issuing.revocation import revoke_certificate
+    from traceability.issuing.service import IssueRequest, issue_certificate
+
+    keystore.ensure_active_key(session, config["SIGNING_KEY_PASSPHRASE"])
+    key = keystore.active_signing_key(session, config["SIGNING_KEY_PASSPHRASE"])
+    codes: list[dict[str, str]] = []
+    chosen = batches[:DEMO_CERTIFICATES]
+    for index, batch in enumerate(chosen):
+        issued = issue_certificate(
+            session,
+            IssueRequest(
+                producer_id=batch.producer_id,
+                batch_id=batch.id,
+                item_count=3,
+                basis=["quality_control"],
+                signature_confirmed=True,
+                channel="demo",
+            ),
+            key,
+        )
+        status = "valid"
+        if index == len(chosen) - 1:
+            revoke_certificate(
+                session, issued.certificate, "演示：批次复检不合格，已作废", actor="demo"
+            )
+            status = "revoked"
+        codes.append(
+            {
+                "number": issued.certificate.number,
+                "product": issued.certificate.product_name,
+                "status": status,
+                "url": code_url(config["PUBLIC_BASE_URL"], issued.codes[0]),
+            }
+        )
+    return codes

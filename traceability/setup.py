@@ -24,4 +24,13 @@ def ensure_ready(app: Flask) -> dict[str, Any]:
     return report
 
 
-READY_HOOKS: list[Any] = []
+def _ensure_signing_key(app: Flask) -> dict[str, Any]:
+    from traceability import keystore
+    from traceability.db import session_scope
+
+    with session_scope(get_engine(app)) as session:
+        record = keystore.ensure_active_key(session, app.config["SIGNING_KEY_PASSPHRASE"])
+        return {"kid": record.kid}
+
+
+READY_HOOKS: list[Any] = [_ensure_signing_key]

@@ -1,5 +1,6 @@
 """SQLModel tables, one module per concept; importing this registers them all."""
 
+from traceability.models.api_token import ApiToken
 from traceability.models.batch import Batch
 from traceability.models.certificate import (
     Certificate,
@@ -8,17 +9,24 @@ from traceability.models.certificate import (
     CertificateUpstream,
     ItemCode,
 )
+from traceability.models.idempotency import IdempotencyRecord
 from traceability.models.producer import Producer, ProducerKind, ProducerStatus
 from traceability.models.product import Product, ProductCategory
 from traceability.models.region import Region, RegionLevel
+from traceability.models.revocation import RevocationEvent
+from traceability.models.scan import ScanEvent
+from traceability.models.signing_key import KeyStatus, SigningKeyRecord
 
 __all__ = [
+    "ApiToken",
     "Batch",
     "Certificate",
     "CertificateStatus",
     "CertificateStyle",
     "CertificateUpstream",
+    "IdempotencyRecord",
     "ItemCode",
+    "KeyStatus",
     "Producer",
     "ProducerKind",
     "ProducerStatus",
@@ -26,4 +34,7 @@ __all__ = [
     "ProductCategory",
     "Region",
     "RegionLevel",
+    "RevocationEvent",
+    "ScanEvent",
+    "SigningKeyRecord",
 ]

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
+from traceability.lookup.service import mask_phone
+
 
 def register_blueprints(app: Flask) -> None:
-    from traceability.web import health, home
+    from traceability.web import api, health, home, lookup_views
 
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
+    app.register_blueprint(lookup_views.bp)
+    app.register_blueprint(api.bp)
     app.jinja_env.globals["kind_label"] = kind_label
+    app.jinja_env.globals["mask_phone"] = mask_phone
 
 
 def kind_label(kind: str) -> str:

@@ -1,0 +1,38 @@
+"""The one place that decides who may do what to which producer's records.
+
+Views and commands ask `require(principal, action, producer_id)`; nothing else in the
+code base compares roles or tenants.
+"""
+
+from __future__ import annotations
+
+from traceability.auth.tokens import Principal
+from traceability.errors import Forbidden
+
+# action -> roles allowed for any producer; "producer" is allowed for its own records.
+RULES: dict[str, set[str]] = {
+    "certificate.issue": {"county_admin"},
+    "certificate.read": {"county_admin", "township_supervisor"},
+    "certificate.revoke": {"county_admin", "township_supervisor"},
+    "batch.revoke": {"county_admin", "township_supervisor"},
+}
+OWN_RECORD_ACTIONS = {"certificate.issue", "certificate.read", "certificate.revoke"}
+
+
+def allowed(principal: Principal, action: str, producer_id: int | None) -> bool:
+    if principal.role in RULES.get(action, set()):
+        return True
+    return (
+        principal.role in {"producer", "kiosk"}
+        and action in OWN_RECORD_ACTIONS
+        and principal.producer_id is not None
+        and principal.producer_id == producer_id
+    )
+
+
+def require(principal: Principal, action: str, producer_id: int | None) -> None:
+    if not allowed(principal, action, producer_id):
+        raise Forbidden(
+            "您无权对该生产主体的记录进行此操作。",
+            "You may not do this for another producer's records.",
+        )

@@ -1,0 +1,118 @@
+"""API tokens: random, shown once, stored as a SHA-256 hash, scoped, expiring, revocable.
+
+Tokens carry 256 random bits, so a fast hash is safe (no dictionary to attack); the
+prefix is stored in clear only to find the row without scanning the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from traceability.errors import DomainError, NotFound, ValidationFailed
+from traceability.models import ApiToken, Producer
+from traceability.models.types import utcnow
+
+TOKEN_PREFIX = "trc_"
+ROLES = (
+    "county_admin",
+    "township_supervisor",
+    "producer",
+    "market_inspector",
+    "rapid_test_operator",
+    "kiosk",
+)
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller, whatever the credential."""
+
+    kind: str  # "token" | "user" | "device"
+    id: str
+    role: str
+    producer_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(
+    session: Session,
+    *,
+    name: str,
+    role: str,
+    producer_id: int | None = None,
+    expires_in: timedelta | None = timedelta(days=365),
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token; the plaintext is returned once and never stored."""
+    if role not in ROLES:
+        raise ValidationFailed(
+            f"未知角色 {role}。", f"Unknown role {role}; use one of {', '.join(ROLES)}."
+        )
+    if role == "producer" and (producer_id is None or session.get(Producer, producer_id) is None):
+        raise ValidationFailed(
+            "生产主体令牌须指定有效的生产主体。",
+            "A producer token needs an existing producer id.",
+        )
+    now = now or utcnow()
+    prefix = secrets.token_hex(4)
+    token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    record = ApiToken(
+        name=name[:100],
+        prefix=prefix,
+        token_hash=_digest(token),
+        role=role,
+        producer_id=producer_id,
+        created_at=now,
+        expires_at=(now + expires_in) if expires_in else None,
+    )
+    session.add(record)
+    session.flush()
+    return record, token
+
+
+def authenticate_token(session: Session, token: str, *, now: datetime | None = None) -> Principal:
+    """The principal for a bearer token, or Unauthorized with the reason."""
+    refused = Unauthorized(
+        "令牌无效、已过期或已吊销。",
+        "The token is invalid, expired or revoked.",
+        code="invalid_token",
+    )
+    if not token.startswith(TOKEN_PREFIX) or token.count("_") < 2 or len(token) > 200:
+        raise refused
+    prefix = token[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    record = session.exec(select(ApiToken).where(ApiToken.prefix == prefix)).first()
+    now = now or utcnow()
+    if record is None or not hmac.compare_digest(record.token_hash, _digest(token)):
+        raise refused
+    if record.revoked_at is not None or (
+        record.expires_at is not None and record.expires_at <= now
+    ):
+        raise refused
+    return Principal("token", str(record.id), record.role, record.producer_id)
+
+
+def revoke_token(session: Session, token_id: int, *, now: datetime | None = None) -> ApiToken:
+    record = session.get(ApiToken, token_id)
+    if record is None:
+        raise NotFound("找不到该令牌。", "No such token.")
+    record.revoked_at = record.revoked_at or now or utcnow()
+    session.add(record)
+    return record

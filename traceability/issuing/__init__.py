@@ -1,0 +1,1 @@
+"""Issuing certificates: templates, numbering, signing item codes, revocation."""

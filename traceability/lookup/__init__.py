@@ -1,0 +1,1 @@
+"""The public lookup: what a phone camera or an intake scanner gets for a code."""

@@ -1,0 +1,261 @@
+"""Online verification of a scanned code against the signature *and* the database.
+
+Offline verification can only check the signature and the revocation list; online we
+also know whether the code was really issued, its certificate, and its scan history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from traceability import keystore
+from traceability.codes import KeyRing, ScanError, Verifier, parse_scanned_text
+from traceability.codes.scanning import ParsedCode
+from traceability.codes.verification import VERDICT_MESSAGES
+from traceability.models import (
+    Certificate,
+    CertificateStatus,
+    CertificateUpstream,
+    ItemCode,
+    KeyStatus,
+    RevocationEvent,
+    ScanEvent,
+    SigningKeyRecord,
+)
+from traceability.models.types import utcnow
+
+SCANS_PLAUSIBLE = 20  # one package is rarely scanned more often than this
+PLACES_PLAUSIBLE = 3  # … or from more distinct places
+
+EXTRA_MESSAGES = {
+    "not_issued": (
+        "无法验证：签名格式正确，但本系统没有签发过这个追溯码。",
+        "Not genuine: the code looks signed but was never issued by this service.",
+    ),
+    "not_activated": (
+        "无法验证：该预印追溯码尚未激活，不能作为合格证使用。",
+        "Not usable: this pre-printed code has not been activated by an issued certificate.",
+    ),
+}
+
+
+@dataclass
+class LookupResult:
+    status: str
+    message_zh: str
+    message_en: str
+    reason: str | None = None
+    at: str | None = None
+    parsed: ParsedCode | None = None
+    certificate: Certificate | None = None
+    item: ItemCode | None = None
+    upstream: list[str] = field(default_factory=list)
+    scan_count: int = 0
+    first_scan_at: datetime | None = None
+    places: int = 0
+
+    @property
+    def suspicious_scans(self) -> bool:
+        return self.scan_count > SCANS_PLAUSIBLE or self.places > PLACES_PLAUSIBLE
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public JSON: verdict first, then the certificate with personal data masked."""
+        verdict = {
+            "status": self.status,
+            "reason": self.reason,
+            "at": self.at,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+        }
+        body: dict[str, Any] = {"verdict": verdict}
+        if self.parsed is not None:
+            body["code"] = {"serial": self.parsed.code.serial, "kid": self.parsed.code.kid}
+        cert = self.certificate
+        if cert is not None:
+            record = cert.snapshot()
+            record.update(
+                {
+                    "issuer_phone": mask_phone(cert.issuer_phone),
+                    "status": cert.status,
+                    "revoked_at": cert.revoked_at.isoformat() if cert.revoked_at else None,
+                    "revoke_reason": cert.revoke_reason,
+                    "issued_at": cert.issued_at.isoformat(),
+                    "item_count": cert.item_count,
+                    "upstream_certificates": self.upstream,
+                    "tests": [],
+                }
+            )
+            body["certificate"] = record
+        if self.item is not None:
+            body["item"] = {"seq": self.item.seq, "of": cert.item_count if cert else None}
+            body["scans"] = {
+                "count": self.scan_count,
+                "first_at": self.first_scan_at.isoformat() if self.first_scan_at else None,
+                "places": self.places,
+                "suspicious": self.suspicious_scans,
+            }
+        return body
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****5678: enough to recognise, not enough to call."""
+    if not phone:
+        return phone
+    digits = phone.strip()
+    if len(digits) >= 7:
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return "*" * len(digits)
+
+
+def coarse_place(remote_addr: str | None, secret: str) -> str:
+    """A keyed hash of the /16 (IPv4) or /32 (IPv6) network: counts places, stores no address."""
+    addr = remote_addr or "unknown"
+    network = ".".join(addr.split(".")[:2]) if "." in addr else ":".join(addr.split(":")[:2])
+    return hmac.new(secret.encode(), network.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+class KeyRingCache:
+    """Published keys per database, reloaded on an unknown kid or every `ttl` seconds."""
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._rings: dict[str, tuple[float, KeyRing]] = {}
+
+    def get(self, session: Session, database: str, *, refresh: bool = False) -> KeyRing:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._rings.get(database)
+        if entry is None or refresh or now - entry[0] > self.ttl:
+            ring = keystore.key_ring(session)
+            with self._lock:
+                self._rings[database] = (now, ring)
+            return ring
+        return entry[1]
+
+
+KEY_RINGS = KeyRingCache()
+
+
+def _result(status: str, parsed: ParsedCode | None = None, **extra: Any) -> LookupResult:
+    zh, en = EXTRA_MESSAGES.get(extra.get("reason") or "", VERDICT_MESSAGES.get(status, ("", "")))
+    return LookupResult(status, zh, en, parsed=parsed, **extra)
+
+
+def lookup(
+    session: Session,
+    text: str,
+    *,
+    database: str,
+    accepted_hosts: set[str] | None = None,
+    place: str | None = None,
+    record_scan: bool = True,
+) -> LookupResult:
+    """The verdict for scanned text, checked against keys and records; never raises on input."""
+    try:
+        parsed = parse_scanned_text(text, accepted_hosts=accepted_hosts)
+    except ScanError as exc:
+        return LookupResult("malformed", exc.message_zh, exc.message_en, reason=exc.code)
+    ring = KEY_RINGS.get(session, database)
+    if parsed.code.kid not in ring:
+        ring = KEY_RINGS.get(session, database, refresh=True)
+    verdict = Verifier(ring).verify_parsed(parsed)
+    if verdict.status != "genuine":
+        return _result(verdict.status, parsed, reason=verdict.reason)
+    item = session.exec(select(ItemCode).where(ItemCode.serial == parsed.code.serial)).first()
+    if item is None or item.signature != parsed.code.signature:
+        return _result("not_genuine", parsed, reason="not_issued")
+    if item.certificate_id is None:
+        return _result("not_genuine", parsed, reason="not_activated", item=item)
+    cert = session.get(Certificate, item.certificate_id)
+    assert cert is not None
+    result = _result("genuine", parsed, certificate=cert, item=item)
+    key = session.get(SigningKeyRecord, item.kid)
+    since = key.compromised_since if key and key.status == KeyStatus.COMPROMISED else None
+    if since is not None and cert.issued_at >= since:
+        result = _result(
+            "key_compromised",
+            parsed,
+            certificate=cert,
+            item=item,
+            reason="key_compromised",
+            at=since.isoformat(),
+        )
+    if result.status == "genuine":
+        if cert.status == CertificateStatus.REVOKED:
+            result = _result(
+                "revoked",
+                parsed,
+                certificate=cert,
+                item=item,
+                reason=cert.revoke_reason,
+                at=cert.revoked_at.isoformat() if cert.revoked_at else None,
+            )
+        else:
+            event = session.exec(
+                select(RevocationEvent).where(RevocationEvent.serial == item.serial)
+            ).first()
+            if event is not None:
+                result = _result(
+                    "revoked",
+                    parsed,
+                    certificate=cert,
+                    item=item,
+                    reason=event.reason,
+                    at=event.at.isoformat(),
+                )
+    result.upstream = _upstream_numbers(session, cert)
+    _scans(session, result, item, place, record_scan)
+    return result
+
+
+def _upstream_numbers(session: Session, cert: Certificate) -> list[str]:
+    links = session.exec(
+        select(CertificateUpstream).where(CertificateUpstream.certificate_id == cert.id)
+    ).all()
+    numbers: list[str] = []
+    for link in links:
+        if link.upstream_certificate_id:
+            upstream = session.get(Certificate, link.upstream_certificate_id)
+            if upstream:
+                numbers.append(upstream.number)
+        elif link.external_reference:
+            numbers.append(link.external_reference)
+    return numbers
+
+
+def _scans(
+    session: Session, result: LookupResult, item: ItemCode, place: str | None, record: bool
+) -> None:
+    if record:
+        now = utcnow()
+        session.execute(
+            update(ItemCode)
+            .where(ItemCode.id == item.id)  # type: ignore[arg-type]
+            .values(
+                scan_count=ItemCode.scan_count + 1,
+                first_scan_at=func.coalesce(ItemCode.first_scan_at, now),
+                last_scan_at=now,
+            )
+        )
+        session.add(ScanEvent(item_code_id=item.id or 0, place=place or "unknown", at=now))
+        session.commit()
+        session.refresh(item)
+    result.scan_count = item.scan_count
+    result.first_scan_at = item.first_scan_at
+    result.places = int(
+        session.exec(
+            select(func.count(func.distinct(ScanEvent.place))).where(
+                ScanEvent.item_code_id == item.id
+            )
+        ).one()
+    )
