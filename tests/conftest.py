@@ -147,3 +147,27 @@ def app(app_config: dict[str, object]) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def demo(app: Flask) -> dict[str, object]:
+    """The demo county loaded (with an active signing key and three demo certificates)."""
+    from traceability.db import get_engine, session_scope
+    from traceability.demo import load_demo
+
+    with app.app_context(), session_scope(get_engine()) as session:
+        return load_demo(session, app.config)
+
+
+@pytest.fixture
+def make_token(app: Flask):  # type: ignore[no-untyped-def]
+    """Create an API token: make_token(role, producer_id=None) -> bearer header dict."""
+    from traceability.auth.tokens import create_token
+    from traceability.db import get_engine, session_scope
+
+    def _make(role: str = "county_admin", producer_id: int | None = None) -> dict[str, str]:
+        with app.app_context(), session_scope(get_engine()) as session:
+            _, secret = create_token(session, name="test", role=role, producer_id=producer_id)
+        return {"Authorization": f"Bearer {secret}"}
+
+    return _make
