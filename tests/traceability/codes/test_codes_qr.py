@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import pytest
 import zxingcpp
@@ -19,6 +20,10 @@ from traceability.codes import (
 from traceability.codes.qr import MAX_LABEL_VERSION
 
 
+def _extra(barcode: zxingcpp.Barcode) -> dict[str, str]:
+    return cast(dict[str, str], barcode.extra)
+
+
 def _decode(png: bytes) -> list[zxingcpp.Barcode]:
     return list(zxingcpp.read_barcodes(Image.open(io.BytesIO(png))))
 
@@ -30,14 +35,14 @@ def test_code_url_png_decodes_to_the_url(code: ItemCode, module_px: int) -> None
     assert len(found) == 1
     assert found[0].text == url
     assert found[0].format == zxingcpp.BarcodeFormat.QRCode
-    assert int(found[0].extra["Version"]) == qr_version(url) <= MAX_LABEL_VERSION
+    assert int(_extra(found[0])["Version"]) == qr_version(url) <= MAX_LABEL_VERSION
 
 
 def test_decoded_symbol_version_and_ecc(code: ItemCode) -> None:
     url = code_url("https://trace.example.cn", code)
     found = _decode(qr_png(url))[0]
     assert found.text == url
-    assert found.extra["Version"] == str(qr_version(url)) == "7"
+    assert _extra(found)["Version"] == str(qr_version(url)) == "7"
     assert found.ec_level == "M"
 
 

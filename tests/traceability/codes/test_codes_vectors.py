@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from codes_vectors import build_vectors
 
+from tests.traceability.codes.codes_vectors import build_vectors
 from traceability.codes import (
     Verifier,
     code_url,
