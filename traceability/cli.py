@@ -253,6 +253,16 @@ def _fail(exc: Exception) -> None:
     "--max-items", type=int, default=1_000_000, show_default=True, help="Upper bound for --items."
 )
 @click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the item codes as CSV (seq,serial,url) here instead of printing them; "
+    "streams, so a million codes stay flat in memory.",
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar (default: on for files)."
+)
+@click.option(
     "--json", "as_json", is_flag=True, help="Print the certificate and item URLs as JSON."
 )
 @with_app
@@ -270,9 +280,16 @@ def issue(
     upstream: tuple[str, ...],
     confirm_signature: bool,
     max_items: int,
+    output: str | None,
+    progress: bool | None,
     as_json: bool,
 ) -> None:
+    import csv
+
+    from tqdm import tqdm
+
     from traceability import keystore
+    from traceability.codes import code_url
     from traceability.issuing.service import IssueRequest, issue_certificate
     from traceability.web.api import issued_body
 
@@ -290,19 +307,52 @@ def issue(
         signature_confirmed=confirm_signature,
         channel="cli",
     )
+    base_url = app.config["PUBLIC_BASE_URL"]
+    show_bar = progress if progress is not None else output is not None
+    bar = tqdm(total=items, unit="code", disable=not show_bar, file=sys.stderr)
+    handle = open(output, "w", newline="", encoding="utf-8") if output else None  # noqa: SIM115
+    writer = csv.writer(handle) if handle else None
+    written = 0
+
+    def consume(chunk: list[Any]) -> None:
+        nonlocal written
+        if writer is not None:
+            for code in chunk:
+                written += 1
+                writer.writerow([written, code.serial, code_url(base_url, code)])
+        bar.update(len(chunk))
+
     try:
+        if writer is not None:
+            writer.writerow(["seq", "serial", "url"])
         with _session_scope() as session:
             key = keystore.active_signing_key(session, app.config["SIGNING_KEY_PASSPHRASE"])
-            issued = issue_certificate(session, request, key, max_items=max_items)
-            body = issued_body(issued, app.config["PUBLIC_BASE_URL"])
+            issued = issue_certificate(
+                session,
+                request,
+                key,
+                max_items=max_items,
+                keep_codes=output is None,
+                on_codes=consume,
+            )
+            body = issued_body(issued, base_url)
     except Exception as exc:
+        if handle is not None:
+            handle.close()
         _fail(exc)
         return
+    finally:
+        bar.close()
+    if handle is not None:
+        handle.close()
+        body["items_file"] = output
+        body["item_count"] = written
     if as_json:
         echo_json(body)
     else:
-        click.echo(f"issued {body['certificate']['number']} with {len(body['items'])} item codes")
-        click.echo(body["items"][0]["url"])
+        count = body.get("item_count", len(body["items"]))
+        click.echo(f"issued {body['certificate']['number']} with {count} item codes")
+        click.echo(output or body["items"][0]["url"])
 
 
 @main.command(help="Revoke (作废) a certificate by number, or every certificate of a batch.")
