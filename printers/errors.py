@@ -11,6 +11,8 @@ class PrinterError(Exception):
     """
 
     code = "printer_error"
+    # print_label attaches its PrintResult here, so a caller can record the outcome.
+    result: object | None = None
 
     def __init__(self, message_zh: str, message_en: str) -> None:
         self.message_zh = message_zh

@@ -130,6 +130,9 @@ class Driver(ABC):
     """Label → bytes for one command language, plus that language's status query."""
 
     language: ClassVar[Language]
+    # True when a ready status after a job means the job has come out (the printer
+    # reports queued or printing work), not merely that the printer is idle.
+    status_proves_completion: ClassVar[bool] = False
 
     def __init__(self, profile: PrinterProfile | None = None) -> None:
         self.profile = profile or get_profile(DEFAULT_PROFILE[self.language])
@@ -189,8 +192,10 @@ class Driver(ABC):
         """Decide native or raster for each element of `label`."""
         plan = Plan()
         for element in label.elements:
+            if isinstance(element, TextElement) and not element.text:
+                continue  # an empty optional field draws nothing either way
             native = mode == "native" and can_place(element)
-            if native and isinstance(element, TextElement) and element.text:
+            if native and isinstance(element, TextElement):
                 reason = self.text_ok(element.text)
                 lines = (
                     None if reason else layout_native_text(element, self.native_text_sizes(element))

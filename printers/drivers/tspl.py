@@ -41,6 +41,7 @@ class TsplDriver(Driver):
     """TSPL bytes for a Label; GBK text and QRCODE natively, BITMAP for the rest."""
 
     language = "tspl"
+    status_proves_completion = True
 
     def text_ok(self, text: str) -> str | None:
         if '"' in text or "\\" in text:

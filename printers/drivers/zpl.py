@@ -30,6 +30,7 @@ class ZplDriver(Driver):
     """ZPL bytes for a Label; `^A<font>` UTF-8 text and `^BQN` natively, `^GFA` for the rest."""
 
     language = "zpl"
+    status_proves_completion = True
 
     def native_text_sizes(self, element: TextElement) -> Iterable[int]:
         # Resident ZPL fonts are scalable: any height from the preferred down to the minimum.
