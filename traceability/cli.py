@@ -488,3 +488,33 @@ def keys_compromised(app: Flask, kid: str, since: str) -> None:
         record = keystore.mark_compromised(session, kid, moment)
         note_key_change(session, record.kid, "key_compromised")
     click.echo(f"{kid.upper()} marked compromised since {moment.isoformat()}")
+
+
+@main.command(help="Render the label of an issued code to a PNG file (full contact phone).")
+@click.argument("code")
+@click.option(
+    "--layout", default="certificate-80x60", show_default=True, help="See `printers layouts`."
+)
+@click.option("--dpi", type=int, default=203, show_default=True, help="203 or 300.")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="PNG file."
+)
+@click.option("--reprint", is_flag=True, help="Mark the label 补打 (a second copy).")
+@with_app
+def label(app: Flask, code: str, layout: str, dpi: int, output: str, reprint: bool) -> None:
+    from pathlib import Path
+
+    from traceability.db import get_engine, get_session
+    from traceability.labels import label_data, render_label_png
+    from traceability.lookup.service import certificate_for_code
+
+    try:
+        session = get_session()
+        database = get_engine().url.render_as_string(hide_password=True)
+        certificate, signed = certificate_for_code(session, code, database=database)
+        data = label_data(certificate, signed, app.config["PUBLIC_BASE_URL"], reprint=reprint)
+        Path(output).write_bytes(render_label_png(data, layout, dpi))
+    except Exception as exc:
+        _fail(exc)
+        return
+    click.echo(f"wrote {output}")

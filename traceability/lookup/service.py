@@ -259,3 +259,18 @@ def _scans(
             )
         ).one()
     )
+
+
+def certificate_for_code(session: Session, text: str, *, database: str) -> tuple[Certificate, Any]:
+    """The certificate behind a code that verifies and was issued here; NotFound otherwise.
+
+    Used to render labels: never for a forged, unissued or unactivated code.
+    """
+    from traceability.errors import NotFound
+
+    result = lookup(session, text, database=database, record_scan=False)
+    if result.certificate is None or result.parsed is None or result.status == "not_genuine":
+        raise NotFound(
+            "找不到该追溯码对应的合格证。", "No certificate for this code.", code="code_not_found"
+        )
+    return result.certificate, result.parsed.code

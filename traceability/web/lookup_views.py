@@ -91,3 +91,25 @@ def revocations() -> Response:
     response.headers["Cache-Control"] = "public, max-age=60"
     response.headers["ETag"] = f'"{version}"'
     return response
+
+
+@bp.get("/C/<code>/label.png")
+@bp.get("/c/<code>/label.png")
+@limiter.limit(public_limit)
+def label_png(code: str) -> Response:
+    """The label for this code; public, so the contact phone is masked (printing uses the API)."""
+    from traceability.labels import DEFAULT_LAYOUT, label_data, render_label_png
+    from traceability.lookup.service import certificate_for_code
+
+    session = get_session()
+    certificate, signed = certificate_for_code(session, code, database=_database())
+    layout = request.args.get("layout", DEFAULT_LAYOUT)
+    try:
+        dpi = int(request.args.get("dpi", "203"))
+    except ValueError:
+        dpi = 0
+    data = label_data(certificate, signed, current_app.config["PUBLIC_BASE_URL"], mask_contact=True)
+    png = render_label_png(data, layout, dpi)
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
