@@ -10,6 +10,7 @@ from traceability.models.certificate import (
     ItemCode,
 )
 from traceability.models.idempotency import IdempotencyRecord
+from traceability.models.kiosk import JobState, PrintJob, Terminal
 from traceability.models.producer import Producer, ProducerKind, ProducerStatus
 from traceability.models.product import Product, ProductCategory
 from traceability.models.region import Region, RegionLevel
@@ -18,6 +19,9 @@ from traceability.models.scan import ScanEvent
 from traceability.models.signing_key import KeyStatus, SigningKeyRecord
 
 __all__ = [
+    "JobState",
+    "PrintJob",
+    "Terminal",
     "ApiToken",
     "Batch",
     "Certificate",
