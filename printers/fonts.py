@@ -186,6 +186,15 @@ class FontChain:
         total = sum(font.getlength(run) for font, run in self.runs(text))
         return int(-(-total // 1))
 
+    def ink_rows(self, text: str) -> tuple[int, int]:
+        """(top, bottom) of the ink of one line relative to the line's top edge."""
+        top, bottom = 0, 0
+        for font, run in self.runs(text):
+            _, run_top, _, run_bottom = font.getbbox(run, anchor="ls")
+            top = min(top, self.ascent + int(run_top))
+            bottom = max(bottom, self.ascent + int(run_bottom))
+        return top, bottom
+
     def draw(self, draw: ImageDraw.ImageDraw, x: int, top: int, text: str) -> None:
         """Draw one line in black with its line box's top-left corner at (x, top)."""
         baseline = top + self.ascent

@@ -21,7 +21,7 @@ import qrcode.constants
 from PIL import Image, ImageDraw, ImageOps
 
 from printers.errors import LayoutError
-from printers.fonts import font_chain
+from printers.fonts import FontChain, font_chain
 from printers.model import Box, Element, Label, Media, QRElement, RuleElement, TextElement
 
 QUIET_ZONE_MODULES = 4
@@ -107,6 +107,29 @@ def wrap_text(text: str, width: int, measure: TextMeasure) -> list[str]:
     return lines
 
 
+def balance_lines(text: str, width: int, measure: TextMeasure) -> list[str]:
+    """Wrap into as few lines as greedy wrapping needs, but with even lengths when that is
+    2–3 lines: 承诺达标/合格证, not 承诺达标合格/证."""
+    lines = wrap_text(text, width, measure)
+    if not 2 <= len(lines) <= 3:
+        return lines
+    low, high = 1, width
+    while low < high:
+        mid = (low + high) // 2
+        if len(wrap_text(text, mid, measure)) <= len(lines):
+            high = mid
+        else:
+            low = mid + 1
+    return wrap_text(text, low, measure)
+
+
+def _ink_fits(chain: FontChain, lines: list[str], height: int) -> bool:
+    """Glyphs that reach beyond the nominal line box (tall brackets) must still stay inside."""
+    first_top, _ = chain.ink_rows(lines[0])
+    _, last_bottom = chain.ink_rows(lines[-1])
+    return first_top >= 0 and (len(lines) - 1) * chain.line_height + last_bottom <= height
+
+
 @lru_cache(maxsize=4096)
 def fit_text(element: TextElement) -> FittedText:
     """Largest size from `size` down to `min_size` at which the text fits its box.
@@ -117,12 +140,13 @@ def fit_text(element: TextElement) -> FittedText:
     box = element.box
     for size in range(element.size, element.min_size - 1, -1):
         chain = font_chain(size)
-        lines = wrap_text(element.text, box.w, chain)
+        lines = balance_lines(element.text, box.w, chain)
         fits_width = all(chain.length(line) <= box.w for line in lines)
         if (
             fits_width
             and len(lines) <= element.max_lines
             and len(lines) * chain.line_height <= box.h
+            and _ink_fits(chain, lines, box.h)
         ):
             return FittedText(size, tuple(lines), chain.line_height)
     raise LayoutError(
