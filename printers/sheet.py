@@ -36,7 +36,9 @@ def render_pdf_sheet(
     columns = (page_w - 2 * margin + spacing) // cell_w
     rows = (page_h - 2 * margin + spacing) // cell_h
     if columns < 1 or rows < 1:
-        raise LayoutError("标签比纸张还大", f"a {media.width_mm}×{media.height_mm} mm label does not fit the page")
+        raise LayoutError(
+            "标签比纸张还大", f"a {media.width_mm}×{media.height_mm} mm label does not fit the page"
+        )
     pages: list[Image.Image] = []
     for index, label in enumerate(labels):
         slot = index % (columns * rows)
