@@ -44,10 +44,14 @@ def traceability_cli(env: dict[str, str], *args: str) -> subprocess.CompletedPro
 
 @contextmanager
 def gunicorn_server(
-    database_url: str, home: Path, *, extra_env: dict[str, str] | None = None
+    database_url: str,
+    home: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[RunningServer]:
-    """`traceability init`, then `traceability serve` on a free port; stopped on exit."""
-    port = free_port()
+    """`traceability init`, then `traceability serve` on a (free) port; stopped on exit."""
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
     env.update(

@@ -15,8 +15,19 @@ RULES: dict[str, set[str]] = {
     "certificate.read": {"county_admin", "township_supervisor"},
     "certificate.revoke": {"county_admin", "township_supervisor"},
     "batch.revoke": {"county_admin", "township_supervisor"},
+    "certificate.print": {"county_admin", "township_supervisor"},
 }
-OWN_RECORD_ACTIONS = {"certificate.issue", "certificate.read", "certificate.revoke"}
+OWN_RECORD_ACTIONS = {
+    "certificate.issue",
+    "certificate.read",
+    "certificate.revoke",
+    "certificate.print",
+}
+# region-scoped actions: county admins everywhere, township supervisors in their townships
+REGION_RULES: dict[str, set[str]] = {
+    "terminal.manage": {"county_admin", "township_supervisor"},
+    "terminal.view": {"county_admin", "township_supervisor"},
+}
 
 
 def allowed(principal: Principal, action: str, producer_id: int | None) -> bool:
@@ -36,3 +47,20 @@ def require(principal: Principal, action: str, producer_id: int | None) -> None:
             "您无权对该生产主体的记录进行此操作。",
             "You may not do this for another producer's records.",
         )
+
+
+def township_scope(principal: Principal) -> set[int] | None:
+    """The townships a principal may see; None means every township (county level)."""
+    if principal.role == "county_admin":
+        return None
+    return set(getattr(principal, "township_ids", None) or ())
+
+
+def require_region(principal: Principal, action: str, township_id: int | None) -> None:
+    """Region-scoped actions; `township_id=None` asks about the action in general."""
+    scope = township_scope(principal)
+    ok = principal.role in REGION_RULES.get(action, set()) and (
+        scope is None or township_id is None or township_id in scope
+    )
+    if not ok:
+        raise Forbidden("您无权管理该乡镇的终端。", "You may not manage this township's terminals.")

@@ -8,12 +8,13 @@ from traceability.lookup.service import mask_phone
 
 
 def register_blueprints(app: Flask) -> None:
-    from traceability.web import api, health, home, lookup_views
+    from traceability.web import api, health, home, kiosk_api, lookup_views
 
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(lookup_views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(kiosk_api.bp)
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["mask_phone"] = mask_phone
 

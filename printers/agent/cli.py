@@ -1,0 +1,132 @@
+"""`traceability-kiosk`: the kiosk print agent (run it as a systemd service; docs/kiosk.md)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from printers.agent import AGENT_VERSION
+from printers.agent.client import KioskClient, ServerError, ServerRefused, ServerUnavailable
+from printers.agent.journal import Journal
+from printers.agent.runner import Agent, AgentSettings
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="traceability-kiosk",
+        description="Kiosk print agent: pulls print jobs from the server and prints each "
+        "label once.",
+    )
+    p.add_argument(
+        "--server", required=True, help="Service base URL, e.g. https://trace.example.cn"
+    )
+    p.add_argument(
+        "--credential", required=True, help="File holding the device credential (mode 0600)."
+    )
+    p.add_argument(
+        "--enrol", metavar="CODE", help="Enrol with this one-time code and save the credential."
+    )
+    p.add_argument(
+        "--printer", required=True, help="Printer URL: tcp://host:9100, file:///dev/usb/lp0, …"
+    )
+    p.add_argument(
+        "--driver", default=None, help="tspl, zpl, cpcl or escpos (default: the terminal's)."
+    )
+    p.add_argument("--profile", default=None, help="Printer profile name (see `printers drivers`).")
+    p.add_argument("--mode", default="raster", choices=["raster", "native", "auto"])
+    p.add_argument(
+        "--journal", default="/var/lib/traceability-kiosk/journal.db", help="Local journal file."
+    )
+    p.add_argument("--poll", type=float, default=2.0, help="Seconds between polls when idle.")
+    p.add_argument("--heartbeat", type=float, default=30.0, help="Seconds between heartbeats.")
+    p.add_argument("--scale", default=None, help="Scale URL, e.g. serial:///dev/ttyUSB0?baud=9600")
+    p.add_argument(
+        "--local-port", type=int, default=0, help="Serve /scale and /status on 127.0.0.1:PORT."
+    )
+    p.add_argument(
+        "--until-idle", action="store_true", help="Exit when no job is waiting (for scripts)."
+    )
+    p.add_argument("--crash-after-print", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--version", action="version", version=AGENT_VERSION)
+    return p
+
+
+def _save_credential(path: Path, credential: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(credential + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log = logging.getLogger("traceability-kiosk")
+    credential_file = Path(args.credential)
+    driver = args.driver
+    if args.enrol:
+        try:
+            answer = KioskClient(args.server).enrol(args.enrol)
+        except (ServerError, ServerRefused, ServerUnavailable) as exc:
+            log.error("enrolment failed / 开通失败: %s", exc)
+            return 2
+        _save_credential(credential_file, answer["credential"])
+        driver = driver or answer.get("driver")
+        log.info(
+            "enrolled as terminal %s; credential saved to %s",
+            answer["terminal_id"],
+            credential_file,
+        )
+    if not credential_file.exists():
+        log.error(
+            "no credential file %s: enrol first with --enrol CODE / 请先开通终端", credential_file
+        )
+        return 2
+    credential = credential_file.read_text("utf-8").strip()
+    settings = AgentSettings(
+        printer_url=args.printer,
+        driver=driver or "tspl",
+        profile=args.profile,
+        mode=args.mode,
+        poll_interval=args.poll,
+        heartbeat_interval=args.heartbeat,
+        crash_after_print=args.crash_after_print,
+    )
+    journal = Journal(args.journal)
+    agent = Agent(KioskClient(args.server, credential), journal, settings)
+    scale = None
+    if args.scale:
+        from printers.agent.scale import ScaleReader
+
+        scale = ScaleReader(args.scale)
+        threading.Thread(target=scale.run, daemon=True).start()
+    if args.local_port:
+        from printers.agent.local import serve_local
+
+        serve_local(agent, scale, args.local_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    log.info(
+        "agent %s: server %s, printer %s (%s)",
+        AGENT_VERSION,
+        args.server,
+        args.printer,
+        settings.driver,
+    )
+    try:
+        agent.run(stop, until_idle=args.until_idle)
+    except ServerRefused:
+        return 3
+    finally:
+        journal.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Kiosk terminals, their device credentials and their print queue."""

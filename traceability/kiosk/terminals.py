@@ -1,0 +1,173 @@
+"""Register kiosks, enrol their agents, authenticate them, and record heartbeats.
+
+Enrolment: an admin registers a terminal and gets a one-time enrolment code (shown
+once); the agent trades it for a long-lived device credential (shown once, stored as
+a SHA-256 hash: it carries 256 random bits). Revoking the terminal refuses it at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from traceability.auth.tokens import Principal, Unauthorized
+from traceability.errors import NotFound, ValidationFailed
+from traceability.models import Region, Terminal
+from traceability.models.types import utcnow
+
+ENROLMENT_VALID_FOR = timedelta(days=7)
+OFFLINE_AFTER = timedelta(seconds=90)  # three missed 30-second heartbeats
+CREDENTIAL_PREFIX = "dev_"
+DRIVERS = ("tspl", "zpl", "cpcl", "escpos")
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Registered:
+    terminal: Terminal
+    enrolment_code: str
+
+
+def register_terminal(
+    session: Session,
+    *,
+    name: str,
+    township_id: int | None,
+    site: str = "",
+    printer_model: str = "",
+    driver: str = "tspl",
+    certificate_layout: str = "certificate-80x60",
+    item_layout: str = "item-40x30",
+    dpi: int = 203,
+    now: datetime | None = None,
+) -> Registered:
+    if not name.strip():
+        raise ValidationFailed("请填写终端名称。", "Give the terminal a name.")
+    if driver not in DRIVERS:
+        raise ValidationFailed(
+            f"打印机语言须为 {'、'.join(DRIVERS)} 之一。",
+            f"Driver must be one of {', '.join(DRIVERS)}.",
+        )
+    if township_id is not None and session.get(Region, township_id) is None:
+        raise ValidationFailed("找不到该乡镇。", "No such township.")
+    now = now or utcnow()
+    code = f"{secrets.randbelow(10**8):08d}-{secrets.token_hex(2)}"
+    terminal = Terminal(
+        name=name.strip()[:100],
+        township_id=township_id,
+        site=site[:200],
+        printer_model=printer_model[:100],
+        driver=driver,
+        certificate_layout=certificate_layout,
+        item_layout=item_layout,
+        dpi=dpi,
+        enrolment_hash=_digest(code),
+        enrolment_expires_at=now + ENROLMENT_VALID_FOR,
+    )
+    session.add(terminal)
+    session.flush()
+    return Registered(terminal, code)
+
+
+def enrol(session: Session, code: str, *, now: datetime | None = None) -> tuple[Terminal, str]:
+    """Trade a one-time enrolment code for a device credential (returned once)."""
+    now = now or utcnow()
+    digest = _digest(code.strip())
+    terminal = session.exec(select(Terminal).where(Terminal.enrolment_hash == digest)).first()
+    if (
+        terminal is None
+        or terminal.revoked_at is not None
+        or terminal.enrolment_expires_at is None
+        or terminal.enrolment_expires_at <= now
+    ):
+        raise Unauthorized(
+            "开通码无效或已过期，请向管理员重新申请。",
+            "The enrolment code is invalid or expired; ask an administrator for a new one.",
+            code="invalid_enrolment_code",
+        )
+    prefix = secrets.token_hex(4)
+    credential = f"{CREDENTIAL_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    terminal.credential_prefix = prefix
+    terminal.credential_hash = _digest(credential)
+    terminal.enrolment_hash = None  # one time only
+    terminal.enrolment_expires_at = None
+    session.add(terminal)
+    session.flush()
+    return terminal, credential
+
+
+def authenticate_device(session: Session, credential: str) -> tuple[Terminal, Principal]:
+    refused = Unauthorized(
+        "终端凭证无效或已吊销。",
+        "The device credential is invalid or revoked.",
+        code="invalid_device",
+    )
+    if not credential.startswith(CREDENTIAL_PREFIX) or len(credential) > 200:
+        raise refused
+    prefix = credential[len(CREDENTIAL_PREFIX) :].split("_", 1)[0]
+    terminal = session.exec(select(Terminal).where(Terminal.credential_prefix == prefix)).first()
+    if terminal is None or terminal.credential_hash is None:
+        raise refused
+    if not hmac.compare_digest(terminal.credential_hash, _digest(credential)):
+        raise refused
+    if terminal.revoked_at is not None:
+        raise refused
+    return terminal, Principal("device", str(terminal.id), "kiosk")
+
+
+def revoke_terminal(session: Session, terminal_id: int, *, now: datetime | None = None) -> Terminal:
+    terminal = session.get(Terminal, terminal_id)
+    if terminal is None:
+        raise NotFound("找不到该终端。", "No such terminal.")
+    terminal.revoked_at = terminal.revoked_at or now or utcnow()
+    session.add(terminal)
+    return terminal
+
+
+def heartbeat(
+    session: Session,
+    terminal: Terminal,
+    *,
+    agent_version: str | None,
+    printer_state: str | None,
+    printer_reasons: list[str],
+    now: datetime | None = None,
+) -> None:
+    terminal.last_seen_at = now or utcnow()
+    terminal.offline_since = None
+    terminal.agent_version = (agent_version or "")[:40] or None
+    terminal.printer_state = (printer_state or "")[:20] or None
+    terminal.printer_reasons = [str(r)[:40] for r in printer_reasons[:10]]
+    session.add(terminal)
+
+
+@dataclass(frozen=True)
+class TerminalHealth:
+    terminal: Terminal
+    online: bool
+    down_since: datetime | None
+
+
+def terminal_health(
+    session: Session, township_ids: set[int] | None = None, *, now: datetime | None = None
+) -> list[TerminalHealth]:
+    """Which kiosks are up, which are down and since when (for supervisors)."""
+    now = now or utcnow()
+    query = select(Terminal).where(col(Terminal.revoked_at).is_(None)).order_by(col(Terminal.name))
+    if township_ids is not None:
+        query = query.where(col(Terminal.township_id).in_(township_ids))
+    rows = []
+    for terminal in session.exec(query).all():
+        seen = terminal.last_seen_at
+        online = seen is not None and now - seen <= OFFLINE_AFTER
+        down_since = None if online else ((seen + OFFLINE_AFTER) if seen else terminal.created_at)
+        rows.append(TerminalHealth(terminal, online, down_since))
+    return rows
