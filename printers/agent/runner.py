@@ -21,7 +21,7 @@ from printers.drivers import Driver, get_driver
 from printers.errors import PrinterError
 from printers.job import PrinterNotReady, print_label, query_status
 from printers.layouts import build_label
-from printers.model import CertificateLabelData
+from printers.model import CertificateLabelData, Label
 from printers.status import PrinterStatus
 from printers.transports import TransportError, open_transport
 
@@ -126,6 +126,16 @@ class Agent:
             log.info("job %s is in the journal already; acknowledging, not printing", job_id)
             self.flush_acknowledgements()
             return True
+        try:
+            labels = self._build(job)
+        except (PrinterError, KeyError, TypeError, ValueError) as exc:
+            # Nothing can be printed from this job (a label that does not fit, bad data):
+            # fail it for a person to look at, without touching the printer.
+            log.error("job %s cannot be laid out: %s", job_id, exc)
+            self.journal.start(job_id, token)
+            self.journal.finish(job_id, "failed", f"layout: {exc}")
+            self.flush_acknowledgements()
+            return True
         status = self.printer_status()
         if status is None or (status.state != "unknown" and not status.ready):
             reasons = self.state.printer_reasons or ["offline"]
@@ -134,7 +144,7 @@ class Agent:
             self._next_heartbeat = 0.0
             return False
         self.journal.start(job_id, token)
-        outcome, error = self._print(job)
+        outcome, error = self._print(labels)
         if outcome == "failed_before_send":
             self.journal.forget(job_id)
             self.client.wait(job_id, token, self.state.printer_reasons or ["offline"])
@@ -147,16 +157,22 @@ class Agent:
         self.flush_acknowledgements()
         return True
 
-    def _print(self, job: dict[str, Any]) -> tuple[str, str | None]:
-        labels = job.get("labels") or []
+    def _build(self, job: dict[str, Any]) -> list[Label]:
+        labels = []
+        for entry in job.get("labels") or []:
+            fields = dict(entry["data"])
+            fields["basis"] = tuple(fields.get("basis", ()))
+            data = CertificateLabelData(**fields)
+            labels.append(build_label(entry["layout"], data, int(entry.get("dpi", 203))))
+        if not labels:
+            raise ValueError("the job has no labels")
+        return labels
+
+    def _print(self, labels: list[Label]) -> tuple[str, str | None]:
         outcomes: list[str] = []
         try:
             with open_transport(self.settings.printer_url) as transport:
-                for index, entry in enumerate(labels):
-                    data = CertificateLabelData(
-                        **{**entry["data"], "basis": tuple(entry["data"].get("basis", ()))}
-                    )
-                    label = build_label(entry["layout"], data, int(entry.get("dpi", 203)))
+                for index, label in enumerate(labels):
                     result = print_label(
                         label,
                         transport,
