@@ -52,7 +52,7 @@ def kiosk(empty_database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         token = json.loads(
             traceability_cli(server.env, "token", "create", "--name", "admin", "--role", "county_admin", "--json").stdout
         )["token"]
-        terminal = api(server, "POST", "/api/v1/terminals", token, {"name": "清河镇合格证智能机", "driver": "tspl"})
+        terminal = api(server, "POST", "/api/v1/terminals", token, {"name": "清河镇合格证智能机", "driver": "tspl", "certificate_layout": "certificate-100x70"})
         yield {"server": server, "token": token, "terminal": terminal, "tmp": tmp_path, "db": empty_database_url}
 
 
