@@ -150,6 +150,8 @@ def test_jobs_print_when_the_server_returns(kiosk: dict[str, Any], empty_databas
     # The server goes away: the agent polls a port where nothing listens yet.
     down_port = free_port()
     with FakePrinter("tspl") as printer:
+        enrolled = run_agent(agent_args(kiosk, printer, "--enrol-only"))
+        assert enrolled.returncode == 0, enrolled.stdout + enrolled.stderr
         with background_agent(agent_args(kiosk, printer, server_url=f"http://127.0.0.1:{down_port}")) as agent:
             time.sleep(1.5)
             assert agent.poll() is None, "the agent must survive a server outage"
