@@ -32,6 +32,9 @@ def parser() -> argparse.ArgumentParser:
         "--enrol", metavar="CODE", help="Enrol with this one-time code and save the credential."
     )
     p.add_argument(
+        "--enrol-only", action="store_true", help="Enrol, save the credential, and exit."
+    )
+    p.add_argument(
         "--printer", required=True, help="Printer URL: tcp://host:9100, file:///dev/usb/lp0, …"
     )
     p.add_argument(
@@ -82,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             answer["terminal_id"],
             credential_file,
         )
+        if args.enrol_only:
+            return 0
     if not credential_file.exists():
         log.error(
             "no credential file %s: enrol first with --enrol CODE / 请先开通终端", credential_file
