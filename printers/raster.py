@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
-import qrcode
-import qrcode.constants
 from PIL import Image, ImageDraw, ImageOps
 
 from printers.errors import LayoutError
 from printers.fonts import FontChain, font_chain
 from printers.model import Box, Element, Label, Media, QRElement, RuleElement, TextElement
+from printers.qr import qr_matrix
 
 QUIET_ZONE_MODULES = 4
 WHITE = 1
@@ -164,18 +163,6 @@ def line_offset(element: TextElement, fitted: FittedText, line: str) -> int:
     if element.align == "right":
         return element.box.x + free
     return element.box.x
-
-
-@lru_cache(maxsize=1024)
-def qr_matrix(data: str) -> Image.Image:
-    """The QR symbol (ECC M, no border) as a modules × modules "1" image, 0 = dark."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    code.add_data(data)
-    code.make(fit=True)
-    rows = code.get_matrix()
-    n = len(rows)
-    pixels = bytes(0 if cell else 255 for row in rows for cell in row)
-    return Image.frombytes("L", (n, n), pixels).convert("1", dither=Image.Dither.NONE)
 
 
 def place_qr(element: QRElement) -> QRPlacement:
