@@ -71,11 +71,14 @@ class TcpTransport(Transport):
         sock = self._socket()
         sock.settimeout(max(timeout, 0.001))
         try:
-            return sock.recv(4096)
+            data = sock.recv(4096)
         except TimeoutError:
             return b""
         except OSError as exc:
             raise TransportError(self.url, "closed", str(exc)) from exc
+        if not data:
+            raise TransportError(self.url, "closed", "the printer closed the connection")
+        return data
 
     def close(self) -> None:
         if self._sock is not None:

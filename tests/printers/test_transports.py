@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -139,3 +141,23 @@ def test_cups_transport_without_lp_is_not_found(monkeypatch: pytest.MonkeyPatch)
         open_transport("cups://Label_Printer")
     assert error.value.kind == "not_found"
     assert "cups://Label_Printer" in str(error.value)
+
+
+def test_printer_closing_the_connection_is_reported_not_waited_out() -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def accept_and_hang_up() -> None:
+        conn, _ = server.accept()
+        conn.close()
+
+    thread = threading.Thread(target=accept_and_hang_up)
+    thread.start()
+    with open_transport(f"tcp://127.0.0.1:{port}?timeout=1") as transport:
+        thread.join()
+        started = time.monotonic()
+        with pytest.raises(TransportError) as error:
+            transport.read_until(lambda r: len(r) >= 1, timeout=1.0)
+    server.close()
+    assert error.value.kind == "closed"
+    assert time.monotonic() - started < 0.5
