@@ -36,7 +36,7 @@ def _certificate(data: CertificateLabelData, media: Media, k: float, name: str) 
     basis = "承诺依据：" + "、".join(data.basis) if data.basis else ""
     y = f.text("basis", basis, full, size, y_dots=y)
     number = "编号：" + data.certificate_no if data.certificate_no else ""
-    half = (width - 2 * margin) * 0.62
+    half = (width - 2 * margin) * 0.74  # room for a 22-character certificate number
     f.text("certificate_no", number, (margin, 0.0, half), size, y_dots=y)
     mark = mark_text(data.sequence, data.reprint)
     right = (margin + half, 0.0, width - 2 * margin - half)

@@ -30,5 +30,5 @@ def label_60x40(data: CertificateLabelData, dpi: int = 203) -> Label:
     f.text("mark", mark_text(data.sequence, data.reprint), col, 3.0, y_dots=y)
     under = (60 - 28.5 - 0.5, 0.0, 28.5)
     number = data.certificate_no
-    f.text("certificate_no", number, under, 3.0, align="center", y_dots=qr.bottom)
+    f.text("certificate_no", number, under, 3.0, align="center", min_mm=2.0, y_dots=qr.bottom)
     return f.label("label-60x40")

@@ -19,7 +19,7 @@ from PIL import Image, ImageChops
 from printers.errors import FontNotFoundError, LayoutError
 from printers.fonts import find_cjk_fonts
 from printers.layouts import DPIS, LAYOUTS, build_label
-from printers.model import QRElement, TextElement
+from printers.model import CertificateLabelData, QRElement, TextElement
 from printers.raster import fit_text, render_elements, render_raster
 from tests.printers.conftest import CODE_URL, read_qr_texts, sample_data
 
@@ -193,3 +193,24 @@ def test_font_override_env_var_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         monkeypatch.delenv("PRINTERS_CJK_FONT")
         find_cjk_fonts.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["certificate-80x60", "certificate-100x70", "label-60x40"])
+@pytest.mark.parametrize("dpi", [203, 300])
+def test_a_real_certificate_number_with_a_reprint_mark_fits(name: str, dpi: int) -> None:
+    """Numbers look like HGZ20261129-TANNPYPRFH (22 characters) and share a row with 补打 3/100."""
+    data = CertificateLabelData(
+        product="黄瓜",
+        qr_text="HTTP://127.0.0.1:8000/C/" + "A" * 26 + ".ABCD." + "B" * 103,
+        issuer="青禾绿源蔬菜有限公司",
+        date="2026-11-29",
+        quantity="50 kg",
+        origin="青禾县（演示）城关街道东关村",
+        phone="13912345678",
+        basis=("质量安全控制符合要求",),
+        certificate_no="HGZ20261129-TANNPYPRFH",
+        sequence="100/100",
+        reprint=True,
+    )
+    image = render_raster(build_label(name, data, dpi))
+    assert image.size[0] > 0
