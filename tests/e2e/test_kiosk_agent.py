@@ -62,7 +62,6 @@ def kiosk(empty_database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
             {
                 "name": "清河镇合格证智能机",
                 "driver": "tspl",
-                "certificate_layout": "certificate-100x70",
             },
         )
         yield {
