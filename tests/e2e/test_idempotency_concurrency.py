@@ -29,26 +29,42 @@ def _post(url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int,
         return error.code, json.loads(error.read())
 
 
-def test_concurrent_identical_requests_make_one_certificate(empty_database_url: str, tmp_path: Path) -> None:
+def test_concurrent_identical_requests_make_one_certificate(
+    empty_database_url: str, tmp_path: Path
+) -> None:
     with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
         traceability_cli(server.env, "demo")
         token = json.loads(
-            traceability_cli(server.env, "token", "create", "--name", "t", "--role", "county_admin", "--json").stdout
+            traceability_cli(
+                server.env, "token", "create", "--name", "t", "--role", "county_admin", "--json"
+            ).stdout
         )["token"]
         engine = make_engine(empty_database_url)
         with engine.connect() as connection:
             batch_id, producer_id = connection.execute(
-                text("select b.id, b.producer_id from batch b join producer p on p.id = b.producer_id where p.kind = 'enterprise' order by b.id limit 1")
+                text(
+                    "select b.id, b.producer_id from batch b join producer p on p.id = b.producer_id where p.kind = 'enterprise' order by b.id limit 1"
+                )
             ).one()
             before = connection.execute(text("select count(*) from certificate")).scalar_one()
-        body = {"producer_id": producer_id, "batch_id": batch_id, "items": 500, "basis": ["quality_control"], "signature_confirmed": True}
+        body = {
+            "producer_id": producer_id,
+            "batch_id": batch_id,
+            "items": 500,
+            "basis": ["quality_control"],
+            "signature_confirmed": True,
+        }
         results: list[tuple[int, dict[str, Any]]] = []
         barrier = threading.Barrier(4)
 
         def fire() -> None:
             barrier.wait()
             results.append(
-                _post(server.base_url + "/api/v1/certificates", body, {"Authorization": f"Bearer {token}", "Idempotency-Key": "race-1"})
+                _post(
+                    server.base_url + "/api/v1/certificates",
+                    body,
+                    {"Authorization": f"Bearer {token}", "Idempotency-Key": "race-1"},
+                )
             )
 
         threads = [threading.Thread(target=fire) for _ in range(4)]
