@@ -184,12 +184,21 @@ def token() -> None:
     "--producer-id", type=int, default=None, help="The producer a producer token acts for."
 )
 @click.option(
+    "--market-id", type=int, default=None, help="The market a market_inspector checks for."
+)
+@click.option(
     "--days", type=int, default=365, show_default=True, help="Days until the token expires."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @with_app
 def token_create(
-    app: Flask, name: str, role: str, producer_id: int | None, days: int, as_json: bool
+    app: Flask,
+    name: str,
+    role: str,
+    producer_id: int | None,
+    market_id: int | None,
+    days: int,
+    as_json: bool,
 ) -> None:
     from datetime import timedelta
 
@@ -197,12 +206,18 @@ def token_create(
 
     with _session_scope() as session:
         record, secret = create_token(
-            session, name=name, role=role, producer_id=producer_id, expires_in=timedelta(days=days)
+            session,
+            name=name,
+            role=role,
+            producer_id=producer_id,
+            market_id=market_id,
+            expires_in=timedelta(days=days),
         )
         data = {
             "id": record.id,
             "role": role,
             "producer_id": producer_id,
+            "market_id": market_id,
             "token": secret,
             "expires_at": record.expires_at,
         }
@@ -518,3 +533,12 @@ def label(app: Flask, code: str, layout: str, dpi: int, output: str, reprint: bo
         _fail(exc)
         return
     click.echo(f"wrote {output}")
+
+
+def _register_intake() -> None:
+    from traceability.intake.cli import register
+
+    register(main)
+
+
+_register_intake()

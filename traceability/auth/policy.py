@@ -16,6 +16,7 @@ RULES: dict[str, set[str]] = {
     "certificate.revoke": {"county_admin", "township_supervisor"},
     "batch.revoke": {"county_admin", "township_supervisor"},
     "certificate.print": {"county_admin", "township_supervisor"},
+    "recall.create": {"county_admin", "township_supervisor"},
 }
 OWN_RECORD_ACTIONS = {
     "certificate.issue",
@@ -64,3 +65,20 @@ def require_region(principal: Principal, action: str, township_id: int | None) -
     )
     if not ok:
         raise Forbidden("您无权管理该乡镇的终端。", "You may not manage this township's terminals.")
+
+
+# market-scoped actions: an inspector acts for its own market; supervisors see every market
+MARKET_RULES: dict[str, set[str]] = {
+    "intake.record": set(),
+    "intake.read": {"county_admin", "township_supervisor"},
+}
+
+
+def require_market(principal: Principal, action: str, market_id: int | None) -> None:
+    own = (
+        principal.role == "market_inspector"
+        and principal.market_id is not None
+        and principal.market_id == market_id
+    )
+    if not own and principal.role not in MARKET_RULES.get(action, set()):
+        raise Forbidden("您无权查看或登记该市场的记录。", "You may not act for this market.")

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from traceability.errors import DomainError, NotFound, ValidationFailed
-from traceability.models import ApiToken, Producer
+from traceability.models import ApiToken, Market, Producer
 from traceability.models.types import utcnow
 
 TOKEN_PREFIX = "trc_"
@@ -42,6 +42,7 @@ class Principal:
     id: str
     role: str
     producer_id: int | None = None
+    market_id: int | None = None
 
     @property
     def key(self) -> str:
@@ -58,6 +59,7 @@ def create_token(
     name: str,
     role: str,
     producer_id: int | None = None,
+    market_id: int | None = None,
     expires_in: timedelta | None = timedelta(days=365),
     now: datetime | None = None,
 ) -> tuple[ApiToken, str]:
@@ -71,6 +73,11 @@ def create_token(
             "生产主体令牌须指定有效的生产主体。",
             "A producer token needs an existing producer id.",
         )
+    if role == "market_inspector" and (market_id is None or session.get(Market, market_id) is None):
+        raise ValidationFailed(
+            "市场查验员令牌须指定有效的市场。",
+            "A market_inspector token needs an existing market id.",
+        )
     now = now or utcnow()
     prefix = secrets.token_hex(4)
     token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
@@ -80,6 +87,7 @@ def create_token(
         token_hash=_digest(token),
         role=role,
         producer_id=producer_id,
+        market_id=market_id,
         created_at=now,
         expires_at=(now + expires_in) if expires_in else None,
     )
@@ -106,7 +114,7 @@ def authenticate_token(session: Session, token: str, *, now: datetime | None = N
         record.expires_at is not None and record.expires_at <= now
     ):
         raise refused
-    return Principal("token", str(record.id), record.role, record.producer_id)
+    return Principal("token", str(record.id), record.role, record.producer_id, record.market_id)
 
 
 def revoke_token(session: Session, token_id: int, *, now: datetime | None = None) -> ApiToken:

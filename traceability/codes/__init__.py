@@ -40,6 +40,7 @@ from traceability.codes.qr import qr_matrix, qr_png, qr_version
 from traceability.codes.revocation import (
     REVOCATIONS_PATH,
     CompromisedKey,
+    PendingGroup,
     RetiredKey,
     RevocationList,
     RevokedGroup,
@@ -71,6 +72,7 @@ __all__ = [
     "KeyMaterialError",
     "KeyRing",
     "ParsedCode",
+    "PendingGroup",
     "PublicKey",
     "RetiredKey",
     "RevocationList",

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from traceability.codes.errors import RevocationListError
-from traceability.codes.format import GROUP_LENGTH, SERIAL_LENGTH
+from traceability.codes.format import GROUP_LENGTH, ITEM_LENGTH, SERIAL_LENGTH
 from traceability.codes.jws import sign_json, verify_jws
 from traceability.codes.keys import KeyRing, SigningKey
 from traceability.codes.signing import KID_LENGTH
@@ -78,6 +78,18 @@ class RetiredKey:
 
 
 @dataclass(frozen=True)
+class PendingGroup:
+    """A pre-printed roll (印刷激活): its codes are unusable until bound to a certificate.
+
+    ``activated`` holds the 16-character item parts already bound; every other item of
+    the group reads "not activated". A fully activated roll leaves the list.
+    """
+
+    g: str
+    activated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RevocationList:
     """The parsed list, with lookup tables built once."""
 
@@ -87,11 +99,13 @@ class RevocationList:
     revoked_items: tuple[RevokedItem, ...] = ()
     compromised_keys: tuple[CompromisedKey, ...] = ()
     retired_keys: tuple[RetiredKey, ...] = ()
+    pending_groups: tuple[PendingGroup, ...] = ()
     _groups: dict[str, RevokedGroup] = field(init=False, repr=False, compare=False)
     _items: dict[str, RevokedItem] = field(init=False, repr=False, compare=False)
     _compromised: dict[str, tuple[CompromisedKey, frozenset[str]]] = field(
         init=False, repr=False, compare=False
     )
+    _pending: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_groups", {r.g: r for r in self.revoked_groups})
@@ -101,6 +115,14 @@ class RevocationList:
             "_compromised",
             {k.kid: (k, frozenset(k.valid_groups)) for k in self.compromised_keys},
         )
+        object.__setattr__(
+            self, "_pending", {p.g: frozenset(p.activated) for p in self.pending_groups}
+        )
+
+    def not_activated(self, group: str, item: str) -> bool:
+        """True for a pre-printed code whose roll item has not been bound to a certificate."""
+        pending = self._pending.get(group)
+        return pending is not None and item not in pending
 
     def revocation_of(self, group: str, item: str) -> RevokedItem | RevokedGroup | None:
         """The entry that revokes this code (item entry first), or None."""
@@ -115,7 +137,7 @@ class RevocationList:
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON payload that is signed."""
-        return {
+        payload: dict[str, Any] = {
             "version": self.version,
             "issued_at": self.issued_at,
             "revoked_groups": [
@@ -130,6 +152,11 @@ class RevocationList:
             ],
             "retired_keys": [{"kid": k.kid, "since": k.since} for k in self.retired_keys],
         }
+        if self.pending_groups:  # optional: absent in lists without pre-printed rolls
+            payload["pending_groups"] = [
+                {"g": p.g, "activated": list(p.activated)} for p in self.pending_groups
+            ]
+        return payload
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> RevocationList:
@@ -165,7 +192,18 @@ class RevocationList:
                 RetiredKey(kid=_b32(e, "kid", KID_LENGTH), since=_when(e, "since"))
                 for e in _entries(payload, "retired_keys")
             ),
+            pending_groups=tuple(
+                PendingGroup(g=_b32(e, "g", GROUP_LENGTH), activated=_items(e))
+                for e in _entries(payload, "pending_groups")
+            ),
         )
+
+
+def _items(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    value = entry.get("activated", [])
+    if not isinstance(value, list):
+        raise RevocationListError("malformed_revocations", "activated: list")
+    return tuple(_b32({"i": i}, "i", ITEM_LENGTH) for i in value)
 
 
 def _entries(payload: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
@@ -211,6 +249,7 @@ def build_revocation_list(
     revoked_items: Iterable[RevokedItem] = (),
     compromised_keys: Iterable[CompromisedKey] = (),
     retired_keys: Iterable[RetiredKey] = (),
+    pending_groups: Iterable[PendingGroup] = (),
 ) -> RevocationList:
     """Assemble a list (validated by a round trip through its payload)."""
     draft = RevocationList(
@@ -220,6 +259,7 @@ def build_revocation_list(
         revoked_items=tuple(revoked_items),
         compromised_keys=tuple(compromised_keys),
         retired_keys=tuple(retired_keys),
+        pending_groups=tuple(pending_groups),
     )
     return RevocationList.from_payload(draft.to_payload())
 

@@ -17,7 +17,15 @@ from traceability.codes.keys import KeyRing
 from traceability.codes.revocation import RevocationList, load_revocation_list
 from traceability.codes.scanning import ParsedCode, parse_scanned_text
 
-Status = Literal["genuine", "revoked", "not_genuine", "key_compromised", "unknown_key", "malformed"]
+Status = Literal[
+    "genuine",
+    "revoked",
+    "not_genuine",
+    "key_compromised",
+    "unknown_key",
+    "malformed",
+    "not_activated",
+]
 
 VERDICT_MESSAGES: dict[str, tuple[str, str]] = {
     "genuine": (
@@ -35,6 +43,10 @@ VERDICT_MESSAGES: dict[str, tuple[str, str]] = {
     "key_compromised": (
         "无法验证：签名密钥已泄露，该码可能是伪造的。",
         "Not genuine: the signing key was compromised and this code is not known to predate it.",
+    ),
+    "not_activated": (
+        "无法验证：该预印追溯码尚未激活，不能作为合格证使用。",
+        "Not usable: this pre-printed code has not been activated by an issued certificate.",
     ),
     "unknown_key": (
         "无法验证：签名密钥未知，请更新公钥列表后重试。",
@@ -148,6 +160,8 @@ class Verifier:
             return _verdict(
                 "key_compromised", parsed, reason="key_compromised", at=compromise.since
             )
+        if self.revocations.not_activated(code.group, code.item):
+            return _verdict("not_activated", parsed, reason="not_activated")
         revocation = self.revocations.revocation_of(code.group, code.item)
         if revocation is not None:
             return _verdict("revoked", parsed, reason=revocation.reason, at=revocation.at)

@@ -10,7 +10,9 @@ from traceability.models.certificate import (
     ItemCode,
 )
 from traceability.models.idempotency import IdempotencyRecord
+from traceability.models.intake import IntakeRecord, IntakeVerdict, Recall, RecallAlert
 from traceability.models.kiosk import JobState, PrintJob, Terminal
+from traceability.models.market import Market, MarketKind
 from traceability.models.producer import Producer, ProducerKind, ProducerStatus
 from traceability.models.product import Product, ProductCategory
 from traceability.models.region import Region, RegionLevel
@@ -29,13 +31,19 @@ __all__ = [
     "CertificateStyle",
     "CertificateUpstream",
     "IdempotencyRecord",
+    "IntakeRecord",
+    "IntakeVerdict",
     "ItemCode",
     "KeyStatus",
+    "Market",
+    "MarketKind",
     "Producer",
     "ProducerKind",
     "ProducerStatus",
     "Product",
     "ProductCategory",
+    "Recall",
+    "RecallAlert",
     "Region",
     "RegionLevel",
     "RevocationEvent",

@@ -19,6 +19,7 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64)
     role: str = Field(max_length=32)
     producer_id: int | None = Field(default=None, foreign_key="producer.id", index=True)
+    market_id: int | None = Field(default=None, foreign_key="market.id", index=True)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

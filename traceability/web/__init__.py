@@ -8,6 +8,8 @@ from traceability.lookup.service import mask_phone
 
 
 def register_blueprints(app: Flask) -> None:
+    from traceability.intake import api as intake_api
+    from traceability.intake import views as intake_views
     from traceability.web import api, health, home, kiosk_api, lookup_views
 
     app.register_blueprint(health.bp)
@@ -15,6 +17,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(lookup_views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(kiosk_api.bp)
+    app.register_blueprint(intake_api.bp)
+    app.register_blueprint(intake_views.bp)
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["mask_phone"] = mask_phone
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from traceability.codes import (
@@ -62,12 +60,10 @@ def test_bulk_signing_gives_distinct_valid_codes(key: SigningKey) -> None:
     assert all(key.public.verify(c.message, c.signature) for c in codes)
 
 
-def test_ten_thousand_codes_sign_well_under_a_second(key: SigningKey) -> None:
-    start = time.perf_counter()
+def test_ten_thousand_codes_in_one_run_are_distinct(key: SigningKey) -> None:
+    """Speed is measured in bench/, never asserted here."""
     codes = list(sign_item_codes(new_group_code(), 10_000, key))
-    elapsed = time.perf_counter() - start
-    assert len(codes) == 10_000
-    assert elapsed < 1.0, f"{elapsed:.2f}s for 10,000 codes"
+    assert len({c.serial for c in codes}) == 10_000
 
 
 def test_signing_rejects_parts_outside_the_alphabet(key: SigningKey) -> None:

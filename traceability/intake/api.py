@@ -1,0 +1,344 @@
+"""JSON API for intake: bulk scans, paper certificates, the ledger, recalls, EPCIS export."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlmodel import select
+
+from traceability.auth import policy
+from traceability.auth.tokens import Principal
+from traceability.db import begin_write, get_engine, get_session
+from traceability.errors import NotFound, ValidationFailed
+from traceability.extensions import csrf
+from traceability.intake import epcis, ledger, recall
+from traceability.intake.markets import get_market
+from traceability.intake.photos import photo_file, save_photo
+from traceability.intake.service import (
+    CodeIntake,
+    check_uuid,
+    paper_intake_from,
+    parse_time,
+    record_code_intake,
+    record_dict,
+    record_paper_intake,
+)
+from traceability.models import Batch, IntakeRecord, Market
+from traceability.web.api import current_principal, json_body
+from traceability.web.lookup_views import accepted_hosts
+
+bp = Blueprint("intake_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+MAX_RECORDS = 500
+
+
+def _database() -> str:
+    return get_engine().url.render_as_string(hide_password=True)
+
+
+def _market_for(principal: Principal, action: str, raw: Any = None) -> Market:
+    """An inspector's own market; supervisors name one with `market_id`."""
+    market_id: Any = raw if raw not in (None, "") else principal.market_id
+    try:
+        market_id = int(market_id) if market_id is not None else None
+    except (TypeError, ValueError):
+        market_id = None
+    if market_id is None:
+        raise ValidationFailed(
+            "请指定市场（market_id）。", "Name the market (`market_id`).", code="market_required"
+        )
+    policy.require_market(principal, action, market_id)
+    return get_market(get_session(), market_id)
+
+
+def _who(principal: Principal, given: Any) -> str:
+    return given.strip()[:100] if isinstance(given, str) and given.strip() else principal.key
+
+
+def _text(entry: dict[str, Any], name: str) -> str:
+    value = entry.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationFailed(
+            f"字段 {name} 必须是文本。", f"Field {name} must be text.", code="invalid_field"
+        )
+    return value
+
+
+def _entries(body: dict[str, Any]) -> list[CodeIntake]:
+    records = body.get("records")
+    if records is None and isinstance(body.get("codes"), list):
+        # shorthand for systems without their own record ids: not safe to retry
+        records = [{"uuid": str(uuid.uuid4()), "code": c} for c in body["codes"]]
+    if not isinstance(records, list) or not records or len(records) > MAX_RECORDS:
+        raise ValidationFailed(
+            f"records 须为 1 至 {MAX_RECORDS} 条记录的列表。",
+            f"`records` must be a list of 1 to {MAX_RECORDS} records.",
+            code="invalid_records",
+        )
+    entries = []
+    for entry in records:
+        if not isinstance(entry, dict):
+            raise ValidationFailed(
+                "每条记录须为 JSON 对象。", "Each record must be an object.", code="invalid_records"
+            )
+        text = _text(entry, "code") or _text(entry, "text")
+        entries.append(
+            CodeIntake(
+                uuid=check_uuid(entry.get("uuid")),
+                text=text,
+                supplier=_text(entry, "supplier") or _text(body, "supplier"),
+                inspector=_text(entry, "inspector") or _text(body, "inspector"),
+                received_at=parse_time(entry.get("received_at")),
+                offline_verdict=_text(entry, "offline_verdict") or None,
+            )
+        )
+    return entries
+
+
+@bp.post("/intake")
+def intake() -> Response:
+    """Many scanned codes per request; each record's `uuid` makes retries harmless."""
+    principal = current_principal()
+    body = json_body()
+    market = _market_for(principal, "intake.record", body.get("market_id"))
+    entries = _entries(body)
+    session = get_session()
+    begin_write(session)
+    results = []
+    for entry in entries:
+        outcome = record_code_intake(
+            session,
+            market,
+            CodeIntake(
+                uuid=entry.uuid,
+                text=entry.text,
+                supplier=entry.supplier,
+                inspector=_who(principal, entry.inspector),
+                received_at=entry.received_at,
+                offline_verdict=entry.offline_verdict,
+            ),
+            database=_database(),
+            accepted_hosts=accepted_hosts(),
+            retention_days=current_app.config["RECORD_RETENTION_DAYS"],
+        )
+        results.append({"uuid": entry.uuid, **outcome.to_dict()})
+    session.commit()
+    return jsonify({"market_id": market.id, "results": results})
+
+
+@bp.post("/intake/paper")
+def intake_paper() -> tuple[Response, int]:
+    """A paper certificate: multipart form with the transcribed fields and a `photo`."""
+    principal = current_principal()
+    fields: dict[str, Any] = dict(request.form.items())
+    market = _market_for(principal, "intake.record", fields.get("market_id"))
+    entry = paper_intake_from(fields)
+    entry.uuid = check_uuid(entry.uuid)
+    entry.inspector = _who(principal, entry.inspector)
+    session = get_session()
+    begin_write(session)
+    existing = session.exec(select(IntakeRecord).where(IntakeRecord.uuid == entry.uuid)).first()
+    photo = request.files.get("photo")
+    path = None
+    if existing is None and photo is not None and photo.filename is not None:
+        path = save_photo(
+            current_app.config["TRACEABILITY_HOME"], market.id or 0, entry.uuid, photo.read()
+        )
+    outcome = record_paper_intake(
+        session,
+        market,
+        entry,
+        photo_path=path,
+        retention_days=current_app.config["RECORD_RETENTION_DAYS"],
+    )
+    session.commit()
+    return jsonify(outcome.to_dict()), 200 if outcome.replayed else 201
+
+
+@bp.get("/intake/records/<record_uuid>/photo")
+def intake_photo(record_uuid: str) -> Response:
+    principal = current_principal()
+    session = get_session()
+    record = session.exec(select(IntakeRecord).where(IntakeRecord.uuid == record_uuid)).first()
+    policy.require_market(principal, "intake.read", record.market_id if record else None)
+    if record is None or not record.photo_path:
+        raise NotFound("该记录没有照片。", "This record has no photo.", code="photo_not_found")
+    path = photo_file(current_app.config["TRACEABILITY_HOME"], record.photo_path)
+    mimetype = {".png": "image/png", ".webp": "image/webp"}.get(path.suffix, "image/jpeg")
+    response = Response(path.read_bytes(), mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _date(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(
+            f"{name} 须为 YYYY-MM-DD 日期。",
+            f"`{name}` must be a YYYY-MM-DD date.",
+            code="invalid_date",
+        ) from None
+
+
+def _download(data: bytes, filename: str, mimetype: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/intake/ledger")
+def intake_ledger() -> Response:
+    """Search the ledger (JSON), or export it: `format=csv` or `format=xlsx`."""
+    principal = current_principal()
+    market = _market_for(principal, "intake.read", request.args.get("market_id"))
+    query = ledger.LedgerQuery(
+        market_id=market.id,
+        date_from=_date("from"),
+        date_to=_date("to"),
+        product=request.args.get("product", ""),
+        supplier=request.args.get("supplier", ""),
+        certificate_number=request.args.get("certificate", ""),
+        verdict=request.args.get("verdict", ""),
+    )
+    session = get_session()
+    kind = request.args.get("format", "json")
+    stamp = datetime.now(ledger.LOCAL_TZ).strftime("%Y%m%d")
+    if kind == "csv":
+        records = ledger.search(session, query, limit=ledger.EXPORT_LIMIT)
+        return _download(ledger.to_csv(records), f"intake-{market.id}-{stamp}.csv", "text/csv")
+    if kind == "xlsx":
+        records = ledger.search(session, query, limit=ledger.EXPORT_LIMIT)
+        return _download(ledger.to_xlsx(records), f"intake-{market.id}-{stamp}.xlsx", XLSX)
+    records = ledger.search(session, query)
+    return jsonify(
+        {
+            "market": {"id": market.id, "name": market.name},
+            "retention_days": current_app.config["RECORD_RETENTION_DAYS"],
+            "records": [record_dict(r) for r in records],
+        }
+    )
+
+
+@bp.get("/intake/market")
+def intake_market() -> Response:
+    """The inspector's market and its open recall alerts (the intake page polls this)."""
+    principal = current_principal()
+    market = _market_for(principal, "intake.read", request.args.get("market_id"))
+    return jsonify(
+        {
+            "market": {
+                "id": market.id,
+                "name": market.name,
+                "kind": market.kind,
+                "region": market.region,
+            },
+            "alerts": recall.open_alerts(get_session(), market.id or 0),
+        }
+    )
+
+
+@bp.post("/intake/alerts/<int:alert_id>/ack")
+def acknowledge(alert_id: int) -> Response:
+    principal = current_principal()
+    body = request.get_json(silent=True) or {}
+    market = _market_for(principal, "intake.record", body.get("market_id"))
+    session = get_session()
+    alert = recall.acknowledge_alert(
+        session, alert_id, market.id or 0, who=_who(principal, body.get("inspector"))
+    )
+    session.commit()
+    return jsonify({"id": alert.id, "acknowledged_at": alert.acknowledged_at})
+
+
+@bp.post("/recalls")
+def create_recall() -> tuple[Response, int]:
+    """{"batch_id", "reason"} or {"producer_id", "date_from", "date_to", "reason"}."""
+    principal = current_principal()
+    body = json_body()
+    session = get_session()
+    reason: str = body["reason"] if isinstance(body.get("reason"), str) else ""
+    batch_id, producer_id = body.get("batch_id"), body.get("producer_id")
+    if isinstance(batch_id, int) and not isinstance(batch_id, bool):
+        batch = session.get(Batch, batch_id)
+        policy.require(principal, "recall.create", batch.producer_id if batch else None)
+        begin_write(session)
+        made = recall.recall_batch(session, batch_id, reason, actor=principal.key)
+    elif isinstance(producer_id, int) and not isinstance(producer_id, bool):
+        policy.require(principal, "recall.create", producer_id)
+        try:
+            start = date.fromisoformat(str(body.get("date_from")))
+            end = date.fromisoformat(str(body.get("date_to")))
+        except ValueError:
+            raise ValidationFailed(
+                "date_from 与 date_to 须为 YYYY-MM-DD 日期。",
+                "`date_from` and `date_to` must be YYYY-MM-DD dates.",
+                code="invalid_date",
+            ) from None
+        begin_write(session)
+        made = recall.recall_producer(session, producer_id, start, end, reason, actor=principal.key)
+    else:
+        raise ValidationFailed(
+            "请指定 batch_id，或 producer_id 加日期范围。",
+            "Send `batch_id`, or `producer_id` with `date_from` and `date_to`.",
+            code="recall_scope_required",
+        )
+    session.commit()
+    return jsonify(recall.recall_dict(made, recall.recall_report(session, made))), 201
+
+
+@bp.get("/recalls/<int:recall_id>")
+def get_recall(recall_id: int) -> Response:
+    """The recall report: every market that received the goods (json, csv or xlsx)."""
+    principal = current_principal()
+    session = get_session()
+    made = recall.get_recall(session, recall_id)
+    policy.require(principal, "recall.create", made.producer_id)
+    lines = recall.recall_report(session, made)
+    kind = request.args.get("format", "json")
+    if kind == "csv":
+        data = ledger.table_to_csv(recall.REPORT_COLUMNS, recall.report_rows(lines))
+        return _download(data, f"recall-{recall_id}.csv", "text/csv")
+    if kind == "xlsx":
+        data = ledger.table_to_xlsx(
+            f"召回{recall_id}", recall.REPORT_COLUMNS, recall.report_rows(lines)
+        )
+        return _download(data, f"recall-{recall_id}.xlsx", XLSX)
+    return jsonify(recall.recall_dict(made, lines))
+
+
+@bp.get("/epcis/events")
+def epcis_events() -> Response:
+    """EPCIS 2.0 JSON-LD: a market's intake events and the issue events of what it received."""
+    principal = current_principal()
+    raw = request.args.get("market_id")
+    market_id: int | None = None
+    if raw or principal.role == "market_inspector":
+        market_id = _market_for(principal, "intake.read", raw).id
+    else:
+        policy.require_market(principal, "intake.read", None)
+    start, end = _date("from"), _date("to")
+    tz = ledger.LOCAL_TZ
+    document = epcis.epcis_document(
+        get_session(),
+        base_url=current_app.config["PUBLIC_BASE_URL"],
+        market_id=market_id,
+        since=datetime.combine(start, time(), tz) if start else None,
+        until=datetime.combine(end + timedelta(days=1), time(), tz) if end else None,
+    )
+    response = jsonify(document)
+    response.mimetype = "application/ld+json"
+    return response

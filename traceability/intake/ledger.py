@@ -1,0 +1,179 @@
+"""The intake ledger (进货查验记录): search, export (CSV, XLSX) and retention.
+
+Times are shown in China Standard Time, the time the regulation's records are kept in;
+the database stores UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, delete, select
+
+from traceability.intake.photos import delete_photo
+from traceability.models import IntakeRecord
+from traceability.models.types import utcnow
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+EXPORT_LIMIT = 200_000
+
+COLUMNS: list[tuple[str, str]] = [
+    ("received_at", "进货查验时间 Time"),
+    ("supplier", "供货者 Supplier"),
+    ("product", "产品名称 Product"),
+    ("quantity", "数量 Quantity"),
+    ("unit", "单位 Unit"),
+    ("origin", "产地 Origin"),
+    ("certificate_number", "合格证编号 Certificate No."),
+    ("issuer", "开具者 Issuer"),
+    ("issuer_phone", "联系电话 Phone"),
+    ("certificate_date", "开具日期 Issue date"),
+    ("verdict", "查验结果 Verdict"),
+    ("method", "方式 Method"),
+    ("serial", "追溯码 Serial"),
+    ("inspector", "查验人 Inspector"),
+    ("uuid", "记录编号 Record UUID"),
+]
+VERDICT_ZH = {
+    "genuine": "真品",
+    "revoked": "已撤销",
+    "not_genuine": "无法验证",
+    "other_market": "已被其他市场收货",
+    "over_scanned": "重复扫码",
+    "paper": "纸质合格证",
+}
+
+
+@dataclass
+class LedgerQuery:
+    market_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    product: str = ""
+    supplier: str = ""
+    certificate_number: str = ""
+    verdict: str = ""
+
+
+def _local_midnight_utc(day: date) -> datetime:
+    return datetime.combine(day, time(), LOCAL_TZ)
+
+
+def search(session: Session, query: LedgerQuery, *, limit: int = 500) -> Sequence[IntakeRecord]:
+    """Newest first; dates are local calendar days, both ends included."""
+    statement = select(IntakeRecord)
+    if query.market_id is not None:
+        statement = statement.where(IntakeRecord.market_id == query.market_id)
+    if query.date_from:
+        statement = statement.where(
+            col(IntakeRecord.received_at) >= _local_midnight_utc(query.date_from)
+        )
+    if query.date_to:
+        statement = statement.where(
+            col(IntakeRecord.received_at) < _local_midnight_utc(query.date_to + timedelta(days=1))
+        )
+    if query.product.strip():
+        statement = statement.where(col(IntakeRecord.product).contains(query.product.strip()))
+    if query.supplier.strip():
+        statement = statement.where(col(IntakeRecord.supplier).contains(query.supplier.strip()))
+    if query.certificate_number.strip():
+        statement = statement.where(
+            col(IntakeRecord.certificate_number).startswith(query.certificate_number.strip())
+        )
+    if query.verdict.strip():
+        statement = statement.where(IntakeRecord.verdict == query.verdict.strip())
+    statement = statement.order_by(
+        col(IntakeRecord.received_at).desc(), col(IntakeRecord.id).desc()
+    )
+    return session.exec(statement.limit(limit)).all()
+
+
+def row(record: IntakeRecord) -> list[Any]:
+    """One ledger line as export cells, in COLUMNS order."""
+    local = record.received_at.astimezone(LOCAL_TZ)
+    values: dict[str, Any] = {
+        "received_at": local.strftime("%Y-%m-%d %H:%M:%S"),
+        "supplier": record.supplier,
+        "product": record.product,
+        "quantity": float(record.quantity),
+        "unit": record.unit,
+        "origin": record.origin,
+        "certificate_number": record.certificate_number,
+        "issuer": record.issuer,
+        "issuer_phone": record.issuer_phone,
+        "certificate_date": record.certificate_date.isoformat() if record.certificate_date else "",
+        "verdict": VERDICT_ZH.get(record.verdict, record.verdict),
+        "method": "扫码" if record.method == "code" else "纸质",
+        "serial": record.serial or "",
+        "inspector": record.inspector,
+        "uuid": record.uuid,
+    }
+    return [values[name] for name, _ in COLUMNS]
+
+
+def _safe_cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is quoted (CSV/formula injection)."""
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+        return "'" + value
+    return value
+
+
+def to_csv(records: Iterable[IntakeRecord], columns: Sequence[tuple[str, str]] = COLUMNS) -> bytes:
+    """UTF-8 with a BOM, so Excel in a Chinese locale opens it correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([title for _, title in columns])
+    for record in records:
+        writer.writerow([_safe_cell(v) for v in row(record)])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def table_to_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append(list(header))
+    for values in rows:
+        sheet.append([_safe_cell(v) for v in values])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def table_to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(list(header))
+    for values in rows:
+        writer.writerow([_safe_cell(v) for v in values])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(records: Iterable[IntakeRecord]) -> bytes:
+    return table_to_xlsx("进货查验记录", [t for _, t in COLUMNS], (row(r) for r in records))
+
+
+def purge_expired(
+    session: Session, retention_days: int, *, home: str | Path, now: datetime | None = None
+) -> int:
+    """Delete ledger lines (and their photos) older than the retention period."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    expired = session.exec(
+        select(IntakeRecord.id, IntakeRecord.photo_path).where(
+            col(IntakeRecord.received_at) < cutoff
+        )
+    ).all()
+    for _, photo in expired:
+        delete_photo(home, photo)
+    if expired:
+        session.exec(delete(IntakeRecord).where(col(IntakeRecord.received_at) < cutoff))
+        session.flush()
+    return len(expired)

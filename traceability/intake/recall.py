@@ -1,0 +1,298 @@
+"""Recalls (召回): revoke every certificate of a batch or producer, and find where it went.
+
+The report is one grouped query over the intake ledger, served by the indexes on
+certificate(batch_id), certificate(producer_id) and intake_record(certificate_id, market_id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
+
+from traceability.errors import NotFound, ValidationFailed
+from traceability.intake.service import received_verdicts
+from traceability.issuing.revocation import revoke_batch, revoke_certificate
+from traceability.models import (
+    Batch,
+    Certificate,
+    IntakeRecord,
+    Market,
+    Producer,
+    Recall,
+    RecallAlert,
+)
+from traceability.models.types import utcnow
+
+
+@dataclass
+class RecallLine:
+    """One market's receipts of one certificate."""
+
+    market_id: int
+    market: str
+    kind: str
+    region: str
+    address: str
+    contact: str
+    phone: str
+    certificate_number: str
+    product: str
+    items: int
+    quantity: Decimal
+    unit: str
+    first_received_at: datetime
+    last_received_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "market_id": self.market_id,
+            "market": self.market,
+            "kind": self.kind,
+            "region": self.region,
+            "address": self.address,
+            "contact": self.contact,
+            "phone": self.phone,
+            "certificate_number": self.certificate_number,
+            "product": self.product,
+            "items": self.items,
+            "quantity": format(self.quantity.normalize(), "f"),
+            "unit": self.unit,
+            "first_received_at": self.first_received_at.isoformat(),
+            "last_received_at": self.last_received_at.isoformat(),
+        }
+
+
+REPORT_COLUMNS = [
+    "市场 Market",
+    "类型 Kind",
+    "地区 Region",
+    "地址 Address",
+    "联系人 Contact",
+    "电话 Phone",
+    "合格证编号 Certificate No.",
+    "产品 Product",
+    "件数 Items",
+    "数量 Quantity",
+    "单位 Unit",
+    "首次收货 First received (UTC)",
+    "最近收货 Last received (UTC)",
+]
+
+
+def _scope(recall: Recall) -> ColumnElement[bool]:
+    if recall.batch_id is not None:
+        return col(Certificate.batch_id) == recall.batch_id
+    conditions = [col(Certificate.producer_id) == recall.producer_id]
+    if recall.date_from:
+        conditions.append(col(Certificate.issue_date) >= recall.date_from)
+    if recall.date_to:
+        conditions.append(col(Certificate.issue_date) <= recall.date_to)
+    return and_(*conditions)
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 300:
+        raise ValidationFailed(
+            "请填写召回原因（不超过 300 字）。",
+            "Give a reason for the recall (300 characters at most).",
+            code="reason_required",
+        )
+    return reason
+
+
+def recall_batch(
+    session: Session, batch_id: int, reason: str, *, actor: str | None = None
+) -> Recall:
+    """Revoke every certificate of the batch and alert the markets that received it."""
+    reason = _reason(reason)
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound("找不到该批次。", "No such batch.", code="batch_not_found")
+    revoke_batch(session, batch_id, reason, actor=actor)
+    recall = Recall(batch_id=batch_id, producer_id=batch.producer_id, reason=reason, actor=actor)
+    return _finish(session, recall)
+
+
+def recall_producer(
+    session: Session,
+    producer_id: int,
+    date_from: date,
+    date_to: date,
+    reason: str,
+    *,
+    actor: str | None = None,
+) -> Recall:
+    """Revoke every certificate the producer issued between the two dates (inclusive)."""
+    reason = _reason(reason)
+    if session.get(Producer, producer_id) is None:
+        raise NotFound("找不到该生产主体。", "No such producer.", code="producer_not_found")
+    if date_to < date_from:
+        raise ValidationFailed(
+            "结束日期不能早于开始日期。",
+            "The end date is before the start date.",
+            code="invalid_range",
+        )
+    recall = Recall(
+        producer_id=producer_id, date_from=date_from, date_to=date_to, reason=reason, actor=actor
+    )
+    for cert in session.exec(select(Certificate).where(_scope(recall))).all():
+        revoke_certificate(session, cert, reason, actor=actor)
+    return _finish(session, recall)
+
+
+def _finish(session: Session, recall: Recall) -> Recall:
+    recall.certificates = int(
+        session.exec(select(func.count(col(Certificate.id))).where(_scope(recall))).one()
+    )
+    session.add(recall)
+    session.flush()
+    markets = {line.market_id for line in recall_report(session, recall)}
+    now = utcnow()
+    for market_id in sorted(markets):
+        session.add(RecallAlert(recall_id=recall.id or 0, market_id=market_id, created_at=now))
+    session.flush()
+    return recall
+
+
+def get_recall(session: Session, recall_id: int) -> Recall:
+    recall = session.get(Recall, recall_id)
+    if recall is None:
+        raise NotFound("找不到该召回。", "No such recall.", code="recall_not_found")
+    return recall
+
+
+def recall_report(session: Session, recall: Recall) -> list[RecallLine]:
+    """Every market that received the recalled goods, per certificate: one query."""
+    columns: list[Any] = [
+        Market.id,
+        Market.name,
+        Market.kind,
+        Market.region,
+        Market.address,
+        Market.contact,
+        Market.phone,
+        Certificate.number,
+        Certificate.product_name,
+        func.count(col(IntakeRecord.id)),
+        func.sum(IntakeRecord.quantity),
+        Certificate.unit,
+        func.min(IntakeRecord.received_at),
+        func.max(IntakeRecord.received_at),
+    ]
+    statement = (
+        core_select(*columns)
+        .select_from(Certificate)
+        .join(IntakeRecord, col(IntakeRecord.certificate_id) == col(Certificate.id))
+        .join(Market, col(Market.id) == col(IntakeRecord.market_id))
+        .where(_scope(recall), col(IntakeRecord.verdict).in_(received_verdicts()))
+        .group_by(
+            col(Market.id),
+            col(Market.name),
+            col(Market.kind),
+            col(Market.region),
+            col(Market.address),
+            col(Market.contact),
+            col(Market.phone),
+            col(Certificate.number),
+            col(Certificate.product_name),
+            col(Certificate.unit),
+        )
+        .order_by(col(Market.name), col(Certificate.number))
+    )
+    return [
+        RecallLine(
+            market_id=row[0],
+            market=row[1],
+            kind=row[2],
+            region=row[3],
+            address=row[4],
+            contact=row[5],
+            phone=row[6],
+            certificate_number=row[7],
+            product=row[8],
+            items=int(row[9]),
+            quantity=Decimal(row[10] or 0),
+            unit=row[11],
+            first_received_at=row[12],
+            last_received_at=row[13],
+        )
+        for row in session.execute(statement).all()
+    ]
+
+
+def report_rows(lines: list[RecallLine]) -> list[list[Any]]:
+    return [
+        [
+            line.market,
+            line.kind,
+            line.region,
+            line.address,
+            line.contact,
+            line.phone,
+            line.certificate_number,
+            line.product,
+            line.items,
+            float(line.quantity),
+            line.unit,
+            line.first_received_at.strftime("%Y-%m-%d %H:%M:%S"),
+            line.last_received_at.strftime("%Y-%m-%d %H:%M:%S"),
+        ]
+        for line in lines
+    ]
+
+
+def open_alerts(session: Session, market_id: int) -> list[dict[str, Any]]:
+    """Unacknowledged recall alerts of a market, newest first, with what it received."""
+    alerts = session.exec(
+        select(RecallAlert, Recall)
+        .join(Recall, col(Recall.id) == col(RecallAlert.recall_id))
+        .where(RecallAlert.market_id == market_id, col(RecallAlert.acknowledged_at).is_(None))
+        .order_by(col(RecallAlert.id).desc())
+    ).all()
+    answer = []
+    for alert, recall in alerts:
+        lines = [line for line in recall_report(session, recall) if line.market_id == market_id]
+        answer.append(
+            {
+                "id": alert.id,
+                "recall_id": recall.id,
+                "reason": recall.reason,
+                "created_at": alert.created_at.isoformat(),
+                "lines": [line.to_dict() for line in lines],
+            }
+        )
+    return answer
+
+
+def acknowledge_alert(session: Session, alert_id: int, market_id: int, *, who: str) -> RecallAlert:
+    alert = session.get(RecallAlert, alert_id)
+    if alert is None or alert.market_id != market_id:
+        raise NotFound("找不到该召回提醒。", "No such recall alert.", code="alert_not_found")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = utcnow()
+        alert.acknowledged_by = who[:100]
+        session.add(alert)
+        session.flush()
+    return alert
+
+
+def recall_dict(recall: Recall, lines: list[RecallLine]) -> dict[str, Any]:
+    return {
+        "id": recall.id,
+        "batch_id": recall.batch_id,
+        "producer_id": recall.producer_id,
+        "date_from": recall.date_from.isoformat() if recall.date_from else None,
+        "date_to": recall.date_to.isoformat() if recall.date_to else None,
+        "reason": recall.reason,
+        "certificates": recall.certificates,
+        "created_at": recall.created_at.isoformat(),
+        "markets": sorted({line.market_id for line in lines}),
+        "lines": [line.to_dict() for line in lines],
+    }
