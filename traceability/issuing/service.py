@@ -126,7 +126,8 @@ def today_in_china(now: datetime) -> date:
     return now.astimezone(CHINA).date()
 
 
-def _quantity(value: Any) -> Decimal:
+def parse_quantity(value: Any) -> Decimal:
+    """A quantity > 0 with at most three decimals, or a refusal in both languages."""
     try:
         quantity = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -289,7 +290,7 @@ def issue_certificate(
         raise ValidationFailed(
             "请填写产品名称。", "Give the product name.", code="product_required"
         )
-    quantity = _quantity(
+    quantity = parse_quantity(
         req.quantity if req.quantity is not None else (batch.quantity if batch else None)
     )
     unit = (

@@ -38,3 +38,14 @@ class Product(SQLModel, table=True):
     gtin: str | None = Field(default=None, max_length=14)
     default_unit: str = Field(default="kg", max_length=10)
     active: bool = Field(default=True)
+
+# Pictures for the kiosk's product grid (people who read little pick by picture).
+CATEGORY_ICONS = {
+    ProductCategory.VEGETABLE: "🥬",
+    ProductCategory.FRUIT: "🍎",
+    ProductCategory.TEA: "🍃",
+    ProductCategory.LIVESTOCK: "🐖",
+    ProductCategory.EGG: "🥚",
+    ProductCategory.AQUATIC: "🐟",
+    ProductCategory.OTHER: "🧺",
+}

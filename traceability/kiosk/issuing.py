@@ -1,0 +1,94 @@
+"""Issuing at a kiosk: a batch for today's harvest, the certificate, and its print job.
+
+The same `issue_certificate` as the API and the CLI, so every rule (suspension,
+compliance gates, wording) applies; the kiosk only adds the batch and the print job.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from traceability.codes import SigningKey
+from traceability.errors import NotFound, ValidationFailed
+from traceability.issuing.service import (
+    UNITS,
+    IssuedCertificate,
+    IssueRequest,
+    issue_certificate,
+    origin_of,
+    parse_quantity,
+    today_in_china,
+)
+from traceability.kiosk.jobs import enqueue_certificate
+from traceability.models import Batch, PrintJob, Producer, Product, Terminal
+from traceability.models.types import utcnow
+
+MAX_KIOSK_LABELS = 200
+
+
+@dataclass
+class KioskIssue:
+    issued: IssuedCertificate
+    job: PrintJob | None
+
+
+def issue_at_kiosk(
+    session: Session,
+    producer: Producer,
+    *,
+    product_id: int,
+    quantity: Decimal | str,
+    unit: str | None,
+    basis: list[str],
+    items: int,
+    key: SigningKey,
+    terminal: Terminal | None,
+    channel: str = "kiosk",
+) -> KioskIssue:
+    """Issue for today's harvest; queue the labels on `terminal` (None: phone issuing)."""
+    product = session.get(Product, product_id)
+    if product is None or product.producer_id != producer.id or not product.active:
+        raise NotFound("找不到该产品。", "No such product in your catalogue.", code="product_not_found")
+    amount = parse_quantity(quantity)
+    if unit and unit not in UNITS:
+        raise ValidationFailed(f"单位“{unit[:10]}”无效。", "Invalid unit.", code="invalid_unit")
+    now = utcnow()
+    origin_text, _ = origin_of(session, producer.region_id)
+    batch = Batch(
+        producer_id=producer.id or 0,
+        product_id=product.id or 0,
+        lot=f"K{today_in_china(now):%y%m%d}{secrets.token_hex(3).upper()}",
+        quantity=amount,
+        unit=unit or product.default_unit,
+        harvest_date=today_in_china(now),
+        origin_region_id=producer.region_id,
+        origin_text=origin_text or (producer.address or ""),
+    )
+    session.add(batch)
+    session.flush()
+    issued = issue_certificate(
+        session,
+        IssueRequest(
+            producer_id=producer.id or 0,
+            batch_id=batch.id,
+            quantity=amount,
+            unit=unit or product.default_unit,
+            item_count=items,
+            basis=basis,
+            signature_confirmed=True,
+            channel=channel,
+        ),
+        key,
+        max_items=MAX_KIOSK_LABELS,
+        now=now,
+    )
+    job = None
+    if terminal is not None:
+        job = enqueue_certificate(
+            session, terminal.id or 0, issued.certificate, requested_by=f"producer:{producer.id}"
+        )
+    return KioskIssue(issued, job)
