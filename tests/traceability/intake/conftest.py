@@ -67,7 +67,7 @@ def make_market(app: Flask) -> Callable[..., MarketFixture]:
 def issue(app: Flask, demo: dict[str, Any]) -> Callable[..., IssuedFixture]:
     """issue(batch_index, items) -> a certificate of a demo batch with `items` codes."""
 
-    def _issue(batch_index: int = 0, items: int = 4) -> IssuedFixture:
+    def _issue(batch_index: int = 0, items: int = 4, gtin_form: bool = False) -> IssuedFixture:
         with app.app_context(), session_scope(get_engine()) as session:
             batch = session.exec(select(Batch).order_by(Batch.id)).all()[batch_index]  # type: ignore[arg-type]
             key = keystore.active_signing_key(session, app.config["SIGNING_KEY_PASSPHRASE"])
@@ -79,6 +79,7 @@ def issue(app: Flask, demo: dict[str, Any]) -> Callable[..., IssuedFixture]:
                     item_count=items,
                     basis=["quality_control"],
                     signature_confirmed=True,
+                    gtin_form=gtin_form,
                 ),
                 key,
             )

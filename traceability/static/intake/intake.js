@@ -189,6 +189,7 @@
     el.dataset.online = String(online); el.dataset.queue = String(queue().length);
   }
   async function loadMarket() {
+    if (!token()) return;
     try {
       const body = await api("/intake/market", { headers: headers(false) });
       $("#market-name").textContent = body.market.name;
@@ -222,7 +223,7 @@
       const rows = $("#ledger-rows"); rows.replaceChildren();
       for (const r of body.records) {
         const tr = document.createElement("tr"); tr.dataset.uuid = r.uuid;
-        for (const v of [new Date(r.received_at).toLocaleString(), r.supplier, r.product, `${r.quantity} ${r.unit}`, r.origin, r.certificate_number, (LABELS[r.verdict] || [r.verdict])[0], r.inspector]) {
+        for (const v of [new Date(r.received_at).toLocaleString(), r.supplier, r.product, r.unit ? `${r.quantity} ${r.unit}` : "", r.origin, r.certificate_number, (LABELS[r.verdict] || [r.verdict])[0], r.inspector]) {
           const td = document.createElement("td"); td.textContent = v; tr.append(td);
         }
         rows.append(tr);

@@ -1,0 +1,181 @@
+"""The intake page under gunicorn in headless Chromium: typed (keyboard-wedge) scans get
+their verdicts online and offline, and after reconnecting the ledger has each intake once."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.server import ROOT, gunicorn_server, traceability_cli
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts" / "intake"
+
+
+def _call(base: str, path: str, token: str, body: Any = None) -> Any:
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST" if body is not None else "GET",
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+def _cli_json(env: dict[str, str], *args: str) -> Any:
+    return json.loads(traceability_cli(env, *args, "--json").stdout)
+
+
+def _tampered(url: str) -> str:
+    head, signature = url.rsplit(".", 1)
+    return f"{head}.{'B' if signature[0] != 'B' else 'C'}{signature[1:]}"
+
+
+class IntakePage:
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.scans = 0
+
+    def scan(self, text: str, expected: str) -> None:
+        """Type like a keyboard-wedge scanner: the text, then Enter."""
+        self.page.keyboard.type(text)
+        self.page.keyboard.press("Enter")
+        self.scans += 1
+        self.page.wait_for_function(
+            f"document.querySelectorAll('#history li').length === {self.scans}"
+        )
+        assert self.page.get_attribute("#verdict", "data-verdict") == expected
+
+    def status(self, name: str) -> str:
+        return str(self.page.get_attribute("#net-status", f"data-{name}"))
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+def test_intake_page_scans_online_and_offline_and_syncs_once(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
+        base, env = server.base_url, server.env
+        demo = _cli_json(env, "demo")
+        revoked = next(c["url"] for c in demo["codes"] if c["status"] == "revoked")
+        here = _cli_json(env, "market", "add", "--name", "青禾惠民超市", "--kind", "supermarket")
+        there = _cli_json(
+            env, "market", "add", "--name", "城南农贸市场", "--kind", "farmers_market"
+        )
+        inspector = _cli_json(
+            env,
+            "token",
+            "create",
+            "--name",
+            "e2e",
+            "--role",
+            "market_inspector",
+            "--market-id",
+            str(here["id"]),
+        )["token"]
+        elsewhere = _cli_json(
+            env,
+            "token",
+            "create",
+            "--name",
+            "e2e2",
+            "--role",
+            "market_inspector",
+            "--market-id",
+            str(there["id"]),
+        )["token"]
+        admin = _cli_json(env, "token", "create", "--name", "admin", "--role", "county_admin")[
+            "token"
+        ]
+        issued = _call(
+            base,
+            "/api/v1/certificates",
+            admin,
+            {
+                "producer_id": 1,
+                "batch_id": 1,
+                "items": 6,
+                "basis": ["quality_control"],
+                "signature_confirmed": True,
+            },
+        )
+        a, b, c, d, e, _ = (item["url"] for item in issued["items"])
+        _call(
+            base, "/api/v1/intake", elsewhere, {"records": [{"uuid": str(uuid.uuid4()), "code": c}]}
+        )
+
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            context = browser.new_context()
+            page = context.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            page.goto(base + "/intake")
+            page.fill("#token", inspector)
+            page.fill("#inspector", "李娜")
+            page.click("#token-form button[type=submit]")
+            page.wait_for_selector("#intake[data-ready=true]")
+            page.wait_for_function("document.querySelector('#market-name').textContent.length > 0")
+            intake = IntakePage(page)
+
+            intake.scan(a, "genuine")
+            page.keyboard.type(a)  # the scanner fires twice: ignored within 2 s
+            page.keyboard.press("Enter")
+            page.wait_for_function("document.querySelector('#scan-note').textContent.length > 0")
+            intake.scan(revoked, "revoked")
+            intake.scan(b, "genuine")
+            intake.scan(a.lower(), "over_scanned")
+            intake.scan(_tampered(b), "not_genuine")
+            intake.scan(c, "other_market")
+            intake.scan("hello", "malformed")
+            assert page.evaluate("document.activeElement.id") == "scan-input"
+            page.screenshot(path=str(ARTIFACTS / "online.png"), full_page=True)
+
+            context.set_offline(True)
+            page.wait_for_selector("#net-status[data-online=false]")
+            intake.scan(d, "genuine")
+            intake.scan(revoked, "revoked")  # from the cached, signature-checked list
+            intake.scan(e, "genuine")
+            intake.scan(d, "over_scanned")
+            intake.scan(_tampered(e), "not_genuine")
+            assert intake.status("queue") == "5"
+            page.screenshot(path=str(ARTIFACTS / "offline.png"), full_page=True)
+
+            context.set_offline(False)
+            page.evaluate("window.dispatchEvent(new Event('online'))")
+            page.wait_for_selector("#net-status[data-queue='0']")
+            page.wait_for_function("document.querySelectorAll('#ledger-rows tr').length === 11")
+            page.screenshot(path=str(ARTIFACTS / "synced.png"), full_page=True)
+            context.close()
+            browser.close()
+
+        ledger = _call(base, "/api/v1/intake/ledger", inspector)["records"]
+        uuids = [r["uuid"] for r in ledger]
+        assert len(ledger) == 11 and len(set(uuids)) == 11
+        verdicts = sorted(r["verdict"] for r in ledger)
+        assert verdicts == sorted(
+            ["genuine", "revoked", "genuine", "over_scanned", "not_genuine", "other_market"]
+            + ["genuine", "revoked", "genuine", "over_scanned", "not_genuine"]
+        )
+        synced = [r for r in ledger if r["offline_verdict"]]
+        assert len(synced) == 5 and all(r["offline_verdict"] == r["verdict"] for r in synced)
+        assert {r["inspector"] for r in ledger} == {"李娜"}
+        assert problems == []
