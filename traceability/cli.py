@@ -30,8 +30,10 @@ def with_app(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from traceability.audit import CLI_PRINCIPAL, audit_context
+
         app = _app()
-        with app.app_context():
+        with app.app_context(), audit_context(CLI_PRINCIPAL):
             return func(app, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -542,3 +544,14 @@ def _register_intake() -> None:
 
 
 _register_intake()
+
+
+def _register_accounts() -> None:
+    from traceability.accounts.cli import register as register_accounts
+    from traceability.registry.cli import register as register_registry
+
+    register_accounts(main)
+    register_registry(main)
+
+
+_register_accounts()

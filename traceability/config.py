@@ -61,6 +61,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "JSON_AS_ASCII": False,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCKOUT_MINUTES": int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")),
     }
     if overrides:
         settings.update(overrides)
@@ -73,4 +75,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         settings["SIGNING_KEY_PASSPHRASE"] = os.environ.get(
             "SIGNING_KEY_PASSPHRASE"
         ) or read_or_create_secret(home, "signing_passphrase")
+    if not settings.get("PII_SECRET"):
+        # encrypts ID-card numbers in the producer registry (traceability.registry.pii)
+        settings["PII_SECRET"] = os.environ.get("PII_SECRET") or read_or_create_secret(
+            home, "pii_secret"
+        )
     return settings

@@ -1,37 +1,118 @@
-"""The one place that decides who may do what to which producer's records.
+"""The one place that decides who may do what to which records.
 
-Views and commands ask `require(principal, action, producer_id)`; nothing else in the
-code base compares roles or tenants.
+Views and commands ask this module; nothing else in the code base compares roles or
+tenants. Three kinds of tenant scope exist:
+
+- a producer (or a kiosk acting for one) acts only on its own producer's records;
+- a township supervisor acts only on producers, terminals and markets in its townships;
+- a market inspector acts only on its own market's ledger.
+
+County admins act everywhere. Everything not granted here is refused.
 """
 
 from __future__ import annotations
 
-from traceability.auth.tokens import Principal
+from sqlmodel import Session
+
+from traceability.auth.tokens import ROLES, Principal
 from traceability.errors import Forbidden
 
-# action -> roles allowed for any producer; "producer" is allowed for its own records.
+COUNTY = "county_admin"
+SUPERVISOR = "township_supervisor"
+
+# producer-scoped actions -> roles allowed; supervisors only inside their townships.
 RULES: dict[str, set[str]] = {
-    "certificate.issue": {"county_admin"},
-    "certificate.read": {"county_admin", "township_supervisor"},
-    "certificate.revoke": {"county_admin", "township_supervisor"},
-    "batch.revoke": {"county_admin", "township_supervisor"},
-    "certificate.print": {"county_admin", "township_supervisor"},
-    "recall.create": {"county_admin", "township_supervisor"},
+    "certificate.issue": {COUNTY},
+    "certificate.read": {COUNTY, SUPERVISOR},
+    "certificate.revoke": {COUNTY, SUPERVISOR},
+    "batch.revoke": {COUNTY, SUPERVISOR},
+    "certificate.print": {COUNTY, SUPERVISOR},
+    "recall.create": {COUNTY, SUPERVISOR},
+    # the producer registry (生产主体名录)
+    "producer.read": {COUNTY, SUPERVISOR, "rapid_test_operator"},
+    "producer.edit": {COUNTY, SUPERVISOR},
+    "producer.suspend": {COUNTY, SUPERVISOR},
+    "base.manage": {COUNTY, SUPERVISOR},
 }
+# ... and these a producer (or a kiosk bound to one) may do for its own records
 OWN_RECORD_ACTIONS = {
     "certificate.issue",
     "certificate.read",
     "certificate.revoke",
     "certificate.print",
+    "producer.read",
+    "base.manage",
+}
+# actions on no particular record: who may do them at all
+GENERAL_RULES: dict[str, set[str]] = {
+    "producer.list": {COUNTY, SUPERVISOR, "rapid_test_operator"},
+    "producer.create": {COUNTY, SUPERVISOR},
+    "producer.import": {COUNTY, SUPERVISOR},
+    "registry.override_check": {COUNTY, SUPERVISOR},
+    "user.manage": {COUNTY},
+    "token.manage": {COUNTY},
+    "audit.read": {COUNTY},
+    "admin.enter": {COUNTY, SUPERVISOR, "rapid_test_operator", "producer"},
 }
 # region-scoped actions: county admins everywhere, township supervisors in their townships
 REGION_RULES: dict[str, set[str]] = {
-    "terminal.manage": {"county_admin", "township_supervisor"},
-    "terminal.view": {"county_admin", "township_supervisor"},
+    "terminal.manage": {COUNTY, SUPERVISOR},
+    "terminal.view": {COUNTY, SUPERVISOR},
+    "producer.create": {COUNTY, SUPERVISOR},
+}
+# market-scoped actions: an inspector acts for its own market; supervisors see markets
+# in their townships, county admins every market
+MARKET_RULES: dict[str, set[str]] = {
+    "intake.record": set(),
+    "intake.read": {COUNTY, SUPERVISOR},
 }
 
+assert all(role in ROLES for rules in RULES.values() for role in rules)
 
-def allowed(principal: Principal, action: str, producer_id: int | None) -> bool:
+
+def _session(session: Session | None) -> Session | None:
+    """The caller's session, or the request's one when asked from a view."""
+    if session is not None:
+        return session
+    from flask import has_app_context
+
+    if not has_app_context():
+        return None
+    from traceability.db import get_session
+
+    return get_session()
+
+
+def township_of_producer(session: Session | None, producer_id: int | None) -> int | None:
+    from traceability.registry.scope import township_of_producer as lookup
+
+    db = _session(session)
+    if db is None or producer_id is None:
+        return None
+    return lookup(db, producer_id)
+
+
+def township_scope(principal: Principal) -> set[int] | None:
+    """The townships a principal may see; None means every township (county level)."""
+    if principal.role == COUNTY:
+        return None
+    return set(principal.township_ids)
+
+
+def in_townships(principal: Principal, township_id: int | None) -> bool:
+    """County-wide roles anywhere; a supervisor only in a known township of its own."""
+    scope = township_scope(principal)
+    return scope is None or (township_id is not None and township_id in scope)
+
+
+def allowed(
+    principal: Principal, action: str, producer_id: int | None, *, session: Session | None = None
+) -> bool:
+    """May `principal` do `action` to the records of producer `producer_id`?"""
+    if principal.role == COUNTY and COUNTY in RULES.get(action, set()):
+        return True
+    if principal.role == SUPERVISOR and SUPERVISOR in RULES.get(action, set()):
+        return in_townships(principal, township_of_producer(session, producer_id))
     if principal.role in RULES.get(action, set()):
         return True
     return (
@@ -42,19 +123,24 @@ def allowed(principal: Principal, action: str, producer_id: int | None) -> bool:
     )
 
 
-def require(principal: Principal, action: str, producer_id: int | None) -> None:
-    if not allowed(principal, action, producer_id):
+def require(
+    principal: Principal, action: str, producer_id: int | None, *, session: Session | None = None
+) -> None:
+    if not allowed(principal, action, producer_id, session=session):
         raise Forbidden(
             "您无权对该生产主体的记录进行此操作。",
             "You may not do this for another producer's records.",
         )
 
 
-def township_scope(principal: Principal) -> set[int] | None:
-    """The townships a principal may see; None means every township (county level)."""
-    if principal.role == "county_admin":
-        return None
-    return set(getattr(principal, "township_ids", None) or ())
+def can(principal: Principal, action: str) -> bool:
+    """May `principal` do `action` at all (on no record in particular)?"""
+    return principal.role in GENERAL_RULES.get(action, set())
+
+
+def require_general(principal: Principal, action: str) -> None:
+    if not can(principal, action):
+        raise Forbidden("您无权进行此操作。", "You are not allowed to do this.")
 
 
 def require_region(principal: Principal, action: str, township_id: int | None) -> None:
@@ -64,21 +150,37 @@ def require_region(principal: Principal, action: str, township_id: int | None) -
         scope is None or township_id is None or township_id in scope
     )
     if not ok:
-        raise Forbidden("您无权管理该乡镇的终端。", "You may not manage this township's terminals.")
+        raise Forbidden("您无权管理该乡镇的记录。", "You may not act for this township.")
 
 
-# market-scoped actions: an inspector acts for its own market; supervisors see every market
-MARKET_RULES: dict[str, set[str]] = {
-    "intake.record": set(),
-    "intake.read": {"county_admin", "township_supervisor"},
-}
+def require_township(principal: Principal, action: str, township_id: int | None) -> None:
+    """Placing a record in a township (registering a producer there, for instance)."""
+    if principal.role not in REGION_RULES.get(action, set()) or not in_townships(
+        principal, township_id
+    ):
+        raise Forbidden(
+            "您无权在该乡镇登记或修改记录。",
+            "You may not register or change records in this township.",
+        )
 
 
-def require_market(principal: Principal, action: str, market_id: int | None) -> None:
+def require_market(
+    principal: Principal, action: str, market_id: int | None, *, session: Session | None = None
+) -> None:
     own = (
         principal.role == "market_inspector"
         and principal.market_id is not None
         and principal.market_id == market_id
     )
-    if not own and principal.role not in MARKET_RULES.get(action, set()):
+    ok = own or (principal.role == COUNTY and COUNTY in MARKET_RULES.get(action, set()))
+    if not ok and principal.role == SUPERVISOR and SUPERVISOR in MARKET_RULES.get(action, set()):
+        ok = market_id is None or in_townships(principal, _township_of_market(session, market_id))
+    if not ok:
         raise Forbidden("您无权查看或登记该市场的记录。", "You may not act for this market.")
+
+
+def _township_of_market(session: Session | None, market_id: int) -> int | None:
+    from traceability.registry.scope import township_of_market
+
+    db = _session(session)
+    return None if db is None else township_of_market(db, market_id)

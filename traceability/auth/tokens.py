@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,6 +44,8 @@ class Principal:
     role: str
     producer_id: int | None = None
     market_id: int | None = None
+    township_ids: tuple[int, ...] = ()
+    name: str = ""
 
     @property
     def key(self) -> str:
@@ -60,6 +63,7 @@ def create_token(
     role: str,
     producer_id: int | None = None,
     market_id: int | None = None,
+    township_ids: Sequence[int] = (),
     expires_in: timedelta | None = timedelta(days=365),
     now: datetime | None = None,
 ) -> tuple[ApiToken, str]:
@@ -78,6 +82,11 @@ def create_token(
             "市场查验员令牌须指定有效的市场。",
             "A market_inspector token needs an existing market id.",
         )
+    if role == "township_supervisor" and not township_ids:
+        raise ValidationFailed(
+            "乡镇监管员令牌须指定所管辖的乡镇。",
+            "A township_supervisor token needs the townships it covers.",
+        )
     now = now or utcnow()
     prefix = secrets.token_hex(4)
     token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
@@ -88,11 +97,13 @@ def create_token(
         role=role,
         producer_id=producer_id,
         market_id=market_id,
+        township_ids=sorted(set(township_ids)),
         created_at=now,
         expires_at=(now + expires_in) if expires_in else None,
     )
     session.add(record)
     session.flush()
+    _audit(session, "token.create", record)
     return record, token
 
 
@@ -114,7 +125,15 @@ def authenticate_token(session: Session, token: str, *, now: datetime | None = N
         record.expires_at is not None and record.expires_at <= now
     ):
         raise refused
-    return Principal("token", str(record.id), record.role, record.producer_id, record.market_id)
+    return Principal(
+        "token",
+        str(record.id),
+        record.role,
+        record.producer_id,
+        record.market_id,
+        tuple(record.township_ids or ()),
+        record.name,
+    )
 
 
 def revoke_token(session: Session, token_id: int, *, now: datetime | None = None) -> ApiToken:
@@ -123,4 +142,18 @@ def revoke_token(session: Session, token_id: int, *, now: datetime | None = None
         raise NotFound("找不到该令牌。", "No such token.")
     record.revoked_at = record.revoked_at or now or utcnow()
     session.add(record)
+    _audit(session, "token.revoke", record)
     return record
+
+
+def _audit(session: Session, action: str, record: ApiToken) -> None:
+    from traceability.audit import record_audit, snapshot
+
+    fields = ("name", "prefix", "role", "producer_id", "market_id", "township_ids")
+    after = snapshot(record, (*fields, "expires_at", "revoked_at"))
+    record_audit(session, None, action, object_type="api_token", object_id=record.id, after=after)
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    """Every token, newest first; the secrets themselves are never stored."""
+    return list(session.exec(select(ApiToken).order_by(ApiToken.id.desc())).all())  # type: ignore[union-attr]

@@ -1,6 +1,7 @@
 """SQLModel tables, one module per concept; importing this registers them all."""
 
 from traceability.models.api_token import ApiToken
+from traceability.models.audit import AuditEntry
 from traceability.models.batch import Batch
 from traceability.models.certificate import (
     Certificate,
@@ -15,16 +16,17 @@ from traceability.models.kiosk import JobState, PrintJob, Terminal
 from traceability.models.market import Market, MarketKind
 from traceability.models.producer import Producer, ProducerKind, ProducerStatus
 from traceability.models.product import Product, ProductCategory
+from traceability.models.production_base import AreaUnit, ProductionBase
 from traceability.models.region import Region, RegionLevel
 from traceability.models.revocation import RevocationEvent
 from traceability.models.scan import ScanEvent
 from traceability.models.signing_key import KeyStatus, SigningKeyRecord
+from traceability.models.user import LoginThrottle, User
 
 __all__ = [
-    "JobState",
-    "PrintJob",
-    "Terminal",
     "ApiToken",
+    "AreaUnit",
+    "AuditEntry",
     "Batch",
     "Certificate",
     "CertificateStatus",
@@ -34,14 +36,18 @@ __all__ = [
     "IntakeRecord",
     "IntakeVerdict",
     "ItemCode",
+    "JobState",
     "KeyStatus",
+    "LoginThrottle",
     "Market",
     "MarketKind",
+    "PrintJob",
     "Producer",
     "ProducerKind",
     "ProducerStatus",
     "Product",
     "ProductCategory",
+    "ProductionBase",
     "Recall",
     "RecallAlert",
     "Region",
@@ -49,4 +55,6 @@ __all__ = [
     "RevocationEvent",
     "ScanEvent",
     "SigningKeyRecord",
+    "Terminal",
+    "User",
 ]

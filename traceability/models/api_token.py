@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from traceability.models.types import UTCDateTime, utcnow
@@ -20,6 +20,7 @@ class ApiToken(SQLModel, table=True):
     role: str = Field(max_length=32)
     producer_id: int | None = Field(default=None, foreign_key="producer.id", index=True)
     market_id: int | None = Field(default=None, foreign_key="market.id", index=True)
+    township_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

@@ -55,7 +55,12 @@ class Producer(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=20)
     region_id: int | None = Field(default=None, foreign_key="region.id", index=True)
     address: str | None = Field(default=None, max_length=300)
+    # GB/T 2260 / 10114 / NBS code as entered; retired codes stay valid for old records
+    division_code: str | None = Field(default=None, max_length=12, index=True)
     status: str = Field(default=ProducerStatus.ACTIVE.value, max_length=16)
+    status_reason: str | None = Field(default=None, max_length=300)
+    # a supervisor accepted a code that fails its check (some issued codes do); audited too
+    check_override_reason: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

@@ -1,0 +1,1 @@
+"""Web accounts: users with a role and a tenant scope, passwords, sign-in throttling."""

@@ -1,0 +1,42 @@
+"""Which township a record belongs to: the fact the policy needs to scope supervisors.
+
+A producer or market points at a village or a township (or a county); its township is
+the region itself or its parent. Records without a township are county-level only.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from traceability.models import Market, Producer, Region, RegionLevel
+
+
+def township_of_region(session: Session, region_id: int | None) -> int | None:
+    region = session.get(Region, region_id) if region_id is not None else None
+    if region is None:
+        return None
+    if region.level == RegionLevel.TOWNSHIP:
+        return region.id
+    if region.level == RegionLevel.VILLAGE:
+        return region.parent_id
+    return None
+
+
+def township_of_producer(session: Session, producer_id: int) -> int | None:
+    producer = session.get(Producer, producer_id)
+    return None if producer is None else township_of_region(session, producer.region_id)
+
+
+def township_of_market(session: Session, market_id: int) -> int | None:
+    market = session.get(Market, market_id)
+    return None if market is None else township_of_region(session, market.region_id)
+
+
+def regions_within(session: Session, township_ids: set[int]) -> set[int]:
+    """The townships and their villages: every region id a supervisor's records may use."""
+    from sqlmodel import col, select
+
+    if not township_ids:
+        return set()
+    villages = session.exec(select(Region.id).where(col(Region.parent_id).in_(township_ids))).all()
+    return set(township_ids) | {v for v in villages if v is not None}
