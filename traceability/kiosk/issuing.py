@@ -52,7 +52,9 @@ def issue_at_kiosk(
     """Issue for today's harvest; queue the labels on `terminal` (None: phone issuing)."""
     product = session.get(Product, product_id)
     if product is None or product.producer_id != producer.id or not product.active:
-        raise NotFound("找不到该产品。", "No such product in your catalogue.", code="product_not_found")
+        raise NotFound(
+            "找不到该产品。", "No such product in your catalogue.", code="product_not_found"
+        )
     amount = parse_quantity(quantity)
     if unit and unit not in UNITS:
         raise ValidationFailed(f"单位“{unit[:10]}”无效。", "Invalid unit.", code="invalid_unit")
