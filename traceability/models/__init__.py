@@ -10,15 +10,26 @@ from traceability.models.certificate import (
     CertificateUpstream,
     ItemCode,
 )
+from traceability.models.compliance import (
+    ComplianceCase,
+    InputUse,
+    IntervalDefault,
+    IssueRefusal,
+    RapidTest,
+    ReferenceRevision,
+    ReferenceSubstance,
+)
 from traceability.models.idempotency import IdempotencyRecord
 from traceability.models.intake import IntakeRecord, IntakeVerdict, Recall, RecallAlert
 from traceability.models.kiosk import JobState, PrintJob, Terminal
 from traceability.models.market import Market, MarketKind
 from traceability.models.producer import Producer, ProducerKind, ProducerStatus
+from traceability.models.producer_credential import ProducerCredential
 from traceability.models.product import Product, ProductCategory
 from traceability.models.production_base import AreaUnit, ProductionBase
 from traceability.models.region import Region, RegionLevel
 from traceability.models.revocation import RevocationEvent
+from traceability.models.roll import CodeRoll
 from traceability.models.scan import ScanEvent
 from traceability.models.signing_key import KeyStatus, SigningKeyRecord
 from traceability.models.user import LoginThrottle, User
@@ -32,9 +43,14 @@ __all__ = [
     "CertificateStatus",
     "CertificateStyle",
     "CertificateUpstream",
+    "CodeRoll",
+    "ComplianceCase",
     "IdempotencyRecord",
+    "InputUse",
     "IntakeRecord",
     "IntakeVerdict",
+    "IntervalDefault",
+    "IssueRefusal",
     "ItemCode",
     "JobState",
     "KeyStatus",
@@ -43,13 +59,17 @@ __all__ = [
     "MarketKind",
     "PrintJob",
     "Producer",
+    "ProducerCredential",
     "ProducerKind",
     "ProducerStatus",
     "Product",
     "ProductCategory",
     "ProductionBase",
+    "RapidTest",
     "Recall",
     "RecallAlert",
+    "ReferenceRevision",
+    "ReferenceSubstance",
     "Region",
     "RegionLevel",
     "RevocationEvent",

@@ -109,6 +109,7 @@ class ItemCode(SQLModel, table=True):
     )
     serial: str = Field(sa_column=Column(String(26), nullable=False, unique=True))
     certificate_id: int | None = Field(default=None, foreign_key="certificate.id", index=True)
+    roll_id: int | None = Field(default=None, foreign_key="code_roll.id", index=True)
     seq: int = Field(default=1)
     kid: str = Field(max_length=8)
     signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
