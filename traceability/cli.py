@@ -133,6 +133,10 @@ def demo(app: Flask, as_json: bool) -> None:
         click.echo(f"loaded demo county {report['county']}: {report['producers']} producers")
     for item in report.get("codes", []):
         click.echo(f"  {item['status']:8} {item['product']}: {item['url']}")
+    cards = report.get("kiosk_cards", [])
+    if cards:
+        click.echo(f"kiosk sign-in (demo PIN {cards[0]['pin']}): producer numbers "
+                   + ", ".join(f"{c['producer_id']} {c['name']}" for c in cards))  # fmt: skip
 
 
 @main.command(help="Serve the web service with gunicorn (the production server).")
@@ -555,3 +559,75 @@ def _register_accounts() -> None:
 
 
 _register_accounts()
+
+
+@main.group(help="Kiosks: register terminals, set producers' PINs, print producer cards.")
+def kiosk() -> None:
+    """Kiosk administration."""
+
+
+@kiosk.command("register", help="Register a kiosk terminal; prints its one-time enrolment code.")
+@click.option("--name", required=True)
+@click.option("--township-id", type=int, default=None)
+@click.option("--site", default="")
+@click.option("--driver", default="tspl", show_default=True, help="tspl, zpl, cpcl or escpos")
+@click.option("--json", "as_json", is_flag=True)
+@with_app
+def kiosk_register(
+    app: Flask, name: str, township_id: int | None, site: str, driver: str, as_json: bool
+) -> None:
+    from traceability.kiosk.terminals import register_terminal
+
+    try:
+        with _session_scope() as session:
+            registered = register_terminal(
+                session, name=name, township_id=township_id, site=site, driver=driver
+            )
+            data = {"id": registered.terminal.id, "enrolment_code": registered.enrolment_code}
+    except Exception as exc:
+        _fail(exc)
+        return
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(f"terminal {data['id']}; enrolment code (shown once): {data['enrolment_code']}")
+
+
+@kiosk.command("set-pin", help="Set a producer's kiosk PIN (read from standard input).")
+@click.option("--producer-id", type=int, required=True)
+@click.option("--pin-stdin", is_flag=True, required=True, help="Read the PIN from standard input.")
+@with_app
+def kiosk_set_pin(app: Flask, producer_id: int, pin_stdin: bool) -> None:
+    from traceability.kiosk.signin import card_url, set_pin
+
+    pin = sys.stdin.readline().strip()
+    try:
+        with _session_scope() as session:
+            credential = set_pin(session, producer_id, pin)
+            url = card_url(app.config["PUBLIC_BASE_URL"], credential)
+    except Exception as exc:
+        _fail(exc)
+        return
+    click.echo(f"PIN set; producer card code: {url}")
+
+
+@kiosk.command("card", help="Render a producer's sign-in card (PNG, 85.6×54 mm at 300 dpi).")
+@click.option("--producer-id", type=int, required=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@with_app
+def kiosk_card(app: Flask, producer_id: int, output: str) -> None:
+    from pathlib import Path
+
+    from traceability.kiosk.card import render_card_png
+    from traceability.models import Producer
+    from traceability.models.producer_credential import ProducerCredential
+
+    with _session_scope() as session:
+        producer = session.get(Producer, producer_id)
+        credential = session.get(ProducerCredential, producer_id)
+        if producer is None or credential is None:
+            raise click.ClickException("no such producer, or no PIN set yet (kiosk set-pin)")
+        Path(output).write_bytes(
+            render_card_png(producer, credential, app.config["PUBLIC_BASE_URL"])
+        )
+    click.echo(f"wrote {output}")

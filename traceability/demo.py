@@ -159,9 +159,31 @@ def load_demo(session: Session, config: Any) -> dict[str, Any]:
         "codes": [],
     }
     report["codes"] = _issue_demo_certificates(session, config, batches)
+    report["kiosk_cards"] = _demo_kiosk_cards(session, config)
     for hook in DEMO_HOOKS:
         hook(session, config, report)
     return report
+
+
+DEMO_KIOSK_PIN = "123456"  # demo data only: printed by `traceability demo`, never a default
+
+
+def _demo_kiosk_cards(session: Session, config: Any) -> list[dict[str, Any]]:
+    """Every demo producer can sign in at a kiosk with its card and the demo PIN."""
+    from traceability.kiosk.signin import card_url, set_pin
+
+    cards = []
+    for producer in session.exec(select(Producer).order_by(Producer.id)).all():  # type: ignore[arg-type]
+        credential = set_pin(session, producer.id or 0, DEMO_KIOSK_PIN)
+        cards.append(
+            {
+                "producer_id": producer.id,
+                "name": producer.name,
+                "card": card_url(config["PUBLIC_BASE_URL"], credential),
+                "pin": DEMO_KIOSK_PIN,
+            }
+        )
+    return cards
 
 
 def _issue_demo_certificates(

@@ -407,7 +407,11 @@ def _chunks(codes: Iterable[SignedCode]) -> Iterator[list[SignedCode]]:
 
 
 def store_item_codes(
-    session: Session, certificate_id: int | None, codes: Iterable[SignedCode]
+    session: Session,
+    certificate_id: int | None,
+    codes: Iterable[SignedCode],
+    *,
+    roll_id: int | None = None,
 ) -> Iterator[list[SignedCode]]:
     """Bulk insert through Core, chunk by chunk, yielding each stored chunk.
 
@@ -423,6 +427,7 @@ def store_item_codes(
                 {
                     "serial": c.serial,
                     "certificate_id": certificate_id,
+                    "roll_id": roll_id,
                     "seq": start + offset + 1,
                     "kid": c.kid,
                     "signature": c.signature,

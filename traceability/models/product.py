@@ -40,7 +40,7 @@ class Product(SQLModel, table=True):
     active: bool = Field(default=True)
 
 # Pictures for the kiosk's product grid (people who read little pick by picture).
-CATEGORY_ICONS = {
+CATEGORY_ICONS: dict[str, str] = {
     ProductCategory.VEGETABLE: "🥬",
     ProductCategory.FRUIT: "🍎",
     ProductCategory.TEA: "🍃",

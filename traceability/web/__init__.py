@@ -10,13 +10,23 @@ from traceability.lookup.service import mask_phone
 def register_blueprints(app: Flask) -> None:
     from traceability.intake import api as intake_api
     from traceability.intake import views as intake_views
-    from traceability.web import admin, api, auth_views, health, home, kiosk_api, lookup_views
+    from traceability.web import (
+        admin,
+        api,
+        auth_views,
+        health,
+        home,
+        kiosk_api,
+        kiosk_screen,
+        lookup_views,
+    )
 
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(lookup_views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(kiosk_api.bp)
+    app.register_blueprint(kiosk_screen.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(intake_api.bp)

@@ -1,0 +1,222 @@
+"""The kiosk touch screen in headless Chromium: start screen to a printed label, counting taps.
+
+A real gunicorn service, the real kiosk agent with a fake TCP printer and a fake scale
+(a TCP stream of readings, as an RS-232 scale sends them), at 1024×600 and 1920×1080.
+Taps are screen touches that move the flow on; PIN digits are not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zxingcpp
+from playwright.sync_api import Page, sync_playwright
+
+from printers.testing import FakePrinter
+from tests.e2e.server import ROOT, free_port, gunicorn_server, traceability_cli
+from tests.e2e.test_kiosk_agent import api, label_jobs
+from tests.printers.decoders import tspl
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+DEMO_PIN = "123456"
+
+
+class FakeScale:
+    """Streams stable readings like an RS-232 scale (pyserial reads it via socket://)."""
+
+    def __init__(self, reading: str = "ST,GS,+  12.500kg\r\n") -> None:
+        self.reading = reading.encode()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        self.server.settimeout(0.5)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                continue
+            while not self.stop.is_set():
+                try:
+                    conn.sendall(self.reading)
+                except OSError:
+                    break
+                self.stop.wait(0.1)
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.close()
+
+
+@pytest.fixture
+def kiosk_site(empty_database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
+        demo = json.loads(traceability_cli(server.env, "demo", "--json").stdout)
+        token = json.loads(
+            traceability_cli(
+                server.env, "token", "create", "--name", "a", "--role", "county_admin", "--json"
+            ).stdout
+        )["token"]
+        terminal = api(
+            server,
+            "POST",
+            "/api/v1/terminals",
+            token,
+            {"name": "清河镇合格证智能机", "driver": "tspl"},
+        )
+        credential_file = tmp_path / "credential"
+        scale = FakeScale()
+        local_port = free_port()
+        with FakePrinter("tspl") as printer:
+            enrol = [sys.executable, "-m", "printers.agent.cli", "--server", server.base_url,
+                     "--credential", str(credential_file), "--printer", printer.url, "--enrol",
+                     terminal["enrolment_code"], "--enrol-only"]  # fmt: skip
+            subprocess.run(enrol, cwd=ROOT, check=True, capture_output=True, timeout=60)
+            agent = subprocess.Popen(
+                [sys.executable, "-m", "printers.agent.cli", "--server", server.base_url,
+                 "--credential", str(credential_file), "--printer", printer.url, "--driver", "tspl",
+                 "--journal", str(tmp_path / "journal.db"), "--poll", "0.3", "--heartbeat", "1",
+                 "--scale", f"socket://127.0.0.1:{scale.port}", "--local-port", str(local_port)],
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            try:
+                yield {
+                    "server": server,
+                    "demo": demo,
+                    "printer": printer,
+                    "credential": credential_file.read_text().strip(),
+                    "agent_url": f"http://127.0.0.1:{local_port}",
+                    "token": token,
+                }
+            finally:
+                agent.terminate()
+                agent.wait(timeout=10)
+                scale.close()
+
+
+class TapCounter:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.taps = 0
+
+    def tap(self, selector: str) -> None:
+        self.page.locator(selector).first.click()
+        self.taps += 1
+
+
+def open_kiosk(page: Page, site: dict[str, Any], extra: str = "") -> None:
+    page.goto(site["server"].base_url + "/kiosk/setup")
+    page.fill('input[name="credential"]', site["credential"])
+    page.click('button[type="submit"]')
+    page.wait_for_url("**/kiosk")
+    page.goto(site["server"].base_url + f"/kiosk?agent={site['agent_url']}{extra}")
+
+
+def sign_in(page: Page, counter: TapCounter, identifier: str, pin: str) -> None:
+    page.fill("#identifier", identifier)
+    page.keyboard.press("Enter")  # a card scanner types the card URL and Enter
+    page.keyboard.type(pin)
+    counter.tap("#signin-go")
+
+
+@pytest.mark.parametrize("size", [(1024, 600), (1920, 1080)], ids=["1024x600", "1920x1080"])
+def test_from_start_screen_to_printed_label_in_at_most_five_taps(
+    kiosk_site: dict[str, Any], size: tuple[int, int]
+) -> None:
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_kiosk(page, kiosk_site)
+        page.screenshot(path=str(ARTIFACTS / f"kiosk-start-{size[0]}x{size[1]}.png"))
+        counter = TapCounter(page)
+        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+        page.wait_for_selector("#screen-products.active")
+        counter.tap('.product:has-text("黄瓜")')
+        page.wait_for_function("document.getElementById('quantity').value === '12.500'")
+        counter.tap("#weight-next")
+        page.wait_for_selector("#screen-confirm.active")
+        page.wait_for_function(
+            "document.getElementById('preview').complete && document.getElementById('preview').naturalWidth > 0"
+        )
+        page.screenshot(path=str(ARTIFACTS / f"kiosk-confirm-{size[0]}x{size[1]}.png"))
+        counter.tap("#confirm-go")
+        page.wait_for_selector("#screen-done.active", timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / f"kiosk-done-{size[0]}x{size[1]}.png"))
+        number = page.text_content("#done-number")
+        browser.close()
+    assert counter.taps <= 5
+    assert errors == []
+    jobs = label_jobs(kiosk_site["printer"].received)
+    assert len(jobs) == 2  # the full certificate and one item label
+    decoded = [r.text for r in zxingcpp.read_barcodes(tspl.decode(jobs[1]).image)]
+    assert len(decoded) == 1 and "/C/" in decoded[0]
+    assert number and "HGZ" in number
+
+
+def test_a_wrong_pin_says_so_and_prints_nothing(kiosk_site: dict[str, Any]) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 600})
+        open_kiosk(page, kiosk_site)
+        sign_in(page, TapCounter(page), kiosk_site["demo"]["kiosk_cards"][0]["card"], "000000")
+        page.wait_for_selector("#banner:not([hidden])")
+        message = page.text_content("#banner")
+        browser.close()
+    assert message and "密码" in message
+    assert kiosk_site["printer"].jobs == 0
+
+
+def test_a_suspended_producer_is_told_and_prints_nothing(kiosk_site: dict[str, Any]) -> None:
+    from sqlalchemy import text
+
+    from traceability.db import make_engine
+
+    card = kiosk_site["demo"]["kiosk_cards"][0]
+    engine = make_engine(kiosk_site["server"].env["DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(
+            text("update producer set status = 'suspended' where id = :id"),
+            {"id": card["producer_id"]},
+        )
+    engine.dispose()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 600})
+        open_kiosk(page, kiosk_site)
+        sign_in(page, TapCounter(page), card["card"], DEMO_PIN)
+        page.wait_for_selector("#banner:not([hidden])")
+        message = page.text_content("#banner")
+        browser.close()
+    assert message and "暂停" in message
+    assert kiosk_site["printer"].jobs == 0
+
+
+def test_the_screen_returns_to_start_when_idle(kiosk_site: dict[str, Any]) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 600})
+        open_kiosk(page, kiosk_site, "&idle=2")
+        sign_in(page, TapCounter(page), kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+        page.wait_for_selector("#screen-products.active")
+        page.wait_for_selector("#screen-start.active", timeout=10_000)
+        who = page.text_content("#who")
+        browser.close()
+    assert who == ""

@@ -1,0 +1,138 @@
+"""Producers sign in at a kiosk with their card (or producer number / ID-card number) and a PIN.
+
+PINs are short, so they are hashed with Argon2id and locked after repeated failures;
+a wrong PIN and an unknown card get the same answer, so neither can be probed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from traceability.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from traceability.models import Producer, ProducerStatus
+from traceability.models.producer_credential import ProducerCredential
+from traceability.models.types import utcnow
+
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+CARD_PREFIX = "/K/"
+_hasher = PasswordHasher()
+
+
+class SignInRefused(DomainError):
+    status = 401
+    code = "signin_refused"
+
+
+def _card_code() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(12))
+
+
+def set_pin(session: Session, producer_id: int, pin: str) -> ProducerCredential:
+    """Set (or reset) a producer's kiosk PIN; the card code stays the same once made."""
+    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise ValidationFailed(
+            "PIN 须为 4–8 位数字。", "The PIN must be 4 to 8 digits.", code="invalid_pin"
+        )
+    if session.get(Producer, producer_id) is None:
+        raise NotFound("找不到该生产主体。", "No such producer.", code="producer_not_found")
+    credential = session.get(ProducerCredential, producer_id)
+    if credential is None:
+        credential = ProducerCredential(
+            producer_id=producer_id, card_code=_card_code(), pin_hash=""
+        )
+    credential.pin_hash = _hasher.hash(pin)
+    credential.failed_count = 0
+    credential.locked_until = None
+    credential.updated_at = utcnow()
+    session.add(credential)
+    session.flush()
+    return credential
+
+
+def card_url(base_url: str, credential: ProducerCredential) -> str:
+    """What the producer card's QR holds: upper-case, so it stays a small QR code."""
+    return f"{base_url.rstrip('/').upper()}{CARD_PREFIX}{credential.card_code}"
+
+
+def _find(session: Session, identifier: str) -> ProducerCredential | None:
+    text = identifier.strip()
+    if CARD_PREFIX in text.upper():
+        text = text.upper().rsplit(CARD_PREFIX, 1)[1]
+    credential = session.exec(
+        select(ProducerCredential).where(ProducerCredential.card_code == text.upper())
+    ).first()
+    if credential is not None:
+        return credential
+    if text.isdigit() and len(text) < 10:  # the producer's registry number
+        return session.get(ProducerCredential, int(text))
+    digest = _id_digest(session, text)
+    if digest:
+        producer = session.exec(select(Producer).where(Producer.id_number_digest == digest)).first()
+        if producer is not None:
+            return session.get(ProducerCredential, producer.id)
+    return None
+
+
+def _id_digest(session: Session, text: str) -> str | None:
+    """The registry's keyed digest of an ID-card number, when the registry offers one."""
+    try:
+        from traceability.registry import pii  # the accounts registry, when installed
+    except ImportError:
+        return None
+    digest_of = getattr(pii, "id_number_digest", None)
+    if digest_of is None or len(text) not in (15, 18):
+        return None
+    try:
+        return str(digest_of(text))
+    except Exception:
+        return None
+
+
+def sign_in(
+    session: Session, identifier: str, pin: str, *, now: datetime | None = None
+) -> Producer:
+    """The producer for a card/number and PIN, or a refusal a person can act on."""
+    now = now or utcnow()
+    refused = SignInRefused(
+        "卡号或密码不对，请重试。",
+        "Card or PIN not recognised; please try again.",
+        code="wrong_pin",
+    )
+    credential = _find(session, identifier) if identifier and len(identifier) <= 200 else None
+    if credential is None:
+        raise refused
+    if credential.locked_until is not None and credential.locked_until > now:
+        minutes = max(1, int((credential.locked_until - now).total_seconds() // 60))
+        raise SignInRefused(
+            f"密码错误次数太多，请 {minutes} 分钟后再试，或找工作人员。",
+            f"Too many wrong PINs; try again in {minutes} minutes or ask the staff.",
+            code="locked",
+        )
+    try:
+        _hasher.verify(credential.pin_hash, pin or "")
+    except (VerificationError, InvalidHashError):
+        credential.failed_count += 1
+        if credential.failed_count >= MAX_FAILURES:
+            credential.locked_until = now + LOCKOUT
+            credential.failed_count = 0
+        session.add(credential)
+        session.commit()
+        raise refused from None
+    credential.failed_count = 0
+    session.add(credential)
+    producer = session.get(Producer, credential.producer_id)
+    assert producer is not None
+    if producer.status != ProducerStatus.ACTIVE:
+        raise Forbidden(
+            "您的开证资格已被暂停，请联系乡镇监管站。",
+            "Your certificate issuing is suspended; contact the township supervision station.",
+            code="producer_suspended",
+        )
+    return producer

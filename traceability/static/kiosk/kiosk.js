@@ -1,0 +1,248 @@
+/* Kiosk and phone issuing: start → product → weight → confirm → printed, in few big taps. */
+(function () {
+  "use strict";
+  const body = document.body;
+  const mode = body.dataset.mode;
+  const agent = body.dataset.agent;
+  const idleSeconds = parseInt(body.dataset.idle, 10) || 90;
+  const maxLabels = parseInt(body.dataset.maxLabels, 10) || 200;
+  const messages = JSON.parse(document.getElementById("messages").textContent);
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const state = { catalog: null, product: null, items: 1, job: null, poll: null, scale: null };
+  const $ = (id) => document.getElementById(id);
+
+  function show(name) {
+    document.querySelectorAll(".screen").forEach((s) => s.classList.toggle("active", s.id === "screen-" + name));
+    state.screen = name;
+    if (name === "start") { $("identifier").focus(); }
+    if (name === "weight") { startScale(); } else { stopScale(); }
+  }
+
+  function banner(text) {
+    const el = $("banner");
+    el.textContent = text || "";
+    el.hidden = !text;
+  }
+
+  async function api(method, url, data) {
+    let response;
+    try {
+      response = await fetch(url, {
+        method: method,
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+        body: data === undefined ? undefined : JSON.stringify(data),
+        credentials: "same-origin",
+      });
+    } catch (err) {
+      throw new Error(messages.network);
+    }
+    const text = await response.text();
+    const answer = text ? JSON.parse(text) : {};
+    if (!response.ok) {
+      const lang = document.documentElement.lang === "en" ? "message_en" : "message_zh";
+      const error = new Error(answer[lang] || answer.message || messages.network);
+      error.status = response.status;
+      throw error;
+    }
+    return answer;
+  }
+
+  // --- idle: back to the start screen -------------------------------------------------
+  let idleTimer = null;
+  function touch() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(restart, idleSeconds * 1000);
+  }
+  ["click", "keydown", "touchstart", "input"].forEach((e) => document.addEventListener(e, touch, true));
+
+  async function restart() {
+    clearInterval(state.poll);
+    state.product = null; state.items = 1; state.job = null;
+    $("identifier").value = ""; $("pin").value = ""; $("quantity").value = "";
+    $("who").textContent = "";
+    banner("");
+    try { await api("POST", "/kiosk/api/signout", {}); } catch (e) { /* offline: the session expires by itself */ }
+    show("start");
+  }
+
+  // --- keypads ------------------------------------------------------------------------
+  document.querySelectorAll(".keypad").forEach((pad) => {
+    pad.addEventListener("click", (event) => {
+      const key = event.target.dataset.key;
+      if (!key) return;
+      const input = $(pad.dataset.target);
+      if (key === "⌫") input.value = input.value.slice(0, -1);
+      else if (key === "C") input.value = "";
+      else input.value += key;
+      input.dispatchEvent(new Event("input"));
+    });
+  });
+
+  // --- sign in ------------------------------------------------------------------------
+  $("identifier").addEventListener("keydown", (event) => {
+    if (event.key === "Enter") { event.preventDefault(); $("pin").focus(); }
+  });
+  $("signin").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    banner("");
+    try {
+      const answer = await api("POST", "/kiosk/api/signin", { identifier: $("identifier").value, pin: $("pin").value });
+      $("who").textContent = answer.producer.name;
+      state.catalog = await api("GET", "/kiosk/api/catalog");
+      renderCatalog();
+      show("products");
+    } catch (err) {
+      $("pin").value = "";
+      banner(err.message);
+    }
+  });
+
+  function renderCatalog() {
+    const grid = $("products");
+    grid.innerHTML = "";
+    state.catalog.products.forEach((product) => {
+      const button = document.createElement("button");
+      button.className = "product";
+      button.dataset.productId = product.id;
+      button.innerHTML = '<span class="icon"></span><span class="name"></span>';
+      button.querySelector(".icon").textContent = product.icon;
+      button.querySelector(".name").textContent = product.name;
+      button.addEventListener("click", () => chooseProduct(product));
+      grid.appendChild(button);
+    });
+    $("promise").textContent = document.documentElement.lang === "en" ? state.catalog.promise_en : state.catalog.promise;
+    const basis = $("basis");
+    basis.querySelectorAll("label").forEach((l) => l.remove());
+    state.catalog.basis.forEach((option, index) => {
+      const label = document.createElement("label");
+      label.className = "check";
+      label.innerHTML = '<input type="checkbox"><span></span>';
+      label.querySelector("input").value = option.code;
+      label.querySelector("input").checked = index === 0;
+      label.querySelector("span").textContent = document.documentElement.lang === "en" ? option.en : option.zh;
+      basis.appendChild(label);
+    });
+  }
+
+  function chooseProduct(product) {
+    state.product = product;
+    $("weight-product").textContent = product.name;
+    $("unit").textContent = product.unit;
+    show("weight");
+  }
+
+  // --- scale (read from the kiosk agent on this machine) ------------------------------
+  function startScale() {
+    stopScale();
+    if (mode !== "kiosk") { $("scale-state").textContent = messages.no_scale; return; }
+    const read = async () => {
+      try {
+        const response = await fetch(agent + "/scale", { cache: "no-store" });
+        const reading = await response.json();
+        if (reading.weight === null) { $("scale-state").textContent = messages.no_scale; return; }
+        if (reading.stable && state.product && state.product.unit === "kg") {
+          $("quantity").value = reading.weight;
+          $("scale-state").textContent = messages.stable;
+        } else {
+          $("scale-state").textContent = messages.unstable;
+        }
+      } catch (err) {
+        $("scale-state").textContent = messages.no_scale;
+        stopScale();
+      }
+    };
+    read();
+    state.scale = setInterval(read, 700);
+  }
+  function stopScale() { clearInterval(state.scale); state.scale = null; }
+
+  $("weight-next").addEventListener("click", () => {
+    const value = parseFloat($("quantity").value);
+    if (!(value > 0)) { banner(messages.need_weight); return; }
+    banner("");
+    updatePreview();
+    show("confirm");
+  });
+
+  // --- confirm ------------------------------------------------------------------------
+  function chosenBasis() {
+    return Array.from($("basis").querySelectorAll("input:checked")).map((i) => i.value);
+  }
+  function updatePreview() {
+    const params = new URLSearchParams({ product_id: state.product.id, quantity: $("quantity").value, unit: state.product.unit });
+    $("basis").querySelectorAll("input:checked").forEach((i) => params.append("basis", i.nextElementSibling.textContent));
+    $("preview").src = "/kiosk/api/preview.png?" + params.toString();
+  }
+  $("basis").addEventListener("change", updatePreview);
+  document.querySelectorAll("[data-step]").forEach((button) => button.addEventListener("click", () => {
+    state.items = Math.min(maxLabels, Math.max(1, state.items + parseInt(button.dataset.step, 10)));
+    $("items").textContent = state.items;
+  }));
+
+  $("confirm-go").addEventListener("click", async () => {
+    const basis = chosenBasis();
+    if (!basis.length) { banner(messages.need_basis); return; }
+    banner("");
+    $("confirm-go").disabled = true;
+    try {
+      const answer = await api("POST", "/kiosk/api/issue", {
+        mode: mode, product_id: state.product.id, quantity: $("quantity").value, unit: state.product.unit,
+        basis: basis, items: state.items,
+      });
+      $("done-number").textContent = messages.number + answer.certificate.number;
+      if (mode === "phone") { showPhoneResult(answer); return; }
+      state.job = answer.job.id;
+      $("printing-title").textContent = messages.printing;
+      $("printing-detail").textContent = "";
+      show("printing");
+      state.poll = setInterval(pollJob, 800);
+    } catch (err) {
+      banner(err.message);
+    } finally {
+      $("confirm-go").disabled = false;
+    }
+  });
+
+  function showPhoneResult(answer) {
+    $("done-title").textContent = messages.issued;
+    $("phone-result").hidden = false;
+    $("label-image").src = answer.label_url;
+    $("dl-png").href = answer.label_url;
+    $("dl-cpcl").href = answer.label_url.replace("label.png", "printer-bytes?driver=cpcl");
+    $("dl-tspl").href = answer.label_url.replace("label.png", "printer-bytes?driver=tspl");
+    show("done");
+  }
+
+  async function pollJob() {
+    try {
+      const job = await api("GET", "/kiosk/api/jobs/" + state.job);
+      banner("");
+      if (job.state === "printed") {
+        clearInterval(state.poll);
+        $("done-title").textContent = messages.printed;
+        show("done");
+        setTimeout(() => { if (state.screen === "done") restart(); }, 15000);
+      } else if (job.state === "failed" || job.state === "uncertain") {
+        clearInterval(state.poll);
+        $("printing-title").textContent = messages.failed;
+      } else if (job.waiting_reasons && job.waiting_reasons.length) {
+        const reason = job.waiting_reasons[0];
+        $("printing-title").textContent = messages[reason] || (messages.waiting + reason);
+      } else {
+        $("printing-title").textContent = messages.printing;
+      }
+    } catch (err) {
+      banner(err.message);
+    }
+  }
+
+  // --- navigation ---------------------------------------------------------------------
+  document.querySelectorAll("[data-action]").forEach((button) => button.addEventListener("click", () => {
+    const action = button.dataset.action;
+    if (action === "back") show(button.dataset.to);
+    if (action === "restart" || action === "signout") restart();
+  }));
+
+  touch();
+  show("start");
+})();

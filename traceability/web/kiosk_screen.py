@@ -1,0 +1,328 @@
+"""The kiosk touch screen (/kiosk) and phone issuing (/phone) for producers.
+
+The browser on a kiosk is bound to its terminal once (a form that takes the device
+credential and sets a signed session cookie); producers then sign in with card or
+number and PIN. Views only parse, authorise and call the kiosk domain functions.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from sqlmodel import col, select
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import PasswordField
+from wtforms.validators import DataRequired
+
+from traceability import keystore
+from traceability.auth.tokens import Unauthorized
+from traceability.db import get_session
+from traceability.errors import NotFound, ValidationFailed
+from traceability.extensions import limiter
+from traceability.issuing.revocation import find_certificate
+from traceability.issuing.templates import current_template
+from traceability.kiosk import jobs, signin, terminals
+from traceability.kiosk.issuing import MAX_KIOSK_LABELS, issue_at_kiosk
+from traceability.labels import label_data, render_label_png
+from traceability.models import Producer, ProducerKind, Product, Terminal
+from traceability.models.product import CATEGORY_ICONS
+from traceability.models.types import utcnow
+
+bp = Blueprint("kiosk", __name__)
+SESSION_IDLE_SECONDS = 180
+
+
+class SetupForm(FlaskForm):
+    credential = PasswordField("终端凭证", validators=[DataRequired()])
+
+
+def _terminal() -> Terminal | None:
+    terminal_id = session.get("kiosk_terminal")
+    terminal = get_session().get(Terminal, terminal_id) if terminal_id else None
+    if terminal is None or terminal.revoked_at is not None:
+        return None
+    return terminal
+
+
+def _producer() -> Producer:
+    producer_id = session.get("kiosk_producer")
+    last = session.get("kiosk_seen", 0)
+    now = utcnow().timestamp()
+    if not producer_id or now - float(last) > SESSION_IDLE_SECONDS:
+        session.pop("kiosk_producer", None)
+        raise Unauthorized("请先刷卡或输入编号登录。", "Sign in with your card or number first.")
+    session["kiosk_seen"] = now
+    producer = get_session().get(Producer, producer_id)
+    if producer is None:
+        raise Unauthorized("请重新登录。", "Please sign in again.")
+    return producer
+
+
+@bp.route("/kiosk/setup", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def setup() -> str | WerkzeugResponse:
+    form = SetupForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            terminal, _ = terminals.authenticate_device(get_session(), form.credential.data or "")
+        except Unauthorized as exc:
+            error = exc.message_zh
+        else:
+            session.permanent = True
+            session["kiosk_terminal"] = terminal.id
+            return redirect(url_for("kiosk.screen"))
+    return render_template("kiosk/setup.html", form=form, error=error)
+
+
+@bp.get("/kiosk")
+def screen() -> str | WerkzeugResponse:
+    terminal = _terminal()
+    if terminal is None:
+        return redirect(url_for("kiosk.setup"))
+    return render_template(
+        "kiosk/screen.html", mode="kiosk", terminal=terminal, max_labels=MAX_KIOSK_LABELS
+    )
+
+
+@bp.get("/phone")
+def phone() -> str:
+    return render_template(
+        "kiosk/screen.html", mode="phone", terminal=None, max_labels=MAX_KIOSK_LABELS
+    )
+
+
+@bp.post("/kiosk/api/signin")
+@limiter.limit("30 per minute")
+def api_signin() -> Response:
+    body = request.get_json(silent=True) or {}
+    identifier, pin = str(body.get("identifier", ""))[:200], str(body.get("pin", ""))[:20]
+    producer = signin.sign_in(get_session(), identifier, pin)
+    get_session().commit()
+    session["kiosk_producer"] = producer.id
+    session["kiosk_seen"] = utcnow().timestamp()
+    return jsonify({"producer": {"id": producer.id, "name": producer.name}})
+
+
+@bp.post("/kiosk/api/signout")
+def api_signout() -> Response:
+    session.pop("kiosk_producer", None)
+    return jsonify({"ok": True})
+
+
+@bp.get("/kiosk/api/catalog")
+def api_catalog() -> Response:
+    producer = _producer()
+    products = (
+        get_session()
+        .exec(
+            select(Product)
+            .where(Product.producer_id == producer.id, col(Product.active).is_(True))
+            .order_by(col(Product.id))
+        )
+        .all()
+    )
+    style = "2" if producer.kind == ProducerKind.PURCHASER else "1"
+    template = current_template(style)
+    return jsonify(
+        {
+            "producer": {"id": producer.id, "name": producer.name, "kind": producer.kind},
+            "products": [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "category": p.category,
+                    "unit": p.default_unit,
+                    "icon": CATEGORY_ICONS.get(p.category, "🧺"),
+                }
+                for p in products
+            ],
+            "promise": template.promise,
+            "promise_en": template.promise_en,
+            "basis": [{"code": b.code, "zh": b.zh, "en": b.en} for b in template.basis],
+            "title": template.title,
+            "style": style,
+        }
+    )
+
+
+def _issue_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求无效。", "Invalid request.", code="invalid_json")
+    return body
+
+
+@bp.post("/kiosk/api/issue")
+@limiter.limit("30 per minute")
+def api_issue() -> tuple[Response, int]:
+    producer = _producer()
+    body = _issue_body()
+    terminal = _terminal() if body.get("mode") != "phone" else None
+    if body.get("mode") != "phone" and terminal is None:
+        raise Unauthorized("此设备未绑定终端。", "This browser is not bound to a kiosk terminal.")
+    items = body.get("items", 1)
+    product_id = body.get("product_id")
+    basis = body.get("basis") or []
+    if not isinstance(items, int) or not isinstance(product_id, int) or not isinstance(basis, list):
+        raise ValidationFailed("请求无效。", "Invalid request.", code="invalid_field")
+    db = get_session()
+    key = keystore.active_signing_key(db, current_app.config["SIGNING_KEY_PASSPHRASE"])
+    result = issue_at_kiosk(
+        db,
+        producer,
+        product_id=product_id,
+        quantity=str(body.get("quantity", "")),
+        unit=str(body.get("unit") or "") or None,
+        basis=[str(b) for b in basis],
+        items=items,
+        key=key,
+        terminal=terminal,
+        channel="kiosk" if terminal else "phone",
+    )
+    db.commit()
+    cert = result.issued.certificate
+    return jsonify(
+        {
+            "certificate": {
+                "number": cert.number,
+                "product": cert.product_name,
+                "items": cert.item_count,
+            },
+            "job": {"id": result.job.id, "state": result.job.state} if result.job else None,
+            "label_url": url_for("kiosk.certificate_label", number=cert.number),
+        }
+    ), 201
+
+
+@bp.get("/kiosk/api/jobs/<job_id>")
+def api_job(job_id: str) -> Response:
+    producer = _producer()
+    job = jobs.get_job(get_session(), job_id)
+    cert = find_certificate_by_id(job.certificate_id)
+    if cert.producer_id != producer.id:
+        raise NotFound("找不到该打印任务。", "No such print job.")
+    terminal = get_session().get(Terminal, job.terminal_id)
+    return jsonify(
+        {
+            "state": job.state,
+            "waiting_reasons": job.waiting_reasons,
+            "printer_state": terminal.printer_state if terminal else None,
+            "printer_reasons": terminal.printer_reasons if terminal else [],
+            "error": job.error,
+        }
+    )
+
+
+def find_certificate_by_id(certificate_id: int):  # type: ignore[no-untyped-def]
+    from traceability.models import Certificate
+
+    cert = get_session().get(Certificate, certificate_id)
+    if cert is None:
+        raise NotFound("找不到该合格证。", "No such certificate.")
+    return cert
+
+
+def _own_certificate(number: str):  # type: ignore[no-untyped-def]
+    producer = _producer()
+    cert = find_certificate(get_session(), number)
+    if cert.producer_id != producer.id:
+        raise NotFound("找不到该合格证。", "No such certificate.")
+    return cert
+
+
+def _first_code(cert):  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from traceability.codes import ItemCode as SignedCode
+    from traceability.models import ItemCode
+
+    item = (
+        get_session()
+        .exec(
+            select(ItemCode).where(ItemCode.certificate_id == cert.id).order_by(ItemCode.seq)  # type: ignore[arg-type]
+        )
+        .first()
+    )
+    assert item is not None
+    return SignedCode(item.serial[:10], item.serial[10:], item.kid, item.signature)
+
+
+@bp.get("/kiosk/api/certificates/<number>/label.png")
+def certificate_label(number: str) -> Response:
+    """The producer's own label (full phone) for phone issuing: print or share it."""
+    cert = _own_certificate(number)
+    layout = request.args.get("layout", "certificate-80x60")
+    data = label_data(cert, _first_code(cert), current_app.config["PUBLIC_BASE_URL"])
+    return Response(render_label_png(data, layout, 203), mimetype="image/png")
+
+
+@bp.get("/kiosk/api/certificates/<number>/printer-bytes")
+def certificate_bytes(number: str) -> Response:
+    """Bytes for a Bluetooth label printer (CPCL or TSPL), to send from the phone."""
+    from printers import build_label, get_driver
+
+    cert = _own_certificate(number)
+    driver_name = request.args.get("driver", "cpcl")
+    if driver_name not in ("cpcl", "tspl"):
+        raise ValidationFailed(
+            "只支持 cpcl 或 tspl。", "driver must be cpcl or tspl.", code="invalid_driver"
+        )
+    layout = request.args.get("layout", "certificate-80x60")
+    data = label_data(cert, _first_code(cert), current_app.config["PUBLIC_BASE_URL"])
+    try:
+        label = build_label(layout, data, 203)
+    except Exception as exc:
+        raise ValidationFailed("版式无效。", "Invalid layout.", code="invalid_layout") from exc
+    payload = get_driver(driver_name).encode(label, mode="raster").data
+    response = Response(io.BytesIO(payload).getvalue(), mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = f'attachment; filename="{cert.number}.{driver_name}"'
+    return response
+
+
+@bp.get("/kiosk/api/preview.png")
+def preview() -> Response:
+    """The label as it will print, before anything is issued (QR replaced by a sample)."""
+    from printers import CertificateLabelData, build_label, render_png
+
+    producer = _producer()
+    try:
+        product = get_session().get(Product, int(request.args.get("product_id", "0")))
+        quantity = Decimal(request.args.get("quantity", "0"))
+    except (ValueError, ArithmeticError):
+        raise ValidationFailed("参数无效。", "Invalid parameters.") from None
+    if product is None or product.producer_id != producer.id:
+        raise NotFound("找不到该产品。", "No such product.")
+    from traceability.issuing.service import origin_of, today_in_china
+
+    origin, _ = origin_of(get_session(), producer.region_id)
+    unit = request.args.get("unit") or product.default_unit
+    template = current_template("2" if producer.kind == ProducerKind.PURCHASER else "1")
+    data = CertificateLabelData(
+        product=product.name,
+        qr_text=current_app.config["PUBLIC_BASE_URL"].upper() + "/C/SAMPLE",
+        issuer=producer.name,
+        date=today_in_china(utcnow()).isoformat(),
+        quantity=f"{quantity.normalize():f} {unit}" if quantity > 0 else "",
+        origin=origin,
+        phone=producer.phone or "",
+        promise=template.promise,
+        basis=tuple(request.args.getlist("basis")),
+        certificate_no="样张 SAMPLE",
+    )
+    png = render_png(build_label("certificate-80x60", data, 203))
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
