@@ -10,15 +10,6 @@ from traceability.models.certificate import (
     CertificateUpstream,
     ItemCode,
 )
-from traceability.models.compliance import (
-    ComplianceCase,
-    InputUse,
-    IntervalDefault,
-    IssueRefusal,
-    RapidTest,
-    ReferenceRevision,
-    ReferenceSubstance,
-)
 from traceability.models.idempotency import IdempotencyRecord
 from traceability.models.intake import IntakeRecord, IntakeVerdict, Recall, RecallAlert
 from traceability.models.kiosk import JobState, PrintJob, Terminal
@@ -44,13 +35,9 @@ __all__ = [
     "CertificateStyle",
     "CertificateUpstream",
     "CodeRoll",
-    "ComplianceCase",
     "IdempotencyRecord",
-    "InputUse",
     "IntakeRecord",
     "IntakeVerdict",
-    "IntervalDefault",
-    "IssueRefusal",
     "ItemCode",
     "JobState",
     "KeyStatus",
@@ -65,11 +52,8 @@ __all__ = [
     "Product",
     "ProductCategory",
     "ProductionBase",
-    "RapidTest",
     "Recall",
     "RecallAlert",
-    "ReferenceRevision",
-    "ReferenceSubstance",
     "Region",
     "RegionLevel",
     "RevocationEvent",
