@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 BIND   ?= 127.0.0.1:8000
 export TRACEABILITY_HOME ?= $(CURDIR)/instance
 
-.PHONY: run test lint typecheck pytest clean-instance install install-test
+.PHONY: run test lint typecheck pytest clean-instance install install-test bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ typecheck: install-test
 
 pytest: install-test
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+## make bench: benchmarks as ratios to same-run baselines; writes docs/performance.md
+bench: install-test
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean-instance:
 	rm -rf instance
