@@ -631,3 +631,76 @@ def kiosk_card(app: Flask, producer_id: int, output: str) -> None:
             render_card_png(producer, credential, app.config["PUBLIC_BASE_URL"])
         )
     click.echo(f"wrote {output}")
+
+
+@main.group(help="Pre-printed code rolls (印刷激活): print codes now, activate them at issue.")
+def rolls() -> None:
+    """Pre-printed code rolls."""
+
+
+@rolls.command("create", help="Sign a roll of codes; write them as CSV (and an A4 PDF of labels).")
+@click.option("--count", type=int, required=True, help="How many codes.")
+@click.option("--producer-id", type=int, default=None, help="The producer the roll is for.")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="CSV file."
+)
+@click.option("--pdf", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also an A4 PDF sheet of 40×30 mm labels (QR + 承诺达标合格证).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True)
+@with_app
+def rolls_create(
+    app: Flask, count: int, producer_id: int | None, output: str, pdf: str | None, as_json: bool
+) -> None:
+    import csv
+
+    from tqdm import tqdm
+
+    from traceability import keystore
+    from traceability.codes import code_url
+    from traceability.issuing.rolls import create_roll
+
+    base = app.config["PUBLIC_BASE_URL"]
+    urls: list[str] = []
+    bar = tqdm(total=count, unit="code", file=sys.stderr)
+    try:
+        with open(output, "w", newline="", encoding="utf-8") as handle, _session_scope() as session:
+            writer = csv.writer(handle)
+            writer.writerow(["seq", "serial", "url"])
+            key = keystore.active_signing_key(session, app.config["SIGNING_KEY_PASSPHRASE"])
+
+            def consume(chunk: list[Any]) -> None:
+                for code in chunk:
+                    url = code_url(base, code)
+                    writer.writerow([len(urls) + 1, code.serial, url])
+                    if pdf:
+                        urls.append(url)
+                    else:
+                        urls.append("")
+                bar.update(len(chunk))
+
+            created = create_roll(
+                session, count, key, producer_id=producer_id, keep_codes=False, on_codes=consume
+            )
+            group = created.roll.group_code
+    except Exception as exc:
+        _fail(exc)
+        return
+    finally:
+        bar.close()
+    if pdf:
+        from pathlib import Path
+
+        from printers import CertificateLabelData, build_label, render_pdf_sheet
+
+        labels = [
+            build_label("item-40x30", CertificateLabelData(product="扫码查看", qr_text=u))
+            for u in urls
+        ]
+        Path(pdf).write_bytes(render_pdf_sheet(labels))
+    data = {"group": group, "count": count, "csv": output, "pdf": pdf}
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(
+            f"roll {group}: {count} codes written to {output}" + (f" and {pdf}" if pdf else "")
+        )

@@ -27,6 +27,7 @@ RULES: dict[str, set[str]] = {
     "certificate.revoke": {COUNTY, SUPERVISOR},
     "batch.revoke": {COUNTY, SUPERVISOR},
     "certificate.print": {COUNTY, SUPERVISOR},
+    "roll.create": {COUNTY},
     "recall.create": {COUNTY, SUPERVISOR},
     # the producer registry (生产主体名录)
     "producer.read": {COUNTY, SUPERVISOR, "rapid_test_operator"},
@@ -36,6 +37,7 @@ RULES: dict[str, set[str]] = {
 }
 # ... and these a producer (or a kiosk bound to one) may do for its own records
 OWN_RECORD_ACTIONS = {
+    "roll.create",
     "certificate.issue",
     "certificate.read",
     "certificate.revoke",

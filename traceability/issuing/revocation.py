@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from traceability import keystore
 from traceability.codes import (
     CompromisedKey,
+    PendingGroup,
     RetiredKey,
     RevocationList,
     RevokedGroup,
@@ -85,6 +86,19 @@ def revoke_certificate(
             at=now,
         )
     )
+    # Codes activated from a pre-printed roll carry the roll's group, not the
+    # certificate's: revoke them one by one so offline verifiers see it too.
+    roll_serials = session.exec(
+        select(ItemCode.serial).where(
+            ItemCode.certificate_id == certificate.id, col(ItemCode.roll_id).is_not(None)
+        )
+    ).all()
+    for serial in roll_serials:
+        session.add(
+            RevocationEvent(
+                serial=serial, certificate_id=certificate.id, reason=reason, actor=actor, at=now
+            )
+        )
     session.flush()
     return True
 
@@ -118,7 +132,12 @@ def revoke_batch(
 
 def note_key_change(session: Session, kid: str, what: str) -> None:
     """Key compromises change the list too: bump its version."""
-    session.add(RevocationEvent(reason=f"{what}:{kid}"))
+    note_list_change(session, f"{what}:{kid}")
+
+
+def note_list_change(session: Session, what: str) -> None:
+    """Anything else the offline list carries changed (a roll made or activated)."""
+    session.add(RevocationEvent(reason=what[:300]))
     session.flush()
 
 
@@ -153,8 +172,14 @@ def build_current_list(session: Session, *, now: datetime | None = None) -> Revo
             )
         elif record.status == KeyStatus.RETIRED and record.retired_at:
             retired.append(RetiredKey(kid=record.kid, since=utc_iso(record.retired_at)))
+    from traceability.issuing.rolls import pending_rolls
+
+    pending = [
+        PendingGroup(g=group, activated=tuple(items)) for group, items in pending_rolls(session)
+    ]
     return build_revocation_list(
         current_version(session),
+        pending_groups=pending,
         issued_at=now,
         revoked_groups=groups,
         revoked_items=items,

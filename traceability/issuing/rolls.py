@@ -22,6 +22,7 @@ from traceability.codes import (
     sign_item_codes,
 )
 from traceability.errors import Conflict, NotFound, ValidationFailed
+from traceability.issuing.revocation import note_list_change
 from traceability.models import Certificate, ItemCode
 from traceability.models.roll import CodeRoll
 
@@ -81,6 +82,7 @@ def create_roll(
             kept.extend(chunk)
         if on_codes is not None:
             on_codes(chunk)
+    note_list_change(session, f"roll_created:{roll.group_code}")
     return CreatedRoll(roll, kept)
 
 
@@ -122,6 +124,7 @@ def bind_roll_codes(
                 f"Pre-printed code …{code.serial[-6:]} is unknown or already activated.",
                 code="roll_code_unavailable",
             )
+    note_list_change(session, f"roll_activated:{certificate.number}")
     return codes
 
 

@@ -88,6 +88,7 @@ class IssueRequest:
     signature_image: bytes | None = None
     channel: str = "api"
     gtin_form: bool = False
+    roll_codes: list[str] = field(default_factory=list)  # pre-printed codes to activate
 
 
 @dataclass
@@ -230,6 +231,8 @@ def _resolve_upstream(session: Session, refs: list[str]) -> list[tuple[int | Non
 
 
 def _check_request(req: IssueRequest, max_items: int) -> None:
+    if req.roll_codes:
+        req.item_count = len(req.roll_codes)
     if not isinstance(req.item_count, int) or not 1 <= req.item_count <= max_items:
         raise ValidationFailed(
             f"追溯码数量必须在 1 到 {max_items} 之间。",
@@ -375,6 +378,13 @@ def issue_certificate(
             )
         )
     codes: list[SignedCode] = []
+    if req.roll_codes:  # 印刷激活: bind pre-printed codes instead of signing new ones
+        from traceability.issuing.rolls import bind_roll_codes
+
+        bound = bind_roll_codes(session, certificate, req.roll_codes)
+        if on_codes is not None:
+            on_codes(bound)
+        return IssuedCertificate(certificate, bound if keep_codes else [])
     stream = sign_item_codes(group, req.item_count, key)
     for chunk in store_item_codes(session, certificate.id, stream):
         if keep_codes:

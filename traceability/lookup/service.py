@@ -175,7 +175,7 @@ def lookup(
     if item is None or item.signature != parsed.code.signature:
         return _result("not_genuine", parsed, reason="not_issued")
     if item.certificate_id is None:
-        return _result("not_genuine", parsed, reason="not_activated", item=item)
+        return _result("not_activated", parsed, reason="not_activated", item=item)
     cert = session.get(Certificate, item.certificate_id)
     assert cert is not None
     result = _result("genuine", parsed, certificate=cert, item=item)

@@ -39,6 +39,7 @@ class Product(SQLModel, table=True):
     default_unit: str = Field(default="kg", max_length=10)
     active: bool = Field(default=True)
 
+
 # Pictures for the kiosk's product grid (people who read little pick by picture).
 CATEGORY_ICONS: dict[str, str] = {
     ProductCategory.VEGETABLE: "🥬",

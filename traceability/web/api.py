@@ -55,14 +55,14 @@ def _int(body: dict[str, Any], name: str, default: int | None = None) -> int | N
     return value
 
 
-def _str_list(body: dict[str, Any], name: str) -> list[str]:
+def _str_list(body: dict[str, Any], name: str, *, limit: int = 100) -> list[str]:
     value = body.get(name, [])
     if isinstance(value, str):
         value = [value]
     if (
         not isinstance(value, list)
         or not all(isinstance(v, str) for v in value)
-        or len(value) > 100
+        or len(value) > limit
     ):
         raise ValidationFailed(
             f"字段 {name} 必须是字符串列表。",
@@ -104,6 +104,7 @@ def issue_request_from(body: dict[str, Any], channel: str) -> IssueRequest:
         signature_confirmed=body.get("signature_confirmed") is True,
         channel=channel,
         gtin_form=body.get("gtin_form") is True,
+        roll_codes=_str_list(body, "roll_codes", limit=10_000),
     )
 
 
@@ -201,3 +202,30 @@ def verify() -> tuple[Response, int]:
             code="text_required",
         )
     return lookup_answer(text, record_scan=False)
+
+
+@bp.post("/rolls")
+def create_roll() -> tuple[Response, int]:
+    """Pre-printed code rolls (印刷激活): codes to print now and activate at issue."""
+    from traceability.issuing.rolls import create_roll as make_roll
+
+    principal = current_principal()
+    body = json_body()
+    count = _int(body, "count", 0) or 0
+    producer_id = _int(body, "producer_id")
+    policy.require(principal, "roll.create", producer_id)
+    if count > 10_000:
+        raise ValidationFailed(
+            "一次最多 10000 个；更多请用 traceability rolls create。",
+            "At most 10,000 per request; use `traceability rolls create` for more.",
+            code="invalid_roll_size",
+        )
+    session = get_session()
+    key = keystore.active_signing_key(session, current_app.config["SIGNING_KEY_PASSPHRASE"])
+    created = make_roll(session, count, key, producer_id=producer_id)
+    session.commit()
+    base = current_app.config["PUBLIC_BASE_URL"]
+    items = [{"serial": c.serial, "url": code_url(base, c)} for c in created.codes]
+    return jsonify(
+        {"group": created.roll.group_code, "size": created.roll.size, "items": items}
+    ), 201

@@ -15,7 +15,9 @@ from traceability.codes import (
 )
 
 
-def test_unactivated_roll_codes_read_not_activated_and_activated_ones_genuine(key: SigningKey) -> None:
+def test_unactivated_roll_codes_read_not_activated_and_activated_ones_genuine(
+    key: SigningKey,
+) -> None:
     roll = list(sign_item_codes("ROLLGROUPA", 3, key))
     pending = PendingGroup(g="ROLLGROUPA", activated=(roll[0].item,))
     jws = sign_revocation_list(build_revocation_list(7, pending_groups=[pending]), key)
