@@ -271,6 +271,13 @@ def _fail(exc: Exception) -> None:
 )
 @click.option("--confirm-signature", is_flag=True, help="The issuer confirms signing the promise.")
 @click.option(
+    "--test-id",
+    "test_ids",
+    type=int,
+    multiple=True,
+    help="A test backing a tested basis (repeatable).",
+)
+@click.option(
     "--max-items", type=int, default=1_000_000, show_default=True, help="Upper bound for --items."
 )
 @click.option(
@@ -300,6 +307,7 @@ def issue(
     basis: tuple[str, ...],
     upstream: tuple[str, ...],
     confirm_signature: bool,
+    test_ids: tuple[int, ...],
     max_items: int,
     output: str | None,
     progress: bool | None,
@@ -327,6 +335,7 @@ def issue(
         upstream=list(upstream),
         signature_confirmed=confirm_signature,
         channel="cli",
+        test_ids=list(test_ids),
     )
     base_url = app.config["PUBLIC_BASE_URL"]
     show_bar = progress if progress is not None else output is not None
@@ -548,6 +557,15 @@ def _register_intake() -> None:
 
 
 _register_intake()
+
+
+def _register_compliance() -> None:
+    from traceability.compliance.cli import register
+
+    register(main)
+
+
+_register_compliance()
 
 
 def _register_accounts() -> None:

@@ -28,6 +28,7 @@ RULES: dict[str, set[str]] = {
     "batch.revoke": {COUNTY, SUPERVISOR},
     "certificate.print": {COUNTY, SUPERVISOR},
     "roll.create": {COUNTY},
+    "producer.card": {COUNTY, SUPERVISOR},
     "recall.create": {COUNTY, SUPERVISOR},
     # the producer registry (生产主体名录)
     "producer.read": {COUNTY, SUPERVISOR, "rapid_test_operator"},

@@ -88,6 +88,7 @@ class IssueRequest:
     signature_image: bytes | None = None
     channel: str = "api"
     gtin_form: bool = False
+    test_ids: list[int] = field(default_factory=list)  # tests backing a "tested" basis
     roll_codes: list[str] = field(default_factory=list)  # pre-printed codes to activate
 
 
@@ -108,6 +109,9 @@ class IssueContext:
 
 Gate = Callable[[IssueContext], None]
 ISSUE_GATES: list[Gate] = []
+# told of refusals made here rather than by a gate (compliance records them)
+RefusalListener = Callable[[Session, IssueRequest, DomainError, datetime], None]
+REFUSAL_LISTENERS: list[RefusalListener] = []
 
 
 @dataclass
@@ -270,10 +274,13 @@ def issue_certificate(
     _check_request(req, max_items)
     producer, batch, product = _load_subject(session, req)
     if producer.status != ProducerStatus.ACTIVE:
-        raise ProducerSuspended(
+        suspended = ProducerSuspended(
             "该生产主体已被暂停开具合格证，请联系乡镇监管站。",
             "This producer is suspended from issuing; contact the township supervision station.",
         )
+        for listener in REFUSAL_LISTENERS:
+            listener(session, req, suspended, now)
+        raise suspended
     style = (
         CertificateStyle.PURCHASER
         if producer.kind == ProducerKind.PURCHASER
@@ -448,3 +455,11 @@ def store_item_codes(
         )
         start += len(chunk)
         yield chunk
+
+
+# Compliance checks (banned inputs, intervals, tests, blocks after a failed test) run in
+# every issue, whoever calls: registered here, next to the list they extend.
+from traceability.compliance.gate import compliance_gate, record_refusal  # noqa: E402
+
+ISSUE_GATES.append(compliance_gate)
+REFUSAL_LISTENERS.append(record_refusal)

@@ -21,6 +21,7 @@ from traceability import keystore
 from traceability.codes import KeyRing, ScanError, Verifier, parse_scanned_text
 from traceability.codes.scanning import ParsedCode
 from traceability.codes.verification import VERDICT_MESSAGES
+from traceability.compliance.testing import public_test, tests_of_batch
 from traceability.models import (
     Certificate,
     CertificateStatus,
@@ -62,6 +63,7 @@ class LookupResult:
     scan_count: int = 0
     first_scan_at: datetime | None = None
     places: int = 0
+    tests: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def suspicious_scans(self) -> bool:
@@ -91,7 +93,7 @@ class LookupResult:
                     "issued_at": cert.issued_at.isoformat(),
                     "item_count": cert.item_count,
                     "upstream_certificates": self.upstream,
-                    "tests": [],
+                    "tests": self.tests,
                 }
             )
             body["certificate"] = record
@@ -214,6 +216,8 @@ def lookup(
                     at=event.at.isoformat(),
                 )
     result.upstream = _upstream_numbers(session, cert)
+    if cert.batch_id is not None:
+        result.tests = [public_test(t) for t in tests_of_batch(session, cert.batch_id)]
     _scans(session, result, item, place, record_scan)
     return result
 

@@ -10,6 +10,15 @@ from traceability.models.certificate import (
     CertificateUpstream,
     ItemCode,
 )
+from traceability.models.compliance import (
+    ComplianceCase,
+    InputUse,
+    IntervalDefault,
+    IssueRefusal,
+    RapidTest,
+    ReferenceRevision,
+    ReferenceSubstance,
+)
 from traceability.models.idempotency import IdempotencyRecord
 from traceability.models.intake import IntakeRecord, IntakeVerdict, Recall, RecallAlert
 from traceability.models.kiosk import JobState, PrintJob, Terminal
@@ -35,9 +44,13 @@ __all__ = [
     "CertificateStyle",
     "CertificateUpstream",
     "CodeRoll",
+    "ComplianceCase",
     "IdempotencyRecord",
+    "InputUse",
     "IntakeRecord",
     "IntakeVerdict",
+    "IntervalDefault",
+    "IssueRefusal",
     "ItemCode",
     "JobState",
     "KeyStatus",
@@ -52,8 +65,11 @@ __all__ = [
     "Product",
     "ProductCategory",
     "ProductionBase",
+    "RapidTest",
     "Recall",
     "RecallAlert",
+    "ReferenceRevision",
+    "ReferenceSubstance",
     "Region",
     "RegionLevel",
     "RevocationEvent",

@@ -8,6 +8,8 @@ from traceability.lookup.service import mask_phone
 
 
 def register_blueprints(app: Flask) -> None:
+    from traceability.compliance import api as compliance_api
+    from traceability.compliance import views as compliance_views
     from traceability.intake import api as intake_api
     from traceability.intake import views as intake_views
     from traceability.web import (
@@ -31,6 +33,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(intake_api.bp)
     app.register_blueprint(intake_views.bp)
+    app.register_blueprint(compliance_api.bp)
+    app.register_blueprint(compliance_views.bp)
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["mask_phone"] = mask_phone
 

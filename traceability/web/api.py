@@ -104,8 +104,24 @@ def issue_request_from(body: dict[str, Any], channel: str) -> IssueRequest:
         signature_confirmed=body.get("signature_confirmed") is True,
         channel=channel,
         gtin_form=body.get("gtin_form") is True,
+        test_ids=_int_list(body, "tests"),
         roll_codes=_str_list(body, "roll_codes", limit=10_000),
     )
+
+
+def _int_list(body: dict[str, Any], name: str) -> list[int]:
+    value = body.get(name, [])
+    if (
+        not isinstance(value, list)
+        or len(value) > 100
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise ValidationFailed(
+            f"字段 {name} 必须是整数列表。",
+            f"Field {name} must be a list of integers.",
+            code="invalid_field",
+        )
+    return value
 
 
 def issued_body(issued: IssuedCertificate, base_url: str) -> dict[str, Any]:

@@ -36,4 +36,4 @@ def index() -> str:
     return render_template("admin/index.html", principal=principal, can=policy.can)
 
 
-from traceability.web.admin import accounts, audit_log, producers  # noqa: E402,F401
+from traceability.web.admin import accounts, audit_log, kiosks, producers  # noqa: E402,F401

@@ -1,0 +1,116 @@
+"""Fixtures for the compliance specifications: the demo county with one vegetable batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+from sqlmodel import Session, func, select
+
+from traceability.cli import main
+from traceability.db import get_engine, session_scope
+from traceability.models import Batch, Certificate, Producer, Product
+from traceability.models.compliance import IssueRefusal
+
+
+def in_session(app: Flask, work: Callable[[Session], Any]) -> Any:
+    with app.app_context(), session_scope(get_engine()) as session:
+        return work(session)
+
+
+@pytest.fixture
+def cucumbers(app: Flask, demo: dict[str, Any]) -> Batch:
+    """The demo enterprise's 黄瓜 (a vegetable) batch, harvested yesterday."""
+
+    def find(session: Session) -> Batch:
+        product = session.exec(select(Product).where(Product.name == "黄瓜")).one()
+        return session.exec(select(Batch).where(Batch.product_id == product.id)).one()
+
+    batch: Batch = in_session(app, find)
+    return batch
+
+
+def issue_body(batch: Batch, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "producer_id": batch.producer_id,
+        "batch_id": batch.id,
+        "items": 2,
+        "basis": ["quality_control"],
+        "signature_confirmed": True,
+    }
+    body.update(extra)
+    return body
+
+
+def add_input(app: Flask, batch: Batch, **values: Any) -> None:
+    from traceability.compliance.records import record_input_use
+
+    entry = {
+        "batch_id": batch.id,
+        "kind": "pesticide",
+        "substance": "吡虫啉",
+        "dose": "10% 可湿性粉剂 1500 倍液",
+        "method": "喷雾",
+        "used_on": (date.today() - timedelta(days=20)).isoformat(),
+        "operator": "王师傅",
+    }
+    entry.update(values)
+    in_session(app, lambda s: record_input_use(s, batch.producer_id, entry, recorded_by="test"))
+
+
+def add_test(app: Flask, batch: Batch, **values: Any) -> int:
+    from traceability.compliance.testing import record_test
+
+    now = values.pop("now", None)
+    entry = {
+        "batch_id": batch.id,
+        "method": "enzyme_inhibition",
+        "inhibition_rate": "12.5",
+        "operator": "检测员",
+        "instrument": "RP-01",
+    }
+    entry.update(values)
+    return int(in_session(app, lambda s: record_test(s, entry, recorded_by="test", now=now).id))
+
+
+def count(app: Flask, model: Any) -> int:
+    return int(in_session(app, lambda s: s.exec(select(func.count()).select_from(model)).one()))
+
+
+def certificates(app: Flask) -> int:
+    return count(app, Certificate)
+
+
+def refusals(app: Flask) -> list[IssueRefusal]:
+    return list(in_session(app, lambda s: s.exec(select(IssueRefusal)).all()))
+
+
+def suspend(app: Flask, producer_id: int) -> None:
+    def work(session: Session) -> None:
+        producer = session.get(Producer, producer_id)
+        assert producer is not None
+        producer.status = "suspended"
+        session.add(producer)
+
+    in_session(app, work)
+
+
+@pytest.fixture
+def cli(
+    app: Flask, app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Result]:
+    """Run `traceability …` against the test app's database and instance folder."""
+    monkeypatch.setenv("DATABASE_URL", str(app_config["DATABASE_URL"]))
+    monkeypatch.setenv("TRACEABILITY_HOME", str(Path(str(app_config["TRACEABILITY_HOME"]))))
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://localhost")
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(main, list(args))
+
+    return run

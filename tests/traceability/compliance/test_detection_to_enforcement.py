@@ -1,0 +1,185 @@
+"""检打联动: a failed test revokes, blocks and opens a case; a timely passing re-test lifts it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.traceability.compliance.conftest import add_test, certificates, in_session, issue_body
+from traceability.compliance import cases
+from traceability.compliance.testing import record_test
+from traceability.models import Batch
+from traceability.models.compliance import ComplianceCase
+
+LAB_PASS = {
+    "method": "lab_report",
+    "lab_name": "青禾县农产品质量安全检测站",
+    "report_no": "QH2026-0042",
+    "items": ["有机磷类"],
+    "result": "pass",
+    "operator": "检测员",
+}
+
+
+def _issue(client: FlaskClient, batch: Batch, headers: dict[str, str]) -> Any:
+    return client.post("/api/v1/certificates", json=issue_body(batch), headers=headers)
+
+
+def _case(app: Flask, batch: Batch) -> ComplianceCase:
+    from sqlmodel import select
+
+    return in_session(
+        app,
+        lambda s: s.exec(select(ComplianceCase).where(ComplianceCase.batch_id == batch.id)).one(),
+    )
+
+
+def _retest(app: Flask, case_id: int, now: datetime) -> None:
+    def work(session: Any) -> None:
+        record_test(session, LAB_PASS | {"retest_of_case": case_id}, recorded_by="lab", now=now)
+
+    in_session(app, work)
+
+
+def test_a_failed_test_revokes_the_batch_and_the_public_lookup_says_why(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    issued = _issue(client, cucumbers, make_token()).get_json()
+    url = issued["items"][0]["url"]
+    response = client.post(
+        "/api/v1/tests",
+        json={
+            "batch_id": cucumbers.id,
+            "method": "enzyme_inhibition",
+            "inhibition_rate": 71.5,
+            "operator": "快检员",
+        },
+        headers=make_token(),
+    )
+    assert response.status_code == 201
+    answer = response.get_json()
+    assert answer["test"]["result"] == "fail"
+    assert (
+        answer["case"]["blocking"] is True and answer["case"]["revoked_certificates"] == 2
+    )  # the demo's and ours
+    path = urlsplit(url).path
+    public = client.get(path, headers={"Accept": "application/json"}).get_json()
+    assert public["verdict"]["status"] == "revoked"
+    assert "检测不合格" in public["verdict"]["reason"]
+    assert public["certificate"]["revoke_reason"] == public["verdict"]["reason"]
+    assert public["certificate"]["tests"][0]["result"] == "fail"
+    assert public["certificate"]["tests"][0]["inhibition_rate"] == "71.50"
+    page = client.get(path).get_data(as_text=True)
+    assert "检测不合格" in page and "酶抑制率法" in page
+
+
+def test_issuing_stays_blocked_after_a_failed_test(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_test(app, cucumbers, inhibition_rate="55")
+    before = certificates(app)
+    response = _issue(client, cucumbers, make_token())
+    assert response.status_code == 422
+    assert certificates(app) == before
+
+
+def test_a_passing_retest_inside_the_window_restores_issuing(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    tested = datetime.now(UTC) - timedelta(hours=1)
+    add_test(app, cucumbers, inhibition_rate="55", tested_at=tested.isoformat(), now=tested)
+    case = _case(app, cucumbers)
+    assert case.retest_deadline == tested + timedelta(hours=4)
+    _retest(app, case.id or 0, now=tested + timedelta(hours=3, minutes=59))
+    assert _case(app, cucumbers).blocking is False
+    assert _issue(client, cucumbers, make_token()).status_code == 201
+
+
+def test_a_passing_retest_outside_the_window_does_not(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    tested = datetime.now(UTC) - timedelta(hours=6)
+    add_test(app, cucumbers, inhibition_rate="55", tested_at=tested.isoformat(), now=tested)
+    case = _case(app, cucumbers)
+    _retest(app, case.id or 0, now=tested + timedelta(hours=4, minutes=1))
+    assert _case(app, cucumbers).blocking is True
+    response = _issue(client, cucumbers, make_token())
+    assert response.get_json()["error"] == "batch_blocked"
+
+
+def test_a_retest_asked_for_in_time_counts_even_when_the_lab_answers_later(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    tested = datetime.now(UTC) - timedelta(days=2)
+    add_test(
+        app,
+        cucumbers,
+        method="colloidal_gold",
+        target="毒死蜱",
+        result="阳性",
+        tested_at=tested.isoformat(),
+        now=tested,
+    )
+    case_id = _case(app, cucumbers).id or 0
+    in_session(
+        app,
+        lambda s: cases.request_retest(
+            s, cases.get_case(s, case_id), actor="p", now=tested + timedelta(hours=2)
+        ),
+    )
+    _retest(app, case_id, now=tested + timedelta(days=1))
+    assert _issue(client, cucumbers, make_token()).status_code == 201
+
+
+def test_a_retest_must_not_be_a_rapid_method(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_test(app, cucumbers, inhibition_rate="80")
+    case_id = _case(app, cucumbers).id
+    body = {
+        "retest_of_case": case_id,
+        "method": "enzyme_inhibition",
+        "inhibition_rate": 5,
+        "operator": "x",
+    }
+    response = client.post("/api/v1/tests", json=body, headers=make_token())
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "retest_must_not_be_rapid"
+
+
+def test_a_case_runs_disposal_investigation_and_closes_with_an_outcome(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_test(app, cucumbers, inhibition_rate="80")
+    case_id = _case(app, cucumbers).id
+    headers = make_token("county_admin")
+    steps = [
+        ("disposal", {"disposal": "就地销毁 50 kg"}),
+        ("investigate", {}),
+        ("close", {"outcome": "warning", "note": "责令改正"}),
+    ]
+    for action, body in steps:
+        response = client.post(f"/api/v1/cases/{case_id}/{action}", json=body, headers=headers)
+        assert response.status_code == 200, response.get_json()
+    case = response.get_json()["case"]
+    assert case["state"] == "closed" and case["outcome"] == "warning" and case["disposal"]
+    assert case["blocking"] is True  # only "cleared" lifts the block
+    late = client.post(f"/api/v1/cases/{case_id}/retest-request", headers=headers)
+    assert late.status_code == 409
+
+
+def test_a_producer_cannot_close_its_own_case(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_test(app, cucumbers, inhibition_rate="80")
+    case_id = _case(app, cucumbers).id
+    own = make_token("producer", producer_id=cucumbers.producer_id)
+    response = client.post(
+        f"/api/v1/cases/{case_id}/close", json={"outcome": "cleared"}, headers=own
+    )
+    assert response.status_code == 403
+    assert client.post(f"/api/v1/cases/{case_id}/retest-request", headers=own).status_code == 200

@@ -1,0 +1,267 @@
+"""JSON API v1 for compliance: production records, tests, cases, reference lists, refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlmodel import Session, col, select
+
+from traceability.auth import policy
+from traceability.auth.tokens import Principal
+from traceability.compliance import cases as case_service
+from traceability.compliance import reference
+from traceability.compliance.credit import credit_grade
+from traceability.compliance.records import record_input_use, records_for_producer
+from traceability.compliance.refusals import refusal_dict, refusals
+from traceability.compliance.testing import record_test, test_dict
+from traceability.db import get_session
+from traceability.errors import NotFound, ValidationFailed
+from traceability.extensions import csrf
+from traceability.models import Batch, Producer
+from traceability.models.compliance import ComplianceCase, InputUse, RapidTest, ReferenceKind
+from traceability.web.api import current_principal, json_body
+
+bp = Blueprint("compliance_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+def visible_producers(session: Session, principal: Principal) -> set[int] | None:
+    """Producer ids a supervisor's lists may show; None: every producer (county level)."""
+    from traceability.registry.scope import regions_within
+
+    townships = policy.township_scope(principal)
+    if townships is None:
+        return None
+    regions = regions_within(session, townships)
+    ids = session.exec(select(Producer.id).where(col(Producer.region_id).in_(regions or {-1})))
+    return {i for i in ids if i is not None}
+
+
+def record_dict(entry: InputUse) -> dict[str, Any]:
+    data = entry.model_dump(exclude={"recorded_at", "used_on"})
+    data.update(
+        {"used_on": entry.used_on.isoformat(), "recorded_at": entry.recorded_at.isoformat()}
+    )
+    return data
+
+
+def _producer_of(session: Session, body: dict[str, Any]) -> int | None:
+    batch_id = body.get("batch_id")
+    if isinstance(batch_id, int) and not isinstance(batch_id, bool):
+        batch = session.get(Batch, batch_id)
+        if batch is None:
+            raise NotFound("找不到该批次。", "No such batch.", code="batch_not_found")
+        return batch.producer_id
+    producer_id = body.get("producer_id")
+    return (
+        producer_id if isinstance(producer_id, int) and not isinstance(producer_id, bool) else None
+    )
+
+
+@bp.post("/production-records")
+def create_production_record() -> tuple[Response, int]:
+    principal = current_principal()
+    session = get_session()
+    body = json_body()
+    producer_id = _producer_of(session, body)
+    if producer_id is None:
+        raise ValidationFailed(
+            "缺少 producer_id 或 batch_id。",
+            "Give producer_id or batch_id.",
+            code="producer_required",
+        )
+    policy.require(principal, "production_record.write", producer_id)
+    entry = record_input_use(session, producer_id, body, recorded_by=principal.key)
+    session.commit()
+    return jsonify({"record": record_dict(entry)}), 201
+
+
+@bp.get("/production-records")
+def list_production_records() -> Response:
+    principal = current_principal()
+    producer_id = request.args.get("producer_id", type=int)
+    if producer_id is None:
+        raise ValidationFailed("缺少 producer_id。", "producer_id is required.")
+    policy.require(principal, "production_record.read", producer_id)
+    entries = records_for_producer(get_session(), producer_id)
+    return jsonify({"records": [record_dict(e) for e in entries]})
+
+
+@bp.post("/tests")
+def create_test() -> tuple[Response, int]:
+    """A rapid test or lab report; a failure blocks the batch and opens a case at once."""
+    principal = current_principal()
+    session = get_session()
+    body = json_body()
+    case_id = body.get("retest_of_case")
+    if case_id is not None:
+        case = case_service.get_case(session, int(case_id))
+        policy.require(principal, "case.manage", case.producer_id)
+    else:
+        producer_id = _producer_of(session, body)
+        if producer_id is None:
+            policy.require_general(principal, "test.record")
+        else:
+            policy.require(principal, "test.record", producer_id)
+    test = record_test(session, body, recorded_by=principal.key, channel="api")
+    session.commit()
+    opened = session.exec(
+        select(ComplianceCase).where(
+            (ComplianceCase.test_id == test.id) | (ComplianceCase.retest_test_id == test.id)
+        )
+    ).first()
+    answer = {"test": test_dict(test), "case": case_service.case_dict(opened) if opened else None}
+    return jsonify(answer), 201
+
+
+@bp.get("/tests/<int:test_id>")
+def get_test(test_id: int) -> Response:
+    principal = current_principal()
+    test = get_session().get(RapidTest, test_id)
+    if test is None:
+        raise NotFound("找不到该检测记录。", "No such test.", code="test_not_found")
+    if test.producer_id is None:
+        policy.require_general(principal, "test.record")
+    else:
+        policy.require(principal, "test.read", test.producer_id)
+    return jsonify({"test": test_dict(test)})
+
+
+@bp.get("/cases")
+def list_cases() -> Response:
+    principal = current_principal()
+    policy.require_general(principal, "compliance.supervise")
+    session = get_session()
+    query = select(ComplianceCase).order_by(col(ComplianceCase.id).desc()).limit(500)
+    visible = visible_producers(session, principal)
+    if visible is not None:
+        query = query.where(col(ComplianceCase.producer_id).in_(visible or {-1}))
+    return jsonify({"cases": [case_service.case_dict(c) for c in session.exec(query).all()]})
+
+
+@bp.get("/cases/<int:case_id>")
+def get_case(case_id: int) -> Response:
+    principal = current_principal()
+    case = case_service.get_case(get_session(), case_id)
+    policy.require(principal, "case.read", case.producer_id)
+    return jsonify({"case": case_service.case_dict(case)})
+
+
+@bp.post("/cases/<int:case_id>/<action>")
+def act_on_case(case_id: int, action: str) -> Response:
+    """disposal {disposal}, retest-request, investigate, close {outcome, note}."""
+    principal = current_principal()
+    session = get_session()
+    case = case_service.get_case(session, case_id)
+    body = request.get_json(silent=True) or {}
+    actor = principal.key
+    if action == "retest-request":
+        policy.require(principal, "case.request_retest", case.producer_id)
+        case_service.request_retest(session, case, actor=actor)
+    else:
+        policy.require(principal, "case.manage", case.producer_id)
+        if action == "disposal":
+            case_service.record_disposal(
+                session, case, str(body.get("disposal") or ""), actor=actor
+            )
+        elif action == "investigate":
+            case_service.start_investigation(session, case, actor=actor)
+        elif action == "close":
+            case_service.close_case(
+                session,
+                case,
+                str(body.get("outcome") or ""),
+                str(body.get("note") or ""),
+                actor=actor,
+            )
+        else:
+            raise NotFound("未知的案件操作。", "Unknown case action.", code="not_found")
+    session.commit()
+    return jsonify({"case": case_service.case_dict(case)})
+
+
+def _kind(name: str) -> ReferenceKind:
+    try:
+        return ReferenceKind(name)
+    except ValueError:
+        raise NotFound(
+            "没有这个名录。",
+            f"No such list; use one of {', '.join(k.value for k in ReferenceKind)}.",
+            code="reference_not_found",
+        ) from None
+
+
+def reference_body(session: Session, kind: ReferenceKind) -> dict[str, Any]:
+    version = reference.current_version(session, kind)
+    rows: list[Any] = (
+        reference.interval_defaults(session, active_only=False)
+        if kind == ReferenceKind.INTERVAL
+        else reference.substances(session, kind, active_only=False)
+    )
+    entries = []
+    for row in rows:
+        data = row.model_dump(exclude={"updated_at", "effective_from"})
+        if hasattr(row, "effective_from"):
+            data["effective_from"] = row.effective_from.isoformat() if row.effective_from else None
+        entries.append(data)
+    return {
+        "kind": kind.value,
+        "title": reference.KIND_ZH[kind],
+        "version": version.label,
+        "source": version.source,
+        "entries": entries,
+    }
+
+
+@bp.get("/reference/<kind>")
+def get_reference(kind: str) -> Response:
+    principal = current_principal()
+    policy.require_general(principal, "reference.read")
+    return jsonify(reference_body(get_session(), _kind(kind)))
+
+
+@bp.post("/reference/<kind>")
+def add_reference(kind: str) -> tuple[Response, int]:
+    principal = current_principal()
+    policy.require_general(principal, "reference.manage")
+    session = get_session()
+    row, version = reference.add_entry(session, _kind(kind), json_body(), actor=principal.key)
+    session.commit()
+    return jsonify({"id": row.id, "version": version.label}), 201
+
+
+@bp.patch("/reference/<kind>/<int:entry_id>")
+def update_reference(kind: str, entry_id: int) -> Response:
+    principal = current_principal()
+    policy.require_general(principal, "reference.manage")
+    session = get_session()
+    row, version = reference.update_entry(
+        session, _kind(kind), entry_id, json_body(), actor=principal.key
+    )
+    session.commit()
+    return jsonify({"id": row.id, "version": version.label})
+
+
+@bp.get("/refusals")
+def list_refusals() -> Response:
+    principal = current_principal()
+    session = get_session()
+    producer_id = request.args.get("producer_id", type=int)
+    if producer_id is not None:
+        policy.require(principal, "refusal.read", producer_id)
+        rows = refusals(session, producer_id=producer_id)
+    else:
+        policy.require_general(principal, "compliance.supervise")
+        rows = refusals(session, producer_ids=visible_producers(session, principal))
+    return jsonify({"refusals": [refusal_dict(r) for r in rows]})
+
+
+@bp.get("/producers/<int:producer_id>/credit")
+def get_credit(producer_id: int) -> Response:
+    principal = current_principal()
+    policy.require(principal, "credit.read", producer_id)
+    session = get_session()
+    if session.get(Producer, producer_id) is None:
+        raise NotFound("找不到该生产主体。", "No such producer.", code="producer_not_found")
+    return jsonify({"credit": credit_grade(session, producer_id).to_dict()})

@@ -1,0 +1,293 @@
+"""检打联动: a failed test blocks its batch, revokes its certificates and opens a case.
+
+The tested party may ask for a re-test within 4 hours of a rapid test, and the re-test
+must not use a rapid method (农产品质量安全法 Art. 50/51); for a lab result the window
+is 5 working days. A passing re-test asked for inside the window lifts the block;
+the case then goes investigating → closed with an outcome.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, or_, select
+
+from traceability.compliance.testing import METHOD_ZH, RAPID_METHODS
+from traceability.errors import Conflict, NotFound, ValidationFailed
+from traceability.issuing.revocation import revoke_certificate
+from traceability.models import Certificate, CertificateStatus
+from traceability.models.compliance import (
+    CaseOutcome,
+    CaseState,
+    ComplianceCase,
+    RapidTest,
+    TestMethod,
+    TestResult,
+)
+from traceability.models.types import utcnow
+
+RAPID_RETEST_WINDOW = timedelta(hours=4)
+LAB_RETEST_WORKING_DAYS = 5
+STATE_ZH = {
+    CaseState.DISPOSAL: "不合格处置（复检申请期）",
+    CaseState.RETEST_REQUESTED: "已申请复检",
+    CaseState.INVESTIGATING: "调查中",
+    CaseState.CLOSED: "已结案",
+}
+OUTCOME_ZH = {
+    CaseOutcome.PENALTY: "行政处罚",
+    CaseOutcome.WARNING: "警告/责令改正",
+    CaseOutcome.CLEARED: "排除（解除限制）",
+}
+
+
+def retest_deadline(test: RapidTest) -> datetime:
+    if test.method in RAPID_METHODS:
+        return test.tested_at + RAPID_RETEST_WINDOW
+    moment, left = test.tested_at, LAB_RETEST_WORKING_DAYS
+    while left:  # weekends skipped; public holidays are not known to the service
+        moment += timedelta(days=1)
+        if moment.weekday() < 5:
+            left -= 1
+    return moment
+
+
+def _note(case: ComplianceCase, what: str, actor: str, now: datetime) -> None:
+    case.history = [*case.history, {"at": now.isoformat(), "what": what, "actor": actor}]
+
+
+def revocation_reason(test: RapidTest) -> str:
+    what = METHOD_ZH[TestMethod(test.method)] + (f"（{test.target}）" if test.target else "")
+    return (
+        f"抽检不合格：{test.tested_at:%Y-%m-%d} {what}检测不合格（检测记录 T{test.id}），"
+        "该批次合格证已撤销 / Failed test: certificates of this batch revoked"
+    )[:300]
+
+
+def open_case(
+    session: Session, test: RapidTest, *, actor: str, now: datetime | None = None
+) -> ComplianceCase:
+    """Block the batch, revoke its certificates, open the case for the township."""
+    now = now or utcnow()
+    revoked = 0
+    if test.batch_id is not None:
+        certificates = session.exec(
+            select(Certificate).where(
+                Certificate.batch_id == test.batch_id,
+                Certificate.status == CertificateStatus.VALID.value,
+            )
+        ).all()
+        for certificate in certificates:
+            if revoke_certificate(
+                session, certificate, revocation_reason(test), actor=actor or "compliance", now=now
+            ):
+                revoked += 1
+    case = ComplianceCase(
+        test_id=test.id or 0,
+        producer_id=test.producer_id,
+        batch_id=test.batch_id,
+        product_id=test.product_id,
+        revoked_certificates=revoked,
+        retest_deadline=retest_deadline(test),
+        opened_at=now,
+    )
+    _note(case, f"opened: failed test T{test.id}, {revoked} certificate(s) revoked", actor, now)
+    session.add(case)
+    session.flush()
+    return case
+
+
+def get_case(session: Session, case_id: int) -> ComplianceCase:
+    case = session.get(ComplianceCase, case_id)
+    if case is None:
+        raise NotFound("找不到该案件。", "No such case.", code="case_not_found")
+    return case
+
+
+def _open(case: ComplianceCase) -> None:
+    if case.state == CaseState.CLOSED:
+        raise Conflict("该案件已结案。", "The case is closed.", code="case_closed")
+
+
+def record_disposal(
+    session: Session,
+    case: ComplianceCase,
+    disposal: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> ComplianceCase:
+    """不合格处置: what was done with the failed produce (destroyed, withheld from sale …)."""
+    _open(case)
+    text = (disposal or "").strip()
+    if not text or len(text) > 300:
+        raise ValidationFailed(
+            "请填写处置措施（不超过 300 字）。",
+            "Describe the disposal (300 characters at most).",
+            code="disposal_required",
+        )
+    now = now or utcnow()
+    case.disposal, case.disposal_at = text, now
+    _note(case, f"disposal: {text}", actor, now)
+    session.add(case)
+    session.flush()
+    return case
+
+
+def request_retest(
+    session: Session, case: ComplianceCase, *, actor: str, now: datetime | None = None
+) -> ComplianceCase:
+    """The producer asks for a re-test; only inside the window."""
+    _open(case)
+    now = now or utcnow()
+    if case.retest_requested_at is not None:
+        return case
+    if now > case.retest_deadline:
+        raise Conflict(
+            f"复检申请期已过（截止 {case.retest_deadline.isoformat()}）。",
+            f"The re-test window closed at {case.retest_deadline.isoformat()}.",
+            code="retest_window_closed",
+        )
+    case.retest_requested_at = now
+    case.state = CaseState.RETEST_REQUESTED.value
+    _note(case, "re-test requested", actor, now)
+    session.add(case)
+    session.flush()
+    return case
+
+
+def record_retest(
+    session: Session, case_id: int, test: RapidTest, *, actor: str, now: datetime | None = None
+) -> RapidTest:
+    """Store the re-test; a pass asked for inside the window lifts the block."""
+    now = now or utcnow()
+    case = get_case(session, case_id)
+    _open(case)
+    if test.method in RAPID_METHODS:
+        raise ValidationFailed(
+            "复检不得采用快速检测方法，请录入实验室检测报告。",
+            "A re-test must not use a rapid method; enter a lab report.",
+            code="retest_must_not_be_rapid",
+        )
+    original = session.get(RapidTest, case.test_id)
+    if original is not None:
+        test.producer_id = test.producer_id or original.producer_id
+        test.batch_id = test.batch_id or original.batch_id
+        test.product_id = test.product_id or original.product_id
+    test.retest_of_case_id = case.id
+    session.add(test)
+    session.flush()
+    requested = case.retest_requested_at or now
+    in_window = requested <= case.retest_deadline
+    case.retest_requested_at = requested
+    case.retest_test_id = test.id
+    lifted = in_window and test.result == TestResult.PASS
+    if lifted:
+        case.blocking = False
+    case.state = CaseState.INVESTIGATING.value
+    what = "passed" if test.result == TestResult.PASS else "failed"
+    window = "inside" if in_window else "outside"
+    _note(
+        case,
+        f"re-test T{test.id} {what}, asked {window} the window"
+        + ("; block lifted" if lifted else "; block stays"),
+        actor,
+        now,
+    )
+    session.add(case)
+    session.flush()
+    return test
+
+
+def start_investigation(
+    session: Session, case: ComplianceCase, *, actor: str, now: datetime | None = None
+) -> ComplianceCase:
+    _open(case)
+    now = now or utcnow()
+    case.state = CaseState.INVESTIGATING.value
+    _note(case, "investigating", actor, now)
+    session.add(case)
+    session.flush()
+    return case
+
+
+def close_case(
+    session: Session,
+    case: ComplianceCase,
+    outcome: str,
+    note: str = "",
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> ComplianceCase:
+    """Close with penalty, warning or cleared; only 'cleared' lifts the block."""
+    _open(case)
+    if outcome not in {o.value for o in CaseOutcome}:
+        raise ValidationFailed(
+            "结案结果须为 penalty（处罚）、warning（警告）或 cleared（排除）。",
+            "outcome must be penalty, warning or cleared.",
+            code="invalid_outcome",
+        )
+    if len(note or "") > 500:
+        raise ValidationFailed("说明过长。", "The note is too long.", code="invalid_field")
+    now = now or utcnow()
+    case.state, case.outcome, case.outcome_note, case.closed_at = (
+        CaseState.CLOSED.value,
+        outcome,
+        (note or "").strip(),
+        now,
+    )
+    if outcome == CaseOutcome.CLEARED:
+        case.blocking = False
+    _note(case, f"closed: {outcome}", actor, now)
+    session.add(case)
+    session.flush()
+    return case
+
+
+def blocking_case(
+    session: Session, producer_id: int, batch_id: int | None, product_id: int | None
+) -> ComplianceCase | None:
+    """The open block on this batch (or, for a test without a batch, on the product)."""
+    conditions: list[Any] = []
+    if batch_id is not None:
+        conditions.append(ComplianceCase.batch_id == batch_id)
+    if product_id is not None:
+        conditions.append(
+            (col(ComplianceCase.batch_id).is_(None))
+            & (ComplianceCase.producer_id == producer_id)
+            & (ComplianceCase.product_id == product_id)
+        )
+    if not conditions:
+        return None
+    return session.exec(
+        select(ComplianceCase)
+        .where(col(ComplianceCase.blocking).is_(True), or_(*conditions))
+        .order_by(col(ComplianceCase.id).desc())
+    ).first()
+
+
+def case_dict(case: ComplianceCase) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "test_id": case.test_id,
+        "producer_id": case.producer_id,
+        "batch_id": case.batch_id,
+        "product_id": case.product_id,
+        "state": case.state,
+        "state_zh": STATE_ZH[CaseState(case.state)],
+        "blocking": case.blocking,
+        "revoked_certificates": case.revoked_certificates,
+        "retest_deadline": case.retest_deadline.isoformat(),
+        "retest_requested_at": case.retest_requested_at.isoformat()
+        if case.retest_requested_at
+        else None,
+        "retest_test_id": case.retest_test_id,
+        "disposal": case.disposal,
+        "outcome": case.outcome,
+        "outcome_note": case.outcome_note,
+        "opened_at": case.opened_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "history": case.history,
+    }

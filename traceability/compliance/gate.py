@@ -1,0 +1,317 @@
+"""The issuing gate: no certificate that the producer's own records contradict.
+
+Runs inside every `issue_certificate` (API, CLI, kiosk, pages). It refuses, in words a
+producer understands, when the batch used a banned substance or one restricted for its
+crop, when the harvest falls inside a pre-harvest interval or withdrawal period, when a
+test basis has no passing linked test, when the latest test failed or the batch is
+blocked after a failed test. Every refusal is recorded with the list version it used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, col, select
+
+from traceability.compliance import reference
+from traceability.compliance.cases import blocking_case
+from traceability.compliance.records import crop_groups_of, entries_for, is_animal
+from traceability.compliance.refusals import IssueRefused, PendingRefusal, queue_refusal
+from traceability.compliance.testing import METHOD_ZH
+from traceability.errors import DomainError, ValidationFailed
+from traceability.models.compliance import (
+    InputUse,
+    IntervalDefault,
+    RapidTest,
+    ReferenceKind,
+    ReferenceSubstance,
+    TestMethod,
+    TestResult,
+)
+
+if TYPE_CHECKING:
+    from traceability.issuing.service import IssueContext, IssueRequest
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", "", text.replace("（", "(").replace("）", ")")).lower()
+
+
+def aliases(row: ReferenceSubstance) -> set[str]:
+    """The names a list row answers to: 呋喃丹（克百威） is also 呋喃丹 and 克百威."""
+    names: set[str] = set()
+    for text in (row.substance_zh, row.substance_en):
+        text = normalise(text)
+        if not text:
+            continue
+        names.add(text)
+        outer = re.sub(r"\(.*?\)", "", text).strip()
+        if outer:
+            names.add(outer)
+        for inner in re.findall(r"\((.*?)\)", text):
+            names.update(p.strip() for p in re.split(r"[、;,，]", inner) if p.strip())
+        if ";" in outer:
+            names.update(p.strip() for p in outer.split(";") if p.strip())
+    return {n for n in names if len(n) >= 2}
+
+
+def matching_rows(entry: InputUse, rows: list[ReferenceSubstance]) -> list[ReferenceSubstance]:
+    """Rows named by the entry: its substance exactly, or a listed name in its trade name."""
+    substance = normalise(entry.substance)
+    found = [row for row in rows if substance in aliases(row)]
+    if found:
+        return found
+    text = f"{substance}|{normalise(entry.product_name)}"
+    pairs = sorted(
+        ((name, row) for row in rows for name in aliases(row) if len(name) >= 2),
+        key=lambda pair: -len(pair[0]),
+    )
+    for name, row in pairs:
+        if name.isascii() and len(name) < 5:
+            continue
+        if name in text:
+            found.append(row)
+            text = text.replace(name, "|")
+    return found
+
+
+@dataclass
+class Finding:
+    reason: str
+    zh: str
+    en: str
+    version: reference.ListVersion | None = None
+    source: str | None = None
+
+
+def _basis_line(version: reference.ListVersion, source: str) -> tuple[str, str]:
+    return (
+        f"（依据：{source}；名录版本 {version.label}）",
+        f" (source: {source}; list version {version.label})",
+    )
+
+
+def _substance_finding(
+    session: Session, entry: InputUse, groups: set[str], product_label: str
+) -> Finding | None:
+    for kind in reference.SUBSTANCE_KINDS:
+        rows = reference.substances(session, kind)
+        for row in matching_rows(entry, rows):
+            if row.effective_from and entry.used_on < row.effective_from:
+                continue
+            if row.except_methods and any(
+                m and m in entry.method for m in row.except_methods.split(";")
+            ):
+                continue
+            version = reference.current_version(session, kind)
+            zh_basis, en_basis = _basis_line(version, row.source)
+            title = reference.KIND_ZH[kind]
+            if row.scope == "all":
+                return Finding(
+                    "banned_substance",
+                    f"不能开具合格证：{entry.used_on} 使用的“{entry.substance}”"
+                    f"属于{title}中的禁用物质“{row.substance_zh}”，使用过禁用物质的产品不能承诺达标。{zh_basis}",
+                    f"Cannot issue: {entry.substance!r} used on {entry.used_on} is the banned "
+                    f"substance {row.substance_en or row.substance_zh}.{en_basis}",
+                    version,
+                    row.source,
+                )
+            applies = ("*" in row.crop_groups and not is_animal(groups)) or bool(
+                groups & set(row.crop_groups)
+            )
+            if applies:
+                group = "、".join(sorted(groups & set(row.crop_groups))) or "食用作物"
+                return Finding(
+                    "restricted_substance",
+                    f"不能开具合格证：“{row.substance_zh}”禁止用于{group}，本批次{product_label}"
+                    f"于 {entry.used_on} 使用过（{entry.substance}）。{zh_basis}",
+                    f"Cannot issue: {row.substance_en or row.substance_zh} must not be used on "
+                    f"{group}; this {product_label} was treated with it on {entry.used_on}."
+                    f"{en_basis}",
+                    version,
+                    row.source,
+                )
+    return None
+
+
+def _default_interval(
+    session: Session, entry: InputUse, groups: set[str], product_name: str
+) -> IntervalDefault | None:
+    substance = normalise(entry.substance)
+    for row in reference.interval_defaults(session):
+        if normalise(row.substance) != substance:
+            continue
+        if row.applies_to in groups or row.applies_to == product_name:
+            return row
+    return None
+
+
+def _interval_finding(
+    session: Session, entry: InputUse, groups: set[str], product_name: str, harvest: date
+) -> Finding | None:
+    days, default = entry.interval_days, None
+    if days is None:
+        default = _default_interval(session, entry, groups, product_name)
+        days = default.days if default else None
+    if days is None:
+        return None  # nothing on record to check against; never guess a number
+    safe_from = entry.used_on + timedelta(days=days)
+    if harvest >= safe_from:
+        return None
+    animal = is_animal(groups)
+    term_zh, term_en = (
+        ("休药期", "withdrawal period") if animal else ("安全间隔期", "pre-harvest interval")
+    )
+    act_zh = "屠宰/捕捞/收获" if animal else "采收"
+    version = source = None
+    zh_basis = en_basis = ""
+    if default is not None:
+        version = reference.current_version(session, ReferenceKind.INTERVAL)
+        source = default.source
+        zh_basis, en_basis = _basis_line(version, default.source)
+    else:
+        zh_basis, en_basis = "（天数取自投入品使用记录）", " (days as recorded with the input use)"
+    return Finding(
+        "withdrawal_period" if animal else "pre_harvest_interval",
+        f"不能开具合格证：{entry.used_on} 使用的“{entry.substance}”{term_zh}为 {days} 天，"
+        f"{safe_from} 起才能{act_zh}；本批次{act_zh}日期 {harvest} 仍在{term_zh}内。{zh_basis}",
+        f"Cannot issue: {entry.substance!r} used on {entry.used_on} has a {days}-day {term_en}; "
+        f"harvest is allowed from {safe_from}, but this batch was harvested on {harvest}."
+        f"{en_basis}",
+        version,
+        source,
+    )
+
+
+def _linked_tests(ctx: IssueContext) -> list[RapidTest]:
+    tests = []
+    for test_id in ctx.request.test_ids:
+        test = ctx.session.get(RapidTest, test_id)
+        if test is None or test.producer_id != ctx.producer.id:
+            raise ValidationFailed(
+                f"找不到检测记录 {test_id}。",
+                f"No test {test_id} for this producer.",
+                code="test_not_found",
+            )
+        if ctx.batch is not None and test.batch_id not in (None, ctx.batch.id):
+            raise ValidationFailed(
+                f"检测记录 {test_id} 属于另一个批次。",
+                f"Test {test_id} belongs to another batch.",
+                code="test_other_batch",
+            )
+        tests.append(test)
+    return tests
+
+
+def _test_finding(ctx: IssueContext) -> Finding | None:
+    needs_test = [o for o in ctx.template.basis if o.requires_test and o.code in ctx.basis_codes]
+    tests = _linked_tests(ctx)
+    failed = [t for t in tests if t.result == TestResult.FAIL]
+    if failed:
+        test = failed[0]
+        return Finding(
+            "linked_test_failed",
+            f"不能开具合格证：关联的检测记录 T{test.id}（{test.tested_at:%Y-%m-%d} "
+            f"{METHOD_ZH[TestMethod(test.method)]}）结果不合格。",
+            f"Cannot issue: the linked test T{test.id} of {test.tested_at:%Y-%m-%d} failed.",
+        )
+    if needs_test and not tests:
+        basis = "、".join(o.zh for o in needs_test)
+        return Finding(
+            "test_required",
+            f"不能开具合格证：承诺依据“{basis}”须关联一份合格的检测记录（快检或检测报告）。",
+            f"Cannot issue: the basis {', '.join(o.en for o in needs_test)!r} needs a linked "
+            "passing test (rapid test or lab report).",
+        )
+    return None
+
+
+def _batch_test_finding(ctx: IssueContext) -> Finding | None:
+    product_id = ctx.product.id if ctx.product else None
+    batch_id = ctx.batch.id if ctx.batch else None
+    if batch_id is not None:
+        latest = ctx.session.exec(
+            select(RapidTest)
+            .where(RapidTest.batch_id == batch_id)
+            .order_by(col(RapidTest.tested_at).desc(), col(RapidTest.id).desc())
+        ).first()
+        if latest is not None and latest.result == TestResult.FAIL:
+            return Finding(
+                "latest_test_failed",
+                f"不能开具合格证：本批次最近一次检测（{latest.tested_at:%Y-%m-%d} "
+                f"{METHOD_ZH[TestMethod(latest.method)]}，记录 T{latest.id}）结果不合格。",
+                f"Cannot issue: the latest test of this batch (T{latest.id}, "
+                f"{latest.tested_at:%Y-%m-%d}) failed.",
+            )
+    case = blocking_case(ctx.session, ctx.producer.id or 0, batch_id, product_id)
+    if case is not None:
+        return Finding(
+            "batch_blocked",
+            f"不能开具合格证：因检测不合格（案件 #{case.id}），"
+            f"该{'批次' if case.batch_id else '产品'}已被限制开具；"
+            "复检申请期内复检合格或乡镇监管站结案排除后方可开具。",
+            f"Cannot issue: blocked after a failed test (case #{case.id}) until a re-test asked "
+            "for within the window passes or the township supervisor clears the case.",
+        )
+    return None
+
+
+def _record(ctx_session: Session, req: IssueRequest, finding: Finding, now: datetime) -> None:
+    queue_refusal(
+        ctx_session,
+        PendingRefusal(
+            producer_id=req.producer_id,
+            batch_id=req.batch_id,
+            product_name=(req.product_name or "")[:100],
+            reason=finding.reason,
+            message_zh=finding.zh[:1000],
+            message_en=finding.en[:1000],
+            list_version=finding.version.label if finding.version else None,
+            source=finding.source[:200] if finding.source else None,
+            channel=req.channel[:16],
+            at=now,
+        ),
+    )
+
+
+def _refuse(ctx: IssueContext, finding: Finding) -> None:
+    _record(ctx.session, ctx.request, finding, ctx.now)
+    details = {"reason": finding.reason}
+    if finding.version is not None:
+        details["list_version"] = finding.version.label
+    if finding.source:
+        details["source"] = finding.source
+    raise IssueRefused(finding.zh, finding.en, code=finding.reason, details=details)
+
+
+def compliance_gate(ctx: IssueContext) -> None:
+    """Refuse an issue the producer's own records contradict (see the module docstring)."""
+    product_name = ctx.product.name if ctx.product else (ctx.request.product_name or "")
+    groups = crop_groups_of(ctx.product, product_name)
+    harvest = (ctx.batch.harvest_date if ctx.batch else None) or ctx.issue_date
+    entries = entries_for(
+        ctx.session,
+        ctx.product.id if ctx.product else None,
+        ctx.batch.id if ctx.batch else None,
+        harvest,
+    )
+    label = f"“{product_name}”" if product_name else ""
+    for entry in entries:
+        finding = _substance_finding(ctx.session, entry, groups, label)
+        if finding is not None:
+            _refuse(ctx, finding)
+    for entry in entries:
+        finding = _interval_finding(ctx.session, entry, groups, product_name, harvest)
+        if finding is not None:
+            _refuse(ctx, finding)
+    finding = _test_finding(ctx) or _batch_test_finding(ctx)
+    if finding is not None:
+        _refuse(ctx, finding)
+
+
+def record_refusal(session: Session, req: IssueRequest, exc: DomainError, now: datetime) -> None:
+    """Refusals raised by issue_certificate itself (a suspended producer) are recorded too."""
+    _record(session, req, Finding(exc.code, exc.message_zh, exc.message_en), now)

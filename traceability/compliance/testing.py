@@ -1,0 +1,374 @@
+"""Rapid tests (快速检测) and lab reports: validate, store, and hand failures to 检打联动.
+
+Enzyme inhibition follows GB/T 5009.199-2003: the inhibition rate decides, positive
+(不合格) at 50 % or more; a rate outside 0–100 % is an invalid measurement, not a result.
+Colloidal-gold strips read positive or negative for one target substance.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from traceability.errors import NotFound, ValidationFailed
+from traceability.models import Batch, Producer, Product
+from traceability.models.compliance import RapidTest, TestMethod, TestResult
+from traceability.models.types import utcnow
+
+CHINA = ZoneInfo("Asia/Shanghai")
+POSITIVE_AT = Decimal(50)  # GB/T 5009.199: inhibition rate ≥ 50 % is positive
+RAPID_METHODS = {TestMethod.ENZYME_INHIBITION.value, TestMethod.COLLOIDAL_GOLD.value}
+METHOD_ZH = {
+    TestMethod.ENZYME_INHIBITION: "酶抑制率法",
+    TestMethod.COLLOIDAL_GOLD: "胶体金试纸条",
+    TestMethod.LAB_REPORT: "实验室检测",
+}
+RESULT_ZH = {TestResult.PASS: "合格", TestResult.FAIL: "不合格"}
+_RESULT_WORDS = {
+    "pass": TestResult.PASS,
+    "negative": TestResult.PASS,
+    "阴性": TestResult.PASS,
+    "合格": TestResult.PASS,
+    "fail": TestResult.FAIL,
+    "positive": TestResult.FAIL,
+    "阳性": TestResult.FAIL,
+    "不合格": TestResult.FAIL,
+}
+
+
+def _invalid(zh: str, en: str, code: str = "invalid_test") -> ValidationFailed:
+    return ValidationFailed(zh, en, code=code)
+
+
+def _text(values: dict[str, Any], name: str, limit: int) -> str:
+    value = values.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value.strip()) > limit:
+        raise _invalid(
+            f"字段 {name} 必须是不超过 {limit} 字的文本。",
+            f"Field {name} must be text of at most {limit} characters.",
+            "invalid_field",
+        )
+    return value.strip()
+
+
+def inhibition_rate(value: Any) -> Decimal:
+    """A valid rate in percent (0–100, two decimals), or ValidationFailed."""
+    try:
+        rate = Decimal(str(value).strip().rstrip("%"))
+    except (InvalidOperation, ValueError):
+        rate = Decimal("NaN")
+    if value is None or isinstance(value, bool) or not rate.is_finite():
+        raise _invalid(
+            "抑制率必须是数字（百分比）。",
+            "The inhibition rate must be a number (percent).",
+            "invalid_inhibition_rate",
+        )
+    if not Decimal(0) <= rate <= Decimal(100):
+        raise _invalid(
+            f"抑制率 {rate}% 超出 0–100%，测定无效，请重新检测。",
+            f"An inhibition rate of {rate}% is outside 0–100%: the measurement is invalid; "
+            "test again.",
+            "invalid_inhibition_rate",
+        )
+    return rate.quantize(Decimal("0.01"))
+
+
+def enzyme_result(rate: Decimal) -> TestResult:
+    return TestResult.FAIL if rate >= POSITIVE_AT else TestResult.PASS
+
+
+def _result(value: Any) -> TestResult:
+    word = str(value or "").strip().lower()
+    if word not in _RESULT_WORDS:
+        raise _invalid(
+            "检测结果须为 合格/不合格（阴性/阳性）。",
+            "result must be pass/fail (negative/positive).",
+            "invalid_result",
+        )
+    return _RESULT_WORDS[word]
+
+
+def _tested_at(value: Any, now: datetime) -> datetime:
+    if value in (None, ""):
+        return now
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise _invalid(
+                "检测时间格式应为 ISO 8601，例如 2026-03-01T09:30:00+08:00。",
+                "tested_at must be ISO 8601, e.g. 2026-03-01T09:30:00+08:00.",
+                "invalid_field",
+            ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=CHINA)  # instruments print local (Beijing) time
+    if moment > now + timedelta(minutes=10):
+        raise _invalid("检测时间晚于当前时间。", "tested_at is in the future.", "invalid_field")
+    return moment
+
+
+def _subject(
+    session: Session, values: dict[str, Any]
+) -> tuple[int | None, Batch | None, Product | None]:
+    def integer(name: str) -> int | None:
+        value = values.get(name)
+        if value in (None, ""):
+            return None
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _invalid(
+                f"字段 {name} 必须是整数。", f"{name} must be an integer.", "invalid_field"
+            )
+        return value
+
+    producer_id, batch_id, product_id = (
+        integer("producer_id"),
+        integer("batch_id"),
+        integer("product_id"),
+    )
+    batch = session.get(Batch, batch_id) if batch_id else None
+    if batch_id and batch is None:
+        raise NotFound("找不到该批次。", "No such batch.", code="batch_not_found")
+    if batch is not None:
+        if producer_id not in (None, batch.producer_id):
+            raise _invalid("批次不属于该生产主体。", "The batch belongs to another producer.")
+        producer_id, product_id = batch.producer_id, batch.product_id
+    if producer_id is not None and session.get(Producer, producer_id) is None:
+        raise NotFound("找不到该生产主体。", "No such producer.", code="producer_not_found")
+    product = session.get(Product, product_id) if product_id else None
+    if product_id and (product is None or product.producer_id != producer_id):
+        raise NotFound(
+            "找不到该产品。", "No such product for this producer.", code="product_not_found"
+        )
+    return producer_id, batch, product
+
+
+def build_test(
+    session: Session, values: dict[str, Any], *, recorded_by: str, channel: str, now: datetime
+) -> RapidTest:
+    """A validated, unsaved test from form, JSON or CSV values."""
+    method = _text(values, "method", 20)
+    if method not in {m.value for m in TestMethod}:
+        raise _invalid(
+            "检测方法须为 enzyme_inhibition（酶抑制率法）、colloidal_gold（胶体金）"
+            "或 lab_report（实验室）。",
+            "method must be enzyme_inhibition, colloidal_gold or lab_report.",
+            "invalid_method",
+        )
+    producer_id, batch, product = _subject(session, values)
+    product_name = (product.name if product else "") or _text(values, "product_name", 100)
+    if not product_name:
+        raise _invalid("请填写样品名称。", "Name the sampled product.", "invalid_field")
+    operator = _text(values, "operator", 100)
+    if not operator:
+        raise _invalid("请填写检测人。", "Name the operator.", "invalid_field")
+    test = RapidTest(
+        sample_no=_text(values, "sample_no", 40),
+        producer_id=producer_id,
+        batch_id=batch.id if batch else None,
+        product_id=product.id if product else None,
+        product_name=product_name,
+        place=_text(values, "place", 200),
+        method=method,
+        target=_text(values, "target", 100),
+        operator=operator,
+        instrument=_text(values, "instrument", 100),
+        channel=channel,
+        tested_at=_tested_at(values.get("tested_at"), now),
+        recorded_by=recorded_by[:100],
+        recorded_at=now,
+        result="",
+    )
+    given = values.get("result")
+    if method == TestMethod.ENZYME_INHIBITION:
+        test.inhibition_rate = inhibition_rate(values.get("inhibition_rate"))
+        computed = enzyme_result(test.inhibition_rate)
+        if given not in (None, "") and _result(given) != computed:
+            raise _invalid(
+                f"抑制率 {test.inhibition_rate}% 对应的结果是{RESULT_ZH[computed]}，"
+                "与填写的结果不符。",
+                f"An inhibition rate of {test.inhibition_rate}% means {computed.value}, "
+                "not the result given.",
+                "result_mismatch",
+            )
+        test.result = computed.value
+    elif method == TestMethod.COLLOIDAL_GOLD:
+        if not test.target:
+            raise _invalid(
+                "请填写检测项目（目标物质）。", "Give the target substance.", "invalid_field"
+            )
+        test.result = _result(given).value
+    else:
+        test.lab_name = _text(values, "lab_name", 200)
+        test.report_no = _text(values, "report_no", 60)
+        test.report_file = _text(values, "report_file", 300)
+        items = values.get("items") or []
+        if isinstance(items, str):
+            items = [i.strip() for i in items.replace("、", ";").split(";") if i.strip()]
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise _invalid(
+                "检测项目须为文本列表。", "items must be a list of text.", "invalid_field"
+            )
+        test.items = [i[:100] for i in items[:100]]
+        if not test.lab_name or not test.report_no:
+            raise _invalid(
+                "实验室检测须填写检测机构和报告编号。",
+                "A lab report needs the lab's name and the report number.",
+                "invalid_field",
+            )
+        test.result = _result(given).value
+    return test
+
+
+def record_test(
+    session: Session,
+    values: dict[str, Any],
+    *,
+    recorded_by: str,
+    channel: str = "api",
+    now: datetime | None = None,
+) -> RapidTest:
+    """Store a test; a failed one blocks its batch and opens a case (检打联动)."""
+    from traceability.compliance.cases import open_case, record_retest
+
+    now = now or utcnow()
+    case_id = values.get("retest_of_case")
+    if case_id not in (None, ""):
+        values = _retest_subject(session, int(case_id)) | values
+        test = build_test(session, values, recorded_by=recorded_by, channel=channel, now=now)
+        return record_retest(session, int(case_id), test, actor=recorded_by, now=now)
+    test = build_test(session, values, recorded_by=recorded_by, channel=channel, now=now)
+    session.add(test)
+    session.flush()
+    if test.result == TestResult.FAIL:
+        open_case(session, test, actor=recorded_by, now=now)
+    return test
+
+
+def _retest_subject(session: Session, case_id: int) -> dict[str, Any]:
+    """A re-test samples what the failed test sampled."""
+    from traceability.compliance.cases import get_case
+
+    original = session.get(RapidTest, get_case(session, case_id).test_id)
+    if original is None:
+        return {}
+    return {
+        "producer_id": original.producer_id,
+        "batch_id": original.batch_id,
+        "product_id": original.product_id,
+        "product_name": original.product_name,
+        "place": original.place,
+    }
+
+
+@dataclass
+class ImportReport:
+    imported: list[RapidTest] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+HEADER_ALIASES = {
+    "样品编号": "sample_no",
+    "生产主体编号": "producer_id",
+    "批次编号": "batch_id",
+    "样品名称": "product_name",
+    "抽样地点": "place",
+    "检测方法": "method",
+    "抑制率": "inhibition_rate",
+    "检测项目": "target",
+    "检测结果": "result",
+    "检测人": "operator",
+    "仪器编号": "instrument",
+    "检测时间": "tested_at",
+    "检测机构": "lab_name",
+    "报告编号": "report_no",
+}
+
+
+def import_csv(
+    session: Session, text: str, *, recorded_by: str, now: datetime | None = None
+) -> ImportReport:
+    """Import an instrument's CSV all or nothing: any invalid row imports none."""
+    now = now or utcnow()
+    report = ImportReport()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    rows = []
+    for line, raw in enumerate(reader, start=2):
+        values = {
+            HEADER_ALIASES.get(k.strip(), k.strip()): (v or "").strip() for k, v in raw.items() if k
+        }
+        try:
+            build_test(session, values, recorded_by=recorded_by, channel="csv", now=now)
+        except (ValidationFailed, NotFound) as exc:
+            report.errors.append((line, f"{exc.message_zh} / {exc.message_en}"))
+        rows.append(values)
+    if report.errors or not rows:
+        if not rows:
+            report.errors.append((1, "文件中没有检测记录。 / The file holds no test rows."))
+        return report
+    for values in rows:
+        report.imported.append(
+            record_test(session, values, recorded_by=recorded_by, channel="csv", now=now)
+        )
+    return report
+
+
+def tests_of_batch(session: Session, batch_id: int) -> list[RapidTest]:
+    return list(
+        session.exec(
+            select(RapidTest)
+            .where(RapidTest.batch_id == batch_id)
+            .order_by(col(RapidTest.tested_at), col(RapidTest.id))
+        ).all()
+    )
+
+
+def public_test(test: RapidTest) -> dict[str, Any]:
+    """What the public page shows of a test: no operator names."""
+    return {
+        "method": test.method,
+        "method_zh": METHOD_ZH[TestMethod(test.method)],
+        "result": test.result,
+        "result_zh": RESULT_ZH[TestResult(test.result)],
+        "tested_at": test.tested_at.isoformat(),
+        "target": test.target or None,
+        "inhibition_rate": str(test.inhibition_rate) if test.inhibition_rate is not None else None,
+        "lab": test.lab_name or None,
+        "report_no": test.report_no or None,
+        "items": test.items,
+        "retest": test.retest_of_case_id is not None,
+    }
+
+
+def test_dict(test: RapidTest) -> dict[str, Any]:
+    body = public_test(test)
+    body.update(
+        {
+            "id": test.id,
+            "sample_no": test.sample_no,
+            "producer_id": test.producer_id,
+            "batch_id": test.batch_id,
+            "product_id": test.product_id,
+            "product_name": test.product_name,
+            "place": test.place,
+            "operator": test.operator,
+            "instrument": test.instrument,
+            "report_file": test.report_file or None,
+            "channel": test.channel,
+            "retest_of_case": test.retest_of_case_id,
+            "recorded_at": test.recorded_at.isoformat(),
+        }
+    )
+    return body

@@ -1,0 +1,331 @@
+"""Compliance pages (Chinese first): tests entry, cases, reference lists, refusals, credit.
+
+Every view starts with `signed_in()` and asks `traceability.auth.policy`; the domain
+functions are the same ones the API and the CLI call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlmodel import col, select
+from werkzeug.wrappers import Response
+from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from traceability.auth import policy
+from traceability.compliance import cases as case_service
+from traceability.compliance import reference
+from traceability.compliance.api import _kind, reference_body, visible_producers
+from traceability.compliance.credit import credit_grade
+from traceability.compliance.refusals import refusals
+from traceability.compliance.testing import METHOD_ZH, RESULT_ZH, record_test
+from traceability.db import get_session
+from traceability.errors import DomainError
+from traceability.models import Batch, Producer
+from traceability.models.compliance import (
+    CaseOutcome,
+    ComplianceCase,
+    IntervalDefault,
+    RapidTest,
+    ReferenceKind,
+    ReferenceSubstance,
+)
+from traceability.web.admin import error_text, signed_in
+
+bp = Blueprint("compliance", __name__, url_prefix="/compliance")
+
+
+class TestForm(FlaskForm):
+    __test__ = False
+    method = SelectField(_l("检测方法"), choices=[(m.value, zh) for m, zh in METHOD_ZH.items()])
+    producer_id = IntegerField(_l("生产主体编号"), validators=[Optional()])
+    batch_id = IntegerField(_l("批次编号"), validators=[Optional()])
+    product_name = StringField(_l("样品名称"), validators=[Optional(), Length(max=100)])
+    sample_no = StringField(_l("样品编号"), validators=[Optional(), Length(max=40)])
+    place = StringField(_l("抽样地点"), validators=[Optional(), Length(max=200)])
+    inhibition_rate = DecimalField(_l("抑制率（%）"), validators=[Optional()])
+    target = StringField(_l("检测项目（目标物质）"), validators=[Optional(), Length(max=100)])
+    result = SelectField(
+        _l("结果"),
+        choices=[("", "—"), ("pass", "合格/阴性"), ("fail", "不合格/阳性")],
+        validators=[Optional()],
+    )
+    lab_name = StringField(_l("检测机构"), validators=[Optional(), Length(max=200)])
+    report_no = StringField(_l("报告编号"), validators=[Optional(), Length(max=60)])
+    items = StringField(_l("检测项目（以、分隔）"), validators=[Optional(), Length(max=500)])
+    operator = StringField(_l("检测人"), validators=[DataRequired(), Length(max=100)])
+    instrument = StringField(_l("仪器编号"), validators=[Optional(), Length(max=100)])
+    tested_at = StringField(_l("检测时间（留空为现在）"), validators=[Optional(), Length(max=40)])
+
+
+class CaseForm(FlaskForm):
+    action = SelectField(
+        _l("操作"),
+        choices=[
+            ("disposal", "登记处置措施"),
+            ("retest-request", "登记复检申请"),
+            ("investigate", "立案调查"),
+            ("close", "结案"),
+        ],
+    )
+    text = TextAreaField(_l("处置措施 / 结案说明"), validators=[Optional(), Length(max=500)])
+    outcome = SelectField(
+        _l("结案结果"),
+        choices=[("", "—"), *((o.value, zh) for o, zh in case_service.OUTCOME_ZH.items())],
+        validators=[Optional()],
+    )
+
+
+class ReferenceForm(FlaskForm):
+    kind = SelectField(_l("名录"), choices=[(k.value, zh) for k, zh in reference.KIND_ZH.items()])
+    substance_zh = StringField(_l("物质（中文）"), validators=[DataRequired(), Length(max=200)])
+    substance_en = StringField(_l("物质（英文）"), validators=[Optional(), Length(max=200)])
+    scope = SelectField(
+        _l("范围"),
+        choices=[("all", "全面禁用"), ("crops", "限定作物禁用")],
+        validators=[Optional()],
+    )
+    crops = StringField(
+        _l("作物类别（; 分隔）/ 适用对象"), validators=[Optional(), Length(max=300)]
+    )
+    days = IntegerField(_l("间隔期/休药期（天）"), validators=[Optional()])
+    effective_from = StringField(_l("生效日期"), validators=[Optional(), Length(max=10)])
+    source = StringField(_l("依据（公告）"), validators=[DataRequired(), Length(max=200)])
+    verified = SelectField(_l("核对"), choices=[("check", "待核对"), ("yes", "已核对")])
+
+
+class ToggleForm(FlaskForm):
+    pass
+
+
+@bp.get("/")
+def index() -> str:
+    principal = signed_in()
+    return render_template("compliance/index.html", principal=principal, can=policy.can)
+
+
+def _form_values(form: TestForm) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        name: getattr(form, name).data
+        for name in (
+            "method",
+            "producer_id",
+            "batch_id",
+            "product_name",
+            "sample_no",
+            "place",
+            "target",
+            "result",
+            "lab_name",
+            "report_no",
+            "items",
+            "operator",
+            "instrument",
+            "tested_at",
+        )
+    }
+    rate = form.inhibition_rate.data
+    values["inhibition_rate"] = str(rate) if rate is not None else None
+    return values
+
+
+@bp.route("/tests", methods=["GET", "POST"])
+def tests() -> Any:
+    principal = signed_in()
+    session = get_session()
+    form = TestForm()
+    if form.validate_on_submit():
+        values = _form_values(form)
+        try:
+            producer_id = values["producer_id"]
+            if values["batch_id"]:
+                batch = session.get(Batch, values["batch_id"])
+                producer_id = batch.producer_id if batch else producer_id
+            if producer_id is None:
+                policy.require_general(principal, "test.record")
+            else:
+                policy.require(principal, "test.record", producer_id)
+            test = record_test(session, values, recorded_by=principal.key, channel="page")
+            session.commit()
+            flash(
+                f"已登记检测记录 T{test.id}：{RESULT_ZH[test.result]}"  # type: ignore[index]
+                + ("，已开立案件并撤销该批次合格证。" if test.result == "fail" else "。"),
+                "ok" if test.result == "pass" else "warn",
+            )
+            return redirect(url_for("compliance.tests"))
+        except DomainError as exc:
+            session.rollback()
+            flash(error_text(exc), "error")
+    visible = visible_producers(session, principal)
+    query = select(RapidTest).order_by(col(RapidTest.id).desc()).limit(100)
+    if principal.role == "producer":
+        query = query.where(RapidTest.producer_id == principal.producer_id)
+    elif visible is not None and principal.role != "rapid_test_operator":
+        query = query.where(col(RapidTest.producer_id).in_(visible or {-1}))
+    rows = session.exec(query).all()
+    return render_template(
+        "compliance/tests.html", form=form, rows=rows, method_zh=METHOD_ZH, result_zh=RESULT_ZH
+    )
+
+
+def _cases_query(principal: Any) -> Any:
+    policy.require_general(principal, "compliance.supervise")
+    query = select(ComplianceCase).order_by(col(ComplianceCase.id).desc()).limit(200)
+    visible = visible_producers(get_session(), principal)
+    if visible is not None:
+        query = query.where(col(ComplianceCase.producer_id).in_(visible or {-1}))
+    return query
+
+
+@bp.get("/cases")
+def cases() -> str:
+    principal = signed_in()
+    rows = get_session().exec(_cases_query(principal)).all()
+    return render_template("compliance/cases.html", rows=rows, state_zh=case_service.STATE_ZH)
+
+
+@bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
+def case(case_id: int) -> Any:
+    principal = signed_in()
+    session = get_session()
+    record = case_service.get_case(session, case_id)
+    policy.require(principal, "case.read", record.producer_id)
+    form = CaseForm()
+    if form.validate_on_submit():
+        action, actor = form.action.data, principal.key
+        try:
+            if action == "retest-request":
+                policy.require(principal, "case.request_retest", record.producer_id)
+                case_service.request_retest(session, record, actor=actor)
+            else:
+                policy.require(principal, "case.manage", record.producer_id)
+                if action == "disposal":
+                    case_service.record_disposal(session, record, form.text.data or "", actor=actor)
+                elif action == "investigate":
+                    case_service.start_investigation(session, record, actor=actor)
+                else:
+                    case_service.close_case(
+                        session, record, form.outcome.data or "", form.text.data or "", actor=actor
+                    )
+            session.commit()
+            flash("已保存。", "ok")
+            return redirect(url_for("compliance.case", case_id=case_id))
+        except DomainError as exc:
+            session.rollback()
+            flash(error_text(exc), "error")
+    test = session.get(RapidTest, record.test_id)
+    retest = session.get(RapidTest, record.retest_test_id) if record.retest_test_id else None
+    return render_template(
+        "compliance/case.html",
+        case=record,
+        test=test,
+        retest=retest,
+        form=form,
+        state_zh=case_service.STATE_ZH,
+        outcome_zh={o.value: zh for o, zh in case_service.OUTCOME_ZH.items()},
+        method_zh=METHOD_ZH,
+        result_zh=RESULT_ZH,
+    )
+
+
+@bp.route("/reference", methods=["GET", "POST"])
+def reference_lists() -> Any:
+    principal = signed_in()
+    policy.require_general(principal, "reference.read")
+    session = get_session()
+    form = ReferenceForm()
+    if form.validate_on_submit():
+        try:
+            policy.require_general(principal, "reference.manage")
+            kind = ReferenceKind(form.kind.data)
+            values: dict[str, Any] = {
+                "substance_zh": form.substance_zh.data,
+                "substance_en": form.substance_en.data,
+                "scope": form.scope.data,
+                "crops": form.crops.data,
+                "effective_from": form.effective_from.data,
+                "source": form.source.data,
+                "verified": form.verified.data,
+            }
+            if kind == ReferenceKind.INTERVAL:
+                values = {
+                    "substance": form.substance_zh.data,
+                    "applies_to": form.crops.data,
+                    "days": form.days.data,
+                    "source": form.source.data,
+                    "verified": form.verified.data,
+                }
+            _, version = reference.add_entry(session, kind, values, actor=principal.key)
+            session.commit()
+            flash(f"已添加，名录版本 {version.label}。", "ok")
+            return redirect(url_for("compliance.reference_lists", _anchor=kind.value))
+        except DomainError as exc:
+            session.rollback()
+            flash(error_text(exc), "error")
+    lists = [reference_body(session, kind) for kind in ReferenceKind]
+    revisions = {kind.value: reference.revisions(session, kind)[:5] for kind in ReferenceKind}
+    return render_template(
+        "compliance/reference.html",
+        form=form,
+        toggle=ToggleForm(),
+        lists=lists,
+        revisions=revisions,
+        can_manage=policy.can(principal, "reference.manage"),
+    )
+
+
+@bp.post("/reference/<kind>/<int:entry_id>/toggle")
+def reference_toggle(kind: str, entry_id: int) -> Response:
+    principal = signed_in()
+    policy.require_general(principal, "reference.manage")
+    session = get_session()
+    if ToggleForm().validate_on_submit():
+        list_kind = _kind(kind)
+        body = _current(session, list_kind, entry_id)
+        _, version = reference.update_entry(
+            session, list_kind, entry_id, {"active": not body["active"]}, actor=principal.key
+        )
+        session.commit()
+        flash(f"已更新，名录版本 {version.label}。", "ok")
+    return redirect(url_for("compliance.reference_lists", _anchor=kind))
+
+
+def _current(session: Any, kind: ReferenceKind, entry_id: int) -> dict[str, Any]:
+    model: Any = IntervalDefault if kind == ReferenceKind.INTERVAL else ReferenceSubstance
+    row = session.get(model, entry_id)
+    return {"active": bool(row.active) if row else True}
+
+
+@bp.get("/refusals")
+def refusal_list() -> str:
+    principal = signed_in()
+    session = get_session()
+    if principal.role == "producer" and principal.producer_id:
+        rows = refusals(session, producer_id=principal.producer_id)
+    else:
+        policy.require_general(principal, "compliance.supervise")
+        rows = refusals(session, producer_ids=visible_producers(session, principal))
+    names = _producer_names(session, {r.producer_id for r in rows})
+    return render_template("compliance/refusals.html", rows=rows, names=names)
+
+
+def _producer_names(session: Any, ids: set[int]) -> dict[int, str]:
+    found = session.exec(select(Producer).where(col(Producer.id).in_(ids or {-1}))).all()
+    return {p.id: p.name for p in found}
+
+
+@bp.get("/credit")
+def credit() -> str:
+    principal = signed_in()
+    policy.require_general(principal, "compliance.supervise")
+    session = get_session()
+    query = select(Producer).order_by(col(Producer.id))
+    visible = visible_producers(session, principal)
+    if visible is not None:
+        query = query.where(col(Producer.id).in_(visible or {-1}))
+    grades = [(p, credit_grade(session, p.id or 0)) for p in session.exec(query).all()]
+    return render_template("compliance/credit.html", grades=grades, outcomes=CaseOutcome)

@@ -1,0 +1,228 @@
+"""Compliance records: input use (投入品使用记录), reference lists, rapid tests, cases, refusals.
+
+Production records are append-only: the law wants them kept at least two years
+(RECORD_RETENTION_DAYS, default 730) and the service deletes none of them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from traceability.models.types import UTCDateTime, utcnow
+
+
+class InputKind(StrEnum):
+    PESTICIDE = "pesticide"  # 农药
+    VETERINARY = "veterinary"  # 兽药
+    FERTILIZER = "fertilizer"  # 肥料
+    FEED = "feed"  # 饲料及饲料添加剂
+    OTHER = "other"
+
+
+class InputUse(SQLModel, table=True):
+    """One use of a farm input on a batch, or on a product before its next harvest."""
+
+    __tablename__ = "input_use"
+
+    id: int | None = Field(default=None, primary_key=True)
+    producer_id: int = Field(foreign_key="producer.id", index=True)
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
+    product_id: int | None = Field(default=None, foreign_key="product.id", index=True)
+    base_id: int | None = Field(default=None, foreign_key="production_base.id", index=True)
+    kind: str = Field(max_length=16)
+    substance: str = Field(max_length=100)  # 有效成分 / 通用名
+    product_name: str = Field(default="", max_length=100)  # 商品名
+    registration_no: str = Field(default="", max_length=40)  # 农药/兽药登记证号
+    dose: str = Field(max_length=100)
+    method: str = Field(max_length=100)
+    used_on: date
+    operator: str = Field(max_length=100)
+    # 安全间隔期 / 休药期 in days as printed on the product's label
+    interval_days: int | None = Field(default=None)
+    recorded_by: str = Field(default="", max_length=100)
+    recorded_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class ReferenceKind(StrEnum):
+    PESTICIDE = "pesticide"  # 禁限用农药
+    VETERINARY = "veterinary"  # 食品动物禁用兽药及化合物
+    ADDITIVE = "additive"  # 非法添加物
+    INTERVAL = "interval"  # 安全间隔期 / 休药期 defaults
+
+
+class ReferenceRevision(SQLModel, table=True):
+    """A version of one reference list: the shipped file's, then one per admin edit."""
+
+    __tablename__ = "reference_revision"
+    __table_args__ = (UniqueConstraint("kind", "revision", name="uq_reference_revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    revision: int
+    file_version: str = Field(max_length=40)
+    source: str = Field(max_length=500)
+    note: str = Field(default="", max_length=300)
+    actor: str = Field(default="", max_length=100)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class ReferenceSubstance(SQLModel, table=True):
+    """A banned or restricted substance (pesticide, veterinary drug or illegal additive)."""
+
+    __tablename__ = "reference_substance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, index=True)
+    substance_zh: str = Field(max_length=200)
+    substance_en: str = Field(default="", max_length=200)
+    scope: str = Field(default="all", max_length=8)  # all | crops
+    crop_groups: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    scope_text: str = Field(default="", max_length=300)
+    except_methods: str = Field(default="", max_length=100)
+    effective_from: date | None = Field(default=None)
+    source: str = Field(max_length=200)
+    verified: str = Field(default="check", max_length=8)  # yes | check
+    active: bool = Field(default=True)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class IntervalDefault(SQLModel, table=True):
+    """A default 安全间隔期/休药期 for a substance on a crop group, product or animal.
+
+    Only rows with a citable source belong here; the label's value on the input-use
+    entry always wins.
+    """
+
+    __tablename__ = "interval_default"
+
+    id: int | None = Field(default=None, primary_key=True)
+    substance: str = Field(max_length=100, index=True)
+    applies_to: str = Field(max_length=100)  # crop group (蔬菜…), product or animal name
+    days: int
+    source: str = Field(max_length=200)
+    verified: str = Field(default="check", max_length=8)
+    active: bool = Field(default=True)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class TestMethod(StrEnum):
+    ENZYME_INHIBITION = "enzyme_inhibition"  # 酶抑制率法 GB/T 5009.199
+    COLLOIDAL_GOLD = "colloidal_gold"  # 胶体金免疫层析
+    LAB_REPORT = "lab_report"  # 实验室检测报告 (not a rapid method)
+
+
+class TestResult(StrEnum):
+    PASS = "pass"  # 合格 / 阴性
+    FAIL = "fail"  # 不合格 / 阳性
+
+
+class RapidTest(SQLModel, table=True):
+    """A test of a sample: rapid (enzyme inhibition, gold strip) or a lab report."""
+
+    __tablename__ = "rapid_test"
+    __test__ = False  # not a pytest class
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_no: str = Field(default="", max_length=40)
+    producer_id: int | None = Field(default=None, foreign_key="producer.id", index=True)
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
+    product_id: int | None = Field(default=None, foreign_key="product.id")
+    product_name: str = Field(max_length=100)
+    place: str = Field(default="", max_length=200)
+    method: str = Field(max_length=20)
+    inhibition_rate: Decimal | None = Field(default=None, max_digits=5, decimal_places=2)
+    target: str = Field(default="", max_length=100)
+    lab_name: str = Field(default="", max_length=200)
+    report_no: str = Field(default="", max_length=60)
+    items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    report_file: str = Field(default="", max_length=300)
+    result: str = Field(max_length=8, index=True)
+    operator: str = Field(max_length=100)
+    instrument: str = Field(default="", max_length=100)
+    channel: str = Field(default="api", max_length=16)  # page | api | csv
+    retest_of_case_id: int | None = Field(default=None, index=True)
+    tested_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    recorded_by: str = Field(default="", max_length=100)
+    recorded_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class CaseState(StrEnum):
+    DISPOSAL = "disposal"  # 不合格处置; the re-test window runs
+    RETEST_REQUESTED = "retest_requested"  # 申请复检
+    INVESTIGATING = "investigating"  # 立案调查
+    CLOSED = "closed"
+
+
+class CaseOutcome(StrEnum):
+    PENALTY = "penalty"  # 行政处罚
+    WARNING = "warning"  # 警告/责令改正
+    CLEARED = "cleared"  # 排除嫌疑
+
+
+class ComplianceCase(SQLModel, table=True):
+    """检打联动: what a failed test sets off, for the township supervisor."""
+
+    __tablename__ = "compliance_case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    test_id: int = Field(foreign_key="rapid_test.id", index=True)
+    producer_id: int | None = Field(default=None, foreign_key="producer.id", index=True)
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
+    product_id: int | None = Field(default=None, foreign_key="product.id")
+    state: str = Field(default=CaseState.DISPOSAL.value, max_length=20, index=True)
+    blocking: bool = Field(default=True, index=True)
+    revoked_certificates: int = Field(default=0)
+    retest_deadline: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    retest_requested_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    retest_test_id: int | None = Field(default=None, foreign_key="rapid_test.id")
+    disposal: str = Field(default="", max_length=300)
+    disposal_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    outcome: str | None = Field(default=None, max_length=16)
+    outcome_note: str = Field(default="", max_length=500)
+    history: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    opened_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class IssueRefusal(SQLModel, table=True):
+    """A certificate the service refused to issue, and why (kept for supervisors)."""
+
+    __tablename__ = "issue_refusal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    producer_id: int = Field(foreign_key="producer.id", index=True)
+    batch_id: int | None = Field(default=None, foreign_key="batch.id")
+    product_name: str = Field(default="", max_length=100)
+    reason: str = Field(max_length=40, index=True)
+    message_zh: str = Field(max_length=1000)
+    message_en: str = Field(max_length=1000)
+    list_version: str | None = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, max_length=200)
+    channel: str = Field(default="api", max_length=16)
+    at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
+    )
