@@ -83,6 +83,12 @@ def create_roll(
         if on_codes is not None:
             on_codes(chunk)
     note_list_change(session, f"roll_created:{roll.group_code}")
+    from traceability.audit import record_audit
+
+    record_audit(
+        session, None, "roll.create", object_type="code_roll", object_id=roll.group_code,
+        after={"size": count, "producer_id": producer_id},
+    )  # fmt: skip
     return CreatedRoll(roll, kept)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from traceability.audit import record_audit
 from traceability.codes import ItemCode as SignedCode
 from traceability.errors import Conflict, NotFound, ValidationFailed
 from traceability.labels import label_data
@@ -68,6 +69,11 @@ def enqueue_certificate(
     )
     session.add(job)
     session.flush()
+    record_audit(
+        session, requested_by, "print_job.queue", object_type="print_job", object_id=job.id,
+        after={"terminal": terminal_id, "certificate": certificate.number,
+               "items": [first_item, last]},
+    )  # fmt: skip
     return job
 
 
@@ -102,6 +108,10 @@ def request_reprint(
     )
     session.add(job)
     session.flush()
+    record_audit(
+        session, requested_by, "print_job.reprint", object_type="print_job", object_id=job.id,
+        after={"kind": "reprint", "reprint_of": original.id, "label_mark": "补打"}, reason=reason,
+    )  # fmt: skip
     return job
 
 
@@ -111,6 +121,7 @@ def cancel(session: Session, job_id: str) -> PrintJob:
         job.state = JobState.CANCELLED
         job.finished_at = utcnow()
         session.add(job)
+        record_audit(session, None, "print_job.cancel", object_type="print_job", object_id=job.id)
     return job
 
 
@@ -206,6 +217,10 @@ def acknowledge(
     else:
         job.finished_at = now or utcnow()
     session.add(job)
+    record_audit(
+        session, f"device:{terminal.id}", f"print_job.{outcome}", object_type="print_job",
+        object_id=job.id, after={"state": job.state, "error": job.error}, terminal=str(terminal.id),
+    )  # fmt: skip
     return job
 
 

@@ -53,6 +53,9 @@ def set_pin(session: Session, producer_id: int, pin: str) -> ProducerCredential:
     credential.updated_at = utcnow()
     session.add(credential)
     session.flush()
+    from traceability.audit import record_audit
+
+    record_audit(session, None, "producer.set_pin", object_type="producer", object_id=producer_id)
     return credential
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from traceability.audit import record_audit
 from traceability.auth.tokens import Principal, Unauthorized
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Region, Terminal
@@ -74,6 +75,10 @@ def register_terminal(
     )
     session.add(terminal)
     session.flush()
+    record_audit(
+        session, None, "terminal.register", object_type="terminal", object_id=terminal.id,
+        after={"name": terminal.name, "township_id": township_id, "driver": driver},
+    )  # fmt: skip
     return Registered(terminal, code)
 
 
@@ -101,6 +106,10 @@ def enrol(session: Session, code: str, *, now: datetime | None = None) -> tuple[
     terminal.enrolment_expires_at = None
     session.add(terminal)
     session.flush()
+    record_audit(
+        session, f"device:{terminal.id}", "terminal.enrol", object_type="terminal",
+        object_id=terminal.id, terminal=str(terminal.id),
+    )  # fmt: skip
     return terminal, credential
 
 
@@ -129,6 +138,7 @@ def revoke_terminal(session: Session, terminal_id: int, *, now: datetime | None 
         raise NotFound("找不到该终端。", "No such terminal.")
     terminal.revoked_at = terminal.revoked_at or now or utcnow()
     session.add(terminal)
+    record_audit(session, None, "terminal.revoke", object_type="terminal", object_id=terminal_id)
     return terminal
 
 
