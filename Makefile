@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 BIND   ?= 127.0.0.1:8000
 export TRACEABILITY_HOME ?= $(CURDIR)/instance
 
-.PHONY: run test lint typecheck pytest clean-instance install install-test bench
+.PHONY: fonts run test lint typecheck pytest clean-instance install install-test bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,10 +18,16 @@ $(BIN)/.installed-test: pyproject.toml $(BIN)/.installed
 	@touch $@
 
 install: $(BIN)/.installed
+
+## fonts: labels need a CJK font; install one from Debian's archive when we can (root + apt)
+fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || ls /usr/share/fonts/truetype/wqy /usr/share/fonts/opentype/noto >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get install -y -q fonts-wqy-microhei >/dev/null || true; \
+	    else echo 'No CJK font: labels will not render. Install one: sudo apt-get install fonts-noto-cjk'; fi; }
 install-test: $(BIN)/.installed-test
 
 ## make run: set up the venv, migrate the SQLite database, load demo data when empty, serve on $(BIND)
-run: install
+run: install fonts
 	$(BIN)/traceability init
 	$(BIN)/traceability demo
 	$(BIN)/traceability serve --bind $(BIND)

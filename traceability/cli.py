@@ -139,6 +139,17 @@ def demo(app: Flask, as_json: bool) -> None:
                    + ", ".join(f"{c['producer_id']} {c['name']}" for c in cards))  # fmt: skip
 
 
+def _require_cjk_font() -> None:
+    """Labels need a CJK font: refuse to start rather than print empty boxes later."""
+    from printers.errors import FontNotFoundError
+    from printers.fonts import find_cjk_fonts
+
+    try:
+        find_cjk_fonts()
+    except FontNotFoundError as exc:
+        raise click.ClickException(f"{exc.message_zh}\n{exc.message_en}") from exc
+
+
 @main.command(help="Serve the web service with gunicorn (the production server).")
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT to listen on.")
 @click.option(
@@ -160,6 +171,7 @@ def serve(bind: str, workers: int | None) -> None:
         args += ["--workers", str(workers)]
     args.append("wsgi:app")
     base = os.environ.get("PUBLIC_BASE_URL", f"http://{bind}")
+    _require_cjk_font()
     click.echo(f"serving on http://{bind}")
     click.echo(f"  home page      {base}/")
     click.echo(f"  health         {base}/healthz")
