@@ -51,3 +51,18 @@ def test_help_is_plain_words() -> None:
     result = CliRunner().invoke(main, ["--help"])
     for command in ("init", "db", "demo", "serve"):
         assert command in result.output
+
+
+def test_serve_refuses_to_start_without_a_cjk_font(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PRINTERS_CJK_FONT=str(tmp_path / "no-such-font.ttf"),
+               TRACEABILITY_HOME=str(tmp_path / "instance"))  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "traceability", "serve", "--bind", "127.0.0.1:9"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "字体" in result.stderr and "font" in result.stderr
