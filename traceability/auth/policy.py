@@ -35,6 +35,16 @@ RULES: dict[str, set[str]] = {
     "producer.edit": {COUNTY, SUPERVISOR},
     "producer.suspend": {COUNTY, SUPERVISOR},
     "base.manage": {COUNTY, SUPERVISOR},
+    # compliance: production records, tests, 检打联动 cases, refusals, credit grades
+    "production_record.write": {COUNTY, SUPERVISOR},
+    "production_record.read": {COUNTY, SUPERVISOR},
+    "test.record": {COUNTY, SUPERVISOR, "rapid_test_operator"},
+    "test.read": {COUNTY, SUPERVISOR, "rapid_test_operator"},
+    "case.read": {COUNTY, SUPERVISOR},
+    "case.manage": {COUNTY, SUPERVISOR},
+    "case.request_retest": {COUNTY, SUPERVISOR},
+    "refusal.read": {COUNTY, SUPERVISOR},
+    "credit.read": {COUNTY, SUPERVISOR},
 }
 # ... and these a producer (or a kiosk bound to one) may do for its own records
 OWN_RECORD_ACTIONS = {
@@ -45,6 +55,13 @@ OWN_RECORD_ACTIONS = {
     "certificate.print",
     "producer.read",
     "base.manage",
+    "production_record.write",
+    "production_record.read",
+    "test.record",  # 自行检测: a producer records its own tests
+    "test.read",
+    "case.read",
+    "case.request_retest",
+    "refusal.read",
 }
 # actions on no particular record: who may do them at all
 GENERAL_RULES: dict[str, set[str]] = {
@@ -56,6 +73,10 @@ GENERAL_RULES: dict[str, set[str]] = {
     "token.manage": {COUNTY},
     "audit.read": {COUNTY},
     "admin.enter": {COUNTY, SUPERVISOR, "rapid_test_operator", "producer"},
+    "test.record": {COUNTY, SUPERVISOR, "rapid_test_operator"},  # samples of unknown sellers
+    "compliance.supervise": {COUNTY, SUPERVISOR},  # cases, refusals, credit grades
+    "reference.read": {COUNTY, SUPERVISOR, "rapid_test_operator", "producer", "market_inspector"},
+    "reference.manage": {COUNTY},
 }
 # region-scoped actions: county admins everywhere, township supervisors in their townships
 REGION_RULES: dict[str, set[str]] = {
