@@ -7,11 +7,13 @@ Taps are screen touches that move the flow on; PIN digits are not counted.
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -220,3 +222,61 @@ def test_the_screen_returns_to_start_when_idle(kiosk_site: dict[str, Any]) -> No
         who = page.text_content("#who")
         browser.close()
     assert who == ""
+
+
+def test_phone_issuing_ends_with_the_label_and_bluetooth_printer_bytes(
+    kiosk_site: dict[str, Any], tmp_path: Path
+) -> None:
+    from tests.printers.decoders import cpcl
+
+    server = kiosk_site["server"]
+    card = tmp_path / "card.png"
+    traceability_cli(server.env, "kiosk", "card", "--producer-id", "1", "--output", str(card))
+    from PIL import Image
+
+    card_text = [r.text for r in zxingcpp.read_barcodes(Image.open(card))]
+    assert len(card_text) == 1 and "/K/" in card_text[0]
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(server.base_url + "/phone")
+        counter = TapCounter(page)
+        sign_in(page, counter, card_text[0], DEMO_PIN)  # the producer card's QR signs in
+        page.wait_for_selector("#screen-products.active")
+        counter.tap('.product:has-text("香菇")')
+        for key in "2.5":
+            page.locator(f'#screen-weight .key[data-key="{key}"]').click()
+        counter.tap("#weight-next")
+        counter.tap("#confirm-go")
+        page.wait_for_selector("#screen-done.active")
+        page.wait_for_function(
+            "document.getElementById('label-image').complete && document.getElementById('label-image').naturalWidth > 0"
+        )
+        page.screenshot(path=str(ARTIFACTS / "phone-done-390x844.png"))
+        cpcl_href = page.get_attribute("#dl-cpcl", "href")
+        png_href = page.get_attribute("#dl-png", "href")
+        cpcl_bytes = page.request.get(server.base_url + str(cpcl_href)).body()
+        png_bytes = page.request.get(server.base_url + str(png_href)).body()
+        browser.close()
+    assert errors == []
+    assert counter.taps <= 5
+    label_url = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png_bytes)))]
+    printed_url = [r.text for r in zxingcpp.read_barcodes(cpcl.decode(cpcl_bytes).image)]
+    assert label_url == printed_url and "/C/" in label_url[0]
+    request = urllib.request.Request(
+        server.base_url + "/C/" + label_url[0].split("/C/", 1)[1],
+        headers={"Accept": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        answer = json.loads(response.read())
+    assert answer["verdict"]["status"] == "genuine"
+    assert (
+        answer["certificate"]["product_name"] == "香菇"
+        and answer["certificate"]["quantity"] == "2.5"
+    )
+    assert kiosk_site["printer"].jobs == 0  # phone issuing prints nothing on the kiosk
