@@ -6,8 +6,9 @@ signatures with `cryptography`, measured in the same run, right before.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bench.databases import BenchDatabase, create_database, issuable_batch
 from bench.progress import say
 from bench.results import Result, Target
-from bench.servers import ROOT
+from bench.servers import ROOT, peak_rss_mb
 from bench.sizes import Size
 from traceability.codes import new_group_code, signed_message
 from traceability.codes.alphabet import b32encode
@@ -70,7 +71,7 @@ def _certificate_results(db: BenchDatabase, size: Size) -> list[Result]:
     _issue_once(db, producer_id, batch_id, 1)  # warm: key decryption, imports, caches
     results = []
     for items, repeats in zip(size.certificate_items, size.certificate_repeats, strict=True):
-        say(f"{db.backend}: one certificate with {items:,} item codes ×{repeats}")
+        say(f"{db.backend}: one certificate with {items:,} item code(s) ×{repeats}")
         seconds = statistics.median(
             _issue_once(db, producer_id, batch_id, items) for _ in range(repeats)
         )
@@ -114,23 +115,34 @@ def run_cli_issue(db: BenchDatabase, items: int, output: Path) -> tuple[float, f
         "--progress",
     ]
     log = output.with_suffix(".log")
+    rss_file = output.with_suffix(".rss")
+    # Not wait4's ru_maxrss: it survives exec on Linux, so a child forked straight from this
+    # (large) benchmark process would report our RSS. GNU time forks from its own small
+    # process; without it, poll the child's VmHWM (exec gives it a fresh address space).
+    timer = shutil.which("time")
+    prefix = [timer, "-f", "%M", "-o", str(rss_file)] if timer else []
+    peak_kb = 0
     with log.open("wb") as err:
         start = time.perf_counter()
         process = subprocess.Popen(
-            command,
+            [*prefix, *command],
             env=db.env("http://127.0.0.1:8000"),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=err,
         )
-        # wait4 gives this child's own rusage (ru_maxrss: its peak RSS in KB on Linux)
-        _, status, usage = os.wait4(process.pid, 0)
+        while process.poll() is None:
+            if not timer:
+                with contextlib.suppress(OSError, RuntimeError):  # it may exit meanwhile
+                    peak_kb = max(peak_kb, int(peak_rss_mb(process.pid) * 1024))
+            time.sleep(0.05)
         seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
     stderr = log.read_text("utf-8", errors="replace")
     if process.returncode != 0:
         raise RuntimeError(f"traceability issue failed ({process.returncode}): {stderr[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, stderr
+    if timer:
+        peak_kb = int(rss_file.read_text().split()[-1])
+    return seconds, peak_kb / 1024, stderr
 
 
 def _bulk_results(db: BenchDatabase, size: Size, workdir: Path) -> list[Result]:
