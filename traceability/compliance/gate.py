@@ -259,13 +259,15 @@ def _batch_test_finding(ctx: IssueContext) -> Finding | None:
     return None
 
 
-def _record(ctx_session: Session, req: IssueRequest, finding: Finding, now: datetime) -> None:
+def _record(
+    ctx_session: Session, req: IssueRequest, finding: Finding, now: datetime, product: str = ""
+) -> None:
     queue_refusal(
         ctx_session,
         PendingRefusal(
             producer_id=req.producer_id,
             batch_id=req.batch_id,
-            product_name=(req.product_name or "")[:100],
+            product_name=(product or req.product_name or "")[:100],
             reason=finding.reason,
             message_zh=finding.zh[:1000],
             message_en=finding.en[:1000],
@@ -278,7 +280,8 @@ def _record(ctx_session: Session, req: IssueRequest, finding: Finding, now: date
 
 
 def _refuse(ctx: IssueContext, finding: Finding) -> None:
-    _record(ctx.session, ctx.request, finding, ctx.now)
+    product = ctx.product.name if ctx.product else ""
+    _record(ctx.session, ctx.request, finding, ctx.now, product)
     details = {"reason": finding.reason}
     if finding.version is not None:
         details["list_version"] = finding.version.label
