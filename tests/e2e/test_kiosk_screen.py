@@ -280,3 +280,44 @@ def test_phone_issuing_ends_with_the_label_and_bluetooth_printer_bytes(
         and answer["certificate"]["quantity"] == "2.5"
     )
     assert kiosk_site["printer"].jobs == 0  # phone issuing prints nothing on the kiosk
+
+
+def test_a_batch_refused_by_a_compliance_rule_says_why_and_prints_nothing(
+    kiosk_site: dict[str, Any],
+) -> None:
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from traceability.db import make_engine
+
+    server = kiosk_site["server"]
+    engine = make_engine(server.env["DATABASE_URL"])
+    with engine.connect() as connection:
+        product_id = connection.execute(
+            text("select id from product where producer_id = 1 and name = '黄瓜'")
+        ).scalar_one()
+    engine.dispose()
+    api(server, "POST", "/api/v1/production-records", kiosk_site["token"], {
+        "producer_id": 1, "product_id": product_id, "substance": "甲胺磷", "dose": "50 ml/亩",
+        "method": "喷雾", "used_on": date.today().isoformat(), "operator": "张三",
+    })  # fmt: skip
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 600})
+        open_kiosk(page, kiosk_site)
+        counter = TapCounter(page)
+        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+        page.wait_for_selector("#screen-products.active")
+        counter.tap('.product:has-text("黄瓜")')
+        page.wait_for_function("document.getElementById('quantity').value === '12.500'")
+        counter.tap("#weight-next")
+        counter.tap("#confirm-go")
+        page.wait_for_selector("#banner:not([hidden])")
+        message = page.text_content("#banner")
+        still_confirming = page.is_visible("#screen-confirm.active")
+        page.screenshot(path=str(ARTIFACTS / "kiosk-refused-1024x600.png"))
+        browser.close()
+    assert message and "甲胺磷" in message
+    assert still_confirming
+    assert kiosk_site["printer"].jobs == 0
