@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 import sqlmodel
+from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
