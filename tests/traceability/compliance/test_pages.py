@@ -30,8 +30,14 @@ def _csrf(client: FlaskClient, path: str) -> str:
 @pytest.fixture
 def admin(app: Flask, client: FlaskClient) -> FlaskClient:
     with app.app_context(), session_scope(get_engine()) as session:
-        create_user(session, UserInput(username="compliance-admin", role="county_admin", password=PASSWORD))
-    data = {"username": "compliance-admin", "password": PASSWORD, "csrf_token": _csrf(client, "/login")}
+        create_user(
+            session, UserInput(username="compliance-admin", role="county_admin", password=PASSWORD)
+        )
+    data = {
+        "username": "compliance-admin",
+        "password": PASSWORD,
+        "csrf_token": _csrf(client, "/login"),
+    }
     assert client.post("/login", data=data).status_code == 302
     return client
 
