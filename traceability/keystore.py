@@ -140,3 +140,27 @@ def published_jwks(session: Session) -> dict[str, list[dict[str, str]]]:
 
 def key_ring(session: Session) -> KeyRing:
     return KeyRing(public_key(r) for r in all_keys(session))
+
+
+_response_keys: dict[str, tuple[float, SigningKey]] = {}
+RESPONSE_KEY_TTL = 30.0
+
+
+def response_signing_key(session: Session, passphrase: str, database: str) -> SigningKey:
+    """The key that signs lookup answers, re-read at most every 30 s.
+
+    Public lookups are the hot path; a just-retired key may sign answers for a few more
+    seconds, which is harmless because retired keys stay published and keep verifying.
+    Issuing always uses `active_signing_key`.
+    """
+    import time
+
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _response_keys.get(database)
+    if cached is not None and now - cached[0] < RESPONSE_KEY_TTL:
+        return cached[1]
+    key = active_signing_key(session, passphrase)
+    with _cache_lock:
+        _response_keys[database] = (now, key)
+    return key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -20,3 +21,33 @@ def test_gunicorn_serves_home_and_health_with_demo_data(
             page = response.read().decode("utf-8")
     assert health["at_head"] is True and health["database"] == "ok"
     assert "清河镇" in page and "李家庄生态家庭农场" in page
+
+
+def test_concurrent_lookups_never_fail_and_every_scan_is_counted(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """Many phones scanning at once: on SQLite too, no 'database is locked' 500s."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with gunicorn_server(
+        empty_database_url, tmp_path / "instance", extra_env={"WEB_CONCURRENCY": "4"}
+    ) as server:
+        report = json.loads(traceability_cli(server.env, "demo", "--json").stdout)
+        url = next(c["url"] for c in report["codes"] if c["status"] == "valid")
+        path = server.base_url + "/C/" + url.split("/C/", 1)[1]
+
+        def scan(_: int) -> int:
+            request = urllib.request.Request(path, headers={"Accept": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    return response.status
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(scan, range(120)))
+        request = urllib.request.Request(path, headers={"Accept": "application/json"})
+        with urllib.request.urlopen(request) as response:
+            final = json.loads(response.read())
+    assert statuses.count(200) == 120, sorted(set(statuses))
+    assert final["scans"]["count"] == 121

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from traceability import keystore
@@ -240,29 +241,45 @@ def _upstream_numbers(session: Session, cert: Certificate) -> list[str]:
 def _scans(
     session: Session, result: LookupResult, item: ItemCode, place: str | None, record: bool
 ) -> None:
-    if record:
-        now = utcnow()
-        session.execute(
-            update(ItemCode)
-            .where(ItemCode.id == item.id)  # type: ignore[arg-type]
-            .values(
-                scan_count=ItemCode.scan_count + 1,
-                first_scan_at=func.coalesce(ItemCode.first_scan_at, now),
-                last_scan_at=now,
-            )
-        )
-        session.add(ScanEvent(item_code_id=item.id or 0, place=place or "unknown", at=now))
-        session.commit()
-        session.refresh(item)
-    result.scan_count = item.scan_count
-    result.first_scan_at = item.first_scan_at
-    result.places = int(
-        session.exec(
-            select(func.count(func.distinct(ScanEvent.place))).where(
-                ScanEvent.item_code_id == item.id
-            )
-        ).one()
-    )
+    """Count this scan in its own short write transaction, then read the history back.
+
+    The lookup's reads stay in the request's read transaction; the write goes through a
+    separate connection that takes the write lock at once (BEGIN IMMEDIATE on SQLite),
+    so concurrent lookups queue for the lock instead of failing with "database is locked"
+    while upgrading a read transaction.
+    """
+    table = ItemCode.__table__  # type: ignore[attr-defined]
+    scans = ScanEvent.__table__  # type: ignore[attr-defined]
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with engine.connect() as raw:
+        connection = raw.execution_options(sqlite_begin="IMMEDIATE")
+        with connection.begin():
+            if record:
+                now = utcnow()
+                connection.execute(
+                    update(table)
+                    .where(table.c.id == item.id)
+                    .values(
+                        scan_count=table.c.scan_count + 1,
+                        first_scan_at=func.coalesce(table.c.first_scan_at, now),
+                        last_scan_at=now,
+                    )
+                )
+                connection.execute(
+                    insert(scans).values(item_code_id=item.id, place=place or "unknown", at=now)
+                )
+            count, first = connection.execute(
+                select(table.c.scan_count, table.c.first_scan_at).where(table.c.id == item.id)
+            ).one()
+            places = connection.execute(
+                select(func.count(func.distinct(scans.c.place))).where(
+                    scans.c.item_code_id == item.id
+                )
+            ).scalar_one()
+    result.scan_count = int(count)
+    result.first_scan_at = first
+    result.places = int(places)
 
 
 def certificate_for_code(session: Session, text: str, *, database: str) -> tuple[Certificate, Any]:

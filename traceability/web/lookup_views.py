@@ -47,7 +47,9 @@ def lookup_answer(text: str, *, record_scan: bool, as_json: bool = True) -> tupl
     if not as_json:
         return Response(render_template("lookup.html", result=result), status=status), status
     body = result.to_dict()
-    key = keystore.active_signing_key(session, current_app.config["SIGNING_KEY_PASSPHRASE"])
+    key = keystore.response_signing_key(
+        session, current_app.config["SIGNING_KEY_PASSPHRASE"], _database()
+    )
     body["jws"] = sign_json({k: v for k, v in body.items() if k != "jws"}, key)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
