@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,9 +65,18 @@ def _create_pg_database(admin_url: str, template: str | None = None) -> str:
 def _drop_pg_database(admin_url: str, url: str) -> None:
     name = make_url(url).database
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    try:
+        for attempt in range(10):
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                return
+            except Exception:  # an autovacuum worker we may not end: it finishes soon
+                if attempt == 9:
+                    raise
+                time.sleep(0.5)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

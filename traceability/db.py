@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -67,7 +69,13 @@ def get_session() -> Session:
     """The request's session, created on first use and closed at teardown."""
     session: Session | None = g.get("db_session")
     if session is None:
-        session = Session(get_engine(), expire_on_commit=False)
+        engine = get_engine()
+        if has_request_context() and request.method not in SAFE_METHODS:
+            # A request that writes takes SQLite's write lock when its transaction begins:
+            # a deferred transaction that reads first and writes later fails with
+            # "database is locked" when another writer got in between (no effect elsewhere).
+            engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+        session = Session(engine, expire_on_commit=False)
         g.db_session = session
     return session
 
