@@ -133,6 +133,10 @@ def demo(app: Flask, as_json: bool) -> None:
         click.echo(f"loaded demo county {report['county']}: {report['producers']} producers")
     for item in report.get("codes", []):
         click.echo(f"  {item['status']:8} {item['product']}: {item['url']}")
+    if report.get("accounts"):
+        click.echo("demo accounts (demo data only) / 演示账号（仅供演示）: sign in at /login")
+        for account in report["accounts"]:
+            click.echo(f"  {account['username']:<10} {account['role']:<20} {account['password']}")
     cards = report.get("kiosk_cards", [])
     if cards:
         click.echo(f"kiosk sign-in (demo PIN {cards[0]['pin']}): producer numbers "

@@ -227,3 +227,12 @@ def _issue_demo_certificates(
             }
         )
     return codes
+
+
+def _register_demo_accounts() -> None:
+    from traceability.accounts.demo import create_demo_accounts
+
+    DEMO_HOOKS.append(create_demo_accounts)
+
+
+_register_demo_accounts()

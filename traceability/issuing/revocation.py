@@ -99,6 +99,12 @@ def revoke_certificate(
                 serial=serial, certificate_id=certificate.id, reason=reason, actor=actor, at=now
             )
         )
+    from traceability.audit import record_audit
+
+    record_audit(
+        session, actor, "certificate.revoke", object_type="certificate",
+        object_id=certificate.number, after={"status": "revoked"}, reason=reason,
+    )  # fmt: skip
     session.flush()
     return True
 

@@ -384,6 +384,13 @@ def issue_certificate(
                 external_reference=external,
             )
         )
+    from traceability.audit import record_audit
+
+    record_audit(
+        session, None, "certificate.issue", object_type="certificate", object_id=certificate.number,
+        after={"producer_id": certificate.producer_id, "batch_id": certificate.batch_id,
+               "items": req.item_count, "channel": req.channel},
+    )  # fmt: skip
     codes: list[SignedCode] = []
     if req.roll_codes:  # 印刷激活: bind pre-printed codes instead of signing new ones
         from traceability.issuing.rolls import bind_roll_codes

@@ -244,8 +244,10 @@ def _apply(producer: Producer, checked: CheckedProducer, vault: IdNumberVault) -
     producer.uscc = checked.uscc
     producer.contact_name = checked.contact_name
     producer.phone = checked.phone
-    producer.division_code = checked.division_code
-    producer.region_id = checked.region_id
+    if checked.division_code or producer.id is None:
+        # no code given keeps the region a record already has (set by a kiosk, say)
+        producer.division_code = checked.division_code
+        producer.region_id = checked.region_id
     producer.address = checked.address
     producer.check_override_reason = checked.override_reason
     if checked.id_number:

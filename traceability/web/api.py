@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from traceability import keystore
+from traceability import audit, keystore
 from traceability.auth import policy
 from traceability.auth.tokens import Principal, Unauthorized, authenticate_token
 from traceability.codes import code_url, gs1_digital_link_url
@@ -30,7 +30,9 @@ def current_principal() -> Principal:
             "Missing token: send `Authorization: Bearer <token>`.",
             code="missing_token",
         )
-    return authenticate_token(get_session(), header[7:].strip())
+    principal = authenticate_token(get_session(), header[7:].strip())
+    audit.bind_principal(principal)  # writes in this request are attributed to the token
+    return principal
 
 
 def json_body() -> dict[str, Any]:

@@ -101,13 +101,18 @@ def _vault() -> IdNumberVault:
     return IdNumberVault.from_config(current_app.config)
 
 
-def _require_placement(principal: Principal, division_code: str | None) -> None:
-    """A supervisor registers producers only inside its own townships."""
+def _require_placement(
+    principal: Principal, division_code: str | None, producer_id: int | None
+) -> None:
+    """A supervisor registers or moves producers only inside its own townships."""
     from traceability.registry.service import region_for_code
 
-    region = region_for_code(get_session(), division_code)
-    township = township_of_region(get_session(), region.id if region else None)
-    policy.require_township(principal, "producer.create", township)
+    session = get_session()
+    region = region_for_code(session, division_code)
+    region_id = region.id if region else None
+    if region_id is None and not division_code and producer_id is not None:
+        region_id = get_producer(session, producer_id).region_id  # the region stays
+    policy.require_township(principal, "producer.create", township_of_region(session, region_id))
 
 
 def _form_errors(form: FlaskForm, exc: ProducerInvalid) -> None:
@@ -143,7 +148,7 @@ def _save_producer(principal: Principal, form: ProducerForm, producer_id: int | 
             override_reason=form.override_reason.data,
             may_override=policy.can(principal, "registry.override_check"),
         )
-        _require_placement(principal, checked.division_code)
+        _require_placement(principal, checked.division_code, producer_id)
         if producer_id is None:
             producer = register_producer(session, checked, _vault(), principal=principal)
         else:

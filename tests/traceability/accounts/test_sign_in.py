@@ -1,0 +1,133 @@
+"""Sign-in: hashed passwords, CSRF on every form, lockout after repeated failures; tokens."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import select
+
+from traceability.accounts.service import UserInput, create_user
+from traceability.auth.tokens import create_token, revoke_token
+from traceability.db import get_engine, session_scope
+from traceability.models import User
+
+PASSWORD = "correct-horse-battery"
+
+
+def _admin(app: Flask, username: str = "admin") -> int:
+    with app.app_context(), session_scope(get_engine()) as session:
+        user = create_user(
+            session, UserInput(username=username, role="county_admin", password=PASSWORD)
+        )
+        return user.id or 0
+
+
+def _csrf(client: FlaskClient, path: str = "/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert found, "the form carries a CSRF token"
+    return found.group(1)
+
+
+def _login(client: FlaskClient, password: str = PASSWORD, username: str = "admin") -> int:
+    token = _csrf(client)
+    data = {"username": username, "password": password, "csrf_token": token}
+    return client.post("/login", data=data).status_code
+
+
+def test_passwords_are_stored_as_argon2id_hashes(app: Flask) -> None:
+    _admin(app)
+    with app.app_context(), session_scope(get_engine()) as session:
+        stored = session.exec(select(User)).one().password_hash
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+
+
+def test_a_login_post_without_csrf_token_is_rejected(app: Flask, client: FlaskClient) -> None:
+    _admin(app)
+    response = client.post("/login", data={"username": "admin", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "安全令牌" in response.get_data(as_text=True)
+
+
+def test_an_admin_form_post_without_csrf_token_is_rejected(app: Flask, client: FlaskClient) -> None:
+    _admin(app)
+    assert _login(client) == 302
+    response = client.post("/admin/users/new", data={"username": "x", "role": "county_admin"})
+    assert response.status_code == 400
+
+
+def test_a_user_signs_in_with_the_right_password(app: Flask, client: FlaskClient) -> None:
+    _admin(app)
+    assert _login(client) == 302
+    assert client.get("/admin/users").status_code == 200
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(
+    app: Flask, client: FlaskClient
+) -> None:
+    _admin(app)
+    for _ in range(5):
+        assert _login(client, "wrong-password") == 401
+    assert _login(client) == 429
+
+
+def test_failures_across_accounts_lock_the_address(app: Flask, client: FlaskClient) -> None:
+    _admin(app, "admin")
+    _admin(app, "second")
+    for name in ("nobody1", "nobody2", "nobody3", "nobody4", "nobody5"):
+        assert _login(client, "wrong-password", username=name) == 401
+    assert _login(client, username="second") == 429
+
+
+def test_a_deactivated_user_cannot_sign_in(app: Flask, client: FlaskClient) -> None:
+    from traceability.accounts.service import set_user_active
+
+    user_id = _admin(app)
+    with app.app_context(), session_scope(get_engine()) as session:
+        set_user_active(session, user_id, False)
+    assert _login(client) == 401
+
+
+def test_pages_send_anonymous_visitors_to_sign_in(client: FlaskClient) -> None:
+    response = client.get("/admin/producers")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_a_revoked_token_is_refused(app: Flask, client: FlaskClient) -> None:
+    with app.app_context(), session_scope(get_engine()) as session:
+        record, secret = create_token(session, name="t", role="county_admin")
+        revoke_token(session, record.id or 0)
+    response = client.get("/api/v1/terminals", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_token"
+
+
+def test_an_expired_token_is_refused(app: Flask, client: FlaskClient) -> None:
+    from traceability.models.types import utcnow
+
+    with app.app_context(), session_scope(get_engine()) as session:
+        _, secret = create_token(
+            session,
+            name="t",
+            role="county_admin",
+            expires_in=timedelta(days=1),
+            now=utcnow() - timedelta(days=2),
+        )
+    response = client.get("/api/v1/terminals", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 401
+
+
+def test_a_supervisor_token_needs_its_townships(app: Flask) -> None:
+    import pytest
+
+    from traceability.errors import ValidationFailed
+
+    with app.app_context(), session_scope(get_engine()) as session, pytest.raises(ValidationFailed):
+        create_token(session, name="t", role="township_supervisor")

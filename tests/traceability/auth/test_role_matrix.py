@@ -1,0 +1,301 @@
+"""Every endpoint, called as every role and as a foreign tenant, admits exactly the allowed set.
+
+The table below is the specification: one row per endpoint of `app.url_map`. An
+endpoint added without a row fails `test_every_endpoint_has_a_rule`. A call counts as
+refused when it answers 401 or 403 (or, for a page, sends the caller to sign in);
+anything else means the access check let the caller through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.traceability.auth.conftest import CALLERS, PASSWORD, World
+
+ADMIN, SUP, PROD, MKT = "county_admin", "township_supervisor", "producer", "market_inspector"
+RT, KIOSK = "rapid_test_operator", "kiosk"
+F_SUP, F_PROD, F_MKT = "foreign_supervisor", "foreign_producer", "foreign_market_inspector"
+EVERYONE = frozenset(CALLERS)
+NOBODY: frozenset[str] = frozenset()
+SIGNED_IN = EVERYONE - {"anonymous"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How to call an endpoint and who must get through."""
+
+    channel: str  # public | api (bearer token) | page (signed-in session) | device
+    path: Callable[[dict[str, Any]], str]
+    allowed: frozenset[str]
+    body: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+def api(path: str, allowed: set[str] | frozenset[str], body: Any = None) -> Rule:
+    return Rule("api", lambda ids: path.format(**ids), frozenset(allowed), body)
+
+
+def page(path: str, allowed: set[str] | frozenset[str]) -> Rule:
+    return Rule("page", lambda ids: path.format(**ids), frozenset(allowed))
+
+
+def public(path: str) -> Rule:
+    return Rule("public", lambda ids: path.format(**ids), EVERYONE)
+
+
+def device(path: str) -> Rule:
+    """Kiosk agent calls: only a terminal's device credential works, never a role's token."""
+    return Rule("api", lambda ids: path.format(**ids), NOBODY, lambda ids: {"code": "x"})
+
+
+ISSUE = lambda ids: {  # noqa: E731
+    "producer_id": ids["producer_a"],
+    "batch_id": ids["batch_a"],
+    "items": 1,
+    "basis": ["quality_control"],
+    "signature_confirmed": True,
+}
+MARKET = lambda ids: {"market_id": ids["market_a"]}  # noqa: E731
+
+RULES: dict[str, Rule] = {
+    # public: anyone, signed in or not
+    "static": public("/static/style.css"),
+    "health.healthz": public("/healthz"),
+    "home.index": public("/"),
+    "lookup.code_page": public("/c/{code_a}"),
+    "lookup.digital_link_page": public("/01/06901234567892/10/L1/21/{code_a}"),
+    "lookup.jwks": public("/.well-known/jwks.json"),
+    "lookup.revocations": public("/.well-known/revocations.jws"),
+    "lookup.label_png": public("/c/{code_a}/label.png"),
+    "api.verify": Rule("public", lambda ids: "/api/v1/verify", EVERYONE, lambda ids: {"text": "x"}),
+    "auth.login": public("/login"),
+    "auth.logout": Rule("public", lambda ids: "/logout", EVERYONE, lambda ids: {}),
+    "intake.page": public("/intake"),  # a shell; its data comes from the intake API
+    # certificates: county admin, the producer itself, supervisors of its township
+    "api.create_certificate": api("/api/v1/certificates", {ADMIN, PROD}, ISSUE),
+    "admin.kiosks": page("/admin/kiosks", {ADMIN, SUP, F_SUP}),
+    "admin.producer_card": page("/admin/producers/{producer_a}/card.png", {ADMIN, SUP}),
+    "api.create_roll": api(
+        "/api/v1/rolls", {ADMIN, PROD}, lambda ids: {"count": 1, "producer_id": ids["producer_a"]}
+    ),
+    "api.get_certificate": api("/api/v1/certificates/{certificate_a}", {ADMIN, SUP, PROD}),
+    "api.revoke": api(
+        "/api/v1/certificates/{certificate_a}/revoke", {ADMIN, SUP, PROD}, lambda ids: {}
+    ),
+    # kiosk agent (device credential) and terminals (region-scoped)
+    "kiosk_api.enrol": device("/api/v1/kiosk/enrol"),
+    "kiosk_api.heartbeat": device("/api/v1/kiosk/heartbeat"),
+    "kiosk_api.claim": device("/api/v1/kiosk/jobs/claim"),
+    "kiosk_api.wait": device("/api/v1/kiosk/jobs/{job_a}/wait"),
+    "kiosk_api.ack": device("/api/v1/kiosk/jobs/{job_a}/ack"),
+    "kiosk_api.register": api(
+        "/api/v1/terminals",
+        {ADMIN, SUP},
+        lambda ids: {"name": "t", "township_id": ids["township_a"]},
+    ),
+    "kiosk_api.health": api("/api/v1/terminals", {ADMIN, SUP, F_SUP}),  # each sees its own
+    "kiosk_api.revoke_terminal": api(
+        "/api/v1/terminals/{terminal_a}/revoke", {ADMIN, SUP}, lambda ids: {}
+    ),
+    "kiosk_api.enqueue": api(
+        "/api/v1/terminals/{terminal_a}/jobs",
+        {ADMIN, SUP, PROD},
+        lambda ids: {"certificate": ids["certificate_a"]},
+    ),
+    "kiosk_api.job_status": api("/api/v1/print-jobs/{job_a}", {ADMIN, SUP, PROD}),
+    "kiosk_api.reprint": api(
+        "/api/v1/print-jobs/{job_a}/reprint", {ADMIN, SUP, PROD}, lambda ids: {"reason": "r"}
+    ),
+    "kiosk_api.cancel": api(
+        "/api/v1/print-jobs/{job_a}/cancel", {ADMIN, SUP, PROD}, lambda ids: {}
+    ),
+    # market ledgers: the market's own inspector; county and its township's supervisor read
+    "intake_api.intake": api("/api/v1/intake", {MKT}, MARKET),
+    "intake_api.intake_paper": api("/api/v1/intake/paper", {MKT}, MARKET),
+    # no such record: the check can only ask "may you read intake photos at all?"
+    "intake_api.intake_photo": api(
+        "/api/v1/intake/records/00000000-0000-4000-8000-000000000000/photo", {ADMIN, SUP, F_SUP}
+    ),
+    "intake_api.intake_ledger": api(
+        "/api/v1/intake/ledger?market_id={market_a}", {ADMIN, SUP, MKT}
+    ),
+    "intake_api.intake_market": api(
+        "/api/v1/intake/market?market_id={market_a}", {ADMIN, SUP, MKT}
+    ),
+    "intake_api.acknowledge": api("/api/v1/intake/alerts/999999/ack", {MKT}, MARKET),
+    "intake_api.create_recall": api(
+        "/api/v1/recalls", {ADMIN, SUP}, lambda ids: {"batch_id": ids["batch_a"], "reason": "r"}
+    ),
+    "intake_api.get_recall": api("/api/v1/recalls/{recall_a}", {ADMIN, SUP}),
+    "intake_api.epcis_events": api("/api/v1/epcis/events?market_id={market_a}", {ADMIN, SUP, MKT}),
+    # kiosk screen: a browser bound to a terminal by its set-up code, producers sign in
+    # there with card/number and PIN; no role credential opens a producer's session
+    "kiosk.setup": public("/kiosk/setup"),
+    "kiosk.screen": public("/kiosk"),
+    "kiosk.phone": public("/phone"),
+    "kiosk.api_signin": Rule("public", lambda ids: "/kiosk/api/signin", NOBODY, lambda ids: {}),
+    "kiosk.api_signout": Rule("public", lambda ids: "/kiosk/api/signout", EVERYONE, lambda ids: {}),
+    "kiosk.api_catalog": Rule("public", lambda ids: "/kiosk/api/catalog", NOBODY),
+    "kiosk.api_issue": Rule("public", lambda ids: "/kiosk/api/issue", NOBODY, lambda ids: {}),
+    "kiosk.api_job": Rule("public", lambda ids: "/kiosk/api/jobs/{job_a}".format(**ids), NOBODY),
+    "kiosk.certificate_label": Rule(
+        "public",
+        lambda ids: "/kiosk/api/certificates/{certificate_a}/label.png".format(**ids),
+        NOBODY,
+    ),
+    "kiosk.certificate_bytes": Rule(
+        "public",
+        lambda ids: "/kiosk/api/certificates/{certificate_a}/printer-bytes".format(**ids),
+        NOBODY,
+    ),
+    "kiosk.preview": Rule("public", lambda ids: "/kiosk/api/preview.png", NOBODY),
+    # compliance (检打联动): tests, cases, reference lists, refusals, credit
+    "compliance.index": page("/compliance/", SIGNED_IN),
+    "compliance.tests": page("/compliance/tests", SIGNED_IN),  # each sees its own rows
+    "compliance.cases": page("/compliance/cases", {ADMIN, SUP, F_SUP}),
+    "compliance.case": page("/compliance/cases/{case_a}", {ADMIN, SUP, PROD}),
+    "compliance.reference_lists": page("/compliance/reference", SIGNED_IN - {KIOSK}),
+    "compliance.reference_toggle": page("/compliance/reference/pesticide/999999/toggle", {ADMIN}),
+    "compliance.refusal_list": page("/compliance/refusals", {ADMIN, SUP, F_SUP, PROD, F_PROD}),
+    "compliance.credit": page("/compliance/credit", {ADMIN, SUP, F_SUP}),
+    "compliance_api.create_production_record": api(
+        "/api/v1/production-records",
+        {ADMIN, SUP, PROD},
+        lambda ids: {"producer_id": ids["producer_a"]},
+    ),
+    "compliance_api.list_production_records": api(
+        "/api/v1/production-records?producer_id={producer_a}", {ADMIN, SUP, PROD}
+    ),
+    "compliance_api.create_test": api(
+        "/api/v1/tests", {ADMIN, SUP, RT, PROD}, lambda ids: {"producer_id": ids["producer_a"]}
+    ),
+    "compliance_api.get_test": api("/api/v1/tests/{test_a}", {ADMIN, SUP, RT, PROD}),
+    "compliance_api.list_cases": api("/api/v1/cases", {ADMIN, SUP, F_SUP}),
+    "compliance_api.get_case": api("/api/v1/cases/{case_a}", {ADMIN, SUP, PROD}),
+    "compliance_api.act_on_case": api("/api/v1/cases/{case_a}/close", {ADMIN, SUP}, lambda ids: {}),
+    "compliance_api.get_reference": api("/api/v1/reference/pesticide", SIGNED_IN - {KIOSK}),
+    "compliance_api.add_reference": api("/api/v1/reference/pesticide", {ADMIN}, lambda ids: {}),
+    "compliance_api.update_reference": api(
+        "/api/v1/reference/pesticide/999999", {ADMIN}, lambda ids: {}
+    ),
+    "compliance_api.list_refusals": api(
+        "/api/v1/refusals?producer_id={producer_a}", {ADMIN, SUP, PROD}
+    ),
+    "compliance_api.get_credit": api("/api/v1/producers/{producer_a}/credit", {ADMIN, SUP}),
+    # admin pages
+    "admin.index": page("/admin/", {ADMIN, SUP, PROD, RT, F_SUP, F_PROD}),
+    "admin.producers": page("/admin/producers", {ADMIN, SUP, RT, F_SUP}),
+    "admin.producer_new": page("/admin/producers/new", {ADMIN, SUP, F_SUP}),
+    "admin.producer": page("/admin/producers/{producer_a}", {ADMIN, SUP, PROD, RT}),
+    "admin.producer_edit": page("/admin/producers/{producer_a}/edit", {ADMIN, SUP}),
+    "admin.producer_suspend": page("/admin/producers/{producer_a}/suspend", {ADMIN, SUP}),
+    "admin.producer_reactivate": page("/admin/producers/{producer_a}/reactivate", {ADMIN, SUP}),
+    "admin.base_new": page("/admin/producers/{producer_a}/bases/new", {ADMIN, SUP, PROD}),
+    "admin.base_edit": page("/admin/bases/{base_a}/edit", {ADMIN, SUP, PROD}),
+    "admin.producer_import": page("/admin/producers/import", {ADMIN, SUP, F_SUP}),
+    "admin.users": page("/admin/users", {ADMIN}),
+    "admin.user_new": page("/admin/users/new", {ADMIN}),
+    "admin.user_deactivate": page("/admin/users/{user}/deactivate", {ADMIN}),
+    "admin.user_activate": page("/admin/users/{user}/activate", {ADMIN}),
+    "admin.user_password": page("/admin/users/{user}/password", {ADMIN}),
+    "admin.tokens": page("/admin/tokens", {ADMIN}),
+    "admin.token_new": page("/admin/tokens/new", {ADMIN}),
+    "admin.token_revoke": page("/admin/tokens/{token}/revoke", {ADMIN}),
+    "admin.audit": page("/admin/audit", {ADMIN}),
+}
+
+
+def endpoint_methods(app: Flask) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        found.setdefault(rule.endpoint, set()).update((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    return found
+
+
+def test_every_endpoint_has_a_rule(app: Flask) -> None:
+    missing = sorted(set(endpoint_methods(app)) - set(RULES))
+    assert not missing, f"endpoints without an access rule in the role matrix: {missing}"
+
+
+def test_the_matrix_names_no_endpoint_that_does_not_exist(app: Flask) -> None:
+    assert sorted(set(RULES) - set(endpoint_methods(app))) == []
+
+
+def _signed_in(app: Flask, world: World, caller: str) -> FlaskClient:
+    client = app.test_client()
+    if caller != "anonymous":
+        response = client.post(
+            "/login", data={"username": world.usernames[caller], "password": PASSWORD}
+        )
+        assert response.status_code == 302, (caller, response.status_code)
+    return client
+
+
+def _refused(response: Any, channel: str) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    return (
+        channel == "page"
+        and response.status_code == 302
+        and "/login" in response.headers.get("Location", "")
+    )
+
+
+def _call(
+    client: FlaskClient, method: str, rule: Rule, ids: dict[str, Any], headers: dict[str, str]
+) -> Any:
+    url = rule.path(ids)
+    if method == "GET":
+        return client.get(url, headers=headers)
+    if method not in ("POST", "GET"):
+        return client.open(
+            url, method=method, json=rule.body(ids) if rule.body else {}, headers=headers
+        )
+    body = rule.body(ids) if rule.body else {}
+    if rule.channel == "page" or url.endswith("/intake/paper"):
+        return client.post(url, data=body, headers=headers)
+    return client.post(url, json=body, headers=headers)
+
+
+def test_each_caller_gets_exactly_the_allowed_endpoints(app: Flask, world: World) -> None:
+    methods = endpoint_methods(app)
+    clients = {caller: _signed_in(app, world, caller) for caller in CALLERS}
+    wrong: list[str] = []
+    for endpoint, rule in sorted(RULES.items()):
+        for method in sorted(methods.get(endpoint, ())):
+            for caller in CALLERS:
+                headers: dict[str, str] = {}
+                client = clients[caller]
+                if rule.channel != "page":
+                    client = app.test_client()  # a token, never a session cookie
+                    if caller != "anonymous" and rule.channel == "api":
+                        headers = {"Authorization": f"Bearer {world.tokens[caller]}"}
+                response = _call(client, method, rule, world.ids, headers)
+                assert response.status_code != 500, (endpoint, method, caller)
+                let_in = not _refused(response, rule.channel)
+                if let_in != (caller in rule.allowed):
+                    wrong.append(
+                        f"{method} {endpoint} as {caller}: {response.status_code}, expected "
+                        f"{'allowed' if caller in rule.allowed else 'refused'}"
+                    )
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_foreign_tenants_cannot_read_revoke_or_print_tenant_a_certificates(
+    app: Flask, world: World
+) -> None:
+    """The headline rule on its own: nothing of tenant A is reachable from tenant B."""
+    client = app.test_client()
+    for caller in (F_PROD, F_SUP, F_MKT):
+        headers = {"Authorization": f"Bearer {world.tokens[caller]}"}
+        for endpoint, method in (
+            ("api.get_certificate", "GET"),
+            ("api.revoke", "POST"),
+            ("kiosk_api.enqueue", "POST"),
+        ):
+            response = _call(client, method, RULES[endpoint], world.ids, headers)
+            assert response.status_code == 403, (caller, endpoint)
