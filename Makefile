@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 BIND   ?= 127.0.0.1:8000
 export TRACEABILITY_HOME ?= $(CURDIR)/instance
 
-.PHONY: fonts run test lint typecheck pytest clean-instance install install-test bench
+.PHONY: fonts run test lint typecheck pytest clean-instance install install-test bench translations
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ pytest: install-test
 ## make bench: benchmarks as ratios to same-run baselines; writes docs/performance.md
 bench: install-test
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## make translations: extract the Chinese msgids, merge them into the English catalogue, compile the .mo (commit all three)
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k lazy_gettext -k _l --no-location --sort-output \
+	  --project traceability -o traceability/translations/messages.pot .
+	$(BIN)/pybabel update -i traceability/translations/messages.pot -d traceability/translations -l en --no-fuzzy-matching -w 100
+	$(BIN)/pybabel compile -d traceability/translations
 
 clean-instance:
 	rm -rf instance

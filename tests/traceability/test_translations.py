@@ -1,0 +1,93 @@
+"""The English catalogue covers every string in the code and is compiled and shipped."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo, write_mo
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient
+
+from traceability.db import get_engine, session_scope
+from traceability.demo import load_demo
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "traceability" / "translations"
+EN_PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
+EN_MO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo"
+# the same keywords as `make translations` (pybabel extract -k … adds to the defaults)
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}
+HAN = re.compile(r"[\u3400-\u9fff]")
+PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
+
+
+def extracted_msgids() -> set[str]:
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    return {
+        message if isinstance(message, str) else message[0]
+        for _filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=KEYWORDS
+        )
+    }
+
+
+def english_catalog() -> Catalog:
+    with EN_PO.open("rb") as handle:
+        return read_po(handle, locale="en")
+
+
+def test_every_string_in_the_code_has_an_english_translation() -> None:
+    msgids = extracted_msgids()
+    assert len(msgids) > 100
+    catalog = english_catalog()
+    missing = sorted(m for m in msgids if m not in catalog)
+    assert not missing, f"not in messages.po (run `make translations`): {missing}"
+    untranslated = sorted(m for m in msgids if not catalog[m].string or catalog[m].fuzzy)
+    assert not untranslated, f"empty or fuzzy English msgstr: {untranslated}"
+    for msgid in msgids:
+        english = catalog[msgid].string
+        assert isinstance(english, str)
+        assert sorted(PLACEHOLDER.findall(english)) == sorted(PLACEHOLDER.findall(msgid)), msgid
+        assert not HAN.search(english.replace("承诺达标合格证", "")), msgid
+
+
+def test_compiled_catalogue_is_up_to_date_with_the_po() -> None:
+    compiled = io.BytesIO()
+    write_mo(compiled, english_catalog())
+    assert EN_MO.read_bytes() == compiled.getvalue(), "run `make translations` and commit the .mo"
+    with EN_MO.open("rb") as handle:
+        shipped = read_mo(handle)
+    assert {m.id: m.string for m in shipped if m.id} == {
+        m.id: m.string for m in english_catalog() if m.id
+    }
+
+
+def _h1_and_brand(page: str) -> str:
+    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+    brand = re.search(r'<a class="brand"[^>]*>(.*?)</a>', page, re.S)
+    assert h1 and brand
+    return h1.group(1) + " " + brand.group(1)
+
+
+def test_home_page_is_english_on_request_and_chinese_by_default(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context(), session_scope(get_engine()) as session:
+        load_demo(session, app.config)
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "consumers and markets scan the code to check that it is genuine" in english
+    assert "Certificate of Conformity Traceability Service" in english
+    assert not HAN.search(_h1_and_brand(english))
+
+    # a fresh client: no `lang` cookie left over from the English request
+    chinese = app.test_client().get("/").get_data(as_text=True)
+    assert "承诺达标合格证与一品一码" in _h1_and_brand(chinese)
+    assert "承诺达标合格证追溯服务" in _h1_and_brand(chinese)
+    assert "消费者和市场扫码即可查验真伪" in chinese
