@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from traceability import keystore
@@ -250,33 +250,49 @@ def _scans(
     """
     table = ItemCode.__table__  # type: ignore[attr-defined]
     scans = ScanEvent.__table__  # type: ignore[attr-defined]
+    own = session.connection()
+    if not record or own.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
+        # Nothing to write, or the request already holds the write lock (a POST such as
+        # intake): a second connection would wait on our own lock, so stay in this one.
+        _count_scans(own, table, scans, item, place, record, result)
+        return
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     with engine.connect() as raw:
         connection = raw.execution_options(sqlite_begin="IMMEDIATE")
         with connection.begin():
-            if record:
-                now = utcnow()
-                connection.execute(
-                    update(table)
-                    .where(table.c.id == item.id)
-                    .values(
-                        scan_count=table.c.scan_count + 1,
-                        first_scan_at=func.coalesce(table.c.first_scan_at, now),
-                        last_scan_at=now,
-                    )
-                )
-                connection.execute(
-                    insert(scans).values(item_code_id=item.id, place=place or "unknown", at=now)
-                )
-            count, first = connection.execute(
-                select(table.c.scan_count, table.c.first_scan_at).where(table.c.id == item.id)
-            ).one()
-            places = connection.execute(
-                select(func.count(func.distinct(scans.c.place))).where(
-                    scans.c.item_code_id == item.id
-                )
-            ).scalar_one()
+            _count_scans(connection, table, scans, item, place, record, result)
+
+
+def _count_scans(
+    connection: Connection,
+    table: Any,
+    scans: Any,
+    item: ItemCode,
+    place: str | None,
+    record: bool,
+    result: LookupResult,
+) -> None:
+    if record:
+        now = utcnow()
+        connection.execute(
+            update(table)
+            .where(table.c.id == item.id)
+            .values(
+                scan_count=table.c.scan_count + 1,
+                first_scan_at=func.coalesce(table.c.first_scan_at, now),
+                last_scan_at=now,
+            )
+        )
+        connection.execute(
+            insert(scans).values(item_code_id=item.id, place=place or "unknown", at=now)
+        )
+    count, first = connection.execute(
+        select(table.c.scan_count, table.c.first_scan_at).where(table.c.id == item.id)
+    ).one()
+    places = connection.execute(
+        select(func.count(func.distinct(scans.c.place))).where(scans.c.item_code_id == item.id)
+    ).scalar_one()
     result.scan_count = int(count)
     result.first_scan_at = first
     result.places = int(places)
