@@ -151,6 +151,9 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, object]:
 def app(app_config: dict[str, object]) -> Iterator[Flask]:
     application = create_app(app_config)
     yield application
+    buffer = application.extensions["scan_buffer"]
+    if buffer is not None:
+        buffer.close()  # write this test's last scans before its database goes away
     application.extensions["db_engine"].dispose()
 
 

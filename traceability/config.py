@@ -53,6 +53,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_PUBLIC": os.environ.get("RATELIMIT_PUBLIC", "120 per minute"),
         "CJK_FONT": os.environ.get("TRACEABILITY_CJK_FONT", ""),
+        # scans of public lookups are written in batches this often (0: in each request)
+        "SCAN_FLUSH_SECONDS": float(os.environ.get("SCAN_FLUSH_SECONDS", "1")),
         "RECORD_RETENTION_DAYS": int(os.environ.get("RECORD_RETENTION_DAYS", "730")),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_SUPPORTED_LOCALES": ["zh_CN", "en"],

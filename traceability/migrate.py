@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -30,7 +31,9 @@ def downgrade(database_url: str, revision: str = "-1") -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
+@functools.cache
 def head_revision() -> str | None:
+    """The newest migration this code ships (read once: the code does not change under us)."""
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     return script.get_current_head()
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
 
 from tests.e2e.server import gunicorn_server, traceability_cli
 
@@ -46,8 +49,26 @@ def test_concurrent_lookups_never_fail_and_every_scan_is_counted(
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             statuses = list(pool.map(scan, range(120)))
+        # each worker writes its scans within SCAN_FLUSH_SECONDS (1 s): wait for that, then
+        # one more scan sees all the others (this wait is for the writers, not a speed check)
+        time.sleep(2.5)
         request = urllib.request.Request(path, headers={"Accept": "application/json"})
         with urllib.request.urlopen(request) as response:
             final = json.loads(response.read())
+        serial = url.split("/C/", 1)[1].split(".")[0]
+    # the server has stopped: its workers wrote their last scans on the way out
+    engine = create_engine(empty_database_url)
+    try:
+        with engine.connect() as connection:
+            stored = connection.execute(
+                text(
+                    "SELECT scan_count, (SELECT count(*) FROM scan_event"
+                    " WHERE item_code_id = item_code.id) FROM item_code WHERE serial = :serial"
+                ),
+                {"serial": serial},
+            ).one()
+    finally:
+        engine.dispose()
     assert statuses.count(200) == 120, sorted(set(statuses))
     assert final["scans"]["count"] == 121
+    assert tuple(stored) == (121, 121)

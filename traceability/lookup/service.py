@@ -15,17 +15,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from traceability import keystore
 from traceability.codes import KeyRing, ScanError, Verifier, parse_scanned_text
 from traceability.codes.scanning import ParsedCode
 from traceability.codes.verification import VERDICT_MESSAGES
 from traceability.compliance.testing import public_test, tests_of_batch
+from traceability.lookup.scans import PendingCounts, ScanBuffer
 from traceability.models import (
     Certificate,
     CertificateStatus,
+    CertificateStyle,
     CertificateUpstream,
     ItemCode,
     KeyStatus,
@@ -37,6 +40,7 @@ from traceability.models.types import utcnow
 
 SCANS_PLAUSIBLE = 20  # one package is rarely scanned more often than this
 PLACES_PLAUSIBLE = 3  # … or from more distinct places
+PLACES_COUNTED = 100  # places are counted up to here: past PLACES_PLAUSIBLE only "many" matters
 
 EXTRA_MESSAGES = {
     "not_issued": (
@@ -162,8 +166,13 @@ def lookup(
     accepted_hosts: set[str] | None = None,
     place: str | None = None,
     record_scan: bool = True,
+    scans: ScanBuffer | None = None,
 ) -> LookupResult:
-    """The verdict for scanned text, checked against keys and records; never raises on input."""
+    """The verdict for scanned text, checked against keys and records; never raises on input.
+
+    With `scans`, the scan is counted in that buffer (written in batches, see
+    `traceability.lookup.scans`); without, it is written before this returns.
+    """
     try:
         parsed = parse_scanned_text(text, accepted_hosts=accepted_hosts)
     except ScanError as exc:
@@ -174,16 +183,29 @@ def lookup(
     verdict = Verifier(ring).verify_parsed(parsed)
     if verdict.status != "genuine":
         return _result(verdict.status, parsed, reason=verdict.reason)
-    item = session.exec(select(ItemCode).where(ItemCode.serial == parsed.code.serial)).first()
-    if item is None or item.signature != parsed.code.signature:
+    row = session.execute(
+        sa_select(
+            ItemCode,
+            Certificate,
+            col(SigningKeyRecord.status),
+            col(SigningKeyRecord.compromised_since),
+            col(RevocationEvent.reason),
+            col(RevocationEvent.at),
+        )
+        .outerjoin(Certificate, col(Certificate.id) == col(ItemCode.certificate_id))
+        .outerjoin(SigningKeyRecord, col(SigningKeyRecord.kid) == col(ItemCode.kid))
+        .outerjoin(RevocationEvent, col(RevocationEvent.serial) == col(ItemCode.serial))
+        .where(col(ItemCode.serial) == parsed.code.serial)
+    ).first()
+    if row is None:
         return _result("not_genuine", parsed, reason="not_issued")
-    if item.certificate_id is None:
+    item, cert, key_status, compromised_since, revoked_reason, revoked_at = row
+    if item.signature != parsed.code.signature:
+        return _result("not_genuine", parsed, reason="not_issued")
+    if cert is None:
         return _result("not_activated", parsed, reason="not_activated", item=item)
-    cert = session.get(Certificate, item.certificate_id)
-    assert cert is not None
     result = _result("genuine", parsed, certificate=cert, item=item)
-    key = session.get(SigningKeyRecord, item.kid)
-    since = key.compromised_since if key and key.status == KeyStatus.COMPROMISED else None
+    since = compromised_since if key_status == KeyStatus.COMPROMISED else None
     if since is not None and cert.issued_at >= since:
         result = _result(
             "key_compromised",
@@ -203,24 +225,40 @@ def lookup(
                 reason=cert.revoke_reason,
                 at=cert.revoked_at.isoformat() if cert.revoked_at else None,
             )
-        else:
-            event = session.exec(
-                select(RevocationEvent).where(RevocationEvent.serial == item.serial)
-            ).first()
-            if event is not None:
-                result = _result(
-                    "revoked",
-                    parsed,
-                    certificate=cert,
-                    item=item,
-                    reason=event.reason,
-                    at=event.at.isoformat(),
-                )
-    result.upstream = _upstream_numbers(session, cert)
+        elif revoked_at is not None:
+            result = _result(
+                "revoked",
+                parsed,
+                certificate=cert,
+                item=item,
+                reason=revoked_reason,
+                at=revoked_at.isoformat(),
+            )
+    if cert.style == CertificateStyle.PURCHASER:
+        result.upstream = _upstream_numbers(session, cert)
     if cert.batch_id is not None:
         result.tests = [public_test(t) for t in tests_of_batch(session, cert.batch_id)]
-    _scans(session, result, item, place, record_scan)
+    if record_scan and scans is not None and item.id is not None:
+        _buffered_scan(session, result, item, scans.add(item.id, place or "unknown", utcnow()))
+    else:
+        _scans(session, result, item, place, record_scan)
     return result
+
+
+def _buffered_scan(
+    session: Session, result: LookupResult, item: ItemCode, pending: PendingCounts
+) -> None:
+    """Stored counts (read with the item) plus this worker's unwritten ones."""
+    result.scan_count = item.scan_count + pending.count
+    firsts = [at for at in (item.first_scan_at, pending.first_at) if at is not None]
+    result.first_scan_at = min(firsts) if firsts else None
+    stored = session.exec(
+        select(ScanEvent.place)
+        .where(ScanEvent.item_code_id == item.id)
+        .distinct()
+        .limit(PLACES_COUNTED)
+    ).all()
+    result.places = len(set(stored) | pending.places)
 
 
 def _upstream_numbers(session: Session, cert: Certificate) -> list[str]:

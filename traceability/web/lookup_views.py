@@ -12,6 +12,7 @@ from traceability.db import get_engine, get_session
 from traceability.errors import wants_json
 from traceability.extensions import limiter
 from traceability.issuing.revocation import published_revocation_jws
+from traceability.lookup.scans import scan_buffer
 from traceability.lookup.service import coarse_place, lookup
 
 bp = Blueprint("lookup", __name__)
@@ -42,6 +43,7 @@ def lookup_answer(text: str, *, record_scan: bool, as_json: bool = True) -> tupl
         accepted_hosts=accepted_hosts(),
         place=place,
         record_scan=record_scan,
+        scans=scan_buffer(current_app),
     )
     status = 400 if result.status == "malformed" else 200
     if not as_json:

@@ -1,0 +1,237 @@
+"""Scan counting for the public lookup: kept in memory per worker, written in batches.
+
+Every lookup counts a scan, because the counts are the clone signal (one package is
+rarely scanned more than 20 times, or from more than 3 places). Writing each scan in its
+own transaction made every lookup a writer: on SQLite all workers queued for the one
+write lock, on PostgreSQL every answer waited for a WAL flush. So a worker keeps the
+scans it answered here and writes them in one transaction every `SCAN_FLUSH_SECONDS`
+(default 1 s), as soon as `max_pending` are waiting, and when the process exits.
+
+The answer adds the worker's own pending scans to the stored figures, so a phone that
+scans twice sees its count go up at once; scans answered by other workers show up within
+one interval. A database outage keeps the scans here (up to `max_kept`) until it is back.
+A hard kill (SIGKILL, power cut) can lose at most one interval of scan counts; it never
+touches a certificate, a code or a ledger line, which are written in their own request.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import Flask
+from sqlalchemy import case, func, insert, update
+from sqlalchemy.engine import Engine
+
+from traceability.db import get_engine
+from traceability.models import ItemCode, ScanEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PendingCounts:
+    """What this worker counted for one item and has not written yet."""
+
+    count: int = 0
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    places: set[str] = field(default_factory=set)
+    events: list[tuple[str, datetime]] = field(default_factory=list)
+
+    def add(self, place: str, at: datetime) -> None:
+        self.count += 1
+        self.first_at = at if self.first_at is None else min(self.first_at, at)
+        self.last_at = at if self.last_at is None else max(self.last_at, at)
+        self.places.add(place)
+        self.events.append((place, at))
+
+
+class ScanBuffer:
+    """One per app and process: scans waiting to be written, and the thread that writes them."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        interval: float = 1.0,
+        *,
+        max_pending: int = 500,
+        max_kept: int = 100_000,
+    ) -> None:
+        self.engine = engine
+        self.interval = interval
+        self.max_pending = max_pending
+        self.max_kept = max_kept
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._pending: dict[int, PendingCounts] = {}
+        self._writing: dict[int, PendingCounts] = {}
+        self._size = 0
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._closed = False
+        _BUFFERS.add(self)
+
+    def add(self, item_id: int, place: str, at: datetime) -> PendingCounts:
+        """Count one scan; returns the item's unwritten counts here, this scan included."""
+        with self._lock:
+            self._after_fork()
+            pending = self._pending.setdefault(item_id, PendingCounts())
+            pending.add(place, at)
+            self._size += 1
+            full = self._size >= self.max_pending
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._run, name="scan-buffer", daemon=True)
+                self._thread.start()
+            merged = self._merged(item_id)
+        if full:
+            self._wake.set()
+        return merged
+
+    def pending_for(self, item_id: int) -> PendingCounts:
+        """Unwritten counts for the item, including a batch being written right now."""
+        with self._lock:
+            return self._merged(item_id)
+
+    def _merged(self, item_id: int) -> PendingCounts:
+        merged = PendingCounts()
+        for source in (self._writing.get(item_id), self._pending.get(item_id)):
+            if source is not None:
+                for place, at in source.events:
+                    merged.add(place, at)
+        return merged
+
+    @property
+    def size(self) -> int:
+        with self._lock:
+            return self._size
+
+    def flush(self) -> int:
+        """Write what is waiting in one transaction; on failure keep it for the next try."""
+        with self._flush_lock:
+            with self._lock:
+                self._after_fork()
+                batch, self._pending, self._size = self._pending, {}, 0
+                self._writing = batch
+            if not batch:
+                return 0
+            written = sum(p.count for p in batch.values())
+            try:
+                self._write(batch)
+            except Exception:
+                log.warning("could not write %d scans; keeping them for the next try", written)
+                with self._lock:
+                    self._writing = {}
+                    self._requeue(batch)
+                return 0
+            with self._lock:
+                self._writing = {}
+            return written
+
+    def close(self) -> None:
+        """Write what is left and stop the writer thread (process exit, app teardown)."""
+        with self._lock:
+            self._closed = True
+        self._wake.set()
+        try:
+            self.flush()
+        except Exception:  # exit paths must not raise
+            log.warning("scans left unwritten at exit", exc_info=True)
+
+    def _requeue(self, batch: dict[int, PendingCounts]) -> None:
+        for item_id, counts in batch.items():
+            target = self._pending.setdefault(item_id, PendingCounts())
+            for place, at in counts.events:
+                target.add(place, at)
+            self._size += counts.count
+        if self._size > self.max_kept:
+            # a long outage: keep the newest scans rather than grow without bound
+            events = sorted(
+                (
+                    (at, item_id, place)
+                    for item_id, counts in self._pending.items()
+                    for place, at in counts.events
+                ),
+                reverse=True,
+            )
+            self._pending = {}
+            for at, item_id, place in events[: self.max_kept]:
+                self._pending.setdefault(item_id, PendingCounts()).add(place, at)
+            log.warning(
+                "database unreachable: dropped %d unwritten scan counts",
+                len(events) - self.max_kept,
+            )
+            self._size = self.max_kept
+
+    def _write(self, batch: dict[int, PendingCounts]) -> None:
+        items = ItemCode.__table__  # type: ignore[attr-defined]
+        scans = ScanEvent.__table__  # type: ignore[attr-defined]
+        rows = [
+            {"item_code_id": item_id, "place": place, "at": at}
+            for item_id, counts in batch.items()
+            for place, at in counts.events
+        ]
+        with self.engine.connect() as raw:
+            connection = raw.execution_options(sqlite_begin="IMMEDIATE")
+            with connection.begin():
+                # items in id order: two workers flushing at once lock rows in the same order
+                for item_id in sorted(batch):
+                    counts = batch[item_id]
+                    last = counts.last_at
+                    connection.execute(
+                        update(items)
+                        .where(items.c.id == item_id)
+                        .values(
+                            scan_count=items.c.scan_count + counts.count,
+                            first_scan_at=func.coalesce(items.c.first_scan_at, counts.first_at),
+                            last_scan_at=case(
+                                (items.c.last_scan_at.is_(None), last),
+                                (items.c.last_scan_at < last, last),
+                                else_=items.c.last_scan_at,
+                            ),
+                        )
+                    )
+                connection.execute(insert(scans), rows)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            self.flush()
+            with self._lock:
+                if not self._pending or self._closed:
+                    self._thread = None
+                    return
+
+    def _after_fork(self) -> None:
+        """A forked child starts with its parent's scans, which the parent writes itself."""
+        if os.getpid() != self._pid:
+            self._pid = os.getpid()
+            self._pending, self._writing, self._size = {}, {}, 0
+            self._thread = None
+
+
+_BUFFERS: weakref.WeakSet[ScanBuffer] = weakref.WeakSet()
+
+
+def init_app(app: Flask) -> None:
+    """`SCAN_FLUSH_SECONDS` > 0 buffers scans (the default); 0 writes each in its request."""
+    interval = float(app.config["SCAN_FLUSH_SECONDS"])
+    app.extensions["scan_buffer"] = ScanBuffer(get_engine(app), interval) if interval > 0 else None
+
+
+def scan_buffer(app: Flask) -> ScanBuffer | None:
+    buffer: ScanBuffer | None = app.extensions.get("scan_buffer")
+    return buffer
+
+
+@atexit.register
+def _flush_all_at_exit() -> None:
+    for buffer in list(_BUFFERS):
+        buffer.close()
