@@ -28,7 +28,7 @@ def render_png(label: Label) -> bytes:
     """The label as PNG bytes (1-bit, at the label's dpi) for previews and downloads."""
     out = io.BytesIO()
     dpi = label.media.dots_per_mm * 25.4
-    render_raster(label).save(out, "PNG", dpi=(dpi, dpi), optimize=True)
+    render_raster(label).save(out, "PNG", dpi=(dpi, dpi))
     return out.getvalue()
 
 

@@ -77,5 +77,5 @@ def render_label_png(
     except PrinterError as exc:
         raise LabelUnavailable(exc.message_zh, exc.message_en, code=exc.code) from exc
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", dpi=(dpi, dpi), optimize=True)
+    image.save(buffer, format="PNG", dpi=(dpi, dpi))
     return buffer.getvalue()
