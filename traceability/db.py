@@ -6,14 +6,17 @@ the session as an argument so the CLI and tests can call them without Flask.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
+
+log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -58,6 +61,20 @@ def init_app(app: Flask) -> None:
             if exc is not None:
                 session.rollback()
             session.close()
+        for task in g.pop("after_session", []):
+            try:
+                task(get_engine(app))
+            except Exception:  # bookkeeping must never turn an answer into an error
+                log.warning("after-session task failed", exc_info=True)
+
+
+def after_session(task: Callable[[Engine], object]) -> None:
+    """Run `task(engine)` once the request's session is closed (and its locks released).
+
+    For small bookkeeping writes (a token's last use) that must not join the request's
+    transaction: they count even when the request failed or only read.
+    """
+    g.setdefault("after_session", []).append(task)
 
 
 def get_engine(app: Flask | None = None) -> Engine:
@@ -104,3 +121,24 @@ def begin_write(session: Session) -> None:
     if session.in_transaction():
         session.rollback()
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+@contextmanager
+def side_write(session: Session) -> Iterator[Connection]:
+    """A connection for a small write beside the request's work (counters, last-used times).
+
+    It commits on its own, in a short transaction that takes the write lock at once, so a
+    read-only request does not become a writer. When the session already holds SQLite's
+    write lock (requests that write begin IMMEDIATE), a second connection would wait on
+    our own lock: then the write joins the session's transaction instead.
+    """
+    own = session.connection()
+    if own.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
+        yield own
+        return
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with engine.connect() as raw:
+        connection = raw.execution_options(sqlite_begin="IMMEDIATE")
+        with connection.begin():
+            yield connection

@@ -168,6 +168,7 @@ def register(main: click.Group) -> None:
                         "market_id": t.market_id,
                         "township_ids": t.township_ids,
                         "expires_at": t.expires_at,
+                        "last_used_at": t.last_used_at,
                         "state": state,
                     }
                 )

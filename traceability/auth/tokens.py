@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from traceability.errors import DomainError, NotFound, ValidationFailed
@@ -20,6 +22,7 @@ from traceability.models import ApiToken, Market, Producer
 from traceability.models.types import utcnow
 
 TOKEN_PREFIX = "trc_"
+LAST_USED_PRECISION = timedelta(minutes=1)  # last_used_at is written at most this often
 ROLES = (
     "county_admin",
     "township_supervisor",
@@ -46,6 +49,7 @@ class Principal:
     market_id: int | None = None
     township_ids: tuple[int, ...] = ()
     name: str = ""
+    last_used_at: datetime | None = None  # tokens: as stored before this use
 
     @property
     def key(self) -> str:
@@ -133,7 +137,29 @@ def authenticate_token(session: Session, token: str, *, now: datetime | None = N
         record.market_id,
         tuple(record.township_ids or ()),
         record.name,
+        record.last_used_at,
     )
+
+
+def mark_used(engine: Engine, principal: Principal, now: datetime | None = None) -> bool:
+    """Record when a token was last used (so admins can spot idle ones), once a minute.
+
+    Its own short transaction, meant to run after the request's session is closed: a
+    request that failed or only read still counts as a use. True when it wrote.
+    """
+    now = now or utcnow()
+    if principal.kind != "token" or (
+        principal.last_used_at is not None and now - principal.last_used_at < LAST_USED_PRECISION
+    ):
+        return False
+    table = ApiToken.__table__  # type: ignore[attr-defined]
+    with engine.connect() as raw:
+        connection = raw.execution_options(sqlite_begin="IMMEDIATE")
+        with connection.begin():
+            connection.execute(
+                update(table).where(table.c.id == int(principal.id)).values(last_used_at=now)
+            )
+    return True
 
 
 def revoke_token(session: Session, token_id: int, *, now: datetime | None = None) -> ApiToken:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from traceability import keystore
@@ -24,6 +24,7 @@ from traceability.codes import KeyRing, ScanError, Verifier, parse_scanned_text
 from traceability.codes.scanning import ParsedCode
 from traceability.codes.verification import VERDICT_MESSAGES
 from traceability.compliance.testing import public_test, tests_of_batch
+from traceability.db import side_write
 from traceability.lookup.scans import PendingCounts, ScanBuffer
 from traceability.models import (
     Certificate,
@@ -279,27 +280,19 @@ def _upstream_numbers(session: Session, cert: Certificate) -> list[str]:
 def _scans(
     session: Session, result: LookupResult, item: ItemCode, place: str | None, record: bool
 ) -> None:
-    """Count this scan in its own short write transaction, then read the history back.
+    """Count this scan at once (`SCAN_FLUSH_SECONDS=0`), then read the history back.
 
-    The lookup's reads stay in the request's read transaction; the write goes through a
-    separate connection that takes the write lock at once (BEGIN IMMEDIATE on SQLite),
-    so concurrent lookups queue for the lock instead of failing with "database is locked"
-    while upgrading a read transaction.
+    The write is a `side_write`: the lookup's reads stay in the request's read
+    transaction, so concurrent lookups queue for SQLite's write lock instead of failing
+    with "database is locked" while upgrading a read transaction.
     """
     table = ItemCode.__table__  # type: ignore[attr-defined]
     scans = ScanEvent.__table__  # type: ignore[attr-defined]
-    own = session.connection()
-    if not record or own.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
-        # Nothing to write, or the request already holds the write lock (a POST such as
-        # intake): a second connection would wait on our own lock, so stay in this one.
-        _count_scans(own, table, scans, item, place, record, result)
+    if not record:
+        _count_scans(session.connection(), table, scans, item, place, record, result)
         return
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    with engine.connect() as raw:
-        connection = raw.execution_options(sqlite_begin="IMMEDIATE")
-        with connection.begin():
-            _count_scans(connection, table, scans, item, place, record, result)
+    with side_write(session) as connection:
+        _count_scans(connection, table, scans, item, place, record, result)
 
 
 def _count_scans(

@@ -8,9 +8,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from traceability import audit, keystore
 from traceability.auth import policy
-from traceability.auth.tokens import Principal, Unauthorized, authenticate_token
+from traceability.auth.tokens import Principal, Unauthorized, authenticate_token, mark_used
 from traceability.codes import code_url, gs1_digital_link_url
-from traceability.db import get_session
+from traceability.db import after_session, get_session
 from traceability.errors import ValidationFailed
 from traceability.extensions import csrf, limiter
 from traceability.issuing.idempotency import request_fingerprint, run_once
@@ -31,6 +31,7 @@ def current_principal() -> Principal:
             code="missing_token",
         )
     principal = authenticate_token(get_session(), header[7:].strip())
+    after_session(lambda engine: mark_used(engine, principal))
     audit.bind_principal(principal)  # writes in this request are attributed to the token
     return principal
 

@@ -124,6 +124,31 @@ def test_an_expired_token_is_refused(app: Flask, client: FlaskClient) -> None:
     assert response.status_code == 401
 
 
+def test_using_a_token_records_when_even_if_the_request_fails(
+    app: Flask, client: FlaskClient
+) -> None:
+    from traceability.models import ApiToken
+
+    with app.app_context(), session_scope(get_engine()) as session:
+        record, secret = create_token(session, name="t", role="county_admin")
+    token_id = record.id
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    def last_used() -> object:
+        with app.app_context(), session_scope(get_engine()) as session:
+            return session.get(ApiToken, token_id).last_used_at  # type: ignore[union-attr]
+
+    assert last_used() is None
+    assert client.get("/api/v1/terminals", headers=headers).status_code == 200
+    assert last_used() is not None
+    with app.app_context(), session_scope(get_engine()) as session:
+        session.get(ApiToken, token_id).last_used_at = None  # type: ignore[union-attr]
+    # a write request that is refused (and rolled back) still counts as a use
+    refused = client.post("/api/v1/terminals", json={}, headers=headers)
+    assert 400 <= refused.status_code < 500
+    assert last_used() is not None
+
+
 def test_a_supervisor_token_needs_its_townships(app: Flask) -> None:
     import pytest
 
