@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 from traceability.codes import ItemCode as SignedCode
@@ -443,25 +444,54 @@ def store_item_codes(
     more than the signatures themselves.
     """
     table = ItemCode.__table__  # type: ignore[attr-defined]
+    connection = session.connection()
+    copy_rows = connection.dialect.name == "postgresql"
     start = 0
     for chunk in _chunks(codes):
-        session.execute(
-            insert(table),
-            [
-                {
-                    "serial": c.serial,
-                    "certificate_id": certificate_id,
-                    "roll_id": roll_id,
-                    "seq": start + offset + 1,
-                    "kid": c.kid,
-                    "signature": c.signature,
-                    "scan_count": 0,
-                }
-                for offset, c in enumerate(chunk)
-            ],
-        )
+        if copy_rows:
+            # COPY on the session's own connection: same transaction as the certificate,
+            # a fraction of the round trips and parsing of a multi-row INSERT.
+            _copy_item_codes(connection, chunk, certificate_id, roll_id, start)
+        else:
+            session.execute(
+                insert(table),
+                [
+                    {
+                        "serial": c.serial,
+                        "certificate_id": certificate_id,
+                        "roll_id": roll_id,
+                        "seq": start + offset + 1,
+                        "kid": c.kid,
+                        "signature": c.signature,
+                        "scan_count": 0,
+                    }
+                    for offset, c in enumerate(chunk)
+                ],
+            )
         start += len(chunk)
         yield chunk
+
+
+def _copy_item_codes(
+    connection: Connection,
+    chunk: list[SignedCode],
+    certificate_id: int | None,
+    roll_id: int | None,
+    start: int,
+) -> None:
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(
+            "COPY item_code (serial, certificate_id, roll_id, seq, kid, signature, scan_count)"
+            " FROM STDIN"
+        ) as copy,
+    ):
+        for offset, c in enumerate(chunk):
+            copy.write_row(
+                (c.serial, certificate_id, roll_id, start + offset + 1, c.kid, c.signature, 0)
+            )
 
 
 # Compliance checks (banned inputs, intervals, tests, blocks after a failed test) run in
