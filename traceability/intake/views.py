@@ -1,7 +1,8 @@
 """The intake page for market inspectors: a shell the scanner types into.
 
-The page holds no data of its own: it talks to the intake API with the inspector's
-token, and caches the published keys and revocation list to keep verifying offline.
+The page holds no data of its own: it talks to the intake API as the signed-in
+inspector (session cookie plus CSRF header) or with a pasted inspector token (a shared
+intake terminal), and caches the published keys and revocation list to keep verifying offline.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from flask import (
     url_for,
 )
 
+from traceability.auth.sessions import session_principal
+
 bp = Blueprint("intake", __name__)
 
 
@@ -30,6 +33,7 @@ def page() -> Response:
             "intake/index.html",
             hosts=sorted(hosts),
             api_base=url_for("intake_api.intake").rsplit("/intake", 1)[0],
+            signed_in=session_principal(),
         )
     )
     response.headers["Cache-Control"] = "no-cache"

@@ -8,9 +8,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from traceability import audit, keystore
 from traceability.auth import policy
+from traceability.auth.sessions import session_principal
 from traceability.auth.tokens import Principal, Unauthorized, authenticate_token, mark_used
 from traceability.codes import code_url, gs1_digital_link_url
-from traceability.db import after_session, get_session
+from traceability.db import SAFE_METHODS, after_session, get_session
 from traceability.errors import ValidationFailed
 from traceability.extensions import csrf, limiter
 from traceability.issuing.idempotency import request_fingerprint, run_once
@@ -23,13 +24,24 @@ csrf.exempt(bp)
 
 
 def current_principal() -> Principal:
+    """The caller: a bearer token, or else a signed-in web user (the intake page).
+
+    A session rides on a cookie the browser sends by itself, so a request that writes
+    with one must also carry the page's CSRF token (`X-CSRFToken`); tokens need none.
+    """
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
-        raise Unauthorized(
-            "缺少令牌：请在 Authorization 头中提供 Bearer 令牌。",
-            "Missing token: send `Authorization: Bearer <token>`.",
-            code="missing_token",
-        )
+        signed_in = session_principal()
+        if signed_in is None:
+            raise Unauthorized(
+                "缺少令牌：请在 Authorization 头中提供 Bearer 令牌，或先登录。",
+                "Missing token: send `Authorization: Bearer <token>`, or sign in.",
+                code="missing_token",
+            )
+        if request.method not in SAFE_METHODS:
+            csrf.protect()
+        audit.bind_principal(signed_in)
+        return signed_in
     principal = authenticate_token(get_session(), header[7:].strip())
     after_session(lambda engine: mark_used(engine, principal))
     audit.bind_principal(principal)  # writes in this request are attributed to the token

@@ -50,8 +50,10 @@
 
   // --- auth ---------------------------------------------------------------------------
   function token() { return store.get("token", ""); }
+  // signed in (session cookie) or a saved inspector token: either may call the API
+  function authed() { return !!token() || root.dataset.session === "1"; }
   function headers(json) {
-    const h = { Authorization: "Bearer " + token() };
+    const h = token() ? { Authorization: "Bearer " + token() } : { "X-CSRFToken": root.dataset.csrf };
     if (json) h["Content-Type"] = "application/json";
     return h;
   }
@@ -85,7 +87,7 @@
   const queue = () => store.get("queue", []);
   function enqueue(record) { const q = queue(); q.push(record); store.set("queue", q); }
   async function sync() {
-    if (syncing || !token()) return;
+    if (syncing || !authed()) return;
     const pending = queue();
     if (!pending.length) return;
     syncing = true;
@@ -157,7 +159,7 @@
       uuid: uuid4(), code: text, supplier: $("#supplier").value, inspector: $("#inspector").value,
       received_at: new Date().toISOString(),
     };
-    if (navigator.onLine && token()) {
+    if (navigator.onLine && authed()) {
       try {
         const body = await api("/intake", { method: "POST", headers: headers(true), body: JSON.stringify({ records: [record] }) });
         const result = body.results[0];
@@ -189,7 +191,7 @@
     el.dataset.online = String(online); el.dataset.queue = String(queue().length);
   }
   async function loadMarket() {
-    if (!token()) return;
+    if (!authed()) return;
     try {
       const body = await api("/intake/market", { headers: headers(false) });
       $("#market-name").textContent = body.market.name;
@@ -217,7 +219,7 @@
     return params;
   }
   async function loadLedger() {
-    if (!token()) return;
+    if (!authed()) return;
     try {
       const body = await api("/intake/ledger?" + ledgerQuery(), { headers: headers(false) });
       const rows = $("#ledger-rows"); rows.replaceChildren();
@@ -284,7 +286,7 @@
     event.preventDefault();
     store.set("token", $("#token").value.trim()); $("#token").value = "";
     store.set("inspector", $("#inspector").value);
-    $("#setup").hidden = !!token(); loadMarket(); loadLedger(); sync(); focusScan();
+    $("#setup").hidden = authed(); loadMarket(); loadLedger(); sync(); focusScan();
   });
   $("#inspector").value = store.get("inspector", "");
   $("#inspector").addEventListener("change", () => store.set("inspector", $("#inspector").value));
@@ -295,7 +297,7 @@
   $("#export-xlsx").addEventListener("click", () => exportLedger("xlsx"));
   window.addEventListener("online", () => { status(); sync(); refreshKeys(); loadMarket(); });
   window.addEventListener("offline", status);
-  $("#setup").hidden = !!token();
+  $("#setup").hidden = authed();
 
   (async function start() {
     await loadCachedKeys();
