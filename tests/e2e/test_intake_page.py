@@ -177,3 +177,65 @@ def test_intake_page_scans_online_and_offline_and_syncs_once(
         assert len(synced) == 5 and all(r["offline_verdict"] == r["verdict"] for r in synced)
         assert {r["inspector"] for r in ledger} == {"李娜"}
         assert problems == []
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+def test_a_signed_in_inspector_scans_without_a_token(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
+        base, env = server.base_url, server.env
+        _cli_json(env, "demo")
+        market = _cli_json(env, "market", "add", "--name", "青禾惠民超市", "--kind", "supermarket")
+        subprocess.run(
+            [sys.executable, "-m", "traceability", "users", "create", "--username", "wangfang",
+             "--role", "market_inspector", "--market-id", str(market["id"]), "--password-stdin"],
+            input="inspector-pass-2026\n", env=env, cwd=ROOT, text=True, check=True,
+            capture_output=True, timeout=120,
+        )  # fmt: skip
+        admin = _cli_json(env, "token", "create", "--name", "admin", "--role", "county_admin")[
+            "token"
+        ]
+        issued = _call(
+            base,
+            "/api/v1/certificates",
+            admin,
+            {
+                "producer_id": 1,
+                "batch_id": 1,
+                "items": 2,
+                "basis": ["quality_control"],
+                "signature_confirmed": True,
+            },
+        )
+        first, second = (item["url"] for item in issued["items"])
+
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_context().new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            page.goto(base + "/intake")
+            page.click("#setup a.button")  # 登录
+            page.fill("input[name=username]", "wangfang")
+            page.fill("input[name=password]", "inspector-pass-2026")
+            page.click("form button[type=submit]")
+            page.wait_for_url(base + "/intake")
+            page.wait_for_selector("#intake[data-ready=true]")
+            assert page.is_hidden("#setup"), "signed in: no token to paste"
+            page.fill("#inspector", "王芳")
+            page.click("#scan-input")
+            intake = IntakePage(page)
+            intake.scan(first, "genuine")
+            intake.scan(second, "genuine")
+            page.screenshot(path=str(ARTIFACTS / "signed-in.png"))
+            browser.close()
+        ledger = _call(base, f"/api/v1/intake/ledger?market_id={market['id']}", admin)["records"]
+    assert problems == []
+    assert sorted(r["verdict"] for r in ledger) == ["genuine", "genuine"]
+    assert {r["inspector"] for r in ledger} == {"王芳"}
