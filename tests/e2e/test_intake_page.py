@@ -42,6 +42,24 @@ def _cli_json(env: dict[str, str], *args: str) -> Any:
     return json.loads(traceability_cli(env, *args, "--json").stdout)
 
 
+def _issue_as_admin(base: str, env: dict[str, str], *, items: int) -> tuple[str, list[str]]:
+    """A county admin token, and the code URLs of a certificate for demo batch 1."""
+    admin = _cli_json(env, "token", "create", "--name", "admin", "--role", "county_admin")["token"]
+    issued = _call(
+        base,
+        "/api/v1/certificates",
+        admin,
+        {
+            "producer_id": 1,
+            "batch_id": 1,
+            "items": items,
+            "basis": ["quality_control"],
+            "signature_confirmed": True,
+        },
+    )
+    return admin, [item["url"] for item in issued["items"]]
+
+
 def _tampered(url: str) -> str:
     head, signature = url.rsplit(".", 1)
     return f"{head}.{'B' if signature[0] != 'B' else 'C'}{signature[1:]}"
@@ -101,22 +119,8 @@ def test_intake_page_scans_online_and_offline_and_syncs_once(
             "--market-id",
             str(there["id"]),
         )["token"]
-        admin = _cli_json(env, "token", "create", "--name", "admin", "--role", "county_admin")[
-            "token"
-        ]
-        issued = _call(
-            base,
-            "/api/v1/certificates",
-            admin,
-            {
-                "producer_id": 1,
-                "batch_id": 1,
-                "items": 6,
-                "basis": ["quality_control"],
-                "signature_confirmed": True,
-            },
-        )
-        a, b, c, d, e, _ = (item["url"] for item in issued["items"])
+        _, urls = _issue_as_admin(base, env, items=6)
+        a, b, c, d, e, _ = urls
         _call(
             base, "/api/v1/intake", elsewhere, {"records": [{"uuid": str(uuid.uuid4()), "code": c}]}
         )
@@ -197,22 +201,8 @@ def test_a_signed_in_inspector_scans_without_a_token(
             input="inspector-pass-2026\n", env=env, cwd=ROOT, text=True, check=True,
             capture_output=True, timeout=120,
         )  # fmt: skip
-        admin = _cli_json(env, "token", "create", "--name", "admin", "--role", "county_admin")[
-            "token"
-        ]
-        issued = _call(
-            base,
-            "/api/v1/certificates",
-            admin,
-            {
-                "producer_id": 1,
-                "batch_id": 1,
-                "items": 2,
-                "basis": ["quality_control"],
-                "signature_confirmed": True,
-            },
-        )
-        first, second = (item["url"] for item in issued["items"])
+        admin, urls = _issue_as_admin(base, env, items=2)
+        first, second = urls
 
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
