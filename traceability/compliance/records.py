@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from traceability.compliance.reference import crop_group_rules
+from traceability.compliance.reference import crop_group_rules, text_field
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Batch, Product
 from traceability.models.compliance import InputKind, InputUse
@@ -27,25 +27,18 @@ INPUT_KIND_ZH = {
 ANIMAL_GROUPS = {"畜禽", "禽蛋", "水产品"}
 
 
+FIELD_LABELS_ZH = {
+    "substance": "投入品名称（有效成分）",
+    "dose": "用量",
+    "method": "使用方法",
+    "operator": "操作人",
+}
+
+
 def _field(values: dict[str, Any], name: str, limit: int, *, required: bool = True) -> str:
-    value = values.get(name)
-    if value is None:
-        value = ""
-    if not isinstance(value, str) or len(value.strip()) > limit:
-        raise ValidationFailed(
-            f"字段 {name} 必须是不超过 {limit} 字的文本。",
-            f"Field {name} must be text of at most {limit} characters.",
-            code="invalid_field",
-        )
-    if required and not value.strip():
-        zh = {
-            "substance": "投入品名称（有效成分）",
-            "dose": "用量",
-            "method": "使用方法",
-            "operator": "操作人",
-        }.get(name, name)
-        raise ValidationFailed(f"请填写{zh}。", f"{name} is required.", code="invalid_field")
-    return value.strip()
+    return text_field(
+        values, name, limit, required=required, label_zh=FIELD_LABELS_ZH.get(name, name)
+    )
 
 
 def _date(value: Any, name: str) -> date:

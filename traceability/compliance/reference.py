@@ -214,7 +214,15 @@ def _bump(session: Session, kind: ReferenceKind, note: str, actor: str) -> ListV
     return current_version(session, kind)
 
 
-def _text(values: dict[str, Any], name: str, limit: int, *, required: bool = False) -> str:
+def text_field(
+    values: dict[str, Any],
+    name: str,
+    limit: int,
+    *,
+    required: bool = False,
+    label_zh: str | None = None,
+) -> str:
+    """A stripped text field of a submitted form or JSON body, with a bilingual refusal."""
     value = values.get(name, "")
     if value is None:
         value = ""
@@ -225,14 +233,15 @@ def _text(values: dict[str, Any], name: str, limit: int, *, required: bool = Fal
             code="invalid_field",
         )
     if required and not value.strip():
-        raise ValidationFailed(f"请填写 {name}。", f"{name} is required.", code="invalid_field")
+        what = label_zh or f" {name} "
+        raise ValidationFailed(f"请填写{what}。", f"{name} is required.", code="invalid_field")
     return value.strip()
 
 
 def _substance_values(values: dict[str, Any], target: ReferenceSubstance) -> None:
-    target.substance_zh = _text(values, "substance_zh", 200, required=True)
-    target.substance_en = _text(values, "substance_en", 200)
-    scope = _text(values, "scope", 8) or "all"
+    target.substance_zh = text_field(values, "substance_zh", 200, required=True)
+    target.substance_en = text_field(values, "substance_en", 200)
+    scope = text_field(values, "scope", 8) or "all"
     if scope not in {"all", "crops"}:
         raise ValidationFailed(
             "范围必须是 all（全面禁用）或 crops（限定作物）。",
@@ -240,7 +249,7 @@ def _substance_values(values: dict[str, Any], target: ReferenceSubstance) -> Non
             code="invalid_field",
         )
     target.scope = scope
-    target.scope_text = _text(values, "crops", 300)
+    target.scope_text = text_field(values, "crops", 300)
     target.crop_groups = _crop_groups(target.scope_text) if scope == "crops" else []
     if scope == "crops" and not target.crop_groups:
         raise ValidationFailed(
@@ -248,8 +257,8 @@ def _substance_values(values: dict[str, Any], target: ReferenceSubstance) -> Non
             "A crop-scoped entry needs its crop groups (separated by ';').",
             code="invalid_field",
         )
-    target.except_methods = _text(values, "except_methods", 100)
-    effective = _text(values, "effective_from", 10)
+    target.except_methods = text_field(values, "except_methods", 100)
+    effective = text_field(values, "effective_from", 10)
     try:
         target.effective_from = _optional_date(effective)
     except ValueError:
@@ -258,8 +267,8 @@ def _substance_values(values: dict[str, Any], target: ReferenceSubstance) -> Non
             "effective_from must be YYYY-MM-DD.",
             code="invalid_field",
         ) from None
-    target.source = _text(values, "source", 200, required=True)
-    verified = _text(values, "verified", 8) or "check"
+    target.source = text_field(values, "source", 200, required=True)
+    verified = text_field(values, "verified", 8) or "check"
     if verified not in {"yes", "check"}:
         raise ValidationFailed(
             "核对状态必须是 yes 或 check。",
@@ -273,8 +282,8 @@ def _substance_values(values: dict[str, Any], target: ReferenceSubstance) -> Non
 
 
 def _interval_values(values: dict[str, Any], target: IntervalDefault) -> None:
-    target.substance = _text(values, "substance", 100, required=True)
-    target.applies_to = _text(values, "applies_to", 100, required=True)
+    target.substance = text_field(values, "substance", 100, required=True)
+    target.applies_to = text_field(values, "applies_to", 100, required=True)
     days = values.get("days")
     if isinstance(days, str) and days.strip().isdigit():
         days = int(days)
@@ -285,8 +294,8 @@ def _interval_values(values: dict[str, Any], target: IntervalDefault) -> None:
             code="invalid_field",
         )
     target.days = days
-    target.source = _text(values, "source", 200, required=True)
-    target.verified = _text(values, "verified", 8) or "check"
+    target.source = text_field(values, "source", 200, required=True)
+    target.verified = text_field(values, "verified", 8) or "check"
     if "active" in values:
         target.active = bool(values["active"])
     target.updated_at = utcnow()

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from traceability.compliance.reference import text_field
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import RapidTest, TestMethod, TestResult
@@ -45,19 +46,6 @@ _RESULT_WORDS = {
 
 def _invalid(zh: str, en: str, code: str = "invalid_test") -> ValidationFailed:
     return ValidationFailed(zh, en, code=code)
-
-
-def _text(values: dict[str, Any], name: str, limit: int) -> str:
-    value = values.get(name)
-    if value is None:
-        return ""
-    if not isinstance(value, str) or len(value.strip()) > limit:
-        raise _invalid(
-            f"字段 {name} 必须是不超过 {limit} 字的文本。",
-            f"Field {name} must be text of at most {limit} characters.",
-            "invalid_field",
-        )
-    return value.strip()
 
 
 def inhibition_rate(value: Any) -> Decimal:
@@ -159,7 +147,7 @@ def build_test(
     session: Session, values: dict[str, Any], *, recorded_by: str, channel: str, now: datetime
 ) -> RapidTest:
     """A validated, unsaved test from form, JSON or CSV values."""
-    method = _text(values, "method", 20)
+    method = text_field(values, "method", 20)
     if method not in {m.value for m in TestMethod}:
         raise _invalid(
             "检测方法须为 enzyme_inhibition（酶抑制率法）、colloidal_gold（胶体金）"
@@ -168,23 +156,23 @@ def build_test(
             "invalid_method",
         )
     producer_id, batch, product = _subject(session, values)
-    product_name = (product.name if product else "") or _text(values, "product_name", 100)
+    product_name = (product.name if product else "") or text_field(values, "product_name", 100)
     if not product_name:
         raise _invalid("请填写样品名称。", "Name the sampled product.", "invalid_field")
-    operator = _text(values, "operator", 100)
+    operator = text_field(values, "operator", 100)
     if not operator:
         raise _invalid("请填写检测人。", "Name the operator.", "invalid_field")
     test = RapidTest(
-        sample_no=_text(values, "sample_no", 40),
+        sample_no=text_field(values, "sample_no", 40),
         producer_id=producer_id,
         batch_id=batch.id if batch else None,
         product_id=product.id if product else None,
         product_name=product_name,
-        place=_text(values, "place", 200),
+        place=text_field(values, "place", 200),
         method=method,
-        target=_text(values, "target", 100),
+        target=text_field(values, "target", 100),
         operator=operator,
-        instrument=_text(values, "instrument", 100),
+        instrument=text_field(values, "instrument", 100),
         channel=channel,
         tested_at=_tested_at(values.get("tested_at"), now),
         recorded_by=recorded_by[:100],
@@ -211,9 +199,9 @@ def build_test(
             )
         test.result = _result(given).value
     else:
-        test.lab_name = _text(values, "lab_name", 200)
-        test.report_no = _text(values, "report_no", 60)
-        test.report_file = _text(values, "report_file", 300)
+        test.lab_name = text_field(values, "lab_name", 200)
+        test.report_no = text_field(values, "report_no", 60)
+        test.report_file = text_field(values, "report_file", 300)
         items = values.get("items") or []
         if isinstance(items, str):
             items = [i.strip() for i in items.replace("、", ";").split(";") if i.strip()]

@@ -62,8 +62,9 @@ def test_a_failed_check_passes_only_with_a_supervisors_recorded_reason(app: Flas
     from traceability.registry.service import ProducerInvalid
 
     vault = IdNumberVault.from_config(app.config)
+    # well-formed, but the check character should be N (GB 32100): a licence as printed
     data = ProducerInput(
-        kind="enterprise", name="厦门某公司", uscc="91350200MA2XXXXXX1", phone="13912345678"
+        kind="enterprise", name="厦门某公司", uscc="91350200MA2Y000010", phone="13912345678"
     )
     with app.app_context(), session_scope(get_engine()) as session:
         with pytest.raises(ProducerInvalid) as refused:
