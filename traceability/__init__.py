@@ -18,7 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build a configured app; `config` overrides the environment (tests use it)."""
     from traceability import config as config_module
     from traceability import db, errors, extensions, i18n
-    from traceability.lookup import scans
+    from traceability.lookup import scans, snapshots
     from traceability.web import register_blueprints
 
     app = Flask(__name__, instance_relative_config=False)
@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     db.init_app(app)
     scans.init_app(app)
+    snapshots.init_app(app)
     errors.init_app(app)
     register_blueprints(app)
     return app

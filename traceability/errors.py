@@ -87,6 +87,12 @@ HTTP_MESSAGES: dict[int, tuple[str, str]] = {
 def wants_json() -> bool:
     if request.path.startswith("/api/") or request.path.startswith("/.well-known/"):
         return True
+    accept = request.headers.get("Accept", "")
+    # the two headers nearly every request sends, without parsing (public lookups)
+    if accept == "application/json":
+        return True
+    if accept.split(",", 1)[0].strip() == "text/html":  # HTML at full quality: never JSON
+        return False
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return (
         best == "application/json"

@@ -24,7 +24,13 @@ from traceability.codes.format import (
     signed_message,
 )
 from traceability.codes.gtin import normalize_gtin
-from traceability.codes.jws import canonical_json, read_jws_header, sign_json, verify_jws
+from traceability.codes.jws import (
+    canonical_json,
+    read_jws_header,
+    sign_canonical,
+    sign_json,
+    verify_jws,
+)
 from traceability.codes.keys import (
     KeyRing,
     PublicKey,
@@ -104,6 +110,7 @@ __all__ = [
     "qr_png",
     "qr_version",
     "read_jws_header",
+    "sign_canonical",
     "sign_item_code",
     "sign_item_codes",
     "sign_json",

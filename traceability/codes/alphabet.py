@@ -22,14 +22,25 @@ def b32encode(data: bytes) -> str:
     return base64.b32encode(data).decode("ascii").rstrip("=")
 
 
+# base32 digits as Python's int() reads them in base 32 (0-9a-v)
+_TO_INT_DIGITS = str.maketrans(BASE32_ALPHABET, "0123456789abcdefghijklmnopqrstuv")
+
+
 def b32decode(text: str) -> bytes:
-    """Decode unpadded base32; raise ValueError unless ``text`` is its canonical form."""
+    """Decode unpadded base32; raise ValueError unless ``text`` is its canonical form.
+
+    Through int() rather than `base64.b32decode`, which is pure Python: every public
+    lookup decodes a code, and this is several times faster.
+    """
     if not _BASE32_RE.fullmatch(text) or len(text) % 8 in (1, 3, 6):
         raise ValueError("not canonical base32")
-    data = base64.b32decode(text + "=" * (-len(text) % 8))
-    if b32encode(data) != text:
+    if not text:
+        return b""
+    size, spare = divmod(len(text) * 5, 8)
+    value = int(text.translate(_TO_INT_DIGITS), 32)
+    if value & ((1 << spare) - 1):
         raise ValueError("non-zero trailing bits in base32")
-    return data
+    return (value >> spare).to_bytes(size, "big")
 
 
 def b64url_encode(data: bytes) -> str:

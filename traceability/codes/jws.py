@@ -28,10 +28,13 @@ def canonical_json(value: Any) -> bytes:
 
 def sign_json(payload: Mapping[str, Any], key: SigningKey, *, typ: str = "JWT") -> str:
     """Compact JWS of ``payload`` with header ``{"alg","kid","typ"}``, signed by ``key``."""
+    return sign_canonical(canonical_json(dict(payload)), key, typ=typ)
+
+
+def sign_canonical(payload: bytes, key: SigningKey, *, typ: str = "JWT") -> str:
+    """`sign_json` of a payload already serialised with `canonical_json`."""
     header = {"alg": key.scheme.jws_alg, "kid": key.kid, "typ": typ}
-    signing_input = (
-        b64url_encode(canonical_json(header)) + "." + b64url_encode(canonical_json(dict(payload)))
-    )
+    signing_input = b64url_encode(canonical_json(header)) + "." + b64url_encode(payload)
     signature = key.sign(signing_input.encode("ascii"))
     return signing_input + "." + b64url_encode(signature)
 

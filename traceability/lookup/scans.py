@@ -25,13 +25,31 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import case, func, insert, update
+from sqlalchemy import bindparam, case, func, insert, or_, update
 from sqlalchemy.engine import Engine
 
 from traceability.db import get_engine
 from traceability.models import ItemCode, ScanEvent
 
 log = logging.getLogger(__name__)
+
+_ITEMS = ItemCode.__table__  # type: ignore[attr-defined]
+_SCANS = ScanEvent.__table__  # type: ignore[attr-defined]
+_LAST = bindparam("b_last", type_=_ITEMS.c.last_scan_at.type)
+_COUNT_SCANS = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("b_id"))
+    .values(
+        scan_count=_ITEMS.c.scan_count + bindparam("b_added"),
+        first_scan_at=func.coalesce(
+            _ITEMS.c.first_scan_at, bindparam("b_first", type_=_ITEMS.c.first_scan_at.type)
+        ),
+        last_scan_at=case(
+            (or_(_ITEMS.c.last_scan_at.is_(None), _ITEMS.c.last_scan_at < _LAST), _LAST),
+            else_=_ITEMS.c.last_scan_at,
+        ),
+    )
+)
 
 
 @dataclass
@@ -100,11 +118,15 @@ class ScanBuffer:
             return self._merged(item_id)
 
     def _merged(self, item_id: int) -> PendingCounts:
+        """The item's counts (without the events: only the writer needs those)."""
         merged = PendingCounts()
         for source in (self._writing.get(item_id), self._pending.get(item_id)):
-            if source is not None:
-                for place, at in source.events:
-                    merged.add(place, at)
+            if source is not None and source.count:
+                merged.count += source.count
+                assert source.first_at is not None and source.last_at is not None
+                merged.first_at = min(filter(None, (merged.first_at, source.first_at)))
+                merged.last_at = max(filter(None, (merged.last_at, source.last_at)))
+                merged.places |= source.places
         return merged
 
     @property
@@ -170,34 +192,26 @@ class ScanBuffer:
             self._size = self.max_kept
 
     def _write(self, batch: dict[int, PendingCounts]) -> None:
-        items = ItemCode.__table__  # type: ignore[attr-defined]
-        scans = ScanEvent.__table__  # type: ignore[attr-defined]
         rows = [
             {"item_code_id": item_id, "place": place, "at": at}
             for item_id, counts in batch.items()
             for place, at in counts.events
         ]
+        # items in id order: two workers flushing at once lock rows in the same order
+        updates = [
+            {
+                "b_id": item_id,
+                "b_added": batch[item_id].count,
+                "b_first": batch[item_id].first_at,
+                "b_last": batch[item_id].last_at,
+            }
+            for item_id in sorted(batch)
+        ]
         with self.engine.connect() as raw:
             connection = raw.execution_options(sqlite_begin="IMMEDIATE")
             with connection.begin():
-                # items in id order: two workers flushing at once lock rows in the same order
-                for item_id in sorted(batch):
-                    counts = batch[item_id]
-                    last = counts.last_at
-                    connection.execute(
-                        update(items)
-                        .where(items.c.id == item_id)
-                        .values(
-                            scan_count=items.c.scan_count + counts.count,
-                            first_scan_at=func.coalesce(items.c.first_scan_at, counts.first_at),
-                            last_scan_at=case(
-                                (items.c.last_scan_at.is_(None), last),
-                                (items.c.last_scan_at < last, last),
-                                else_=items.c.last_scan_at,
-                            ),
-                        )
-                    )
-                connection.execute(insert(scans), rows)
+                connection.execute(_COUNT_SCANS, updates)  # one executemany, not one per item
+                connection.execute(insert(_SCANS), rows)
 
     def _run(self) -> None:
         while True:

@@ -10,22 +10,29 @@ import hashlib
 import hmac
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import bindparam, func, insert, literal_column, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import Connection
-from sqlmodel import Session, col, select
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, select
 
 from traceability import keystore
-from traceability.codes import KeyRing, ScanError, Verifier, parse_scanned_text
+from traceability.codes import (
+    KeyRing,
+    ScanError,
+    Verifier,
+    canonical_json,
+    parse_scanned_text,
+)
 from traceability.codes.scanning import ParsedCode
 from traceability.codes.verification import VERDICT_MESSAGES
 from traceability.compliance.testing import public_test, tests_of_batch
 from traceability.db import side_write
 from traceability.lookup.scans import PendingCounts, ScanBuffer
+from traceability.lookup.snapshots import CertificateFacts, FactsCache, KeyFacts
 from traceability.models import (
     Certificate,
     CertificateStatus,
@@ -42,6 +49,7 @@ from traceability.models.types import utcnow
 SCANS_PLAUSIBLE = 20  # one package is rarely scanned more often than this
 PLACES_PLAUSIBLE = 3  # … or from more distinct places
 PLACES_COUNTED = 100  # places are counted up to here: past PLACES_PLAUSIBLE only "many" matters
+PLACES_SCANS_READ = 1_000  # … among this many latest scans: a cloned code's thousands cost no more
 
 EXTRA_MESSAGES = {
     "not_issued": (
@@ -55,6 +63,22 @@ EXTRA_MESSAGES = {
 }
 
 
+@dataclass(frozen=True)
+class ItemFacts:
+    """One code's row as a lookup reads it, fresh for every scan."""
+
+    id: int
+    seq: int
+    kid: str
+    certificate_id: int | None
+    signature: bytes
+    scan_count: int
+    first_scan_at: datetime | None
+    stored_places: frozenset[str]  # distinct places of stored scans, up to PLACES_COUNTED
+    revoked_reason: str | None  # a revocation of this one code
+    revoked_at: datetime | None
+
+
 @dataclass
 class LookupResult:
     status: str
@@ -63,17 +87,39 @@ class LookupResult:
     reason: str | None = None
     at: str | None = None
     parsed: ParsedCode | None = None
-    certificate: Certificate | None = None
-    item: ItemCode | None = None
-    upstream: list[str] = field(default_factory=list)
+    facts: CertificateFacts | None = None
+    item: ItemFacts | None = None
     scan_count: int = 0
     first_scan_at: datetime | None = None
     places: int = 0
-    tests: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def certificate(self) -> Certificate | None:
+        return self.facts.certificate if self.facts else None
+
+    @property
+    def upstream(self) -> list[str]:
+        return self.facts.upstream if self.facts else []
+
+    @property
+    def tests(self) -> list[dict[str, Any]]:
+        return self.facts.tests if self.facts else []
 
     @property
     def suspicious_scans(self) -> bool:
         return self.scan_count > SCANS_PLAUSIBLE or self.places > PLACES_PLAUSIBLE
+
+    def to_canonical_json(self) -> bytes:
+        """`canonical_json(self.to_dict())`, reusing the certificate's serialised record."""
+        body = self.to_dict()
+        if self.facts is None:
+            return canonical_json(body)
+        del body["certificate"]
+        # "certificate" sorts before every other member, so it goes first: the same bytes
+        # as canonical_json of the whole body, with the big member serialised only once
+        assert all(name > "certificate" for name in body)
+        rest = canonical_json(body)
+        return b'{"certificate":' + self.facts.record_json + b"," + rest[1:]
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON: verdict first, then the certificate with personal data masked."""
@@ -88,21 +134,8 @@ class LookupResult:
         if self.parsed is not None:
             body["code"] = {"serial": self.parsed.code.serial, "kid": self.parsed.code.kid}
         cert = self.certificate
-        if cert is not None:
-            record = cert.snapshot()
-            record.update(
-                {
-                    "issuer_phone": mask_phone(cert.issuer_phone),
-                    "status": cert.status,
-                    "revoked_at": cert.revoked_at.isoformat() if cert.revoked_at else None,
-                    "revoke_reason": cert.revoke_reason,
-                    "issued_at": cert.issued_at.isoformat(),
-                    "item_count": cert.item_count,
-                    "upstream_certificates": self.upstream,
-                    "tests": self.tests,
-                }
-            )
-            body["certificate"] = record
+        if self.facts is not None:
+            body["certificate"] = dict(self.facts.record)
         if self.item is not None:
             body["item"] = {"seq": self.item.seq, "of": cert.item_count if cert else None}
             body["scans"] = {
@@ -168,98 +201,279 @@ def lookup(
     place: str | None = None,
     record_scan: bool = True,
     scans: ScanBuffer | None = None,
+    facts: FactsCache | None = None,
+    reader: ItemReader | None = None,
 ) -> LookupResult:
     """The verdict for scanned text, checked against keys and records; never raises on input.
 
     With `scans`, the scan is counted in that buffer (written in batches, see
-    `traceability.lookup.scans`); without, it is written before this returns.
+    `traceability.lookup.scans`); without, it is written before this returns. With
+    `facts`, the certificate's part comes from that per-worker cache (see
+    `traceability.lookup.snapshots`); without, it is read now. With `reader`, the code's
+    row is read outside the session's transaction (public lookups: see `ItemReader`).
     """
     try:
         parsed = parse_scanned_text(text, accepted_hosts=accepted_hosts)
     except ScanError as exc:
         return LookupResult("malformed", exc.message_zh, exc.message_en, reason=exc.code)
+    code = parsed.code
     ring = KEY_RINGS.get(session, database)
-    if parsed.code.kid not in ring:
+    if code.kid not in ring:
         ring = KEY_RINGS.get(session, database, refresh=True)
-    verdict = Verifier(ring).verify_parsed(parsed)
-    if verdict.status != "genuine":
-        return _result(verdict.status, parsed, reason=verdict.reason)
-    row = session.execute(
-        sa_select(
-            ItemCode,
-            Certificate,
-            col(SigningKeyRecord.status),
-            col(SigningKeyRecord.compromised_since),
-            col(RevocationEvent.reason),
-            col(RevocationEvent.at),
-        )
-        .outerjoin(Certificate, col(Certificate.id) == col(ItemCode.certificate_id))
-        .outerjoin(SigningKeyRecord, col(SigningKeyRecord.kid) == col(ItemCode.kid))
-        .outerjoin(RevocationEvent, col(RevocationEvent.serial) == col(ItemCode.serial))
-        .where(col(ItemCode.serial) == parsed.code.serial)
-    ).first()
-    if row is None:
+    item = reader.read(code.serial) if reader is not None else read_item(session, code.serial)
+    if not _is_stored_code(item, code, ring):
+        # Forged, altered, or signed with our key but unknown here: the signature says which.
+        verdict = Verifier(ring).verify_parsed(parsed)
+        if verdict.status != "genuine":
+            return _result(verdict.status, parsed, reason=verdict.reason)
         return _result("not_genuine", parsed, reason="not_issued")
-    item, cert, key_status, compromised_since, revoked_reason, revoked_at = row
-    if item.signature != parsed.code.signature:
-        return _result("not_genuine", parsed, reason="not_issued")
-    if cert is None:
+    assert item is not None
+    if item.certificate_id is None:
         return _result("not_activated", parsed, reason="not_activated", item=item)
-    result = _result("genuine", parsed, certificate=cert, item=item)
-    since = compromised_since if key_status == KeyStatus.COMPROMISED else None
-    if since is not None and cert.issued_at >= since:
-        result = _result(
-            "key_compromised",
-            parsed,
-            certificate=cert,
-            item=item,
-            reason="key_compromised",
-            at=since.isoformat(),
+    certificate_id = item.certificate_id
+    if facts is None:
+        cert_facts = load_certificate_facts(session, certificate_id, shared=False)
+        key = load_key_facts(session).get(item.kid)
+    else:
+        cert_facts = facts.certificate(
+            session,
+            certificate_id,
+            lambda: load_certificate_facts(session, certificate_id, shared=True),
         )
-    if result.status == "genuine":
-        if cert.status == CertificateStatus.REVOKED:
-            result = _result(
-                "revoked",
-                parsed,
-                certificate=cert,
-                item=item,
-                reason=cert.revoke_reason,
-                at=cert.revoked_at.isoformat() if cert.revoked_at else None,
-            )
-        elif revoked_at is not None:
-            result = _result(
-                "revoked",
-                parsed,
-                certificate=cert,
-                item=item,
-                reason=revoked_reason,
-                at=revoked_at.isoformat(),
-            )
-    if cert.style == CertificateStyle.PURCHASER:
-        result.upstream = _upstream_numbers(session, cert)
-    if cert.batch_id is not None:
-        result.tests = [public_test(t) for t in tests_of_batch(session, cert.batch_id)]
-    if record_scan and scans is not None and item.id is not None:
-        _buffered_scan(session, result, item, scans.add(item.id, place or "unknown", utcnow()))
+        key = facts.key(session, item.kid, lambda: load_key_facts(session))
+    result = _verdict(parsed, cert_facts, item, key)
+    if record_scan and scans is not None:
+        _buffered_scan(result, item, scans.add(item.id, place or "unknown", utcnow()))
     else:
         _scans(session, result, item, place, record_scan)
     return result
 
 
-def _buffered_scan(
-    session: Session, result: LookupResult, item: ItemCode, pending: PendingCounts
-) -> None:
+def _is_stored_code(item: ItemFacts | None, code: Any, ring: KeyRing) -> bool:
+    """The scanned code is byte for byte the one stored when it was issued, under a known key.
+
+    The signature covers exactly serial + key id (`signed_message`), and we made it when
+    issuing, so verifying it again would only re-prove that: ~130 µs, a fifth of a
+    public lookup. Every other code is verified, to tell a forged signature from one that
+    is ours but not in this database; offline verification always verifies.
+    """
+    return (
+        item is not None
+        and item.signature == code.signature
+        and item.kid == code.kid
+        and bool(ring.candidates(code.kid))
+    )
+
+
+def _verdict(
+    parsed: ParsedCode, facts: CertificateFacts, item: ItemFacts, key: KeyFacts | None
+) -> LookupResult:
+    """Genuine unless the key was compromised before issuing, or the certificate or code revoked."""
+    cert = facts.certificate
+    since = key.compromised_since if key and key.status == KeyStatus.COMPROMISED else None
+    if since is not None and cert.issued_at >= since:
+        return _result(
+            "key_compromised",
+            parsed,
+            facts=facts,
+            item=item,
+            reason="key_compromised",
+            at=since.isoformat(),
+        )
+    if cert.status == CertificateStatus.REVOKED:
+        return _result(
+            "revoked",
+            parsed,
+            facts=facts,
+            item=item,
+            reason=cert.revoke_reason,
+            at=cert.revoked_at.isoformat() if cert.revoked_at else None,
+        )
+    if item.revoked_at is not None:
+        return _result(
+            "revoked",
+            parsed,
+            facts=facts,
+            item=item,
+            reason=item.revoked_reason,
+            at=item.revoked_at.isoformat(),
+        )
+    return _result("genuine", parsed, facts=facts, item=item)
+
+
+_ITEM_STATEMENTS: dict[str, Any] = {}
+
+
+def _item_statement(dialect: str) -> Any:
+    """Code, revocation of that code and its distinct scan places: one round trip.
+
+    Places are counted among the code's latest `PLACES_SCANS_READ` scans (a code scanned
+    that often is flagged by its count anyway). They come back joined by commas (place
+    keys are hex, see `coarse_place`), so the answer can merge them with the worker's
+    unwritten scans as a set.
+    """
+    statement = _ITEM_STATEMENTS.get(dialect)
+    if statement is not None:
+        return statement
+    item = ItemCode.__table__  # type: ignore[attr-defined]
+    revocation = RevocationEvent.__table__  # type: ignore[attr-defined]
+    join = "string_agg(place, ',')" if dialect == "postgresql" else "group_concat(place, ',')"
+    places: Any = literal_column(
+        f"(SELECT {join} FROM (SELECT DISTINCT place FROM (SELECT place FROM scan_event"
+        f" WHERE scan_event.item_code_id = item_code.id ORDER BY scan_event.id DESC"
+        f" LIMIT {PLACES_SCANS_READ}) AS s LIMIT {PLACES_COUNTED}) AS p)"
+    )
+    statement = (
+        sa_select(
+            item.c.id,
+            item.c.seq,
+            item.c.kid,
+            item.c.certificate_id,
+            item.c.signature,
+            item.c.scan_count,
+            item.c.first_scan_at,
+            revocation.c.reason,
+            revocation.c.at,
+            places.label("places"),
+        )
+        .select_from(item.outerjoin(revocation, revocation.c.serial == item.c.serial))
+        .where(item.c.serial == bindparam("serial"))
+    )
+    _ITEM_STATEMENTS[dialect] = statement
+    return statement
+
+
+def read_item(session: Session, serial: str) -> ItemFacts | None:
+    """The code's row in the session's transaction (intake locks it right after)."""
+    connection = session.connection()
+    row = connection.execute(_item_statement(connection.dialect.name), {"serial": serial}).first()
+    return _item_facts(row) if row is not None else None
+
+
+class ItemReader:
+    """The public lookup's one query per scan, on a pooled DBAPI connection.
+
+    Through a Session the query costs ~250 µs of Python (session, transaction, result
+    machinery) for ~15 µs of SQLite work; here ~30 µs. It is a single statement, so it
+    needs no transaction: SQLite connections run without one (`make_engine`), PostgreSQL
+    ones switch to autocommit for it and back. The statement and the column conversions
+    are SQLAlchemy's own, compiled once per engine.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        dialect = engine.dialect
+        compiled = _item_statement(dialect.name).compile(dialect=dialect)
+        self.sql = str(compiled)
+        names = list(compiled.positiontup or [])
+        self.positional = bool(compiled.positional)
+        if self.positional and names != ["serial"]:
+            raise RuntimeError(f"unexpected parameters in the item query: {names}")
+        self.autocommit = dialect.name == "postgresql"
+        columns = _item_statement(dialect.name).selected_columns
+        self.converters = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        ]
+
+    def read(self, serial: str) -> ItemFacts | None:
+        params: Any = (serial,) if self.positional else {"serial": serial}
+        raw = self.engine.raw_connection()
+        try:
+            driver: Any = raw.driver_connection
+            if self.autocommit:
+                driver.autocommit = True
+            try:
+                cursor = raw.cursor()
+                try:
+                    cursor.execute(self.sql, params)
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()
+            finally:
+                if self.autocommit:
+                    driver.autocommit = False
+        finally:
+            raw.close()
+        if row is None:
+            return None
+        values = [
+            convert(value) if convert is not None and value is not None else value
+            for convert, value in zip(self.converters, row, strict=True)
+        ]
+        return _item_facts(values)
+
+
+def _item_facts(row: Any) -> ItemFacts:
+    return ItemFacts(
+        id=row[0],
+        seq=row[1],
+        kid=row[2],
+        certificate_id=row[3],
+        signature=bytes(row[4]),
+        scan_count=row[5],
+        first_scan_at=row[6],
+        stored_places=frozenset(row[9].split(",")) if row[9] else frozenset(),
+        revoked_reason=row[7],
+        revoked_at=row[8],
+    )
+
+
+_SHARED_COLUMNS = [
+    column.key
+    for column in Certificate.__table__.columns  # type: ignore[attr-defined]
+    if column.key != "signature_image"
+]
+
+
+def load_certificate_facts(
+    session: Session, certificate_id: int, *, shared: bool
+) -> CertificateFacts:
+    """The certificate's part of every answer about its codes.
+
+    `shared` facts go into the per-worker cache: they hold a copy of the certificate that
+    belongs to no session (without the signature image, which answers never show).
+    """
+    cert = session.get(Certificate, certificate_id)
+    if cert is None:  # the foreign key forbids it; a row deleted by hand
+        raise LookupError(f"certificate {certificate_id} is gone")
+    upstream = _upstream_numbers(session, cert) if cert.style == CertificateStyle.PURCHASER else []
+    tests = (
+        [public_test(t) for t in tests_of_batch(session, cert.batch_id)]
+        if cert.batch_id is not None
+        else []
+    )
+    record = cert.snapshot()
+    record.update(
+        {
+            "issuer_phone": mask_phone(cert.issuer_phone),
+            "status": cert.status,
+            "revoked_at": cert.revoked_at.isoformat() if cert.revoked_at else None,
+            "revoke_reason": cert.revoke_reason,
+            "issued_at": cert.issued_at.isoformat(),
+            "item_count": cert.item_count,
+            "upstream_certificates": upstream,
+            "tests": tests,
+        }
+    )
+    if shared:
+        cert = Certificate(**{name: getattr(cert, name) for name in _SHARED_COLUMNS})
+    return CertificateFacts(cert, record, upstream, tests)
+
+
+def load_key_facts(session: Session) -> dict[str, KeyFacts]:
+    """Every key's status: a handful of rows."""
+    return {
+        key.kid: KeyFacts(key.status, key.compromised_since)
+        for key in session.exec(select(SigningKeyRecord)).all()
+    }
+
+
+def _buffered_scan(result: LookupResult, item: ItemFacts, pending: PendingCounts) -> None:
     """Stored counts (read with the item) plus this worker's unwritten ones."""
     result.scan_count = item.scan_count + pending.count
     firsts = [at for at in (item.first_scan_at, pending.first_at) if at is not None]
     result.first_scan_at = min(firsts) if firsts else None
-    stored = session.exec(
-        select(ScanEvent.place)
-        .where(ScanEvent.item_code_id == item.id)
-        .distinct()
-        .limit(PLACES_COUNTED)
-    ).all()
-    result.places = len(set(stored) | pending.places)
+    result.places = len(item.stored_places | pending.places)
 
 
 def _upstream_numbers(session: Session, cert: Certificate) -> list[str]:
@@ -278,7 +492,7 @@ def _upstream_numbers(session: Session, cert: Certificate) -> list[str]:
 
 
 def _scans(
-    session: Session, result: LookupResult, item: ItemCode, place: str | None, record: bool
+    session: Session, result: LookupResult, item: ItemFacts, place: str | None, record: bool
 ) -> None:
     """Count this scan at once (`SCAN_FLUSH_SECONDS=0`), then read the history back.
 
@@ -299,7 +513,7 @@ def _count_scans(
     connection: Connection,
     table: Any,
     scans: Any,
-    item: ItemCode,
+    item: ItemFacts,
     place: str | None,
     record: bool,
     result: LookupResult,

@@ -22,6 +22,7 @@ from traceability.models.compliance import (
 from traceability.models.idempotency import IdempotencyRecord
 from traceability.models.intake import IntakeRecord, IntakeVerdict, Recall, RecallAlert
 from traceability.models.kiosk import JobState, PrintJob, Terminal
+from traceability.models.lookup_revision import LookupRevision
 from traceability.models.market import Market, MarketKind
 from traceability.models.producer import Producer, ProducerKind, ProducerStatus
 from traceability.models.producer_credential import ProducerCredential
@@ -55,6 +56,7 @@ __all__ = [
     "JobState",
     "KeyStatus",
     "LoginThrottle",
+    "LookupRevision",
     "Market",
     "MarketKind",
     "PrintJob",

@@ -30,9 +30,22 @@ login_manager.user_loader(load_user)
 def _audit_context() -> None:
     """Writes made while handling this request are attributed to its caller and address."""
     g.audit_token = audit._context.set(audit.AuditContext(None, remote_address(), ""))
-    principal = session_principal() if not request.path.startswith("/api/") else None
+    principal = (
+        session_principal()
+        if _may_be_signed_in() and not request.path.startswith("/api/")
+        else None
+    )
     if principal is not None:
         audit.bind_principal(principal)
+
+
+def _may_be_signed_in() -> bool:
+    """Without a session or remember-me cookie nobody is signed in: skip loading the user."""
+    cookies = request.cookies
+    config = current_app.config
+    return config["SESSION_COOKIE_NAME"] in cookies or (
+        config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies
+    )
 
 
 @bp.teardown_app_request

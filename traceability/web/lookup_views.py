@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_babel import get_locale
+from markupsafe import Markup
 
 from traceability import keystore
-from traceability.codes import sign_json
+from traceability.codes import sign_canonical
 from traceability.db import get_engine, get_session
 from traceability.errors import wants_json
 from traceability.extensions import limiter
 from traceability.issuing.revocation import published_revocation_jws
 from traceability.lookup.scans import scan_buffer
-from traceability.lookup.service import coarse_place, lookup
+from traceability.lookup.service import ItemReader, LookupResult, coarse_place, lookup
+from traceability.lookup.snapshots import MAX_PAGES_PER_CERTIFICATE, facts_cache
 
 bp = Blueprint("lookup", __name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def public_limit() -> str:
@@ -23,14 +32,33 @@ def public_limit() -> str:
 
 
 def accepted_hosts() -> set[str]:
-    hosts = {urlsplit(current_app.config["PUBLIC_BASE_URL"]).netloc.lower()}
+    public = current_app.config["PUBLIC_BASE_URL"]
+    hosts = {_netloc(public)}
     if request.host:
         hosts.add(request.host.lower())
     return hosts
 
 
+@lru_cache(maxsize=8)
+def _netloc(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
 def _database() -> str:
-    return get_engine().url.render_as_string(hide_password=True)
+    """The engine's URL without password: names the database in per-process caches."""
+    name: str | None = current_app.extensions.get("db_name")
+    if name is None:
+        name = get_engine().url.render_as_string(hide_password=True)
+        current_app.extensions["db_name"] = name
+    return name
+
+
+def _item_reader() -> ItemReader:
+    reader: ItemReader | None = current_app.extensions.get("lookup_item_reader")
+    if reader is None:
+        reader = ItemReader(get_engine())
+        current_app.extensions["lookup_item_reader"] = reader
+    return reader
 
 
 def lookup_answer(text: str, *, record_scan: bool, as_json: bool = True) -> tuple[Response, int]:
@@ -44,18 +72,50 @@ def lookup_answer(text: str, *, record_scan: bool, as_json: bool = True) -> tupl
         place=place,
         record_scan=record_scan,
         scans=scan_buffer(current_app),
+        facts=facts_cache(current_app) if record_scan else None,
+        reader=_item_reader() if record_scan else None,
     )
     status = 400 if result.status == "malformed" else 200
     if not as_json:
-        return Response(render_template("lookup.html", result=result), status=status), status
-    body = result.to_dict()
+        return Response(_page(result), status=status, mimetype="text/html"), status
     key = keystore.response_signing_key(
         session, current_app.config["SIGNING_KEY_PASSPHRASE"], _database()
     )
-    body["jws"] = sign_json({k: v for k, v in body.items() if k != "jws"}, key)
-    response = jsonify(body)
+    payload = result.to_canonical_json()
+    jws = sign_canonical(payload, key)
+    # the signed payload plus its own signature: one serialisation, not three
+    body = payload[:-1] + b',"jws":' + json.dumps(jws).encode("ascii") + b"}"
+    response = Response(body, status=status, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response, status
+
+
+_SEQ = "<!--lookup:item-seq-->"
+_SCANS = "<!--lookup:scans-->"
+
+
+def _page(result: LookupResult) -> str:
+    """The lookup page; per certificate it is rendered once per language and verdict.
+
+    Only the code's number and its scan counts change from one code (and scan) to the
+    next; they go into markers in the kept page. Escaped user text cannot contain the
+    markers (`<` becomes `&lt;`).
+    """
+    facts = result.facts
+    if facts is None or result.item is None:
+        return render_template("lookup.html", result=result)
+    language = str(get_locale())
+    key = (language, result.status, result.reason or "", result.at or "")
+    page = facts.pages.get(key)
+    if page is None:
+        page = render_template(
+            "lookup.html", result=result, item_seq=Markup(_SEQ), scans_html=Markup(_SCANS)
+        )
+        if len(facts.pages) < MAX_PAGES_PER_CERTIFICATE:
+            facts.pages[key] = page
+    # straight from the environment: the fragment needs no context processors or signals
+    scans = current_app.jinja_env.get_template("_lookup_scans.html").render(result=result)
+    return page.replace(_SEQ, str(result.item.seq), 1).replace(_SCANS, scans, 1)
 
 
 def _page_or_json(text: str) -> tuple[Response, int]:
@@ -66,15 +126,33 @@ def _page_or_json(text: str) -> tuple[Response, int]:
     return response, status
 
 
+def _public_rate_limit(view: Callable[P, R]) -> Callable[P, R]:
+    """`limiter.limit(public_limit)`, skipped entirely while limits are switched off.
+
+    Flask-Limiter walks its limits even when disabled (tens of µs a request); with
+    RATELIMIT_ENABLED=false (benchmarks, or a proxy in front that limits) the hot public
+    lookup pays nothing for it.
+    """
+    limited = limiter.limit(public_limit)(view)
+
+    @wraps(view)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+        if current_app.config["RATELIMIT_ENABLED"]:
+            return limited(*args, **kwargs)
+        return view(*args, **kwargs)
+
+    return checked
+
+
 @bp.get("/c/<path:code>")
 @bp.get("/C/<path:code>")
-@limiter.limit(public_limit)
+@_public_rate_limit
 def code_page(code: str) -> tuple[Response, int]:
     return _page_or_json(code)
 
 
 @bp.get("/01/<gtin>/10/<lot>/21/<serial>")
-@limiter.limit(public_limit)
+@_public_rate_limit
 def digital_link_page(gtin: str, lot: str, serial: str) -> tuple[Response, int]:
     return _page_or_json(request.url)
 
