@@ -1,7 +1,8 @@
 """Benchmarks 1, 2 and 6a: the public QR lookup under gunicorn + wrk, against hello-world.
 
-The lookup is the real workload: every hit verifies the signature, reads the code and
-its certificate, and records a scan (an UPDATE and an INSERT), so it writes per request.
+The lookup is the real workload: every hit reads its code's row and scans, checks the
+code against its stored signature, answers from its certificate's facts (cached per worker,
+see `traceability.lookup.snapshots`), counts a scan and signs the JSON answer.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +21,8 @@ from typing import IO
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_APP = "wsgi:app"
 HELLO_APP = "bench.hello_app:app"
+# gunicorn.conf.py plus a file per worker once it has loaded the app (see the file)
+READY_CONFIG = ROOT / "bench" / "gunicorn_ready.conf.py"
 
 
 def free_port() -> int:
@@ -75,12 +78,18 @@ def gunicorn(app: str, env: dict[str, str], port: int, ready_path: str) -> Itera
         "-m",
         "gunicorn",
         "--config",
-        str(ROOT / "gunicorn.conf.py"),
+        str(READY_CONFIG),
         "--bind",
         f"127.0.0.1:{port}",
         app,
     ]
-    env = {**env, "GUNICORN_ACCESS_LOG": "/dev/null", "GUNICORN_LOG_LEVEL": "warning"}
+    ready_dir = tempfile.mkdtemp(prefix="gunicorn-ready-")
+    env = {
+        **env,
+        "GUNICORN_ACCESS_LOG": "/dev/null",
+        "GUNICORN_LOG_LEVEL": "warning",
+        "BENCH_READY_DIR": ready_dir,
+    }
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             command,
@@ -91,8 +100,9 @@ def gunicorn(app: str, env: dict[str, str], port: int, ready_path: str) -> Itera
             start_new_session=True,
         )
         try:
-            yield _ready(process, port, ready_path, log, _expected_workers(env))
+            yield _ready(process, port, ready_path, log, _expected_workers(env), Path(ready_dir))
         finally:
+            shutil.rmtree(ready_dir, ignore_errors=True)
             # SIGQUIT is gunicorn's quick shutdown; SIGTERM would wait out keep-alive connections
             os.killpg(process.pid, signal.SIGQUIT)
             try:
@@ -103,15 +113,30 @@ def gunicorn(app: str, env: dict[str, str], port: int, ready_path: str) -> Itera
 
 
 def _ready(
-    process: subprocess.Popen[bytes], port: int, ready_path: str, log: IO[bytes], workers: int
+    process: subprocess.Popen[bytes],
+    port: int,
+    ready_path: str,
+    log: IO[bytes],
+    workers: int,
+    ready_dir: Path,
 ) -> Server:
-    """The server once it answers and every worker has booted (else we measure imports)."""
+    """The server once every worker has loaded the app and it answers (else we measure imports)."""
     server = Server(f"http://127.0.0.1:{port}", process)
-    _wait_ready(server.base_url + ready_path, process, log)
-    deadline = time.monotonic() + 30
-    while len(server.worker_pids()) < workers and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while len(_booted(server, ready_dir)) < workers:
+        if process.poll() is not None or time.monotonic() > deadline:
+            log.seek(0)
+            err = log.read().decode(errors="replace")
+            raise RuntimeError(f"gunicorn workers did not boot: {err[-2000:]}")
         time.sleep(0.1)
+    _wait_ready(server.base_url + ready_path, process, log)
     return server
+
+
+def _booted(server: Server, ready_dir: Path) -> set[int]:
+    """Workers alive now that have loaded the app (a restarted worker writes a new note)."""
+    noted = {int(path.name) for path in ready_dir.iterdir() if path.name.isdigit()}
+    return noted & set(server.worker_pids())
 
 
 def _expected_workers(env: dict[str, str]) -> int:

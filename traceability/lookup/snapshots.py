@@ -7,11 +7,11 @@ shelves) and change only when someone revokes, marks a key compromised or record
 test. Reading them again for every scan kept the public lookup near a tenth of a
 hello-world's throughput (docs/performance.md), so each worker keeps them here:
 
-* every transaction that changes such facts bumps the `lookup_revision` counter, from an
-  ORM flush hook, so no write path can forget it; a worker compares the counter at most
-  every `LOOKUP_FRESHNESS_SECONDS` (default 1 s) and forgets everything when it moved. A
-  revocation thus reads "revoked" on every worker within that time, and at once in the
-  process that made it;
+* every transaction that changes such facts bumps the `lookup_revision` counter, from
+  ORM session hooks (`traceability.models.lookup_revision`), so no write path can forget
+  it; a worker compares the counter at most every `LOOKUP_FRESHNESS_SECONDS` (default
+  1 s) and forgets everything when it moved. A revocation thus reads "revoked" on every
+  worker within that time, and at once in the process that made it;
 * entries expire after `LOOKUP_CACHE_SECONDS` (default 60 s) whatever happens, so even a
   change made behind the ORM's back (SQL typed by hand) shows within a minute;
 * the per-code part (the code's row, its scan counts, a revocation of that one code) is
@@ -31,76 +31,16 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event, insert, select, update
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session
 
 from traceability.codes import canonical_json
-from traceability.models import (
-    Certificate,
-    CertificateUpstream,
-    LookupRevision,
-    RapidTest,
-    RevocationEvent,
-    SigningKeyRecord,
-)
+from traceability.models import Certificate
+from traceability.models import lookup_revision as revision
+
+read_revision = revision.read_revision  # re-exported: callers of this module need both
 
 MAX_CERTIFICATES = 5_000  # per worker; a few KB each, plus its pages
 MAX_PAGES_PER_CERTIFICATE = 8  # two languages × the verdicts a certificate's codes can get
-
-# A new, changed or deleted row of these can change answers about existing codes …
-_WATCHED_ALWAYS = (RevocationEvent, SigningKeyRecord, RapidTest)
-# … of these only a changed or deleted one: a new certificate has no cached answers yet.
-_WATCHED_CHANGED = (Certificate, CertificateUpstream)
-_REVISION = LookupRevision.__table__  # type: ignore[attr-defined]
-
-_local_changes = 0  # commits in this process that bumped the revision
-
-
-def _touches_lookup_facts(session: OrmSession) -> bool:
-    if any(isinstance(obj, _WATCHED_ALWAYS) for obj in session.new):
-        return True
-    watched = _WATCHED_ALWAYS + _WATCHED_CHANGED
-    if any(isinstance(obj, watched) for obj in session.deleted):
-        return True
-    return any(
-        isinstance(obj, watched) and session.is_modified(obj, include_collections=False)
-        for obj in session.dirty
-    )
-
-
-@event.listens_for(OrmSession, "after_flush")
-def _bump_revision(session: OrmSession, _context: UOWTransaction) -> None:
-    """In the same transaction as the change: the counter moves if and only if it commits."""
-    if not _touches_lookup_facts(session):
-        return
-    connection = session.connection()
-    bumped = connection.execute(
-        update(_REVISION).where(_REVISION.c.id == 1).values(value=_REVISION.c.value + 1)
-    )
-    if bumped.rowcount == 0:  # a database created without the migration's first row
-        connection.execute(insert(_REVISION).values(id=1, value=1))
-    session.info["lookup_facts_changed"] = True
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _note_local_change(session: OrmSession) -> None:
-    global _local_changes
-    if session.info.pop("lookup_facts_changed", False):
-        _local_changes += 1
-
-
-@event.listens_for(OrmSession, "after_soft_rollback")
-def _forget_rolled_back_change(session: OrmSession, _previous: Any) -> None:
-    session.info.pop("lookup_facts_changed", None)
-
-
-def read_revision(session: Session) -> int:
-    value = (
-        session.connection().execute(select(_REVISION.c.value).where(_REVISION.c.id == 1)).scalar()
-    )
-    return int(value or 0)
 
 
 @dataclass(frozen=True)
@@ -139,25 +79,28 @@ class FactsCache:
         self._keys: dict[str, KeyFacts] | None = None
         self._revision: int | None = None
         self._checked_at = float("-inf")
-        self._local_seen = _local_changes
+        self._generation = 0  # moves on every clear: facts loaded across one are not kept
+        self._local_seen = revision.local_changes()
 
     def _clear(self) -> None:
         self._certificates.clear()
         self._keys = None
+        self._generation += 1
 
     def _check(self, session: Session, now: float) -> None:
         """Forget everything when this process or any other changed lookup facts."""
-        if self._local_seen != _local_changes:
+        local = revision.local_changes()
+        if self._local_seen != local:
             with self._lock:
-                self._local_seen = _local_changes
+                self._local_seen = local
                 self._clear()
         if now - self._checked_at < self.freshness:
             return
-        revision = read_revision(session)
+        current = revision.read_revision(session)
         with self._lock:
-            if revision != self._revision:
+            if current != self._revision:
                 self._clear()
-                self._revision = revision
+                self._revision = current
             self._checked_at = now
 
     def certificate(
@@ -168,8 +111,12 @@ class FactsCache:
         entry = self._certificates.get(certificate_id)
         if entry is not None and now - entry[0] < self.ttl:
             return entry[1]
+        generation = self._generation
         facts = load()
         with self._lock:
+            if generation != self._generation:
+                return facts  # another thread saw a change while this one was reading
+            self._certificates.pop(certificate_id, None)  # a refreshed entry goes last
             if len(self._certificates) >= self.max_entries:
                 # dicts keep insertion order: the oldest entry goes first
                 self._certificates.pop(next(iter(self._certificates)))
@@ -180,9 +127,11 @@ class FactsCache:
         self._check(session, time.monotonic())
         keys = self._keys
         if keys is None or kid not in keys:
+            generation = self._generation
             keys = load()
             with self._lock:
-                self._keys = keys
+                if generation == self._generation:
+                    self._keys = keys
         return keys.get(kid, KeyFacts("unknown", None))
 
     def __len__(self) -> int:

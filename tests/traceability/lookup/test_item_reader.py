@@ -1,0 +1,158 @@
+"""The public lookup reads a code's row on a bare pooled connection; it must read exactly
+what the session's query reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import insert, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from traceability.db import get_engine, make_engine
+from traceability.issuing.revocation import revoke_item
+from traceability.lookup.service import (
+    PLACES_COUNTED,
+    PLACES_SCANS_READ,
+    ItemFacts,
+    ItemReader,
+    read_item,
+)
+from traceability.models import ItemCode, RevocationEvent, ScanEvent
+
+START = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def serial(demo: dict[str, Any]) -> str:
+    url = next(c["url"] for c in demo["codes"] if c["status"] == "valid")
+    return str(url.split("/C/", 1)[1].split(".")[0])
+
+
+def _both(app: Flask, serial: str) -> tuple[ItemFacts | None, ItemFacts | None]:
+    """(the reader's answer, the session query's answer) for one serial."""
+    engine = get_engine(app)
+    with Session(engine) as session:
+        in_session = read_item(session, serial)
+    return ItemReader(engine).read(serial), in_session
+
+
+def _store_scans(app: Flask, serial: str, places: list[str]) -> None:
+    """Scans as the scan writer leaves them: counts on the code, one event each, in order."""
+    with get_engine(app).begin() as connection:
+        item_id = connection.execute(
+            select(ItemCode.id).where(ItemCode.serial == serial)
+        ).scalar_one()
+        connection.execute(
+            insert(ScanEvent),
+            [
+                {"item_code_id": item_id, "place": place, "at": START + timedelta(seconds=n)}
+                for n, place in enumerate(places)
+            ],
+        )
+        connection.execute(
+            update(ItemCode)
+            .where(col(ItemCode.id) == item_id)
+            .values(
+                scan_count=len(places),
+                first_scan_at=START,
+                last_scan_at=START + timedelta(seconds=len(places)),
+            )
+        )
+
+
+def test_a_fresh_code_reads_the_same_both_ways(app: Flask, serial: str) -> None:
+    read, expected = _both(app, serial)
+    assert read == expected
+    assert read is not None
+    with Session(get_engine(app)) as session:
+        stored = session.exec(select(ItemCode).where(ItemCode.serial == serial)).one()
+    assert (read.id, read.seq, read.kid, read.certificate_id, read.signature) == (
+        stored.id,
+        stored.seq,
+        stored.kid,
+        stored.certificate_id,
+        stored.signature,
+    )
+    assert type(read.signature) is bytes
+    assert (read.scan_count, read.first_scan_at, read.stored_places) == (0, None, frozenset())
+    assert (read.revoked_reason, read.revoked_at) == (None, None)
+
+
+def test_a_code_scanned_from_several_places_reads_the_same_both_ways(
+    app: Flask, serial: str
+) -> None:
+    _store_scans(app, serial, ["a1b2c3d4e5f60708", "0f0e0d0c0b0a0908", "a1b2c3d4e5f60708", "ffff"])
+    read, expected = _both(app, serial)
+    assert read == expected
+    assert read is not None
+    assert read.scan_count == 4
+    assert read.stored_places == {"a1b2c3d4e5f60708", "0f0e0d0c0b0a0908", "ffff"}
+    assert read.first_scan_at == START
+    assert read.first_scan_at is not None and read.first_scan_at.utcoffset() == timedelta(0)
+
+
+def test_a_code_revoked_on_its_own_reads_the_same_both_ways(app: Flask, serial: str) -> None:
+    with Session(get_engine(app)) as session:
+        revoke_item(session, serial, "标签破损，已重新打印", actor="test")
+        session.commit()
+        event = session.exec(select(RevocationEvent).where(RevocationEvent.serial == serial)).one()
+        revoked_at = event.at
+    read, expected = _both(app, serial)
+    assert read == expected
+    assert read is not None
+    assert read.revoked_reason == "标签破损，已重新打印"
+    assert read.revoked_at == revoked_at
+    assert read.revoked_at is not None and read.revoked_at.utcoffset() == timedelta(0)
+
+
+def test_an_unknown_serial_reads_none_both_ways(app: Flask, demo: dict[str, Any]) -> None:
+    assert _both(app, "A" * 26) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("newer", "old_place_counted"),
+    [(PLACES_SCANS_READ - 1, True), (PLACES_SCANS_READ, False)],
+    ids=["within-the-latest", "behind-the-latest"],
+)
+def test_places_are_counted_among_the_latest_scans_only(
+    app: Flask, serial: str, newer: int, old_place_counted: bool
+) -> None:
+    _store_scans(app, serial, ["old-place", *["new-place"] * newer])
+    read, expected = _both(app, serial)
+    assert read == expected
+    assert read is not None
+    expected_places = {"new-place", "old-place"} if old_place_counted else {"new-place"}
+    assert read.stored_places == expected_places
+    assert read.scan_count == newer + 1  # the count itself is never capped
+
+
+def test_places_are_counted_up_to_places_counted(app: Flask, serial: str) -> None:
+    _store_scans(app, serial, [f"place-{n:03d}" for n in range(PLACES_COUNTED + 20)])
+    read, expected = _both(app, serial)
+    assert read == expected
+    assert read is not None and len(read.stored_places) == PLACES_COUNTED
+
+
+@pytest.fixture
+def one_connection_engine(app: Flask) -> Iterator[Engine]:
+    """An engine with a single pooled connection: the reader's and the next session's."""
+    engine = make_engine(app.config["DATABASE_URL"], pool_size=1, max_overflow=0)
+    yield engine
+    engine.dispose()
+
+
+def test_the_reader_leaves_its_pooled_connection_transactional(
+    one_connection_engine: Engine, serial: str
+) -> None:
+    assert ItemReader(one_connection_engine).read(serial) is not None
+    with Session(one_connection_engine) as session:
+        revoke_item(session, serial, "应被回滚", actor="test")
+        session.rollback()
+    with Session(one_connection_engine) as session:
+        events = session.exec(select(RevocationEvent).where(RevocationEvent.serial == serial))
+        assert events.all() == []
