@@ -28,15 +28,27 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import bindparam, case, func, insert, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, Engine
 
 from traceability.db import get_engine
-from traceability.models import ItemCode, ScanEvent
+from traceability.models import ItemCode, ScanEvent, ScanPlace
 
 log = logging.getLogger(__name__)
 
 _ITEMS = ItemCode.__table__  # type: ignore[attr-defined]
 _SCANS = ScanEvent.__table__  # type: ignore[attr-defined]
+_PLACES = ScanPlace.__table__  # type: ignore[attr-defined]
+
+
+def new_places(dialect: Dialect) -> Any:
+    """INSERT of (item_code_id, place) into `scan_place` that skips places already there."""
+    if dialect.name == "postgresql":
+        return postgresql_insert(_PLACES).on_conflict_do_nothing()
+    return sqlite_insert(_PLACES).on_conflict_do_nothing()
+
+
 _LAST = bindparam("b_last", type_=_ITEMS.c.last_scan_at.type)
 _COUNT_SCANS = (
     update(_ITEMS)
@@ -214,11 +226,17 @@ class ScanBuffer:
             )
             for item_id in sorted(batch)
         ]
+        places = [
+            statements.places.row(b_item=item_id, b_place=place)
+            for item_id in sorted(batch)
+            for place in sorted(batch[item_id].places)
+        ]
         with self.engine.connect() as raw:
             connection = raw.execution_options(sqlite_begin="IMMEDIATE")
             with connection.begin():
                 connection.exec_driver_sql(statements.update.sql, updates)
                 connection.exec_driver_sql(statements.insert.sql, rows)
+                connection.exec_driver_sql(statements.places.sql, places)
 
     def _run(self) -> None:
         while True:
@@ -253,7 +271,7 @@ class _DriverStatement:
 
 
 class _DriverStatements:
-    """The flush's two statements, run as plain DBAPI executemany.
+    """The flush's statements (counts, events, new places), run as plain DBAPI executemany.
 
     Through `Connection.execute` SQLAlchemy converts every parameter of every row in
     Python (~30 µs a scan); here each time is converted once, by the column type's own
@@ -267,6 +285,10 @@ class _DriverStatements:
                 item_code_id=bindparam("b_item"), place=bindparam("b_place"), at=bindparam("b_at")
             ),
             dialect,
+        )
+        new = new_places(dialect)
+        self.places = _DriverStatement(
+            new.values(item_code_id=bindparam("b_item"), place=bindparam("b_place")), dialect
         )
         process = _SCANS.c.at.type.dialect_impl(dialect).bind_processor(dialect)
         self.when: Callable[[datetime | None], Any] = (

@@ -34,7 +34,7 @@ from traceability.codes.scanning import ParsedCode
 from traceability.codes.verification import VERDICT_MESSAGES
 from traceability.compliance.testing import public_test, tests_of_batch
 from traceability.db import side_write
-from traceability.lookup.scans import PendingCounts, ScanBuffer
+from traceability.lookup.scans import PendingCounts, ScanBuffer, new_places
 from traceability.lookup.snapshots import CertificateFacts, FactsCache, KeyFacts
 from traceability.models import (
     Certificate,
@@ -45,6 +45,7 @@ from traceability.models import (
     KeyStatus,
     RevocationEvent,
     ScanEvent,
+    ScanPlace,
     SigningKeyRecord,
 )
 from traceability.models.types import utcnow
@@ -54,7 +55,6 @@ log = logging.getLogger(__name__)
 SCANS_PLAUSIBLE = 20  # one package is rarely scanned more often than this
 PLACES_PLAUSIBLE = 3  # … or from more distinct places
 PLACES_COUNTED = 100  # places are counted up to here: past PLACES_PLAUSIBLE only "many" matters
-PLACES_SCANS_READ = 1_000  # … among this many latest scans: a cloned code's thousands cost no more
 
 EXTRA_MESSAGES = {
     "not_issued": (
@@ -312,10 +312,9 @@ _ITEM_STATEMENTS: dict[str, Any] = {}
 def _item_statement(dialect: str) -> Any:
     """Code, revocation of that code and its distinct scan places: one round trip.
 
-    Places are counted among the code's latest `PLACES_SCANS_READ` scans (a code scanned
-    that often is flagged by its count anyway). They come back joined by commas (place
-    keys are hex, see `coarse_place`), so the answer can merge them with the worker's
-    unwritten scans as a set.
+    The places (`scan_place`, one row per place) come back joined by commas (place keys
+    are hex, see `coarse_place`), so the answer can merge them with the worker's unwritten
+    scans as a set.
     """
     statement = _ITEM_STATEMENTS.get(dialect)
     if statement is not None:
@@ -324,9 +323,8 @@ def _item_statement(dialect: str) -> Any:
     revocation = RevocationEvent.__table__  # type: ignore[attr-defined]
     join = "string_agg(place, ',')" if dialect == "postgresql" else "group_concat(place, ',')"
     places: Any = literal_column(
-        f"(SELECT {join} FROM (SELECT DISTINCT place FROM (SELECT place FROM scan_event"
-        f" WHERE scan_event.item_code_id = item_code.id ORDER BY scan_event.id DESC"
-        f" LIMIT {PLACES_SCANS_READ}) AS s LIMIT {PLACES_COUNTED}) AS p)"
+        f"(SELECT {join} FROM (SELECT place FROM scan_place"
+        f" WHERE scan_place.item_code_id = item_code.id LIMIT {PLACES_COUNTED}) AS p)"
     )
     statement = (
         sa_select(
@@ -566,11 +564,15 @@ def _count_scans(
         connection.execute(
             insert(scans).values(item_code_id=item.id, place=place or "unknown", at=now)
         )
+        connection.execute(
+            new_places(connection.dialect), {"item_code_id": item.id, "place": place or "unknown"}
+        )
     count, first = connection.execute(
         select(table.c.scan_count, table.c.first_scan_at).where(table.c.id == item.id)
     ).one()
+    places_table = ScanPlace.__table__  # type: ignore[attr-defined]
     places = connection.execute(
-        select(func.count(func.distinct(scans.c.place))).where(scans.c.item_code_id == item.id)
+        select(func.count()).where(places_table.c.item_code_id == item.id)
     ).scalar_one()
     result.scan_count = int(count)
     result.first_scan_at = first

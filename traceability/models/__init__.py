@@ -31,7 +31,7 @@ from traceability.models.production_base import AreaUnit, ProductionBase
 from traceability.models.region import Region, RegionLevel
 from traceability.models.revocation import RevocationEvent
 from traceability.models.roll import CodeRoll
-from traceability.models.scan import ScanEvent
+from traceability.models.scan import ScanEvent, ScanPlace
 from traceability.models.signing_key import KeyStatus, SigningKeyRecord
 from traceability.models.user import LoginThrottle, User
 
@@ -76,6 +76,7 @@ __all__ = [
     "RegionLevel",
     "RevocationEvent",
     "ScanEvent",
+    "ScanPlace",
     "SigningKeyRecord",
     "Terminal",
     "User",

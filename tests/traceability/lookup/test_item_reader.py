@@ -9,20 +9,19 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from traceability.db import get_engine, make_engine
 from traceability.issuing.revocation import revoke_item
+from traceability.lookup.scans import ScanBuffer
 from traceability.lookup.service import (
     PLACES_COUNTED,
-    PLACES_SCANS_READ,
     ItemFacts,
     ItemReader,
     read_item,
 )
-from traceability.models import ItemCode, RevocationEvent, ScanEvent
+from traceability.models import ItemCode, RevocationEvent
 
 START = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 
@@ -42,27 +41,16 @@ def _both(app: Flask, serial: str) -> tuple[ItemFacts | None, ItemFacts | None]:
 
 
 def _store_scans(app: Flask, serial: str, places: list[str]) -> None:
-    """Scans as the scan writer leaves them: counts on the code, one event each, in order."""
-    with get_engine(app).begin() as connection:
+    """Scans written by the scan writer itself: counts, one event each, new places."""
+    engine = get_engine(app)
+    with engine.connect() as connection:
         item_id = connection.execute(
             select(ItemCode.id).where(ItemCode.serial == serial)
         ).scalar_one()
-        connection.execute(
-            insert(ScanEvent),
-            [
-                {"item_code_id": item_id, "place": place, "at": START + timedelta(seconds=n)}
-                for n, place in enumerate(places)
-            ],
-        )
-        connection.execute(
-            update(ItemCode)
-            .where(col(ItemCode.id) == item_id)
-            .values(
-                scan_count=len(places),
-                first_scan_at=START,
-                last_scan_at=START + timedelta(seconds=len(places)),
-            )
-        )
+    buffer = ScanBuffer(engine, interval=3600, max_pending=10**9)
+    for n, place in enumerate(places):
+        buffer.add(item_id, place, START + timedelta(seconds=n))
+    assert buffer.flush() == len(places)
 
 
 def test_a_fresh_code_reads_the_same_both_ways(app: Flask, serial: str) -> None:
@@ -114,21 +102,13 @@ def test_an_unknown_serial_reads_none_both_ways(app: Flask, demo: dict[str, Any]
     assert _both(app, "A" * 26) == (None, None)
 
 
-@pytest.mark.parametrize(
-    ("newer", "old_place_counted"),
-    [(PLACES_SCANS_READ - 1, True), (PLACES_SCANS_READ, False)],
-    ids=["within-the-latest", "behind-the-latest"],
-)
-def test_places_are_counted_among_the_latest_scans_only(
-    app: Flask, serial: str, newer: int, old_place_counted: bool
-) -> None:
-    _store_scans(app, serial, ["old-place", *["new-place"] * newer])
+def test_a_place_counts_however_many_scans_came_after_it(app: Flask, serial: str) -> None:
+    _store_scans(app, serial, ["old-place", *["new-place"] * 1500])
     read, expected = _both(app, serial)
     assert read == expected
     assert read is not None
-    expected_places = {"new-place", "old-place"} if old_place_counted else {"new-place"}
-    assert read.stored_places == expected_places
-    assert read.scan_count == newer + 1  # the count itself is never capped
+    assert read.stored_places == {"new-place", "old-place"}
+    assert read.scan_count == 1501  # the count itself is never capped
 
 
 def test_places_are_counted_up_to_places_counted(app: Flask, serial: str) -> None:

@@ -16,7 +16,7 @@ from traceability import create_app
 from traceability.db import get_engine, session_scope
 from traceability.demo import load_demo
 from traceability.lookup.scans import ScanBuffer
-from traceability.models import ItemCode, ScanEvent
+from traceability.models import ItemCode, ScanEvent, ScanPlace
 
 
 def _valid_path(demo: dict[str, Any]) -> str:
@@ -158,3 +158,28 @@ def test_zero_interval_writes_each_scan_in_its_request(
         assert _stored(app, _serial(path)) == (1, 1)
     finally:
         get_engine(app).dispose()
+
+
+def test_each_place_is_stored_once_per_code_however_often_it_scans(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    """`scan_place` keeps distinct places only: the lookup reads one row per place, not
+    one per scan, so a copied label scanned thousands of times costs no more to answer."""
+    path = _valid_path(demo)
+    with Session(get_engine(app)) as session:
+        item_id = session.exec(select(ItemCode.id).where(ItemCode.serial == _serial(path))).one()
+    assert item_id is not None
+    buffer = ScanBuffer(get_engine(app), interval=3600)
+    now = datetime.now(UTC)
+    for place in ("market-a", "market-b", "market-a"):
+        buffer.add(item_id, place, now)
+    assert buffer.flush() == 3
+    buffer.add(item_id, "market-a", now)  # a later batch: nothing new
+    buffer.add(item_id, "market-c", now)
+    assert buffer.flush() == 2
+    with Session(get_engine(app)) as session:
+        places = session.exec(select(ScanPlace.place).where(ScanPlace.item_code_id == item_id))
+        assert sorted(places.all()) == ["market-a", "market-b", "market-c"]
+    assert _stored(app, _serial(path)) == (5, 5)
+    answer = _scans(app.test_client(), path)
+    assert answer["places"] == 4  # the three stored + this request's own place
