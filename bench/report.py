@@ -15,15 +15,21 @@ from bench.servers import ROOT
 # Why a target is missed, once we know; shown under the table for each missed figure.
 ANALYSIS: dict[str, str] = {
     "lookup": (
-        "Per request a lookup parses the code, reads that code's row, its own revocation and "
-        "its scan places in one query on a connection the worker keeps (no ORM, no pool "
-        "checkout), compares it with the stored signature (a code that differs is Ed25519-"
-        "verified), takes the certificate's facts from the worker's cache (checked against "
-        "the `lookup_revision` counter once a second), counts the scan in the worker's buffer "
-        "and signs the JSON answer (one Ed25519 signature) or fills the kept page. What is "
-        "left is mostly the Flask request cycle of a full app (sessions, CSRF and audit "
-        "hooks, security headers) and the JWS signature, plus the scan flush; hello-world "
-        "pays none of it. Run-to-run noise on this shared 2-core machine is about ±20 %."
+        "Was 0.14 / 0.12 (SQLite) and 0.09 (PostgreSQL) before this round. Per request a "
+        "lookup now parses the code, reads that code's row, its own revocation and its "
+        "distinct scan places in one query on a connection the worker keeps (no ORM, no pool "
+        "checkout), compares the code with the stored signature (a code that differs is "
+        "Ed25519-verified), takes the certificate's facts from the worker's cache (checked "
+        "against the `lookup_revision` counter once a second), counts the scan (written once "
+        "a second) and signs the JSON answer or fills the kept page. Profiled in a gunicorn "
+        "worker (py-spy), that work is about a third of the worker's CPU (the query, the "
+        "answer's Ed25519 signature at ~55 µs, the scan writer); the rest is gunicorn and "
+        "Flask handling a 2-5 KB answer (a trivial JSON route of the same app measured "
+        "0.8-1.0 of hello-world). On PostgreSQL the query is a loopback round trip and the "
+        "server's CPU shares the two cores with wrk and the workers. Closing the gap needs an "
+        "answer without a signature per request, or this endpoint outside the Flask request "
+        "cycle; neither is done. Run-to-run noise on this shared 2-core machine is about ±20 "
+        "%."
     ),
     "scale": (
         "The lookup reads by unique indexes only (EXPLAIN: index searches on item_code.serial, "

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 import traceability.models  # noqa: F401
-from traceability import migrate
-from traceability.db import make_engine
+from traceability import create_app, migrate
+from traceability.db import get_engine, make_engine, session_scope
+from traceability.demo import load_demo
 
 
 def schema_differences(url: str) -> list[object]:
@@ -50,3 +53,36 @@ def test_downgrade_to_base_then_upgrade_round_trips(empty_database_url: str) -> 
     migrate.upgrade(empty_database_url)
     assert table_names(empty_database_url) == before
     assert schema_differences(empty_database_url) == []
+
+
+def test_0008_starts_the_lookup_revision_counter_and_0009_fills_scan_places(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """Scans recorded before 0009 count their places after it: one row per code and place."""
+    migrate.upgrade(empty_database_url, "0008")
+    engine = make_engine(empty_database_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT id, value FROM lookup_revision")).all() == [(1, 0)]
+    app = create_app({"DATABASE_URL": empty_database_url, "TRACEABILITY_HOME": str(tmp_path)})
+    with app.app_context(), session_scope(get_engine(app)) as session:
+        load_demo(session, app.config)
+    with engine.begin() as connection:
+        first, second = connection.execute(
+            text("SELECT id FROM item_code ORDER BY id LIMIT 2")
+        ).scalars()
+        for item, place in [(first, "aa"), (first, "bb"), (first, "aa"), (second, "aa")]:
+            connection.execute(
+                text(
+                    "INSERT INTO scan_event (item_code_id, place, at)"
+                    " VALUES (:item, :place, CURRENT_TIMESTAMP)"
+                ),
+                {"item": item, "place": place},
+            )
+    migrate.upgrade(empty_database_url, "0009")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT item_code_id, place FROM scan_place ORDER BY item_code_id, place")
+        ).all()
+    engine.dispose()
+    get_engine(app).dispose()
+    assert [tuple(row) for row in rows] == [(first, "aa"), (first, "bb"), (second, "aa")]
