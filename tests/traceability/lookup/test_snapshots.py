@@ -17,15 +17,15 @@ from flask import Flask
 from sqlalchemy import inspect, text, update
 from sqlmodel import Session, col, select
 
+from tests.traceability.smallholder import issue_as_smallholder
 from traceability import keystore
 from traceability.compliance.testing import record_test
 from traceability.db import get_engine
 from traceability.issuing.revocation import find_certificate, revoke_certificate, revoke_item
-from traceability.issuing.service import IssueRequest, issue_certificate
 from traceability.lookup import snapshots
 from traceability.lookup.service import load_certificate_facts, load_key_facts
 from traceability.lookup.snapshots import CertificateFacts, FactsCache, KeyFacts, read_revision
-from traceability.models import Certificate, Producer, ProducerKind
+from traceability.models import Certificate
 
 ROOT = Path(__file__).resolve().parents[3]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n" + b"signature strokes" * 20
@@ -142,26 +142,8 @@ def test_issuing_a_certificate_leaves_the_revision_alone(app: Flask, demo: dict[
 
 
 def _issue(app: Flask, *, item_count: int = 1, signature_image: bytes | None = None) -> str:
-    passphrase = app.config["SIGNING_KEY_PASSPHRASE"]
-    with Session(get_engine(app), expire_on_commit=False) as session:
-        producer = session.exec(
-            select(Producer).where(Producer.kind == ProducerKind.SMALLHOLDER)
-        ).one()
-        request = IssueRequest(
-            producer_id=producer.id or 0,
-            product_name="小白菜",
-            quantity="20",
-            unit="kg",
-            item_count=item_count,
-            basis=["quality_control"],
-            signature_confirmed=signature_image is None,
-            signature_image=signature_image,
-        )
-        issued = issue_certificate(
-            session, request, keystore.active_signing_key(session, passphrase)
-        )
-        session.commit()
-        return issued.certificate.number
+    issued = issue_as_smallholder(app, items=item_count, signature_image=signature_image)
+    return str(issued.certificate.number)
 
 
 class Clock:

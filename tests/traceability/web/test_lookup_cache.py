@@ -10,17 +10,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from tests.traceability.smallholder import issue_as_smallholder
 from traceability import keystore
 from traceability.codes import canonical_json, code_url, sign_item_code, verify_jws
 from traceability.compliance.testing import record_test
 from traceability.db import get_engine
 from traceability.issuing.revocation import find_certificate, revoke_item
-from traceability.issuing.service import IssueRequest, issue_certificate
 from traceability.lookup.service import LookupResult, lookup
 from traceability.lookup.snapshots import CertificateFacts, facts_cache
-from traceability.models import Producer, ProducerKind
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 MARKERS = ("<!--lookup:item-seq-->", "<!--lookup:scans-->")
@@ -39,24 +38,7 @@ def _path(url: str) -> str:
 
 def _issue(app: Flask, *, items: int = 3, product_name: str = "小白菜") -> tuple[str, list[str]]:
     """(certificate number, code paths in item order), issued by the demo smallholder."""
-    passphrase = app.config["SIGNING_KEY_PASSPHRASE"]
-    with Session(get_engine(app), expire_on_commit=False) as session:
-        producer = session.exec(
-            select(Producer).where(Producer.kind == ProducerKind.SMALLHOLDER)
-        ).one()
-        request = IssueRequest(
-            producer_id=producer.id or 0,
-            product_name=product_name,
-            quantity="30",
-            unit="kg",
-            item_count=items,
-            basis=["quality_control"],
-            signature_confirmed=True,
-        )
-        issued = issue_certificate(
-            session, request, keystore.active_signing_key(session, passphrase)
-        )
-        session.commit()
+    issued = issue_as_smallholder(app, items=items, product_name=product_name)
     paths = [_path(code_url(app.config["PUBLIC_BASE_URL"], code)) for code in issued.codes]
     return issued.certificate.number, paths
 
