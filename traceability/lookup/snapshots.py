@@ -39,8 +39,8 @@ from traceability.models import lookup_revision as revision
 
 read_revision = revision.read_revision  # re-exported: callers of this module need both
 
-MAX_CERTIFICATES = 5_000  # per worker; a few KB each, plus its pages
-MAX_PAGES_PER_CERTIFICATE = 8  # two languages × the verdicts a certificate's codes can get
+MAX_CERTIFICATES = 2_000  # per worker: ~3 KB of facts and up to 4 pages of ~5 KB each
+MAX_PAGES_PER_CERTIFICATE = 4  # two languages × genuine or revoked; rarer verdicts render
 
 
 @dataclass(frozen=True)
