@@ -19,7 +19,11 @@ from traceability.compliance.testing import record_test
 from traceability.db import get_engine
 from traceability.issuing.revocation import find_certificate, revoke_item
 from traceability.lookup.service import LookupResult, lookup
-from traceability.lookup.snapshots import CertificateFacts, facts_cache
+from traceability.lookup.snapshots import (
+    MAX_PAGES_PER_CERTIFICATE,
+    CertificateFacts,
+    facts_cache,
+)
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 MARKERS = ("<!--lookup:item-seq-->", "<!--lookup:scans-->")
@@ -230,3 +234,20 @@ def test_a_code_signed_with_our_key_but_never_stored_is_not_issued(
     never_stored = sign_item_code("QQQQQQQQQQ", "RRRRRRRRRRRRRRRR", key)
     verdict = _json(client, "/C/" + never_stored.text)["verdict"]
     assert (verdict["status"], verdict["reason"]) == ("not_genuine", "not_issued")
+
+
+def test_a_certificate_keeps_a_few_pages_and_renders_the_rest_each_time(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    """Codes revoked one by one, each with its own reason, each need their own page."""
+    items = MAX_PAGES_PER_CERTIFICATE + 2
+    number, paths = _issue(app, items=items)
+    with Session(get_engine(app)) as session:
+        for n, path in enumerate(paths):
+            revoke_item(session, _serial(path), f"第{n + 1}件标签损坏", actor="test")
+        session.commit()
+    for n, path in enumerate(paths):
+        page = _page(client, path)
+        assert f"第{n + 1}件标签损坏" in page and f"<dd>{n + 1} / {items}</dd>" in page
+        assert "已撤销" in page
+    assert len(_kept(app, number).pages) == MAX_PAGES_PER_CERTIFICATE
