@@ -44,6 +44,16 @@ def label_jobs(received: bytes) -> list[bytes]:
     return JOB_RE.findall(received)
 
 
+def delivered_jobs(printer: FakePrinter, expected: int, timeout: float = 10) -> list[bytes]:
+    """The label jobs the printer holds once `expected` of them arrived (or `timeout` passed).
+
+    The agent exits once its bytes are in the socket; the printer's thread reads them a
+    moment later, so reading `printer.received` at once can miss the last label.
+    """
+    printer.wait_for(lambda p: len(label_jobs(p.received)) >= expected, timeout=timeout)
+    return label_jobs(printer.received)
+
+
 @pytest.fixture
 def kiosk(empty_database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A running service with demo data, an admin token and a registered terminal."""
@@ -136,9 +146,8 @@ def test_agent_prints_a_queued_job_whose_qr_reads_genuine(kiosk: dict[str, Any])
     issued, job_id = issue_and_queue(kiosk, items=2)
     with FakePrinter("tspl") as printer:
         result = run_agent(agent_args(kiosk, printer, "--until-idle"))
-        received = printer.received
+        jobs = delivered_jobs(printer, 3)
     assert result.returncode == 0, result.stdout + result.stderr
-    jobs = label_jobs(received)
     assert len(jobs) == 3  # the full certificate and two item labels
     image = tspl.decode(jobs[1]).image
     decoded = [r.text for r in zxingcpp.read_barcodes(image)]
@@ -158,10 +167,11 @@ def test_agent_killed_between_printing_and_acknowledging_prints_once(kiosk: dict
     with FakePrinter("tspl") as printer:
         crashed = run_agent(agent_args(kiosk, printer, "--until-idle", "--crash-after-print"))
         assert crashed.returncode == 3, crashed.stdout + crashed.stderr
-        after_crash = len(label_jobs(printer.received))
+        after_crash = len(delivered_jobs(printer, 2))
         assert job_state(kiosk, job_id)["state"] == "claimed"
         restarted = run_agent(agent_args(kiosk, printer, "--until-idle"))
-        after_restart = len(label_jobs(printer.received))
+        # the agent has exited: a reprint would be in the socket already; none must be
+        after_restart = len(delivered_jobs(printer, 3, timeout=2))
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     assert after_crash == 2 and after_restart == 2  # certificate + 1 item, once
     assert job_state(kiosk, job_id)["state"] == "printed"
@@ -232,7 +242,7 @@ def test_a_reprint_is_a_new_job_marked_reprint(kiosk: dict[str, Any]) -> None:
             {"reason": "标签被雨淋湿"},
         )
         run_agent(agent_args(kiosk, printer, "--until-idle"))
-        jobs = label_jobs(printer.received)
+        jobs = delivered_jobs(printer, 4)
     assert reprint["kind"] == "reprint" and reprint["reprint_of"] == job_id
     assert len(jobs) == 4
     assert job_state(kiosk, reprint["id"])["state"] == "printed"
