@@ -30,7 +30,7 @@ from flask import Flask
 from sqlalchemy import bindparam, case, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 
 from traceability.db import get_engine
 from traceability.models import ItemCode, ScanEvent, ScanPlace
@@ -108,7 +108,6 @@ class ScanBuffer:
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self._closed = False
-        self._statements: _DriverStatements | None = None
         _BUFFERS.add(self)
 
     def add(self, item_id: int, place: str, at: datetime) -> PendingCounts:
@@ -126,11 +125,6 @@ class ScanBuffer:
         if full:
             self._wake.set()
         return merged
-
-    def pending_for(self, item_id: int) -> PendingCounts:
-        """Unwritten counts for the item, including a batch being written right now."""
-        with self._lock:
-            return self._merged(item_id)
 
     def _merged(self, item_id: int) -> PendingCounts:
         """The item's counts (without the events: only the writer needs those)."""
@@ -207,36 +201,10 @@ class ScanBuffer:
             self._size = self.max_kept
 
     def _write(self, batch: dict[int, PendingCounts]) -> None:
-        statements = self._statements
-        if statements is None:
-            statements = self._statements = _DriverStatements(self.engine.dialect)
-        when = statements.when
-        rows = [
-            statements.insert.row(b_item=item_id, b_place=place, b_at=when(at))
-            for item_id, counts in batch.items()
-            for place, at in counts.events
-        ]
-        # items in id order: two workers flushing at once lock rows in the same order
-        updates = [
-            statements.update.row(
-                b_id=item_id,
-                b_added=batch[item_id].count,
-                b_first=when(batch[item_id].first_at),
-                b_last=when(batch[item_id].last_at),
-            )
-            for item_id in sorted(batch)
-        ]
-        places = [
-            statements.places.row(b_item=item_id, b_place=place)
-            for item_id in sorted(batch)
-            for place in sorted(batch[item_id].places)
-        ]
         with self.engine.connect() as raw:
             connection = raw.execution_options(sqlite_begin="IMMEDIATE")
             with connection.begin():
-                connection.exec_driver_sql(statements.update.sql, updates)
-                connection.exec_driver_sql(statements.insert.sql, rows)
-                connection.exec_driver_sql(statements.places.sql, places)
+                write_scans(connection, batch)
 
     def _run(self) -> None:
         while True:
@@ -294,6 +262,45 @@ class _DriverStatements:
         self.when: Callable[[datetime | None], Any] = (
             (lambda at: None if at is None else process(at)) if process else (lambda at: at)
         )
+
+
+_STATEMENTS: dict[str, _DriverStatements] = {}
+
+
+def write_scans(connection: Connection, batch: dict[int, PendingCounts]) -> None:
+    """Counts, events and new places of `batch`, in the caller's transaction.
+
+    The buffer's flush and a lookup that counts its scan at once (`SCAN_FLUSH_SECONDS=0`)
+    both write through here.
+    """
+    dialect = connection.dialect
+    statements = _STATEMENTS.get(dialect.name)
+    if statements is None:
+        statements = _STATEMENTS[dialect.name] = _DriverStatements(dialect)
+    when = statements.when
+    rows = [
+        statements.insert.row(b_item=item_id, b_place=place, b_at=when(at))
+        for item_id, counts in batch.items()
+        for place, at in counts.events
+    ]
+    # items in id order: two workers flushing at once lock rows in the same order
+    updates = [
+        statements.update.row(
+            b_id=item_id,
+            b_added=batch[item_id].count,
+            b_first=when(batch[item_id].first_at),
+            b_last=when(batch[item_id].last_at),
+        )
+        for item_id in sorted(batch)
+    ]
+    places = [
+        statements.places.row(b_item=item_id, b_place=place)
+        for item_id in sorted(batch)
+        for place in sorted(batch[item_id].places)
+    ]
+    connection.exec_driver_sql(statements.update.sql, updates)
+    connection.exec_driver_sql(statements.insert.sql, rows)
+    connection.exec_driver_sql(statements.places.sql, places)
 
 
 _BUFFERS: weakref.WeakSet[ScanBuffer] = weakref.WeakSet()

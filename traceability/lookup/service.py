@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal_column, update
+from sqlalchemy import bindparam, func, literal_column
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
@@ -34,7 +34,7 @@ from traceability.codes.scanning import ParsedCode
 from traceability.codes.verification import VERDICT_MESSAGES
 from traceability.compliance.testing import public_test, tests_of_batch
 from traceability.db import side_write
-from traceability.lookup.scans import PendingCounts, ScanBuffer, new_places
+from traceability.lookup.scans import PendingCounts, ScanBuffer, write_scans
 from traceability.lookup.snapshots import CertificateFacts, FactsCache, KeyFacts
 from traceability.models import (
     Certificate,
@@ -44,7 +44,6 @@ from traceability.models import (
     ItemCode,
     KeyStatus,
     RevocationEvent,
-    ScanEvent,
     ScanPlace,
     SigningKeyRecord,
 )
@@ -532,41 +531,22 @@ def _scans(
     transaction, so concurrent lookups queue for SQLite's write lock instead of failing
     with "database is locked" while upgrading a read transaction.
     """
-    table = ItemCode.__table__  # type: ignore[attr-defined]
-    scans = ScanEvent.__table__  # type: ignore[attr-defined]
     if not record:
-        _count_scans(session.connection(), table, scans, item, place, record, result)
+        _count_scans(session.connection(), item, None, result)
         return
     with side_write(session) as connection:
-        _count_scans(connection, table, scans, item, place, record, result)
+        _count_scans(connection, item, place or "unknown", result)
 
 
 def _count_scans(
-    connection: Connection,
-    table: Any,
-    scans: Any,
-    item: ItemFacts,
-    place: str | None,
-    record: bool,
-    result: LookupResult,
+    connection: Connection, item: ItemFacts, place: str | None, result: LookupResult
 ) -> None:
-    if record:
-        now = utcnow()
-        connection.execute(
-            update(table)
-            .where(table.c.id == item.id)
-            .values(
-                scan_count=table.c.scan_count + 1,
-                first_scan_at=func.coalesce(table.c.first_scan_at, now),
-                last_scan_at=now,
-            )
-        )
-        connection.execute(
-            insert(scans).values(item_code_id=item.id, place=place or "unknown", at=now)
-        )
-        connection.execute(
-            new_places(connection.dialect), {"item_code_id": item.id, "place": place or "unknown"}
-        )
+    """Write this scan (with a place) through the scan writer's statements, then read back."""
+    table = ItemCode.__table__  # type: ignore[attr-defined]
+    if place is not None:
+        counts = PendingCounts()
+        counts.add(place, utcnow())
+        write_scans(connection, {item.id: counts})
     count, first = connection.execute(
         select(table.c.scan_count, table.c.first_scan_at).where(table.c.id == item.id)
     ).one()
