@@ -19,7 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from traceability import config as config_module
     from traceability import db, errors, extensions, i18n
     from traceability.lookup import scans, snapshots
-    from traceability.web import register_blueprints
+    from traceability.web import lookup_fast_path, register_blueprints
 
     app = Flask(__name__, instance_relative_config=False)
     settings = config_module.load_settings(config)
@@ -31,4 +31,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     snapshots.init_app(app)
     errors.init_app(app)
     register_blueprints(app)
+    lookup_fast_path.init_app(app)
     return app

@@ -59,6 +59,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "LOOKUP_CACHE_SECONDS": float(os.environ.get("LOOKUP_CACHE_SECONDS", "60")),
         # … and notice a revocation, key compromise or new rapid test within this time
         "LOOKUP_FRESHNESS_SECONDS": float(os.environ.get("LOOKUP_FRESHNESS_SECONDS", "1")),
+        # anonymous GETs of /C/<code> are answered without Flask's request cycle (same bytes)
+        "LOOKUP_FAST_PATH": _flag("LOOKUP_FAST_PATH", True),
         "RECORD_RETENTION_DAYS": int(os.environ.get("RECORD_RETENTION_DAYS", "730")),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_SUPPORTED_LOCALES": ["zh_CN", "en"],

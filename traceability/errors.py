@@ -11,7 +11,9 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_accept_header
 
 log = logging.getLogger(__name__)
 
@@ -85,19 +87,22 @@ HTTP_MESSAGES: dict[int, tuple[str, str]] = {
 
 
 def wants_json() -> bool:
-    if request.path.startswith("/api/") or request.path.startswith("/.well-known/"):
+    return json_preferred(request.path, request.headers.get("Accept", ""))
+
+
+def json_preferred(path: str, accept: str) -> bool:
+    """JSON for the API, or when the Accept header ranks it above HTML (Flask-free: the
+    public lookup's fast path asks too)."""
+    if path.startswith("/api/") or path.startswith("/.well-known/"):
         return True
-    accept = request.headers.get("Accept", "")
     # the two headers nearly every request sends, without parsing (public lookups)
     if accept == "application/json":
         return True
     if accept.split(",", 1)[0].strip() == "text/html":  # HTML at full quality: never JSON
         return False
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return (
-        best == "application/json"
-        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
-    )
+    accepted = parse_accept_header(accept, MIMEAccept)
+    best = accepted.best_match(["application/json", "text/html"])
+    return best == "application/json" and accepted[best] > accepted["text/html"]
 
 
 def _answer(status: int, body: dict[str, Any]) -> tuple[Response | str, int]:
@@ -116,7 +121,7 @@ def init_app(app: Flask) -> None:
         return _answer(exc.status, exc.to_dict())
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> tuple[Response | str, int]:
+    def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         zh, en = HTTP_MESSAGES.get(status, (exc.name, exc.name))
         if exc.description and status == 400 and "CSRF" in exc.description:
@@ -130,7 +135,11 @@ def init_app(app: Flask) -> None:
             "message_zh": zh,
             "message_en": en,
         }
-        return _answer(status, body)
+        response = app.make_response(_answer(status, body))
+        for name, value in exc.get_headers():  # Retry-After of a 429, Allow of a 405
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response | str, int]:

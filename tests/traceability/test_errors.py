@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask, request
 
+from traceability import create_app
 from traceability.errors import wants_json
 
 ACCEPT_HEADERS = [
@@ -68,3 +69,13 @@ def test_a_public_page_answers_json_only_when_json_is_preferred(
 def test_api_and_well_known_paths_always_answer_json(app: Flask, path: str) -> None:
     with app.test_request_context(path, headers={"Accept": "text/html"}):
         assert wants_json() is True
+
+
+def test_an_http_error_keeps_its_own_headers(app_config: dict[str, object]) -> None:
+    """A 405 still says what is allowed (and a 429 when to retry) under our bilingual body."""
+    service = create_app(app_config)
+    response = service.test_client().post("/healthz", headers={"Accept": "application/json"})
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET"}
+    assert response.get_json()["message_zh"] == "不支持该请求方法。"
+    service.extensions["db_engine"].dispose()

@@ -60,7 +60,8 @@ class CertificateFacts:
     # the record as canonical JSON, serialised once for every signed answer
     record_json: bytes = b""
     # rendered pages with the per-code parts left as markers, by language and verdict
-    pages: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False)
+    # (`traceability.web.lookup_views.KeptPage`; this module does not know pages)
+    pages: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if not self.record_json:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Callable
-from functools import lru_cache, wraps
-from typing import ParamSpec, TypeVar
+from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import get_locale
+from limits import RateLimitItem, parse_many
 from markupsafe import Markup
+from sqlmodel import Session
+from werkzeug.exceptions import TooManyRequests
 
 from traceability import keystore
 from traceability.codes import sign_canonical
@@ -23,8 +28,28 @@ from traceability.lookup.service import ItemReader, LookupResult, coarse_place, 
 from traceability.lookup.snapshots import MAX_PAGES_PER_CERTIFICATE, facts_cache
 
 bp = Blueprint("lookup", __name__)
-P = ParamSpec("P")
-R = TypeVar("R")
+
+Render = Callable[..., str]
+"""`render_template`: called only when a page is not kept yet, inside a request context."""
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What the answer to scanned text depends on, read from Flask's request or straight
+    from the WSGI environ (`traceability.web.lookup_fast_path`)."""
+
+    text: str
+    remote_addr: str | None
+    host: str | None
+    as_json: bool
+    language: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    mimetype: str
 
 
 def public_limit() -> str:
@@ -32,10 +57,14 @@ def public_limit() -> str:
 
 
 def accepted_hosts() -> set[str]:
-    public = current_app.config["PUBLIC_BASE_URL"]
-    hosts = {_netloc(public)}
-    if request.host:
-        hosts.add(request.host.lower())
+    """Hosts a scanned URL may name: the public base URL's and the one this request came to."""
+    return _hosts(current_app, request.host)
+
+
+def _hosts(app: Flask, host: str | None) -> set[str]:
+    hosts = {_netloc(app.config["PUBLIC_BASE_URL"])}
+    if host:
+        hosts.add(host.lower())
     return hosts
 
 
@@ -44,115 +73,171 @@ def _netloc(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
-def _database() -> str:
+@lru_cache(maxsize=8)
+def _limits(text: str) -> list[RateLimitItem]:
+    return parse_many(text)
+
+
+def within_public_limit(app: Flask, remote_addr: str | None) -> bool:
+    """Count one public lookup for this client; False once it is over `RATELIMIT_PUBLIC`.
+
+    One bucket per address for both lookup URLs, whichever path answers (the fast path
+    and Flask share it through Flask-Limiter's own strategy and storage).
+    """
+    if not app.config["RATELIMIT_ENABLED"]:
+        return True
+    client = remote_addr or "127.0.0.1"  # as flask_limiter.util.get_remote_address
+    strategy = limiter.limiter
+    return all(
+        strategy.hit(item, "public-lookup", client)
+        for item in _limits(str(app.config["RATELIMIT_PUBLIC"]))
+    )
+
+
+def _retry_after(app: Flask, remote_addr: str | None) -> int:
+    client = remote_addr or "127.0.0.1"
+    now = time.time()
+    resets = [
+        limiter.limiter.get_window_stats(item, "public-lookup", client).reset_time
+        for item in _limits(str(app.config["RATELIMIT_PUBLIC"]))
+    ]
+    return max(1, math.ceil(max(resets, default=now + 1) - now))
+
+
+def _database(app: Flask) -> str:
     """The engine's URL without password: names the database in per-process caches."""
-    name: str | None = current_app.extensions.get("db_name")
+    name: str | None = app.extensions.get("db_name")
     if name is None:
-        name = get_engine().url.render_as_string(hide_password=True)
-        current_app.extensions["db_name"] = name
+        name = get_engine(app).url.render_as_string(hide_password=True)
+        app.extensions["db_name"] = name
     return name
 
 
-def _item_reader() -> ItemReader:
-    reader: ItemReader | None = current_app.extensions.get("lookup_item_reader")
+def _item_reader(app: Flask) -> ItemReader:
+    reader: ItemReader | None = app.extensions.get("lookup_item_reader")
     if reader is None:
-        reader = ItemReader(get_engine())
-        current_app.extensions["lookup_item_reader"] = reader
+        reader = ItemReader(get_engine(app))
+        app.extensions["lookup_item_reader"] = reader
     return reader
 
 
-def lookup_answer(text: str, *, record_scan: bool, as_json: bool = True) -> tuple[Response, int]:
-    session = get_session()
-    place = coarse_place(request.remote_addr, current_app.config["SECRET_KEY"])
+def answer_scan(
+    app: Flask, scan: Scan, session: Session, *, record_scan: bool, render: Render
+) -> Answer:
+    """The verdict on scanned text as signed JSON or as the page; no Flask request needed.
+
+    Both the Flask views below and the fast path answer through here, so they answer
+    with the same bytes.
+    """
+    config = app.config
     result = lookup(
         session,
-        text,
-        database=_database(),
-        accepted_hosts=accepted_hosts(),
-        place=place,
+        scan.text,
+        database=_database(app),
+        accepted_hosts=_hosts(app, scan.host),
+        place=coarse_place(scan.remote_addr, config["SECRET_KEY"]),
         record_scan=record_scan,
-        scans=scan_buffer(current_app),
-        facts=facts_cache(current_app) if record_scan else None,
-        reader=_item_reader() if record_scan else None,
+        scans=scan_buffer(app),
+        facts=facts_cache(app) if record_scan else None,
+        reader=_item_reader(app) if record_scan else None,
     )
     status = 400 if result.status == "malformed" else 200
-    if not as_json:
-        return Response(_page(result), status=status, mimetype="text/html"), status
-    key = keystore.response_signing_key(
-        session, current_app.config["SIGNING_KEY_PASSPHRASE"], _database()
-    )
+    if not scan.as_json:
+        return Answer(status, _page(result, scan.language, render).encode(), "text/html")
+    key = keystore.response_signing_key(session, config["SIGNING_KEY_PASSPHRASE"], _database(app))
     payload = result.to_canonical_json()
     jws = sign_canonical(payload, key)
     # the signed payload plus its own signature: one serialisation, not three
     body = payload[:-1] + b',"jws":' + json.dumps(jws).encode("ascii") + b"}"
-    response = Response(body, status=status, mimetype="application/json")
+    return Answer(status, body, "application/json")
+
+
+def lookup_answer(text: str, *, record_scan: bool, as_json: bool = True) -> tuple[Response, int]:
+    """`answer_scan` for the current Flask request (the views here and the verify API)."""
+    scan = Scan(text, request.remote_addr, request.host, as_json, str(get_locale()))
+    answer = answer_scan(
+        current_app, scan, get_session(), record_scan=record_scan, render=render_template
+    )
+    response = Response(answer.body, status=answer.status, mimetype=answer.mimetype)
     response.headers["Cache-Control"] = "no-store"
-    return response, status
+    return response, answer.status
 
 
 _SEQ = "<!--lookup:item-seq-->"
 _SCANS = "<!--lookup:scans-->"
+_COUNT = "<!--lookup:scan-count-->"
+_FIRST = "<!--lookup:first-scan-->"
 
 
-def _page(result: LookupResult) -> str:
-    """The lookup page; per certificate it is rendered once per language and verdict.
+@dataclass(frozen=True)
+class KeptPage:
+    """A certificate's page in one language and verdict, with markers for the code's part.
 
-    Only the code's number and its scan counts change from one code (and scan) to the
-    next; they go into markers in the kept page. Escaped user text cannot contain the
-    markers (`<` becomes `&lt;`).
+    Only the code's number and its scans change from one code (and scan) to the next.
+    The scans section has four shapes (first scan time shown or not, copy warning or
+    not), each rendered once with markers for the count and the time. Escaped user text
+    cannot contain a marker (`<` becomes `&lt;`); the scans section holds no user text.
     """
+
+    page: str
+    scans: dict[tuple[bool, bool], str]
+
+    def fill(self, result: LookupResult) -> str:
+        assert result.item is not None
+        first = result.first_scan_at
+        scans = self.scans[(first is not None, result.suspicious_scans)]
+        scans = scans.replace(_COUNT, str(result.scan_count), 1)
+        if first is not None:
+            scans = scans.replace(_FIRST, first.strftime("%Y-%m-%d %H:%M"), 1)
+        return self.page.replace(_SEQ, str(result.item.seq), 1).replace(_SCANS, scans, 1)
+
+
+def _page(result: LookupResult, language: str, render: Render) -> str:
+    """The lookup page; per certificate it is rendered once per language and verdict."""
     facts = result.facts
     if facts is None or result.item is None:
-        return render_template("lookup.html", result=result)
-    language = str(get_locale())
+        return render("lookup.html", result=result)
     key = (language, result.status, result.reason or "", result.at or "")
-    page = facts.pages.get(key)
-    if page is None:
-        page = render_template(
-            "lookup.html", result=result, item_seq=Markup(_SEQ), scans_html=Markup(_SCANS)
+    kept: KeptPage | None = facts.pages.get(key)
+    if kept is None:
+        kept = KeptPage(
+            render("lookup.html", result=result, item_seq=Markup(_SEQ), scans_html=Markup(_SCANS)),
+            {
+                (first, suspicious): render(
+                    "_lookup_scans.html",
+                    scan_count=Markup(_COUNT),
+                    first_scan=Markup(_FIRST) if first else None,
+                    suspicious=suspicious,
+                )
+                for first in (False, True)
+                for suspicious in (False, True)
+            },
         )
         if len(facts.pages) < MAX_PAGES_PER_CERTIFICATE:
-            facts.pages[key] = page
-    # straight from the environment: the fragment needs no context processors or signals
-    scans = current_app.jinja_env.get_template("_lookup_scans.html").render(result=result)
-    return page.replace(_SEQ, str(result.item.seq), 1).replace(_SCANS, scans, 1)
+            facts.pages[key] = kept
+    return kept.fill(result)
+
+
+LOOKUP_HEADERS = {"Cache-Control": "no-store", "Vary": "Accept, Cookie"}
+"""Every lookup answer varies with Accept (JSON or page) and the language cookie."""
 
 
 def _page_or_json(text: str) -> tuple[Response, int]:
+    if not within_public_limit(current_app, request.remote_addr):
+        raise TooManyRequests(retry_after=_retry_after(current_app, request.remote_addr))
     as_json = wants_json() or request.args.get("format") == "json"
     response, status = lookup_answer(text, record_scan=True, as_json=as_json)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "Accept, Cookie"
+    response.headers.update(LOOKUP_HEADERS)
     return response, status
-
-
-def _public_rate_limit(view: Callable[P, R]) -> Callable[P, R]:
-    """`limiter.limit(public_limit)`, skipped entirely while limits are switched off.
-
-    Flask-Limiter walks its limits even when disabled (tens of µs a request); with
-    RATELIMIT_ENABLED=false (benchmarks, or a proxy in front that limits) the hot public
-    lookup pays nothing for it.
-    """
-    limited = limiter.limit(public_limit)(view)
-
-    @wraps(view)
-    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
-        if current_app.config["RATELIMIT_ENABLED"]:
-            return limited(*args, **kwargs)
-        return view(*args, **kwargs)
-
-    return checked
 
 
 @bp.get("/c/<path:code>")
 @bp.get("/C/<path:code>")
-@_public_rate_limit
 def code_page(code: str) -> tuple[Response, int]:
     return _page_or_json(code)
 
 
 @bp.get("/01/<gtin>/10/<lot>/21/<serial>")
-@_public_rate_limit
 def digital_link_page(gtin: str, lot: str, serial: str) -> tuple[Response, int]:
     return _page_or_json(request.url)
 
@@ -168,7 +253,7 @@ def jwks() -> Response:
 def revocations() -> Response:
     session = get_session()
     key = keystore.active_signing_key(session, current_app.config["SIGNING_KEY_PASSPHRASE"])
-    version, jws = published_revocation_jws(session, key, _database())
+    version, jws = published_revocation_jws(session, key, _database(current_app))
     response = Response(jws, mimetype="application/jose")
     response.headers["Cache-Control"] = "public, max-age=60"
     response.headers["ETag"] = f'"{version}"'
@@ -184,7 +269,7 @@ def label_png(code: str) -> Response:
     from traceability.lookup.service import certificate_for_code
 
     session = get_session()
-    certificate, signed = certificate_for_code(session, code, database=_database())
+    certificate, signed = certificate_for_code(session, code, database=_database(current_app))
     layout = request.args.get("layout", DEFAULT_LAYOUT)
     try:
         dpi = int(request.args.get("dpi", "203"))
