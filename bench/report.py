@@ -15,21 +15,22 @@ from bench.servers import ROOT
 # Why a target is missed, once we know; shown under the table for each missed figure.
 ANALYSIS: dict[str, str] = {
     "lookup": (
-        "Was 0.14 / 0.12 (SQLite) and 0.09 (PostgreSQL) before this round. Per request a "
-        "lookup now parses the code, reads that code's row, its own revocation and its "
-        "distinct scan places in one query on a connection the worker keeps (no ORM, no pool "
-        "checkout), compares the code with the stored signature (a code that differs is "
-        "Ed25519-verified), takes the certificate's facts from the worker's cache (checked "
-        "against the `lookup_revision` counter once a second), counts the scan (written once "
-        "a second) and signs the JSON answer or fills the kept page. Profiled in a gunicorn "
-        "worker (py-spy), that work is about a third of the worker's CPU (the query, the "
-        "answer's Ed25519 signature at ~55 µs, the scan writer); the rest is gunicorn and "
-        "Flask handling a 2-5 KB answer (a trivial JSON route of the same app measured "
-        "0.8-1.0 of hello-world). On PostgreSQL the query is a loopback round trip and the "
-        "server's CPU shares the two cores with wrk and the workers. Closing the gap needs an "
-        "answer without a signature per request, or this endpoint outside the Flask request "
-        "cycle; neither is done. Run-to-run noise on this shared 2-core machine is about ±20 "
-        "%."
+        "On SQLite all four lookup targets are met since anonymous scans of `/C/<code>` are "
+        "answered in front of Flask (`traceability/web/lookup_fast_path.py`; before: 0.45 / "
+        "0.39, PostgreSQL 0.37 / 0.35, p99 3.6x). In-process a warm lookup spent about half "
+        "its time in Flask's request cycle (contexts, URL matching, session, login, CSRF and "
+        "audit hooks, response objects), which the fast path skips while answering the same "
+        "bytes through the same `answer_scan`; kept pages now also hold their scans section "
+        "pre-rendered, so a page costs two string replacements. What PostgreSQL adds is the "
+        "database: /proc shows about 250 us of PostgreSQL server CPU and 330 us more worker "
+        "CPU per request than on SQLite (the code's query over loopback, ~40 us server + ~60 "
+        "us driver in isolation, and the scan's three writes, ~55 us + ~45 us), on the two "
+        "cores that also run wrk and the workers; the JSON answer's per-request Ed25519 "
+        "signature (~50 us) is why JSON trails HTML. Tried and measured, not worth it: COPY /"
+        " UPDATE FROM unnest for the scan writes (saves ~10 us of driver time per statement, "
+        "no server time). Left: keeping per-code rows across workers (scan counts would lag "
+        "behind other workers) or a signature per certificate rather than per answer (changes"
+        " the JWS contract). Run-to-run noise on this shared 2-core machine is about ±20 %."
     ),
     "scale": (
         "The lookup reads by unique indexes only (EXPLAIN: index searches on item_code.serial, "
@@ -154,8 +155,10 @@ NOTES = [
     "stored signature, takes the certificate's facts from the worker's cache (read from the "
     "database on a worker's first scan of each certificate and after every change), counts "
     "a scan (buffered per worker, written every second as one transaction) and signs the "
-    "JSON answer. The baseline is `bench/hello_app.py` serving the same URLs. A warm-up wrk "
-    "run precedes each measured one.",
+    "JSON answer or fills the kept page. These anonymous scans are answered by "
+    "`traceability/web/lookup_fast_path.py` in front of Flask (same bytes as the Flask view, "
+    "tests/traceability/web/test_lookup_fast_path.py). The baseline is `bench/hello_app.py` "
+    "serving the same URLs. A warm-up wrk run precedes each measured one.",
     "2. **Scale**: the same JSON lookup after bulk-loading unsigned filler codes (SQLite: "
     "executemany with `synchronous=OFF`; PostgreSQL: `COPY`), then `ANALYZE`; looked-up codes "
     "stay real issued ones. Ratio = throughput at the large size / at the small size.",

@@ -63,13 +63,18 @@ class LookupFastPath:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         scan = self._anonymous_scan(environ)
-        if scan is None or not within_public_limit(self.app, environ.get("REMOTE_ADDR")):
+        if scan is None:
             return self.wsgi_app(environ, start_response)
+        answer: Answer | None = None
         try:
-            answer = self._answer(scan, environ)
+            # over the limit: Flask answers (429 with Retry-After, in both languages)
+            if within_public_limit(self.app, environ.get("REMOTE_ADDR")):
+                answer = self._answer(scan, environ)
         except Exception:
-            # Flask answers instead: its error handlers say what went wrong, in both languages
+            # Flask answers instead: its error handlers say what went wrong, in both
+            # languages. (A failure after the scan was counted counts it twice: rare, harmless.)
             log.exception("lookup fast path failed; answering through Flask")
+        if answer is None:
             return self.wsgi_app(environ, start_response)
         mimetype = answer.mimetype
         if mimetype.startswith("text/"):

@@ -189,3 +189,21 @@ def test_the_fast_path_can_be_switched_off(
     path = _paths(demo)["genuine"]
     assert client.get(path, headers={"Accept": "application/json"}).status_code == 200
     assert flask_saw == [path]
+
+
+def test_a_failure_in_the_fast_path_is_answered_by_flask_error_handling(
+    app: Flask,
+    client: FlaskClient,
+    demo: dict[str, Any],
+    flask_saw: list[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app.config["PUBLIC_BASE_URL"] = 20261129  # a broken configuration: no answer can be made
+    path = _paths(demo)["genuine"]
+    response = client.get(path, headers={"Accept": "application/json"})
+    assert response.status_code == 500
+    assert (
+        response.get_json()["message_en"] == "The service hit an internal error; please try again."
+    )
+    assert flask_saw == [path]
+    assert "lookup fast path failed" in caplog.text
