@@ -30,7 +30,8 @@ from traceability.lookup.snapshots import MAX_PAGES_PER_CERTIFICATE, facts_cache
 bp = Blueprint("lookup", __name__)
 
 Render = Callable[..., str]
-"""`render_template`: called only when a page is not kept yet, inside a request context."""
+"""`render_template`, inside a request context: for a page not kept yet (a certificate's
+first scan in this worker) and for verdicts without a certificate (malformed, forged)."""
 
 
 @dataclass(frozen=True)
