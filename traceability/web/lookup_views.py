@@ -6,7 +6,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -87,22 +87,21 @@ def within_public_limit(app: Flask, remote_addr: str | None) -> bool:
     """
     if not app.config["RATELIMIT_ENABLED"]:
         return True
-    client = remote_addr or "127.0.0.1"  # as flask_limiter.util.get_remote_address
-    strategy = limiter.limiter
-    return all(
-        strategy.hit(item, "public-lookup", client)
-        for item in _limits(str(app.config["RATELIMIT_PUBLIC"]))
-    )
+    items, bucket = _public_limits(app, remote_addr)
+    return all(limiter.limiter.hit(item, *bucket) for item in items)
 
 
 def _retry_after(app: Flask, remote_addr: str | None) -> int:
-    client = remote_addr or "127.0.0.1"
+    items, bucket = _public_limits(app, remote_addr)
     now = time.time()
-    resets = [
-        limiter.limiter.get_window_stats(item, "public-lookup", client).reset_time
-        for item in _limits(str(app.config["RATELIMIT_PUBLIC"]))
-    ]
+    resets = [limiter.limiter.get_window_stats(item, *bucket).reset_time for item in items]
     return max(1, math.ceil(max(resets, default=now + 1) - now))
+
+
+def _public_limits(app: Flask, remote_addr: str | None) -> tuple[list[RateLimitItem], list[str]]:
+    """The configured limits, and this client's bucket in the limiter's storage."""
+    client = remote_addr or "127.0.0.1"  # as flask_limiter.util.get_remote_address
+    return _limits(str(app.config["RATELIMIT_PUBLIC"])), ["public-lookup", client]
 
 
 def _database(app: Flask) -> str:
@@ -176,17 +175,26 @@ class KeptPage:
 
     Only the code's number and its scans change from one code (and scan) to the next.
     The scans section has four shapes (first scan time shown or not, copy warning or
-    not), each rendered once with markers for the count and the time. Escaped user text
-    cannot contain a marker (`<` becomes `&lt;`); the scans section holds no user text.
+    not), each rendered the first time it is needed, with markers for the count and the
+    time. Escaped user text cannot contain a marker (`<` becomes `&lt;`); the scans
+    section holds no user text.
     """
 
     page: str
-    scans: dict[tuple[bool, bool], str]
+    scans: dict[tuple[bool, bool], str] = field(default_factory=dict)
 
-    def fill(self, result: LookupResult) -> str:
+    def fill(self, result: LookupResult, render: Render) -> str:
         assert result.item is not None
         first = result.first_scan_at
-        scans = self.scans[(first is not None, result.suspicious_scans)]
+        shape = (first is not None, result.suspicious_scans)
+        scans = self.scans.get(shape)
+        if scans is None:
+            scans = self.scans[shape] = render(
+                "_lookup_scans.html",
+                scan_count=Markup(_COUNT),
+                first_scan=Markup(_FIRST) if first is not None else None,
+                suspicious=shape[1],
+            )
         scans = scans.replace(_COUNT, str(result.scan_count), 1)
         if first is not None:
             scans = scans.replace(_FIRST, first.strftime("%Y-%m-%d %H:%M"), 1)
@@ -202,21 +210,11 @@ def _page(result: LookupResult, language: str, render: Render) -> str:
     kept: KeptPage | None = facts.pages.get(key)
     if kept is None:
         kept = KeptPage(
-            render("lookup.html", result=result, item_seq=Markup(_SEQ), scans_html=Markup(_SCANS)),
-            {
-                (first, suspicious): render(
-                    "_lookup_scans.html",
-                    scan_count=Markup(_COUNT),
-                    first_scan=Markup(_FIRST) if first else None,
-                    suspicious=suspicious,
-                )
-                for first in (False, True)
-                for suspicious in (False, True)
-            },
+            render("lookup.html", result=result, item_seq=Markup(_SEQ), scans_html=Markup(_SCANS))
         )
         if len(facts.pages) < MAX_PAGES_PER_CERTIFICATE:
             facts.pages[key] = kept
-    return kept.fill(result)
+    return kept.fill(result, render)
 
 
 LOOKUP_HEADERS = {"Cache-Control": "no-store", "Vary": "Accept, Cookie"}

@@ -26,7 +26,12 @@ from traceability.lookup.snapshots import (
 )
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-MARKERS = ("<!--lookup:item-seq-->", "<!--lookup:scans-->")
+MARKERS = (
+    "<!--lookup:item-seq-->",
+    "<!--lookup:scans-->",
+    "<!--lookup:scan-count-->",
+    "<!--lookup:first-scan-->",
+)
 
 
 @pytest.fixture
