@@ -7,14 +7,16 @@ see `traceability.lookup.snapshots`), counts a scan and signs the JSON answer.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.databases import BenchDatabase, add_filler_codes, create_database, issue_codes
 from bench.progress import say
-from bench.results import Result, Target
+from bench.results import Result, Target, fmt
 from bench.servers import HELLO_APP, SERVICE_APP, Server, free_port, gunicorn
 from bench.sizes import Size
 from bench.wrk import Load, run_wrk
@@ -23,21 +25,82 @@ JSON = "application/json"
 HTML = "text/html"
 
 
-def _load(server: Server, paths_file: Path, size: Size, accept: str) -> Load:
-    run_wrk(
-        server.base_url,
-        paths_file,
-        seconds=size.warmup_seconds,
-        connections=size.connections,
-        accept=accept,
-    )
-    return run_wrk(
-        server.base_url,
-        paths_file,
-        seconds=size.wrk_seconds,
-        connections=size.connections,
-        accept=accept,
-    )
+@dataclass(frozen=True)
+class Round:
+    """One turn of each kind of load, measured back to back."""
+
+    hello: Load | None
+    json: Load
+    html: Load | None
+
+
+class _Loader:
+    """wrk runs against the servers; each kind of load is warmed up before its first run."""
+
+    def __init__(self, paths_file: Path, size: Size) -> None:
+        self.paths_file = paths_file
+        self.size = size
+        self.warm: set[tuple[str, str]] = set()
+
+    def load(self, server: Server, accept: str) -> Load:
+        if (server.base_url, accept) not in self.warm:
+            self.warm.add((server.base_url, accept))
+            self._wrk(server, accept, self.size.warmup_seconds)
+        return self._wrk(server, accept, self.size.wrk_seconds)
+
+    def _wrk(self, server: Server, accept: str, seconds: int) -> Load:
+        return run_wrk(
+            server.base_url,
+            self.paths_file,
+            seconds=seconds,
+            connections=self.size.connections,
+            accept=accept,
+        )
+
+    def rounds(self, service: Server, hello: Server | None, *, html: bool) -> list[Round]:
+        """Hello-world, JSON and HTML in turn, `size.rounds` times.
+
+        On this shared machine throughput drifts by tens of percent from one minute to the
+        next; measured in turn, a slow minute hits a lookup and its baseline alike instead
+        of only one of them (one long run each made the ratio a matter of luck).
+        """
+        rounds = []
+        for _ in range(self.size.rounds):
+            rounds.append(
+                Round(
+                    self.load(hello, JSON) if hello is not None else None,
+                    self.load(service, JSON),
+                    self.load(service, HTML) if html else None,
+                )
+            )
+        return rounds
+
+
+def _median(pairs: list[tuple[float, float]]) -> tuple[float, float, str]:
+    """The (value, baseline) pair with the median ratio, and every round's ratio for the note.
+
+    A pair from one round, not a median of values and a median of baselines taken from
+    different rounds: the figures shown are ones measured together.
+    """
+    ratios = ", ".join(fmt(value / base) for value, base in pairs)
+    value, base = sorted(pairs, key=lambda pair: pair[0] / pair[1])[len(pairs) // 2]
+    note = f"median of {len(pairs)} rounds (ratios {ratios})" if len(pairs) > 1 else ""
+    return value, base, note
+
+
+def _paired(rounds: list[Round], kind: str, figure: str) -> tuple[float, float, str]:
+    """`_median` of a lookup figure ("json" or "html") against hello-world's of each round."""
+    pairs = []
+    for turn in rounds:
+        load, hello = getattr(turn, kind), turn.hello
+        assert load is not None and hello is not None
+        pairs.append((float(getattr(load, figure)), float(getattr(hello, figure))))
+    return _median(pairs)
+
+
+def _median_load(loads: list[Load]) -> Load:
+    """The run with the median throughput (scale compares runs minutes apart, not in turn)."""
+    return sorted(loads, key=lambda load: load.throughput)[len(loads) // 2]
 
 
 def _check_genuine(server: Server, path: str) -> None:
@@ -85,32 +148,35 @@ def run_lookup(
         db.drop()
 
 
+def _join(*notes: str) -> str:
+    return "; ".join(note for note in notes if note)
+
+
 def _measure(
     db: BenchDatabase, size: Size, paths_file: Path, *, lookup: bool, scale: bool
 ) -> list[Result]:
     backend = db.backend
     results: list[Result] = []
     first_path = paths_file.read_text().splitlines()[0]
-    hello: Load | None = None
-    hello_rss = 0.0
-    if lookup:
-        say(f"{backend}: hello-world baseline")
-        port = free_port()
-        with gunicorn(HELLO_APP, _env(db, port, size), port, "/") as server:
-            hello = _load(server, paths_file, size, JSON)
-            hello_rss = server.worker_peak_rss_mb()
-    port = free_port()
-    with gunicorn(SERVICE_APP, _env(db, port, size), port, "/healthz") as server:
-        _check_genuine(server, first_path)
-        say(f"{backend}: JSON lookup")
-        small = _load(server, paths_file, size, JSON)
-        html: Load | None = None
+    loader = _Loader(paths_file, size)
+    hello_port, port = free_port(), free_port()
+    with contextlib.ExitStack() as servers:
+        hello = None
         if lookup:
-            say(f"{backend}: HTML lookup")
-            html = _load(server, paths_file, size, HTML)
+            hello = servers.enter_context(
+                gunicorn(HELLO_APP, _env(db, hello_port, size), hello_port, "/")
+            )
+        server = servers.enter_context(
+            gunicorn(SERVICE_APP, _env(db, port, size), port, "/healthz")
+        )
+        _check_genuine(server, first_path)
+        kinds = "hello-world, JSON and HTML lookups" if lookup else "JSON lookups"
+        say(f"{backend}: {size.rounds} rounds of {kinds}")
+        rounds = loader.rounds(server, hello, html=lookup)
+        small = _median_load([r.json for r in rounds])
         service_rss = server.worker_peak_rss_mb()
-        if lookup and hello is not None and html is not None:
-            results += _lookup_results(backend, hello, small, html)
+        if hello is not None:
+            results += _lookup_results(backend, rounds)
             results.append(
                 Result(
                     "memory",
@@ -118,68 +184,77 @@ def _measure(
                     "gunicorn worker peak RSS under lookup load (VmHWM)",
                     service_rss,
                     "MB",
-                    hello_rss,
+                    hello.worker_peak_rss_mb(),
                     "hello-world worker",
                 )
             )
         if scale:
             # the same running server: the data grows under it, as it would in production
-            results += _scale(db, server, size, paths_file, small, service_rss)
+            results += _scale(db, server, loader, small, service_rss)
     return results
 
 
-def _lookup_results(backend: str, hello: Load, js: Load, html: Load) -> list[Result]:
+def _lookup_results(backend: str, rounds: list[Round]) -> list[Result]:
+    hello = [r.hello for r in rounds if r.hello is not None]
+    js = [r.json for r in rounds]
+    html = [r.html for r in rounds if r.html is not None]
+    js_value, js_base, js_note = _paired(rounds, "json", "throughput")
+    html_value, html_base, html_note = _paired(rounds, "html", "throughput")
+    js_p99, js_p99_base, js_p99_note = _paired(rounds, "json", "p99_ms")
+    html_p99, html_p99_base, html_p99_note = _paired(rounds, "html", "p99_ms")
+    rounds_note = f"median of {len(hello)} rounds" if len(hello) > 1 else ""
     return [
         Result(
             "lookup",
             backend,
             "hello-world throughput (baseline)",
-            hello.throughput,
+            _median_load(hello).throughput,
             "req/s",
-            note=_errors_note(hello),
+            note=_join(rounds_note, _errors_note(*hello)),
         ),
         Result(
             "lookup",
             backend,
             "JSON lookup throughput",
-            js.throughput,
+            js_value,
             "req/s",
-            hello.throughput,
+            js_base,
             "hello-world",
             Target(">=", 0.6),
-            _errors_note(js),
+            _join(js_note, _errors_note(*js)),
         ),
         Result(
             "lookup",
             backend,
             "HTML lookup throughput",
-            html.throughput,
+            html_value,
             "req/s",
-            hello.throughput,
+            html_base,
             "hello-world",
             Target(">=", 0.5),
-            _errors_note(html),
+            _join(html_note, _errors_note(*html)),
         ),
         Result(
             "lookup",
             backend,
             "JSON lookup p99 latency",
-            js.p99_ms,
+            js_p99,
             "ms",
-            hello.p99_ms,
+            js_p99_base,
             "hello-world p99",
             Target("<=", 3),
-            "failed requests included" if js.errors else "",
+            _join(js_p99_note, "failed requests included" if any(j.errors for j in js) else ""),
         ),
         Result(
             "lookup",
             backend,
             "HTML lookup p99 latency",
-            html.p99_ms,
+            html_p99,
             "ms",
-            hello.p99_ms,
+            html_p99_base,
             "hello-world p99",
             Target("<=", 3),
+            html_p99_note,
         ),
     ]
 
@@ -187,17 +262,18 @@ def _lookup_results(backend: str, hello: Load, js: Load, html: Load) -> list[Res
 def _scale(
     db: BenchDatabase,
     server: Server,
-    size: Size,
-    paths_file: Path,
+    loader: _Loader,
     small: Load,
     small_rss: float,
 ) -> list[Result]:
-    backend = db.backend
+    backend, size = db.backend, loader.size
     say(f"{backend}: loading filler codes up to {size.scale_large:,}")
     added = add_filler_codes(db, size.scale_large)
-    say(f"{backend}: added {added:,} filler codes; JSON lookup at scale")
-    _check_genuine(server, paths_file.read_text().splitlines()[0])
-    large = _load(server, paths_file, size, JSON)
+    say(f"{backend}: added {added:,} filler codes; JSON lookups at scale")
+    _check_genuine(server, loader.paths_file.read_text().splitlines()[0])
+    loader.warm.clear()  # the data grew under the server: warm up again
+    runs = [loader.load(server, JSON) for _ in range(size.rounds)]
+    large = _median_load(runs)
     large_rss = server.worker_peak_rss_mb()
     label = f"{size.scale_large:,} vs {size.scale_small:,} codes"
     return [
@@ -210,7 +286,10 @@ def _scale(
             small.throughput,
             f"at {size.scale_small:,}",
             Target(">=", 0.8),
-            _errors_note(large),
+            _join(
+                f"median of {len(runs)} runs at each size" if len(runs) > 1 else "",
+                _errors_note(*runs),
+            ),
         ),
         Result(
             "scale",

@@ -158,10 +158,15 @@ NOTES = [
     "JSON answer or fills the kept page. These anonymous scans are answered by "
     "`traceability/web/lookup_fast_path.py` in front of Flask (same bytes as the Flask view, "
     "tests/traceability/web/test_lookup_fast_path.py). The baseline is `bench/hello_app.py` "
-    "serving the same URLs. A warm-up wrk run precedes each measured one.",
+    "serving the same URLs. Hello-world, JSON and HTML are measured in turn, three rounds "
+    "of 8 s (a 3 s warm-up run before each kind's first), both servers up throughout: "
+    "throughput here drifts by tens of percent from one minute to the next, and in turn a "
+    "slow minute hits a lookup and its baseline alike. Each ratio is the median round's "
+    "(its two figures were measured together); the note lists every round's ratio.",
     "2. **Scale**: the same JSON lookup after bulk-loading unsigned filler codes (SQLite: "
     "executemany with `synchronous=OFF`; PostgreSQL: `COPY`), then `ANALYZE`; looked-up codes "
-    "stay real issued ones. Ratio = throughput at the large size / at the small size.",
+    "stay real issued ones. Ratio = throughput at the large size / at the small size "
+    "(median of three 8 s runs at each).",
     "3. **Issuing**: `issue_certificate` + commit in-process (median of repeats) vs the same "
     "number of bare `cryptography` Ed25519 signatures; bulk = wall time of the "
     "`traceability issue --items N --output FILE --progress` process (start-up included) vs "

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 class Size:
     name: str
     wrk_seconds: int  # per measured wrk run
-    warmup_seconds: int  # wrk run before each measurement, not recorded
+    warmup_seconds: int  # wrk run before each kind of load's first measurement, not recorded
+    rounds: int  # lookup: hello-world, JSON and HTML measured in turn this many times
     connections: int
     workers: int | None  # gunicorn workers for both apps; None: gunicorn.conf.py's default
     real_codes: int  # issued (signed) codes in the lookup database
@@ -28,6 +29,7 @@ SIZES = {
         name="tiny",
         wrk_seconds=1,
         warmup_seconds=1,
+        rounds=3,  # odd: the median round is a measured one
         connections=32,
         workers=2,  # boots twice as fast; the smoke run checks the scripts, not the figures
         real_codes=1_000,
@@ -42,8 +44,9 @@ SIZES = {
     ),
     "full": Size(
         name="full",
-        wrk_seconds=15,
+        wrk_seconds=8,
         warmup_seconds=3,
+        rounds=3,
         connections=32,
         workers=None,
         real_codes=10_000,
