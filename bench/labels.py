@@ -8,6 +8,7 @@ The baseline is the bare QR matrix for the same URL, the part no cache can save.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from bench.progress import say
 from bench.results import Result, Target
@@ -135,4 +136,18 @@ def run_labels(size: Size) -> list[Result]:
                     note=f"native: {', '.join(went_native) or 'nothing'}",
                 )
             )
+        results += _z64_bytes(layout, label)
     return results
+
+
+def _z64_bytes(layout: str, label: Any) -> list[Result]:
+    """ZPL raster as Z64 (the Zebra profiles) against the ASCII hex the emulations get."""
+    from printers.drivers import get_driver
+
+    name = f"zpl Z64 raster bytes per {layout} label (profile zpl-203) vs ASCII hex"
+    try:
+        z64 = len(get_driver("zpl", "zpl-203").encode(label, mode="raster").data)
+        hexed = len(get_driver("zpl", "zpl-hprt-203").encode(label, mode="raster").data)
+    except Exception as exc:
+        return [_failed(name, exc)]
+    return [Result("labels", "-", name, z64, "B", hexed, "hex raster")]

@@ -24,6 +24,9 @@ class PrinterProfile:
     draw, checked with strict encoding (None: no CJK font, text always goes raster).
     `native_font` is the language's font reference (TSPL "TSS24.BF2", ZPL font
     alias "1", CPCL font number "8"); `native_font_dots` its cell height.
+    `zpl_graphics` is how ZPL raster travels: "z64" (zlib + Base64 + CRC, a fifth to an
+    eighth of the bytes for a mostly white label; Zebra firmware has read it for two
+    decades) or "hex" (plain ASCII hex, which every ZPL emulation reads).
     """
 
     name: str
@@ -37,6 +40,7 @@ class PrinterProfile:
     max_qr_module: int = 10
     answers_status: bool = True
     zpl_font_file: str | None = None
+    zpl_graphics: Literal["hex", "z64"] = "hex"
     description: str = ""
 
 
@@ -67,7 +71,8 @@ PROFILES: dict[str, PrinterProfile] = {
             203,
             832,
             None,
-            description="Zebra ZPL II 203 dpi without a CJK font: text raster, QR native",
+            zpl_graphics="z64",
+            description="Zebra ZPL II 203 dpi without a CJK font: text raster (Z64), QR native",
         ),
         PrinterProfile(
             "zpl-hprt-203",
@@ -86,6 +91,7 @@ PROFILES: dict[str, PrinterProfile] = {
             "gbk",
             "1",
             zpl_font_file="E:SIMSUN.FNT",
+            zpl_graphics="z64",
             description="Chinese-market Zebra with E:SIMSUN.FNT aliased as font 1",
         ),
         PrinterProfile(

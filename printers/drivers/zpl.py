@@ -1,6 +1,8 @@
 """ZPL II: Zebra printers and the many printers that emulate them.
 
-One `^XA … ^XZ` format. Raster is `^GFA` with ASCII hex, **1 = black**. Native text
+One `^XA … ^XZ` format. Raster is `^GFA`, **1 = black**, as ASCII hex or, where the
+profile says the printer reads it, Z64 (zlib, Base64, CRC-16 of the Base64 text:
+`:Z64:<data>:<crc>`, ZPL II Programming Guide "ZB64 Encoding"). Native text
 needs a CJK font on the printer (`^CI28` declares UTF-8; `^A1` uses the font the
 profile says is resident, optionally aliased with `^CW`), so the default Zebra
 profile has none and sends text as raster. Native QR is `^BQN,2,<mag>` with data
@@ -10,6 +12,9 @@ height, so we set `^BY` height 1 explicitly (printers.md §1.3).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import zlib
 from collections.abc import Iterable
 
 from printers.drivers.base import Driver, EncodeResult, Mode, crop_to_ink, ink_bits
@@ -20,10 +25,20 @@ STATUS_QUERY = b"~HS\r\n"
 _MEDIA_TRACKING = {"gap": "^MNY", "mark": "^MNM", "continuous": "^MNN"}
 
 
-def graphic_field(width_bytes: int, height: int, bits: bytes) -> str:
-    """`^GFA,total,total,bytes-per-row,HEX` for rows of 1-bit-black data."""
+def graphic_field(width_bytes: int, height: int, bits: bytes, *, z64: bool = False) -> str:
+    """`^GFA,total,total,bytes-per-row,DATA` for rows of 1-bit-black data."""
     total = width_bytes * height
-    return f"^GFA,{total},{total},{width_bytes},{bits.hex().upper()}"
+    return f"^GFA,{total},{total},{width_bytes},{z64_data(bits) if z64 else bits.hex().upper()}"
+
+
+def z64_data(bits: bytes) -> str:
+    """`:Z64:<Base64 of zlib data>:<CRC>`; the CRC is CRC-16/XMODEM over the Base64 text.
+
+    A printer that finds a CRC mismatch drops the graphic rather than print noise, which
+    matters on the serial and USB links kiosks use.
+    """
+    encoded = base64.b64encode(zlib.compress(bits, 9))
+    return f":Z64:{encoded.decode('ascii')}:{binascii.crc_hqx(encoded, 0):04X}"
 
 
 class ZplDriver(Driver):
@@ -65,7 +80,12 @@ class ZplDriver(Driver):
         patch = crop_to_ink(media, plan.raster)
         if patch is not None:
             bits = ink_bits(patch.image)
-            field = graphic_field(patch.row_bytes(), patch.image.height, bits)
+            field = graphic_field(
+                patch.row_bytes(),
+                patch.image.height,
+                bits,
+                z64=self.profile.zpl_graphics == "z64",
+            )
             parts.append(f"^FO{patch.x},{patch.y}{field}^FS")
         font = self.profile.native_font
         for _element, lines in plan.texts:

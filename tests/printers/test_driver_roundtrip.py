@@ -174,3 +174,30 @@ def test_copies_are_the_printers_job() -> None:
     assert tspl.decode(driver("tspl").encode(label, settings=settings).data).copies == 3
     assert zpl.decode(driver("zpl").encode(label, settings=settings).data).copies == 3
     assert cpcl.decode(driver("cpcl").encode(label, settings=settings).data).copies == 3
+
+
+@pytest.mark.parametrize("layout", LAYOUTS["zpl"])
+def test_zebra_profiles_send_raster_as_z64_that_decodes_pixel_identical(layout: str) -> None:
+    label = build_label(layout, sample_data())
+    z64 = get_driver("zpl", "zpl-203").encode(label, mode="raster").data
+    hexed = driver("zpl").encode(label, mode="raster").data
+    assert b":Z64:" in z64 and b":Z64:" not in hexed
+    decoded = zpl.decode(z64)  # checks the CRC and the declared byte count too
+    expected = render_raster(label)
+    assert (
+        ImageChops.difference(decoded.image.convert("L"), expected.convert("L")).getbbox() is None
+    )
+    assert read_qr_texts(decoded.image) == [CODE_URL]
+    assert len(z64) * 4 < len(hexed), "a mostly white label compresses well"
+
+
+def test_z64_crc_is_crc16_xmodem_of_the_base64_text() -> None:
+    label = build_label("item-40x30", sample_data())
+    data = get_driver("zpl", "zpl-203").encode(label, mode="raster").data.decode("ascii")
+    field = data[data.index(":Z64:") :].split("^FS")[0]
+    _, _, encoded, crc = field.split(":")
+    assert zpl.crc16_xmodem(b"123456789") == 0x31C3  # the catalogued check value
+    assert crc == f"{zpl.crc16_xmodem(encoded.encode('ascii')):04X}"
+    flipped = "A" if encoded[10] != "A" else "B"
+    with pytest.raises(AssertionError, match="CRC"):
+        zpl.graphic_data(f":Z64:{encoded[:10]}{flipped}{encoded[11:]}:{crc}")

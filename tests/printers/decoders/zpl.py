@@ -1,4 +1,4 @@
-"""ZPL II decoder: ^XA ^PW ^LL ^FO ^GFA (hex, 1 = black) ^A ^BY ^BQN ^FD ^FS ^PQ ^XZ.
+"""ZPL II decoder: ^XA ^PW ^LL ^FO ^GFA (hex, B64 or Z64; 1 = black) ^A ^BY ^BQN ^FD ^FS ^PQ ^XZ.
 
 `bq_shift` models the firmware quirk that moves a ^BQ symbol down by the ^BY height
 (printers.md §1.3: zebrash and real printers do, the ZPL spec does not).
@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import zlib
 
 from tests.printers.decoders import Decoded, QrRun, TextRun, blank, draw_segno_qr, paste_bits
 
@@ -36,7 +38,7 @@ def decode(data: bytes, *, bq_shift: bool = False) -> Decoded:
         elif code == "GF":
             fmt, total, _, per_row, hexdata = args.split(",", 4)
             assert fmt == "A"
-            bits = bytes.fromhex(hexdata)
+            bits = graphic_data(hexdata)
             assert len(bits) == int(total)
             paste_bits(
                 out.image, x, y, int(per_row), int(total) // int(per_row), bits, one_is_black=True
@@ -63,3 +65,25 @@ def decode(data: bytes, *, bq_shift: bool = False) -> Decoded:
         elif code == "PQ":
             out.copies = int(args.split(",")[0])
     return out
+
+
+def graphic_data(field: str) -> bytes:
+    """^GF data: ASCII hex, or `:B64:`/`:Z64:` Base64 (zlib for Z64) with its CRC checked."""
+    if not field.startswith(":"):
+        return bytes.fromhex(field)
+    _, kind, encoded, crc = field.split(":")
+    assert kind in ("B64", "Z64"), kind
+    assert int(crc, 16) == crc16_xmodem(encoded.encode("ascii")), "ZB64 CRC mismatch"
+    raw = base64.b64decode(encoded, validate=True)
+    return zlib.decompress(raw) if kind == "Z64" else raw
+
+
+def crc16_xmodem(data: bytes) -> int:
+    """CRC-16/XMODEM (poly 0x1021, init 0), bit by bit: the printer's check of ZB64 data."""
+    crc = 0
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
