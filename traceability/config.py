@@ -62,6 +62,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         # anonymous GETs of /C/<code> are answered without Flask's request cycle (same bytes)
         "LOOKUP_FAST_PATH": _flag("LOOKUP_FAST_PATH", True),
         "RECORD_RETENTION_DAYS": int(os.environ.get("RECORD_RETENTION_DAYS", "730")),
+        # reverse proxies in front whose X-Forwarded-* headers are believed (web/reverse_proxy)
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_SUPPORTED_LOCALES": ["zh_CN", "en"],
         "WTF_CSRF_ENABLED": True,
@@ -75,6 +77,10 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if overrides:
         settings.update(overrides)
     settings["TRACEABILITY_HOME"] = str(home)
+    # served over https (PUBLIC_BASE_URL says so): cookies never travel in clear text
+    https = str(settings["PUBLIC_BASE_URL"]).startswith("https://")
+    settings.setdefault("SESSION_COOKIE_SECURE", https)
+    settings.setdefault("REMEMBER_COOKIE_SECURE", https)
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") or read_or_create_secret(
             home, "secret_key"

@@ -29,5 +29,11 @@ def init_app(app: Flask) -> None:
     def _remember_language(response):  # type: ignore[no-untyped-def]
         lang = request.args.get("lang")
         if lang in {"en", "zh_CN", "zh-CN"}:
-            response.set_cookie("lang", lang.replace("-", "_"), max_age=365 * 86400, samesite="Lax")
+            response.set_cookie(
+                "lang",
+                lang.replace("-", "_"),
+                max_age=365 * 86400,
+                samesite="Lax",
+                secure=app.config["SESSION_COOKIE_SECURE"],
+            )
         return response
