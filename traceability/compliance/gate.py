@@ -22,6 +22,7 @@ from traceability.compliance.records import crop_groups_of, entries_for, is_anim
 from traceability.compliance.refusals import IssueRefused, PendingRefusal, queue_refusal
 from traceability.compliance.testing import METHOD_ZH
 from traceability.errors import DomainError, ValidationFailed
+from traceability.models import Product
 from traceability.models.compliance import (
     InputUse,
     IntervalDefault,
@@ -313,6 +314,19 @@ def compliance_gate(ctx: IssueContext) -> None:
     finding = _test_finding(ctx) or _batch_test_finding(ctx)
     if finding is not None:
         _refuse(ctx, finding)
+
+
+def entry_finding(session: Session, entry: InputUse) -> Finding | None:
+    """What the gate will say about this entry's substance when its harvest is certified.
+
+    Told when the entry is written, a producer learns at once that a banned or restricted
+    substance rules the harvest out, rather than at the kiosk on market day.
+    """
+    product = session.get(Product, entry.product_id) if entry.product_id else None
+    name = product.name if product else ""
+    return _substance_finding(
+        session, entry, crop_groups_of(product, name), f"“{name}”" if name else ""
+    )
 
 
 def record_refusal(session: Session, req: IssueRequest, exc: DomainError, now: datetime) -> None:

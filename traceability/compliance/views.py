@@ -6,26 +6,39 @@ functions are the same ones the API and the CLI call.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
-from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from traceability.auth import policy
 from traceability.compliance import cases as case_service
 from traceability.compliance import reference
 from traceability.compliance.api import _kind, reference_body, visible_producers
 from traceability.compliance.credit import credit_grade
+from traceability.compliance.gate import entry_finding
+from traceability.compliance.records import INPUT_KIND_ZH, record_input_use, records_for_producer
 from traceability.compliance.refusals import refusals
 from traceability.compliance.testing import METHOD_ZH, RESULT_ZH, record_test
 from traceability.db import get_session
-from traceability.errors import DomainError
-from traceability.models import Batch, Producer
+from traceability.errors import DomainError, ValidationFailed
+from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import (
     CaseOutcome,
     ComplianceCase,
@@ -60,6 +73,34 @@ class TestForm(FlaskForm):
     operator = StringField(_l("检测人"), validators=[DataRequired(), Length(max=100)])
     instrument = StringField(_l("仪器编号"), validators=[Optional(), Length(max=100)])
     tested_at = StringField(_l("检测时间（留空为现在）"), validators=[Optional(), Length(max=40)])
+
+
+def _not_in_future(form: FlaskForm, field: DateField) -> None:
+    if field.data is not None and field.data > date.today():
+        raise ValidationError(_("使用日期不能晚于今天。"))
+
+
+class RecordForm(FlaskForm):
+    """One input use (投入品使用记录), the fields of the paper record book."""
+
+    product_id = SelectField(_l("产品"), coerce=int, validators=[DataRequired()])
+    batch_id = SelectField(_l("批次"), coerce=int, validators=[Optional()])
+    kind = SelectField(_l("投入品类别"), choices=[(k.value, zh) for k, zh in INPUT_KIND_ZH.items()])
+    substance = StringField(
+        _l("投入品名称（有效成分）"), validators=[DataRequired(), Length(max=100)]
+    )
+    product_name = StringField(_l("商品名"), validators=[Optional(), Length(max=100)])
+    registration_no = StringField(_l("登记证号"), validators=[Optional(), Length(max=40)])
+    dose = StringField(_l("用量"), validators=[DataRequired(), Length(max=100)])
+    method = StringField(_l("使用方法"), validators=[DataRequired(), Length(max=100)])
+    used_on = DateField(
+        _l("使用日期"), validators=[DataRequired(), _not_in_future], default=date.today
+    )
+    operator = StringField(_l("操作人"), validators=[DataRequired(), Length(max=100)])
+    interval_days = IntegerField(
+        _l("安全间隔期/休药期（天，见产品标签）"),
+        validators=[Optional(), NumberRange(min=0, max=3650)],
+    )
 
 
 class CaseForm(FlaskForm):
@@ -169,6 +210,91 @@ def tests() -> Any:
     rows = session.exec(query).all()
     return render_template(
         "compliance/tests.html", form=form, rows=rows, method_zh=METHOD_ZH, result_zh=RESULT_ZH
+    )
+
+
+def _record_choices(form: RecordForm, session: Any, producer_id: int) -> None:
+    products = session.exec(
+        select(Product).where(Product.producer_id == producer_id).order_by(col(Product.id))
+    ).all()
+    names = {p.id: p.name for p in products}
+    batches = session.exec(
+        select(Batch)
+        .where(Batch.producer_id == producer_id)
+        .order_by(col(Batch.id).desc())
+        .limit(50)
+    ).all()
+    form.product_id.choices = [(p.id, p.name) for p in products]
+    form.batch_id.choices = [
+        (0, _("不指定：计入该产品的下一次采收")),
+        *(
+            (b.id, f"#{b.id} {names.get(b.product_id, '')} {b.harvest_date or ''}".strip())
+            for b in batches
+        ),
+    ]
+
+
+@bp.route("/records", methods=["GET", "POST"])
+def records() -> Any:
+    """Production records of one producer: a producer's own, or any a supervisor may see.
+
+    Saving uses `record_input_use`, as the API does; a substance the issuing gate would
+    refuse is said at once, so nobody learns it first at the kiosk on market day.
+    """
+    principal = signed_in()
+    session = get_session()
+    if principal.role == "producer":
+        producer_id = principal.producer_id
+    else:
+        producer_id = request.args.get("producer_id", type=int)
+    if producer_id is None:
+        policy.require_general(principal, "compliance.supervise")  # whose book to open
+        return render_template("compliance/records.html", producer=None)
+    policy.require(principal, "production_record.read", producer_id)
+    producer = session.get(Producer, producer_id)
+    form = RecordForm()
+    _record_choices(form, session, producer_id)
+    if form.validate_on_submit():
+        policy.require(principal, "production_record.write", producer_id)
+        batch_id = form.batch_id.data or None
+        batch = session.get(Batch, batch_id) if batch_id else None
+        try:
+            if batch is not None and batch.product_id != form.product_id.data:
+                raise ValidationFailed(
+                    "所选批次不是所选产品的批次。",
+                    "The batch chosen is not a batch of the product chosen.",
+                    code="batch_product_mismatch",
+                )
+            values = {
+                "batch_id": batch_id,
+                "product_id": form.product_id.data,
+                "kind": form.kind.data,
+                "substance": form.substance.data,
+                "product_name": form.product_name.data or "",
+                "registration_no": form.registration_no.data or "",
+                "dose": form.dose.data,
+                "method": form.method.data,
+                "used_on": form.used_on.data,
+                "operator": form.operator.data,
+                "interval_days": form.interval_days.data,
+            }
+            entry = record_input_use(session, producer_id, values, recorded_by=principal.key)
+            finding = entry_finding(session, entry)
+            session.commit()
+        except DomainError as exc:
+            session.rollback()
+            flash(error_text(exc), "error")
+        else:
+            flash(_("已保存生产记录 #%(id)s。", id=entry.id), "ok")
+            if finding is not None:
+                flash(finding.en if str(get_locale()) == "en" else finding.zh, "warn")
+            return redirect(url_for("compliance.records", producer_id=producer_id))
+    return render_template(
+        "compliance/records.html",
+        producer=producer,
+        form=form,
+        rows=records_for_producer(session, producer_id, limit=100),
+        kind_zh=INPUT_KIND_ZH,
     )
 
 

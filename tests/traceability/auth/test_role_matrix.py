@@ -156,6 +156,10 @@ RULES: dict[str, Rule] = {
     # compliance (检打联动): tests, cases, reference lists, refusals, credit
     "compliance.index": page("/compliance/", SIGNED_IN),
     "compliance.tests": page("/compliance/tests", SIGNED_IN),  # each sees its own rows
+    # a producer always gets its own record book, whichever producer the address names
+    "compliance.records": page(
+        "/compliance/records?producer_id={producer_a}", {ADMIN, SUP, PROD, F_PROD}
+    ),
     "compliance.cases": page("/compliance/cases", {ADMIN, SUP, F_SUP}),
     "compliance.case": page("/compliance/cases/{case_a}", {ADMIN, SUP, PROD}),
     "compliance.reference_lists": page("/compliance/reference", SIGNED_IN - {KIOSK}),
