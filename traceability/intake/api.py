@@ -27,6 +27,7 @@ from traceability.intake.service import (
     record_paper_intake,
 )
 from traceability.models import Batch, IntakeRecord, Market
+from traceability.spreadsheets import XLSX, table_to_csv, table_to_xlsx
 from traceability.web.api import current_principal, json_body
 from traceability.web.lookup_views import accepted_hosts
 
@@ -197,9 +198,6 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
     return response
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @bp.get("/intake/ledger")
 def intake_ledger() -> Response:
     """Search the ledger (JSON), or export it: `format=csv` or `format=xlsx`."""
@@ -310,12 +308,10 @@ def get_recall(recall_id: int) -> Response:
     lines = recall.recall_report(session, made)
     kind = request.args.get("format", "json")
     if kind == "csv":
-        data = ledger.table_to_csv(recall.REPORT_COLUMNS, recall.report_rows(lines))
+        data = table_to_csv(recall.REPORT_COLUMNS, recall.report_rows(lines))
         return _download(data, f"recall-{recall_id}.csv", "text/csv")
     if kind == "xlsx":
-        data = ledger.table_to_xlsx(
-            f"召回{recall_id}", recall.REPORT_COLUMNS, recall.report_rows(lines)
-        )
+        data = table_to_xlsx(f"召回{recall_id}", recall.REPORT_COLUMNS, recall.report_rows(lines))
         return _download(data, f"recall-{recall_id}.xlsx", XLSX)
     return jsonify(recall.recall_dict(made, lines))
 

@@ -6,8 +6,6 @@ the database stores UTC.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,6 +18,7 @@ from sqlmodel import Session, col, delete, select
 from traceability.intake.photos import delete_photo
 from traceability.models import IntakeRecord
 from traceability.models.types import utcnow
+from traceability.spreadsheets import table_to_csv, table_to_xlsx
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 EXPORT_LIMIT = 200_000
@@ -118,43 +117,8 @@ def row(record: IntakeRecord) -> list[Any]:
     return [values[name] for name, _ in COLUMNS]
 
 
-def _safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is quoted (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
-        return "'" + value
-    return value
-
-
 def to_csv(records: Iterable[IntakeRecord], columns: Sequence[tuple[str, str]] = COLUMNS) -> bytes:
-    """UTF-8 with a BOM, so Excel in a Chinese locale opens it correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([title for _, title in columns])
-    for record in records:
-        writer.writerow([_safe_cell(v) for v in row(record)])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def table_to_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(list(header))
-    for values in rows:
-        sheet.append([_safe_cell(v) for v in values])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def table_to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(list(header))
-    for values in rows:
-        writer.writerow([_safe_cell(v) for v in values])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return table_to_csv([title for _, title in columns], (row(r) for r in records))
 
 
 def to_xlsx(records: Iterable[IntakeRecord]) -> bytes:

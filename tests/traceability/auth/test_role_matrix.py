@@ -210,6 +210,7 @@ RULES: dict[str, Rule] = {
     "admin.token_new": page("/admin/tokens/new", {ADMIN}),
     "admin.token_revoke": page("/admin/tokens/{token}/revoke", {ADMIN}),
     "admin.audit": page("/admin/audit", {ADMIN}),
+    "admin.audit_export": page("/admin/audit/export?format=csv", {ADMIN}),
 }
 
 
