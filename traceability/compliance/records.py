@@ -76,6 +76,12 @@ def record_input_use(
     if batch_id is not None and (batch is None or batch.producer_id != producer_id):
         raise NotFound("找不到该批次。", "No such batch for this producer.", code="batch_not_found")
     if batch is not None:
+        if isinstance(product_id, int) and product_id != batch.product_id:
+            raise ValidationFailed(
+                "所选批次不是所选产品的批次。",
+                "The batch given is not a batch of the product given.",
+                code="batch_product_mismatch",
+            )
         product_id = batch.product_id
     product = session.get(Product, product_id) if isinstance(product_id, int) else None
     if product is None or product.producer_id != producer_id:

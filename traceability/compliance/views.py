@@ -37,7 +37,8 @@ from traceability.compliance.records import INPUT_KIND_ZH, record_input_use, rec
 from traceability.compliance.refusals import refusals
 from traceability.compliance.testing import METHOD_ZH, RESULT_ZH, record_test
 from traceability.db import get_session
-from traceability.errors import DomainError, ValidationFailed
+from traceability.errors import DomainError
+from traceability.issuing.service import today_in_china
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import (
     CaseOutcome,
@@ -47,6 +48,7 @@ from traceability.models.compliance import (
     ReferenceKind,
     ReferenceSubstance,
 )
+from traceability.models.types import utcnow
 from traceability.web.admin import error_text, signed_in
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
@@ -75,8 +77,12 @@ class TestForm(FlaskForm):
     tested_at = StringField(_l("检测时间（留空为现在）"), validators=[Optional(), Length(max=40)])
 
 
+def _china_today() -> date:
+    return today_in_china(utcnow())
+
+
 def _not_in_future(form: FlaskForm, field: DateField) -> None:
-    if field.data is not None and field.data > date.today():
+    if field.data is not None and field.data > _china_today():
         raise ValidationError(_("使用日期不能晚于今天。"))
 
 
@@ -94,7 +100,7 @@ class RecordForm(FlaskForm):
     dose = StringField(_l("用量"), validators=[DataRequired(), Length(max=100)])
     method = StringField(_l("使用方法"), validators=[DataRequired(), Length(max=100)])
     used_on = DateField(
-        _l("使用日期"), validators=[DataRequired(), _not_in_future], default=date.today
+        _l("使用日期"), validators=[DataRequired(), _not_in_future], default=_china_today
     )
     operator = StringField(_l("操作人"), validators=[DataRequired(), Length(max=100)])
     interval_days = IntegerField(
@@ -256,17 +262,9 @@ def records() -> Any:
     _record_choices(form, session, producer_id)
     if form.validate_on_submit():
         policy.require(principal, "production_record.write", producer_id)
-        batch_id = form.batch_id.data or None
-        batch = session.get(Batch, batch_id) if batch_id else None
         try:
-            if batch is not None and batch.product_id != form.product_id.data:
-                raise ValidationFailed(
-                    "所选批次不是所选产品的批次。",
-                    "The batch chosen is not a batch of the product chosen.",
-                    code="batch_product_mismatch",
-                )
             values = {
-                "batch_id": batch_id,
+                "batch_id": form.batch_id.data or None,
                 "product_id": form.product_id.data,
                 "kind": form.kind.data,
                 "substance": form.substance.data,
