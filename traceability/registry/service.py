@@ -300,6 +300,20 @@ def register_producer(
     return producer
 
 
+def require_placement(
+    session: Session, principal: Principal, division_code: str | None, producer_id: int | None
+) -> None:
+    """A supervisor registers or moves producers only inside its own townships."""
+    from traceability.auth import policy
+    from traceability.registry.scope import township_of_region
+
+    region = region_for_code(session, division_code)
+    region_id = region.id if region else None
+    if region_id is None and not division_code and producer_id is not None:
+        region_id = get_producer(session, producer_id).region_id  # the region stays
+    policy.require_township(principal, "producer.create", township_of_region(session, region_id))
+
+
 def get_producer(session: Session, producer_id: int) -> Producer:
     producer = session.get(Producer, producer_id)
     if producer is None:

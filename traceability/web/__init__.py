@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
     from traceability.compliance import views as compliance_views
     from traceability.intake import api as intake_api
     from traceability.intake import views as intake_views
+    from traceability.registry import api as registry_api
     from traceability.web import (
         admin,
         api,
@@ -35,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(intake_views.bp)
     app.register_blueprint(compliance_api.bp)
     app.register_blueprint(compliance_views.bp)
+    app.register_blueprint(registry_api.bp)
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["mask_phone"] = mask_phone
 

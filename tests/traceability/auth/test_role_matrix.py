@@ -190,6 +190,20 @@ RULES: dict[str, Rule] = {
         "/api/v1/refusals?producer_id={producer_a}", {ADMIN, SUP, PROD}
     ),
     "compliance_api.get_credit": api("/api/v1/producers/{producer_a}/credit", {ADMIN, SUP}),
+    "registry_api.list_registry": api("/api/v1/producers", {ADMIN, SUP, F_SUP, RT}),
+    "registry_api.read_registry_entry": api(
+        "/api/v1/producers/{producer_a}", {ADMIN, SUP, PROD, RT}
+    ),
+    "registry_api.register": api(
+        "/api/v1/producers",
+        {ADMIN, SUP},
+        lambda ids: {
+            "kind": "smallholder",
+            "name": "矩阵测试",
+            "id_number": "11010519491231002X",
+            "division_code": "379901001201",
+        },
+    ),
     # admin pages
     "admin.index": page("/admin/", {ADMIN, SUP, PROD, RT, F_SUP, F_PROD}),
     "admin.producers": page("/admin/producers", {ADMIN, SUP, RT, F_SUP}),

@@ -21,7 +21,7 @@ from traceability.models.producer import PRODUCER_KIND_ZH
 from traceability.models.production_base import AREA_UNIT_ZH
 from traceability.registry import importing
 from traceability.registry.pii import IdNumberVault
-from traceability.registry.scope import regions_within, township_of_region
+from traceability.registry.scope import regions_within
 from traceability.registry.service import (
     BaseInput,
     ProducerInput,
@@ -32,6 +32,7 @@ from traceability.registry.service import (
     get_producer,
     list_producers,
     register_producer,
+    require_placement,
     set_producer_status,
     update_base,
     update_producer,
@@ -101,20 +102,6 @@ def _vault() -> IdNumberVault:
     return IdNumberVault.from_config(current_app.config)
 
 
-def _require_placement(
-    principal: Principal, division_code: str | None, producer_id: int | None
-) -> None:
-    """A supervisor registers or moves producers only inside its own townships."""
-    from traceability.registry.service import region_for_code
-
-    session = get_session()
-    region = region_for_code(session, division_code)
-    region_id = region.id if region else None
-    if region_id is None and not division_code and producer_id is not None:
-        region_id = get_producer(session, producer_id).region_id  # the region stays
-    policy.require_township(principal, "producer.create", township_of_region(session, region_id))
-
-
 def _form_errors(form: FlaskForm, exc: ProducerInvalid) -> None:
     for problem in exc.problems:
         target = getattr(form, problem.field, None) or form.name
@@ -148,7 +135,7 @@ def _save_producer(principal: Principal, form: ProducerForm, producer_id: int | 
             override_reason=form.override_reason.data,
             may_override=policy.can(principal, "registry.override_check"),
         )
-        _require_placement(principal, checked.division_code, producer_id)
+        require_placement(session, principal, checked.division_code, producer_id)
         if producer_id is None:
             producer = register_producer(session, checked, _vault(), principal=principal)
         else:
