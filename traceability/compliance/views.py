@@ -37,7 +37,7 @@ from traceability.compliance.records import INPUT_KIND_ZH, record_input_use, rec
 from traceability.compliance.refusals import refusals
 from traceability.compliance.testing import METHOD_ZH, RESULT_ZH, record_test
 from traceability.db import get_session
-from traceability.errors import DomainError
+from traceability.errors import DomainError, NotFound
 from traceability.issuing.service import today_in_china
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import (
@@ -258,6 +258,8 @@ def records() -> Any:
         return render_template("compliance/records.html", producer=None)
     policy.require(principal, "production_record.read", producer_id)
     producer = session.get(Producer, producer_id)
+    if producer is None:
+        raise NotFound("找不到该生产主体。", "No such producer.", code="producer_not_found")
     form = RecordForm()
     _record_choices(form, session, producer_id)
     if form.validate_on_submit():

@@ -186,6 +186,15 @@ def test_only_supervisors_get_the_producer_chooser(
     assert inspector.get("/compliance/records").status_code == 403
 
 
+def test_an_unknown_producer_number_is_a_clear_404(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    admin = _sign_in(app, client, "county", role="county_admin")
+    response = admin.get("/compliance/records?producer_id=99999")
+    assert response.status_code == 404
+    assert "找不到该生产主体" in response.get_data(as_text=True)
+
+
 def test_the_page_needs_a_signed_in_user(client: FlaskClient, demo: dict[str, Any]) -> None:
     response = client.get("/compliance/records")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
