@@ -18,13 +18,12 @@ from traceability.errors import ValidationFailed
 from traceability.extensions import csrf
 from traceability.models import Producer, ProductionBase, Region
 from traceability.registry.pii import IdNumberVault
-from traceability.registry.scope import regions_within
 from traceability.registry.service import (
     ProducerInput,
     bases_of,
     check_producer,
     get_producer,
-    list_producers,
+    producers_visible_to,
     region_for_code,
     register_producer,
     require_placement,
@@ -84,15 +83,12 @@ def _limit() -> int:
 @bp.get("/producers")
 def list_registry() -> Response:
     """`?q=` (name, USCC or phone), `?kind=`, `?limit=` (default 200): in the caller's scope."""
-    principal = current_principal()
-    policy.require_general(principal, "producer.list")
     session = get_session()
-    scope = policy.township_scope(principal)
-    rows = list_producers(
+    rows = producers_visible_to(
         session,
-        region_ids=None if scope is None else regions_within(session, scope),
-        search=request.args.get("q", "").strip()[:50],
-        kind=request.args.get("kind", "").strip()[:20],
+        current_principal(),
+        search=request.args.get("q", ""),
+        kind=request.args.get("kind", ""),
         limit=_limit(),
     )
     regions = {r.id: r for r in _regions(session, {p.region_id for p in rows})}

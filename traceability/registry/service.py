@@ -409,6 +409,24 @@ def list_producers(
     return list(session.exec(query.order_by(col(Producer.id)).limit(limit)).all())
 
 
+def producers_visible_to(
+    session: Session, principal: Principal, *, search: str = "", kind: str = "", limit: int = 200
+) -> list[Producer]:
+    """`list_producers` for a caller who may list: a supervisor's townships, else all."""
+    from traceability.auth import policy
+    from traceability.registry.scope import regions_within
+
+    policy.require_general(principal, "producer.list")
+    scope = policy.township_scope(principal)
+    return list_producers(
+        session,
+        region_ids=None if scope is None else regions_within(session, scope),
+        search=search.strip()[:50],
+        kind=kind.strip()[:20],
+        limit=limit,
+    )
+
+
 # --- bases (生产基地) ---------------------------------------------------------------------
 
 

@@ -21,7 +21,6 @@ from traceability.models.producer import PRODUCER_KIND_ZH
 from traceability.models.production_base import AREA_UNIT_ZH
 from traceability.registry import importing
 from traceability.registry.pii import IdNumberVault
-from traceability.registry.scope import regions_within
 from traceability.registry.service import (
     BaseInput,
     ProducerInput,
@@ -30,7 +29,7 @@ from traceability.registry.service import (
     check_producer,
     get_base,
     get_producer,
-    list_producers,
+    producers_visible_to,
     register_producer,
     require_placement,
     set_producer_status,
@@ -112,14 +111,11 @@ def _form_errors(form: FlaskForm, exc: ProducerInvalid) -> None:
 @bp.get("/producers")
 def producers() -> str:
     principal = signed_in()
-    policy.require_general(principal, "producer.list")
-    session = get_session()
-    scope = policy.township_scope(principal)
-    rows = list_producers(
-        session,
-        region_ids=None if scope is None else regions_within(session, scope),
-        search=request.args.get("q", "").strip()[:50],
-        kind=request.args.get("kind", "").strip()[:20],
+    rows = producers_visible_to(
+        get_session(),
+        principal,
+        search=request.args.get("q", ""),
+        kind=request.args.get("kind", ""),
     )
     return render_template(
         "admin/producers.html", producers=rows, kinds=PRODUCER_KIND_ZH, principal=principal
