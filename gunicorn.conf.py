@@ -15,3 +15,7 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Query strings of lookups carry codes, not secrets; tokens travel in headers, never logged.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 preload_app = False
+# gunicorn >= 25 opens a control socket at one fixed path per user ($HOME/.gunicorn/gunicorn.ctl):
+# two instances on one machine (tests, benchmarks, a staging copy) take it from each other.
+# Nothing here uses gunicornc; systemd reloads with HUP (deploy/systemd/traceability.service).
+control_socket_disable = True

@@ -66,12 +66,15 @@ def gunicorn_server(
     )
     env.update(extra_env or {})
     traceability_cli(env, "init")
+    # a file, not a pipe nobody reads: a full pipe would block the server's workers
+    log_path = home / "gunicorn.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "traceability", "serve", "--bind", f"127.0.0.1:{port}"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         start_new_session=True,
     )
     try:
@@ -83,10 +86,16 @@ def gunicorn_server(
                         break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    err = process.stderr.read().decode() if process.stderr else ""
+                    err = log_path.read_text("utf-8", errors="replace")
                     raise RuntimeError(f"gunicorn did not start: {err[-2000:]}") from None
                 time.sleep(0.2)
         yield RunningServer(base_url, env, process)
+    except BaseException:
+        # the server's side of a failing test, in the test's captured output
+        print(
+            "--- gunicorn log (tail) ---\n" + log_path.read_text("utf-8", errors="replace")[-4000:]
+        )
+        raise
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -94,3 +103,4 @@ def gunicorn_server(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        log.close()

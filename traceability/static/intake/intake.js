@@ -190,6 +190,7 @@
     el.textContent = (online ? "在线 online" : "离线 offline") + ` · 待同步 ${queue().length} · 撤销列表 v${revocations ? revocations.version : "–"}`;
     el.dataset.online = String(online); el.dataset.queue = String(queue().length);
   }
+  let marketTimer = null, marketRetry = 2000;
   async function loadMarket() {
     if (!authed()) return;
     try {
@@ -209,7 +210,15 @@
         });
         li.append(ack); list.append(li);
       }
-    } catch (e) { /* offline or no token */ }
+      marketRetry = 2000;
+    } catch (e) {
+      // offline, or a request that failed on the way: try again soon, not only in a minute
+      if (navigator.onLine && authed()) {
+        clearTimeout(marketTimer);
+        marketTimer = setTimeout(loadMarket, marketRetry);
+        marketRetry = Math.min(marketRetry * 2, 60000);
+      }
+    }
   }
   function ledgerQuery() {
     const form = $("#ledger-form"), params = new URLSearchParams();
