@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from traceability.codes.alphabet import b64url_decode, b64url_encode
@@ -33,10 +34,15 @@ def sign_json(payload: Mapping[str, Any], key: SigningKey, *, typ: str = "JWT") 
 
 def sign_canonical(payload: bytes, key: SigningKey, *, typ: str = "JWT") -> str:
     """`sign_json` of a payload already serialised with `canonical_json`."""
-    header = {"alg": key.scheme.jws_alg, "kid": key.kid, "typ": typ}
-    signing_input = b64url_encode(canonical_json(header)) + "." + b64url_encode(payload)
+    signing_input = _encoded_header(key.scheme.jws_alg, key.kid, typ) + "." + b64url_encode(payload)
     signature = key.sign(signing_input.encode("ascii"))
     return signing_input + "." + b64url_encode(signature)
+
+
+@lru_cache(maxsize=64)
+def _encoded_header(alg: str, kid: str, typ: str) -> str:
+    """The protected header, encoded once per key: every JSON lookup answer signs one."""
+    return b64url_encode(canonical_json({"alg": alg, "kid": kid, "typ": typ}))
 
 
 def _decode_segment(segment: str, what: str) -> bytes:

@@ -6,7 +6,6 @@ also know whether the code was really issued, its certificate, and its scan hist
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import os
@@ -165,7 +164,7 @@ def coarse_place(remote_addr: str | None, secret: str) -> str:
     """A keyed hash of the /16 (IPv4) or /32 (IPv6) network: counts places, stores no address."""
     addr = remote_addr or "unknown"
     network = ".".join(addr.split(".")[:2]) if "." in addr else ":".join(addr.split(":")[:2])
-    return hmac.new(secret.encode(), network.encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.digest(secret.encode(), network.encode(), "sha256").hex()[:16]
 
 
 class KeyRingCache:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -183,3 +184,40 @@ def test_each_place_is_stored_once_per_code_however_often_it_scans(
     assert _stored(app, _serial(path)) == (5, 5)
     answer = _scans(app.test_client(), path)
     assert answer["places"] == 4  # the three stored + this request's own place
+
+
+def test_workers_flushing_the_same_codes_at_once_write_every_scan(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    """Two workers' batches touch the same rows; their writes lock them in one order, so
+    neither waits for the other forever (a deadlock would fail one flush)."""
+    with Session(get_engine(app)) as session:
+        item_ids = [i for i in session.exec(select(ItemCode.id)).all() if i is not None]
+        before = sum(session.exec(select(ItemCode.scan_count)).all())
+    assert len(item_ids) >= 3
+    buffers = [ScanBuffer(get_engine(app), interval=3600) for _ in range(2)]
+    rounds, written = 10, []
+    barrier = threading.Barrier(2)
+    now = datetime.now(UTC)
+
+    def worker(buffer: ScanBuffer, ids: list[int]) -> None:
+        for _ in range(rounds):
+            for item_id in ids:
+                buffer.add(item_id, "market-a", now)
+            barrier.wait(timeout=30)
+            written.append(buffer.flush())
+
+    threads = [
+        threading.Thread(target=worker, args=(buffers[0], item_ids)),
+        threading.Thread(target=worker, args=(buffers[1], item_ids[::-1])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert written == [len(item_ids)] * (2 * rounds)
+    with Session(get_engine(app)) as session:
+        after = sum(session.exec(select(ItemCode.scan_count)).all())
+        events = session.exec(select(func.count()).select_from(ScanEvent)).one()
+    assert after - before == 2 * rounds * len(item_ids)
+    assert events >= 2 * rounds * len(item_ids)
