@@ -81,6 +81,14 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     https = str(settings["PUBLIC_BASE_URL"]).startswith("https://")
     settings.setdefault("SESSION_COOKIE_SECURE", https)
     settings.setdefault("REMEMBER_COOKIE_SECURE", https)
+    # a shared limiter storage that goes away must not take the service with it: the
+    # decorated routes count in memory meanwhile (the lookup does the same, lookup_views),
+    # and a dead Redis host costs a request half a second at most, not a TCP timeout
+    settings.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if str(settings["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
+        settings.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+        )
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") or read_or_create_secret(
             home, "secret_key"

@@ -67,6 +67,7 @@ def gunicorn_server(
     env.update(extra_env or {})
     traceability_cli(env, "init")
     # a file, not a pipe nobody reads: a full pipe would block the server's workers
+    home.mkdir(parents=True, exist_ok=True)  # `init` makes none when the secrets come from env
     log_path = home / "gunicorn.log"
     log = log_path.open("wb")
     process = subprocess.Popen(

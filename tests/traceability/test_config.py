@@ -5,6 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
+
 from traceability.config import load_settings
 
 
@@ -32,3 +34,17 @@ def test_environment_overrides_defaults(tmp_path: Path, monkeypatch) -> None:  #
     settings = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
     assert settings["PUBLIC_BASE_URL"] == "https://trace.example.cn"
     assert settings["RATELIMIT_ENABLED"] is False
+
+
+def test_a_redis_limiter_storage_gets_short_timeouts_and_an_in_memory_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://10.0.0.9:6379")
+    settings = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    assert settings["RATELIMIT_STORAGE_OPTIONS"] == {
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 0.5,
+    }
+    assert settings["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    assert "RATELIMIT_STORAGE_OPTIONS" not in load_settings({"TRACEABILITY_HOME": str(tmp_path)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -13,6 +14,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
 from markupsafe import Markup
 from sqlmodel import Session
 from werkzeug.exceptions import TooManyRequests
@@ -28,6 +31,7 @@ from traceability.lookup.service import ItemReader, LookupResult, coarse_place, 
 from traceability.lookup.snapshots import MAX_PAGES_PER_CERTIFICATE, facts_cache
 
 bp = Blueprint("lookup", __name__)
+log = logging.getLogger(__name__)
 
 Render = Callable[..., str]
 """`render_template`, inside a request context: for a page not kept yet (a certificate's
@@ -83,19 +87,54 @@ def within_public_limit(app: Flask, remote_addr: str | None) -> bool:
     """Count one public lookup for this client; False once it is over `RATELIMIT_PUBLIC`.
 
     One bucket per address for both lookup URLs, whichever path answers (the fast path
-    and Flask share it through Flask-Limiter's own strategy and storage).
+    and Flask share it through Flask-Limiter's own strategy and storage). While a shared
+    storage (Redis) is unreachable the count goes on in this worker's memory, as
+    Flask-Limiter's in-memory fallback does for the decorated routes: a consumer's scan
+    is answered, never refused with a 500 because of a limiter outage.
     """
     if not app.config["RATELIMIT_ENABLED"]:
         return True
     items, bucket = _public_limits(app, remote_addr)
-    return all(limiter.limiter.hit(item, *bucket) for item in items)
+    try:
+        return all(limiter.limiter.hit(item, *bucket) for item in items)
+    except Exception:
+        _storage_unreachable(app)
+        return all(_fallback_limiter(app).hit(item, *bucket) for item in items)
 
 
 def _retry_after(app: Flask, remote_addr: str | None) -> int:
     items, bucket = _public_limits(app, remote_addr)
     now = time.time()
-    resets = [limiter.limiter.get_window_stats(item, *bucket).reset_time for item in items]
+    try:
+        resets = [limiter.limiter.get_window_stats(item, *bucket).reset_time for item in items]
+    except Exception:
+        _storage_unreachable(app)
+        fallback = _fallback_limiter(app)
+        resets = [fallback.get_window_stats(item, *bucket).reset_time for item in items]
     return max(1, math.ceil(max(resets, default=now + 1) - now))
+
+
+_WARN_EVERY_SECONDS = 60.0
+
+
+def _storage_unreachable(app: Flask) -> None:
+    """Say so in the log, once a minute per worker rather than once per scan."""
+    now = time.monotonic()
+    if now - app.extensions.get("ratelimit_warned_at", -_WARN_EVERY_SECONDS) >= _WARN_EVERY_SECONDS:
+        app.extensions["ratelimit_warned_at"] = now
+        log.warning(
+            "rate limit storage %s unreachable: counting public lookups per worker meanwhile",
+            app.config["RATELIMIT_STORAGE_URI"].split("@")[-1],  # no password in the log
+            exc_info=True,
+        )
+
+
+def _fallback_limiter(app: Flask) -> RateLimiter:
+    fallback: RateLimiter | None = app.extensions.get("ratelimit_fallback")
+    if fallback is None:
+        fallback = FixedWindowRateLimiter(MemoryStorage())
+        app.extensions["ratelimit_fallback"] = fallback
+    return fallback
 
 
 def _public_limits(app: Flask, remote_addr: str | None) -> tuple[list[RateLimitItem], list[str]]:
