@@ -361,6 +361,10 @@ class ItemReader:
     once more on a new one. It is a single statement, so it needs no transaction: SQLite
     connections run without one (`make_engine`), PostgreSQL ones in autocommit. The
     statement and the column conversions are SQLAlchemy's own, compiled once per engine.
+
+    On PostgreSQL the statement is prepared once per connection and run through libpq
+    itself (`_PreparedRead`): psycopg's cursor machinery around it cost ~40 µs of a
+    worker's CPU per scan, as much as the rest of the read.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -390,12 +394,14 @@ class ItemReader:
             raw.detach()  # ours until it fails or the reader goes: no checkout per read
             if self.autocommit:
                 connection.autocommit = True
+                self._local.prepared = _PreparedRead(connection, self.sql)
             self._local.connection, self._local.pid = connection, os.getpid()
             self._connections.append(connection)
         return connection
 
     def _drop(self) -> None:
         connection = self._local.__dict__.pop("connection", None)
+        self._local.__dict__.pop("prepared", None)
         if connection is not None:
             self._connections.remove(connection)
             _close_all([connection])
@@ -416,12 +422,54 @@ class ItemReader:
         return _item_facts(values)
 
     def _fetch(self, params: Any) -> Any:
-        cursor = self._connection().cursor()
+        connection = self._connection()
+        prepared: _PreparedRead | None = getattr(self._local, "prepared", None)
+        if prepared is not None:
+            return prepared.fetch(params["serial"])
+        cursor = connection.cursor()
         try:
             cursor.execute(self.sql, params)
             return cursor.fetchone()
         finally:
             cursor.close()
+
+
+class _PreparedRead:
+    """The item query prepared on one psycopg connection, run with libpq's PQexecPrepared.
+
+    The row is loaded by psycopg's own Transformer (what its cursors use), so the values
+    are exactly a cursor's. Errors are psycopg's, as from a cursor.
+    """
+
+    NAME = b"traceability_item_read"
+
+    def __init__(self, connection: Any, sql: str) -> None:
+        from psycopg.adapt import Transformer
+
+        if "%" in sql.replace("%(serial)s", ""):
+            raise RuntimeError("the item query has parameters other than serial")
+        self.connection = connection
+        self.sql = sql.replace("%(serial)s", "$1").encode()
+        self.transformer = Transformer(connection)
+        self.prepared = False
+
+    def fetch(self, serial: str) -> Any:
+        from psycopg import errors, pq
+
+        pgconn = self.connection.pgconn
+        if not self.prepared:
+            self._check(pgconn.prepare(self.NAME, self.sql), pq.ExecStatus.COMMAND_OK, errors)
+            self.prepared = True
+        result = pgconn.exec_prepared(self.NAME, [serial.encode()])
+        self._check(result, pq.ExecStatus.TUPLES_OK, errors)
+        if not result.ntuples:
+            return None
+        self.transformer.set_pgresult(result)
+        return self.transformer.load_row(0, tuple)
+
+    def _check(self, result: Any, expected: Any, errors: Any) -> None:
+        if result.status != expected:
+            raise errors.error_from_result(result, encoding=self.connection.info.encoding)
 
 
 def _close_all(connections: list[Any]) -> None:

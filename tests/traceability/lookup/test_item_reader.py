@@ -136,3 +136,21 @@ def test_the_reader_leaves_its_pooled_connection_transactional(
     with Session(one_connection_engine) as session:
         events = session.exec(select(RevocationEvent).where(RevocationEvent.serial == serial))
         assert events.all() == []
+
+
+def test_a_reader_whose_connection_died_reads_again_on_a_new_one(app: Flask, serial: str) -> None:
+    """A restarted database or a killed backend costs one failed try, not a failed scan."""
+    engine = get_engine(app)
+    reader = ItemReader(engine)
+    first = reader.read(serial)
+    assert first is not None
+    dead = reader._connection()
+    if engine.dialect.name == "postgresql":
+        backend_pid = dead.info.backend_pid
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_terminate_backend({backend_pid})")
+    else:
+        dead.close()
+    assert reader.read(serial) == first
+    assert reader._connection() is not dead
+    assert reader.read("A" * 26) is None
