@@ -15,6 +15,7 @@ from werkzeug.test import TestResponse
 from tests.traceability.smallholder import issue_as_smallholder
 from traceability import create_app
 from traceability.codes import code_url, gs1_digital_link_url, verify_jws
+from traceability.db import get_engine
 
 
 @pytest.fixture
@@ -207,3 +208,35 @@ def test_a_failure_in_the_fast_path_is_answered_by_flask_error_handling(
     )
     assert flask_saw == [path]
     assert "lookup fast path failed" in caplog.text
+
+
+def test_a_kept_certificate_is_answered_without_opening_a_session(
+    app: Flask, client: FlaskClient, demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys, facts and the response key are kept per worker and the code's row has its own
+    reader: a warm scan needs no Session; a revocation's first scan opens one again."""
+    from traceability.issuing.revocation import revoke_item
+    from traceability.web import lookup_fast_path
+
+    app.config["LOOKUP_FRESHNESS_SECONDS"] = 3600  # no revision check during the test
+    path = _paths(demo)["genuine"]
+    assert _get(client, path, "application/json", None).status_code == 200  # warms the caches
+    opened: list[object] = []
+    real_session = lookup_fast_path.Session
+
+    def counting_session(*args: Any, **kwargs: Any) -> Any:
+        opened.append(args)
+        return real_session(*args, **kwargs)
+
+    monkeypatch.setattr(lookup_fast_path, "Session", counting_session)
+    answers = [_get(client, path, "application/json", None).get_json() for _ in range(3)]
+    assert [a["verdict"]["status"] for a in answers] == ["genuine"] * 3
+    assert opened == []
+
+    serial = path[3:].split(".", 1)[0]
+    with real_session(get_engine(app)) as session:
+        revoke_item(session, serial, "标签破损", actor="test")
+        session.commit()  # in this process: the kept facts are dropped at once
+    answer = _get(client, path, "application/json", None).get_json()
+    assert answer["verdict"]["status"] == "revoked"
+    assert len(opened) == 1
