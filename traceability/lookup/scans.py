@@ -224,6 +224,14 @@ class ScanBuffer:
             self._thread = None
 
 
+def _time_converter(dialect: Dialect) -> Callable[[datetime | None], Any]:
+    """A scan time in the driver's form, by the column type's own bind processor."""
+    process = _SCANS.c.at.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return lambda at: at
+    return lambda at: None if at is None else process(at)
+
+
 class _DriverStatement:
     """A statement compiled once for the driver, and its parameters in the driver's form."""
 
@@ -258,10 +266,7 @@ class _DriverStatements:
         self.places = _DriverStatement(
             new.values(item_code_id=bindparam("b_item"), place=bindparam("b_place")), dialect
         )
-        process = _SCANS.c.at.type.dialect_impl(dialect).bind_processor(dialect)
-        self.when: Callable[[datetime | None], Any] = (
-            (lambda at: None if at is None else process(at)) if process else (lambda at: at)
-        )
+        self.when = _time_converter(dialect)
 
 
 class _ArrayStatements:
@@ -301,10 +306,7 @@ class _ArrayStatements:
             f"INSERT INTO {places} (item_code_id, place) SELECT * FROM"
             f" unnest(%(items)s::{item_id}[], %(places)s::{place}[]) ON CONFLICT DO NOTHING"
         )
-        process = _SCANS.c.at.type.dialect_impl(dialect).bind_processor(dialect)
-        self.when: Callable[[datetime | None], Any] = (
-            (lambda at: None if at is None else process(at)) if process else (lambda at: at)
-        )
+        self.when = _time_converter(dialect)
 
     def write(self, connection: Connection, batch: dict[int, PendingCounts]) -> None:
         when = self.when
