@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
@@ -87,39 +88,51 @@ def within_public_limit(app: Flask, remote_addr: str | None) -> bool:
     """Count one public lookup for this client; False once it is over `RATELIMIT_PUBLIC`.
 
     One bucket per address for both lookup URLs, whichever path answers (the fast path
-    and Flask share it through Flask-Limiter's own strategy and storage). While a shared
-    storage (Redis) is unreachable the count goes on in this worker's memory, as
-    Flask-Limiter's in-memory fallback does for the decorated routes: a consumer's scan
-    is answered, never refused with a 500 because of a limiter outage.
+    and Flask share it through Flask-Limiter's own strategy and storage).
     """
     if not app.config["RATELIMIT_ENABLED"]:
         return True
     items, bucket = _public_limits(app, remote_addr)
-    try:
-        return all(limiter.limiter.hit(item, *bucket) for item in items)
-    except Exception:
-        _storage_unreachable(app)
-        return all(_fallback_limiter(app).hit(item, *bucket) for item in items)
+    return _counted(app, lambda counter: all(counter.hit(item, *bucket) for item in items))
 
 
 def _retry_after(app: Flask, remote_addr: str | None) -> int:
     items, bucket = _public_limits(app, remote_addr)
     now = time.time()
-    try:
-        resets = [limiter.limiter.get_window_stats(item, *bucket).reset_time for item in items]
-    except Exception:
-        _storage_unreachable(app)
-        fallback = _fallback_limiter(app)
-        resets = [fallback.get_window_stats(item, *bucket).reset_time for item in items]
+    resets = _counted(
+        app,
+        lambda counter: [counter.get_window_stats(item, *bucket).reset_time for item in items],
+    )
     return max(1, math.ceil(max(resets, default=now + 1) - now))
 
 
+_T = TypeVar("_T")
+_RETRY_STORAGE_SECONDS = 5.0
 _WARN_EVERY_SECONDS = 60.0
 
 
+def _counted(app: Flask, use: Callable[[RateLimiter], _T]) -> _T:
+    """`use` on Flask-Limiter's limiter, or on this worker's memory while a shared storage
+    (Redis) is unreachable.
+
+    As Flask-Limiter's in-memory fallback does for the decorated routes: a scan is
+    answered, never refused with a 500 because of a limiter outage. After a failure the
+    storage is left alone for `_RETRY_STORAGE_SECONDS`, so a dead Redis host costs one
+    scan per worker its connect timeout, not every scan.
+    """
+    if time.monotonic() < app.extensions.get("ratelimit_retry_at", 0.0):
+        return use(_fallback_limiter(app))
+    try:
+        return use(limiter.limiter)
+    except Exception:
+        _storage_unreachable(app)
+        return use(_fallback_limiter(app))
+
+
 def _storage_unreachable(app: Flask) -> None:
-    """Say so in the log, once a minute per worker rather than once per scan."""
+    """Skip the storage for a while; say so in the log once a minute per worker."""
     now = time.monotonic()
+    app.extensions["ratelimit_retry_at"] = now + _RETRY_STORAGE_SECONDS
     if now - app.extensions.get("ratelimit_warned_at", -_WARN_EVERY_SECONDS) >= _WARN_EVERY_SECONDS:
         app.extensions["ratelimit_warned_at"] = now
         log.warning(
