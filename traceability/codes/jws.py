@@ -20,11 +20,15 @@ MAX_JWS_LENGTH = 64 * 1024 * 1024
 """Refuse absurd inputs before decoding (a revocation list of millions of entries fits)."""
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+"""What `json.dumps` builds anew for every call with these options; one serves them all."""
+
+
 def canonical_json(value: Any) -> bytes:
     """``json.dumps(sort_keys, separators=(",", ":"), ensure_ascii=False)`` as UTF-8."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _CANONICAL.encode(value).encode("utf-8")
 
 
 def sign_json(payload: Mapping[str, Any], key: SigningKey, *, typ: str = "JWT") -> str:

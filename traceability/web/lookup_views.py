@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -199,8 +198,9 @@ def answer_scan(
     key = keystore.response_signing_key(session, config["SIGNING_KEY_PASSPHRASE"], _database(app))
     payload = result.to_canonical_json()
     jws = sign_canonical(payload, key)
-    # the signed payload plus its own signature: one serialisation, not three
-    body = payload[:-1] + b',"jws":' + json.dumps(jws).encode("ascii") + b"}"
+    # the signed payload plus its own signature: one serialisation, not three (a compact
+    # JWS is base64url and dots, which JSON strings hold as they are)
+    body = b"".join((payload[:-1], b',"jws":"', jws.encode("ascii"), b'"}'))
     return Answer(status, body, "application/json")
 
 
