@@ -27,11 +27,31 @@ HTML = "text/html"
 
 @dataclass(frozen=True)
 class Round:
-    """One turn of each kind of load, measured back to back."""
+    """One turn of each kind of load, measured back to back between two hello-world runs.
+
+    The closing hello-world run of one round opens the next, so n rounds take n + 1.
+    """
 
     hello: Load | None
     json: Load
     html: Load | None
+    hello_after: Load | None = None
+
+    def baseline(self, kind: str, figure: str) -> float:
+        """Hello-world's `figure` at the time the `kind` ("json" or "html") load ran.
+
+        Interpolated between the runs before and after it (they are at 0 and 1; the
+        lookups in between at equal steps), so a machine that slows down or speeds up
+        during the round moves the baseline with the lookup instead of against it.
+        """
+        assert self.hello is not None
+        before = float(getattr(self.hello, figure))
+        if self.hello_after is None:
+            return before
+        after = float(getattr(self.hello_after, figure))
+        loads = ["json"] + (["html"] if self.html is not None else [])
+        at = (loads.index(kind) + 1) / (len(loads) + 1)
+        return before + (after - before) * at
 
 
 class _Loader:
@@ -58,21 +78,22 @@ class _Loader:
         )
 
     def rounds(self, service: Server, hello: Server | None, *, html: bool) -> list[Round]:
-        """Hello-world, JSON and HTML in turn, `size.rounds` times.
+        """Hello-world, JSON, HTML and hello-world again in turn, `size.rounds` times.
 
         On this shared machine throughput drifts by tens of percent from one minute to the
         next; measured in turn, a slow minute hits a lookup and its baseline alike instead
-        of only one of them (one long run each made the ratio a matter of luck).
+        of only one of them (one long run each made the ratio a matter of luck), and the
+        hello-world runs on both sides of each lookup follow the drift within the round
+        (`Round.baseline`).
         """
         rounds = []
+        opening = self.load(hello, JSON) if hello is not None else None
         for _ in range(self.size.rounds):
-            rounds.append(
-                Round(
-                    self.load(hello, JSON) if hello is not None else None,
-                    self.load(service, JSON),
-                    self.load(service, HTML) if html else None,
-                )
-            )
+            json_load = self.load(service, JSON)
+            html_load = self.load(service, HTML) if html else None
+            closing = self.load(hello, JSON) if hello is not None else None
+            rounds.append(Round(opening, json_load, html_load, closing))
+            opening = closing
         return rounds
 
 
@@ -92,10 +113,16 @@ def _paired(rounds: list[Round], kind: str, figure: str) -> tuple[float, float, 
     """`_median` of a lookup figure ("json" or "html") against hello-world's of each round."""
     pairs = []
     for turn in rounds:
-        load, hello = getattr(turn, kind), turn.hello
-        assert load is not None and hello is not None
-        pairs.append((float(getattr(load, figure)), float(getattr(hello, figure))))
+        load = getattr(turn, kind)
+        assert load is not None
+        pairs.append((float(getattr(load, figure)), turn.baseline(kind, figure)))
     return _median(pairs)
+
+
+def _hello_loads(rounds: list[Round]) -> list[Load]:
+    """Every hello-world run once (a round's closing run is the next one's opening run)."""
+    loads = [r.hello for r in rounds[:1] if r.hello is not None]
+    return loads + [r.hello_after for r in rounds if r.hello_after is not None]
 
 
 def _median_load(loads: list[Load]) -> Load:
@@ -195,14 +222,14 @@ def _measure(
 
 
 def _lookup_results(backend: str, rounds: list[Round]) -> list[Result]:
-    hello = [r.hello for r in rounds if r.hello is not None]
+    hello = _hello_loads(rounds)
     js = [r.json for r in rounds]
     html = [r.html for r in rounds if r.html is not None]
     js_value, js_base, js_note = _paired(rounds, "json", "throughput")
     html_value, html_base, html_note = _paired(rounds, "html", "throughput")
     js_p99, js_p99_base, js_p99_note = _paired(rounds, "json", "p99_ms")
     html_p99, html_p99_base, html_p99_note = _paired(rounds, "html", "p99_ms")
-    rounds_note = f"median of {len(hello)} rounds" if len(hello) > 1 else ""
+    rounds_note = f"median of {len(hello)} runs around {len(rounds)} rounds" if rounds else ""
     return [
         Result(
             "lookup",

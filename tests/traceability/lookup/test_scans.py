@@ -221,3 +221,33 @@ def test_workers_flushing_the_same_codes_at_once_write_every_scan(
         events = session.exec(select(func.count()).select_from(ScanEvent)).one()
     assert after - before == 2 * rounds * len(item_ids)
     assert events >= 2 * rounds * len(item_ids)
+
+
+def test_a_batch_is_written_exactly_whatever_its_places_and_times_hold(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    """PostgreSQL gets a batch as JSON rows: quotes, commas, braces, backslashes and
+    Chinese in a place, and a time's microseconds, must come back as they went in."""
+    path = _valid_path(demo)
+    with Session(get_engine(app)) as session:
+        item_id = session.exec(select(ItemCode.id).where(ItemCode.serial == _serial(path))).one()
+    assert item_id is not None
+    buffer = ScanBuffer(get_engine(app), interval=3600)
+    first = datetime(2026, 12, 3, 10, 0, 0, 123456, tzinfo=UTC)
+    places = ['a"b', "c,d", "{e}", "f\\g", "市场 甲", "NULL"]
+    for n, place in enumerate(places):
+        buffer.add(item_id, place, first + timedelta(seconds=n))
+    assert buffer.flush() == len(places)
+    with Session(get_engine(app)) as session:
+        events = session.exec(
+            select(ScanEvent.place, ScanEvent.at).where(ScanEvent.item_code_id == item_id)
+        ).all()
+        stored = session.exec(select(ScanPlace.place).where(ScanPlace.item_code_id == item_id))
+        item = session.get(ItemCode, item_id)
+        assert item is not None
+        assert sorted(stored.all()) == sorted(places)
+        assert item.first_scan_at == first
+        assert item.last_scan_at == first + timedelta(seconds=len(places) - 1)
+    assert sorted((place, at) for place, at in events) == sorted(
+        (place, first + timedelta(seconds=n)) for n, place in enumerate(places)
+    )
