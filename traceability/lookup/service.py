@@ -127,17 +127,11 @@ class LookupResult:
         del body["certificate"], body["verdict"]
         assert all("certificate" < name < "verdict" for name in body)
         verdict = _verdict_json(self.status, self.reason, self.at, self.message_zh, self.message_en)
-        return b"".join(
-            (
-                b'{"certificate":',
-                self.facts.record_json,
-                b",",
-                canonical_json(body)[1:-1],
-                b',"verdict":',
-                verdict,
-                b"}",
-            )
-        )
+        members = [b'"certificate":' + self.facts.record_json]
+        if body:
+            members.append(canonical_json(body)[1:-1])
+        members.append(b'"verdict":' + verdict)
+        return b"{" + b",".join(members) + b"}"
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON: verdict first, then the certificate with personal data masked."""

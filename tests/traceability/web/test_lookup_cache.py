@@ -3,6 +3,7 @@ code still shows its own number, scans and verdict, and a revocation shows at on
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -210,6 +211,21 @@ def test_canonical_json_of_a_result_is_canonical_json_of_its_dict(
     assert result.to_canonical_json() == canonical_json(result.to_dict())
     if status == "genuine":
         assert result.to_dict()["certificate"]["tests"][0]["inhibition_rate"] == "12.50"
+
+
+def test_canonical_json_stays_canonical_with_only_the_certificate_and_verdict(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    """The kept parts are spliced around the code's members; without any there is no
+    stray comma."""
+    text = "http://localhost" + _demo_paths(demo)["genuine"]
+    with app.app_context(), Session(get_engine()) as session:
+        result = lookup(session, text, database=app.config["DATABASE_URL"], record_scan=False)
+    result.parsed = None
+    result.item = None
+    payload = result.to_canonical_json()
+    assert payload == canonical_json(result.to_dict())
+    assert list(json.loads(payload)) == ["certificate", "verdict"]
 
 
 def test_a_code_identical_to_its_stored_row_is_genuine(
