@@ -83,10 +83,12 @@ def _limit() -> int:
 @bp.get("/producers")
 def list_registry() -> Response:
     """`?q=` (name, USCC or phone), `?kind=`, `?limit=` (default 200): in the caller's scope."""
+    principal = current_principal()
+    policy.require_general(principal, "producer.list")  # 403 before any complaint about ?limit=
     session = get_session()
     rows = producers_visible_to(
         session,
-        current_principal(),
+        principal,
         search=request.args.get("q", ""),
         kind=request.args.get("kind", ""),
         limit=_limit(),

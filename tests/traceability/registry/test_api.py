@@ -109,6 +109,8 @@ def test_a_producer_reads_only_itself(app: Flask, client: FlaskClient, token: To
     assert client.get(f"/api/v1/producers/{own.id}", headers=mine).status_code == 200
     assert client.get(f"/api/v1/producers/{other.id}", headers=mine).status_code == 403
     assert client.get("/api/v1/producers", headers=mine).status_code == 403
+    # who may not list at all hears that first, not what is wrong with the query
+    assert client.get("/api/v1/producers?limit=bad", headers=mine).status_code == 403
 
 
 @pytest.mark.parametrize(
