@@ -1,5 +1,6 @@
 """gunicorn settings for the traceability service (override with GUNICORN_* env or flags)."""
 
+import gc
 import multiprocessing
 import os
 
@@ -19,3 +20,15 @@ preload_app = False
 # two instances on one machine (tests, benchmarks, a staging copy) take it from each other.
 # Nothing here uses gunicornc; systemd reloads with HUP (deploy/systemd/traceability.service).
 control_socket_disable = True
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """Freeze what loading the app allocated, so the cyclic collector stops walking it.
+
+    A worker holds ~160,000 long-lived objects once the app is loaded (SQLAlchemy's
+    mappers, Flask, Babel's catalogues, fonts). Left in the oldest generation, every full
+    collection walks them all: measured under lookup load, one such collection paused a
+    worker for 250-290 ms. Frozen, they are never walked again and a full collection
+    only sees what requests and caches made since (gc.freeze in the Python docs).
+    """
+    gc.freeze()
