@@ -22,7 +22,7 @@ from traceability.intake.service import (
     check_uuid,
     paper_intake_from,
     parse_time,
-    record_code_intake,
+    record_code_intakes,
     record_dict,
     record_paper_intake,
 )
@@ -109,26 +109,22 @@ def intake() -> Response:
     body = json_body()
     market = _market_for(principal, "intake.record", body.get("market_id"))
     entries = _entries(body)
+    for entry in entries:
+        entry.inspector = _who(principal, entry.inspector)
     session = get_session()
     begin_write(session)
-    results = []
-    for entry in entries:
-        outcome = record_code_intake(
-            session,
-            market,
-            CodeIntake(
-                uuid=entry.uuid,
-                text=entry.text,
-                supplier=entry.supplier,
-                inspector=_who(principal, entry.inspector),
-                received_at=entry.received_at,
-                offline_verdict=entry.offline_verdict,
-            ),
-            database=_database(),
-            accepted_hosts=accepted_hosts(),
-            retention_days=current_app.config["RECORD_RETENTION_DAYS"],
-        )
-        results.append({"uuid": entry.uuid, **outcome.to_dict()})
+    outcomes = record_code_intakes(
+        session,
+        market,
+        entries,
+        database=_database(),
+        accepted_hosts=accepted_hosts(),
+        retention_days=current_app.config["RECORD_RETENTION_DAYS"],
+    )
+    results = [
+        {"uuid": entry.uuid, **outcome.to_dict()}
+        for entry, outcome in zip(entries, outcomes, strict=True)
+    ]
     session.commit()
     return jsonify({"market_id": market.id, "results": results})
 

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from traceability.codes.errors import ScanError
+from traceability.codes.scanning import parse_scanned_text
 from traceability.errors import Conflict, ValidationFailed
 from traceability.lookup.service import lookup
 from traceability.models import Certificate, IntakeRecord, IntakeVerdict, ItemCode, Market
@@ -202,6 +204,56 @@ def _previous_receipt(session: Session, serial: str) -> IntakeRecord | None:
         )
         .order_by(col(IntakeRecord.id))
     ).first()
+
+
+def lock_items(
+    session: Session, entries: list[CodeIntake], accepted_hosts: set[str] | None
+) -> None:
+    """Lock the rows of every item these scans name, in one statement, in id order.
+
+    Receiving an item locks its row (`record_code_intake`) so two markets receiving it at
+    once are ordered. Two scanners sending the same pile in different orders would take
+    those locks in crossing orders and deadlock (PostgreSQL then aborts one of them); taken
+    together, up front, in id order (the order the scan counter's flush locks them in,
+    `lookup/scans.py`), they queue instead. Unreadable text locks nothing.
+    """
+    serials = set()
+    for entry in entries:
+        try:
+            serials.add(parse_scanned_text(entry.text, accepted_hosts=accepted_hosts).code.serial)
+        except ScanError:
+            continue
+    if serials:
+        session.exec(
+            select(ItemCode.id)
+            .where(col(ItemCode.serial).in_(sorted(serials)))
+            .order_by(col(ItemCode.id))
+            .with_for_update()
+        ).all()
+
+
+def record_code_intakes(
+    session: Session,
+    market: Market,
+    entries: list[CodeIntake],
+    *,
+    database: str,
+    accepted_hosts: set[str] | None = None,
+    retention_days: int = 730,
+) -> list[IntakeOutcome]:
+    """Record a scanner's batch of codes in the session's transaction, items locked first."""
+    lock_items(session, entries, accepted_hosts)
+    return [
+        record_code_intake(
+            session,
+            market,
+            entry,
+            database=database,
+            accepted_hosts=accepted_hosts,
+            retention_days=retention_days,
+        )
+        for entry in entries
+    ]
 
 
 def record_code_intake(
