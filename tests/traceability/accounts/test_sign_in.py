@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
 
+from tests.traceability.signing_in import PASSWORD, form_csrf
 from traceability.accounts.service import UserInput, create_user
 from traceability.auth.tokens import create_token, revoke_token
 from traceability.db import get_engine, session_scope
 from traceability.models import User
-
-PASSWORD = "correct-horse-battery"
 
 
 def _admin(app: Flask, username: str = "admin") -> int:
@@ -25,17 +23,8 @@ def _admin(app: Flask, username: str = "admin") -> int:
         return user.id or 0
 
 
-def _csrf(client: FlaskClient, path: str = "/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert found, "the form carries a CSRF token"
-    return found.group(1)
-
-
 def _login(client: FlaskClient, password: str = PASSWORD, username: str = "admin") -> int:
-    token = _csrf(client)
+    token = form_csrf(client)
     data = {"username": username, "password": password, "csrf_token": token}
     return client.post("/login", data=data).status_code
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -10,36 +9,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.traceability.compliance.conftest import add_input, count, issue_body
-from traceability.accounts.service import UserInput, create_user
-from traceability.db import get_engine, session_scope
+from tests.traceability.signing_in import form_csrf, sign_in
 from traceability.models import Batch
 from traceability.models.compliance import RapidTest
-
-PASSWORD = "correct-horse-battery"
-
-
-def _csrf(client: FlaskClient, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert found, f"{path} carries a CSRF token"
-    return found.group(1)
 
 
 @pytest.fixture
 def admin(app: Flask, client: FlaskClient) -> FlaskClient:
-    with app.app_context(), session_scope(get_engine()) as session:
-        create_user(
-            session, UserInput(username="compliance-admin", role="county_admin", password=PASSWORD)
-        )
-    data = {
-        "username": "compliance-admin",
-        "password": PASSWORD,
-        "csrf_token": _csrf(client, "/login"),
-    }
-    assert client.post("/login", data=data).status_code == 302
-    return client
+    return sign_in(app, client, "compliance-admin", role="county_admin")
 
 
 def test_every_page_renders_in_chinese(
@@ -64,7 +41,7 @@ def test_a_failed_test_entered_on_the_page_opens_a_case(
     admin: FlaskClient, app: Flask, cucumbers: Batch
 ) -> None:
     data = {
-        "csrf_token": _csrf(admin, "/compliance/tests"),
+        "csrf_token": form_csrf(admin, "/compliance/tests"),
         "method": "enzyme_inhibition",
         "batch_id": str(cucumbers.id),
         "inhibition_rate": "66",

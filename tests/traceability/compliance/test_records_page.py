@@ -3,7 +3,6 @@ is told at once when a substance rules the harvest out, and sees no one else's r
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,29 +12,10 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from tests.traceability.compliance.conftest import in_session
-from traceability.accounts.service import UserInput, create_user
+from tests.traceability.signing_in import form_csrf, sign_in
 from traceability.auth.policy import township_of_producer
 from traceability.models import Batch, Producer, Product, Region
 from traceability.models.compliance import InputUse
-
-PASSWORD = "correct-horse-battery"
-
-
-def _csrf(client: FlaskClient, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert found, f"{path} carries a CSRF token"
-    return found.group(1)
-
-
-def _sign_in(app: Flask, client: FlaskClient, username: str, **user: Any) -> FlaskClient:
-    in_session(
-        app,
-        lambda s: create_user(s, UserInput(username=username, password=PASSWORD, **user)),
-    )
-    data = {"username": username, "password": PASSWORD, "csrf_token": _csrf(client, "/login")}
-    assert client.post("/login", data=data).status_code == 302
-    return client
 
 
 def _records(app: Flask) -> list[InputUse]:
@@ -44,7 +24,7 @@ def _records(app: Flask) -> list[InputUse]:
 
 def _form(client: FlaskClient, batch: Batch, path: str = "/compliance/records", **values: Any):  # type: ignore[no-untyped-def]
     data = {
-        "csrf_token": _csrf(client, path),
+        "csrf_token": form_csrf(client, path),
         "product_id": str(batch.product_id),
         "batch_id": str(batch.id),
         "kind": "pesticide",
@@ -64,7 +44,7 @@ def _form(client: FlaskClient, batch: Batch, path: str = "/compliance/records", 
 @pytest.fixture
 def grower(app: Flask, client: FlaskClient, cucumbers: Batch) -> FlaskClient:
     """The producer of the demo cucumbers, signed in."""
-    return _sign_in(app, client, "grower", role="producer", producer_id=cucumbers.producer_id)
+    return sign_in(app, client, "grower", role="producer", producer_id=cucumbers.producer_id)
 
 
 def test_a_producer_records_an_input_use_on_its_batch(
@@ -168,28 +148,28 @@ def test_supervisors_pick_a_producer_in_their_townships_only(
         return home, other.id
 
     home, elsewhere = in_session(app, townships)
-    supervisor = _sign_in(app, client, "sup", role="township_supervisor", township_ids=[home])
+    supervisor = sign_in(app, client, "sup", role="township_supervisor", township_ids=[home])
     assert 'name="producer_id"' in supervisor.get("/compliance/records").get_data(as_text=True)
     path = f"/compliance/records?producer_id={cucumbers.producer_id}"
     _form(supervisor, cucumbers, path=path)
     (entry,) = _records(app)
     assert entry.producer_id == cucumbers.producer_id and entry.recorded_by.startswith("user:")
     supervisor.get("/logout")
-    foreign = _sign_in(app, client, "sup2", role="township_supervisor", township_ids=[elsewhere])
+    foreign = sign_in(app, client, "sup2", role="township_supervisor", township_ids=[elsewhere])
     assert foreign.get(path).status_code == 403
 
 
 def test_only_supervisors_get_the_producer_chooser(
     app: Flask, client: FlaskClient, cucumbers: Batch
 ) -> None:
-    inspector = _sign_in(app, client, "tester", role="rapid_test_operator")
+    inspector = sign_in(app, client, "tester", role="rapid_test_operator")
     assert inspector.get("/compliance/records").status_code == 403
 
 
 def test_an_unknown_producer_number_is_a_clear_404(
     app: Flask, client: FlaskClient, demo: dict[str, Any]
 ) -> None:
-    admin = _sign_in(app, client, "county", role="county_admin")
+    admin = sign_in(app, client, "county", role="county_admin")
     response = admin.get("/compliance/records?producer_id=99999")
     assert response.status_code == 404
     assert "找不到该生产主体" in response.get_data(as_text=True)

@@ -10,28 +10,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.traceability.intake.conftest import IssuedFixture, MarketFixture, new_uuid
-from traceability.accounts.service import UserInput, create_user
-from traceability.db import get_engine, session_scope
+from tests.traceability.signing_in import sign_in
 
 PASSWORD = "market-inspector-pass"
 
 
 def _sign_in_inspector(app: Flask, client: FlaskClient, market_id: int) -> None:
-    with app.app_context(), session_scope(get_engine()) as session:
-        create_user(
-            session,
-            UserInput(
-                username="inspector",
-                role="market_inspector",
-                password=PASSWORD,
-                market_id=market_id,
-            ),
-        )
-    html = client.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert csrf
-    data = {"username": "inspector", "password": PASSWORD, "csrf_token": csrf.group(1)}
-    assert client.post("/login", data=data).status_code == 302
+    sign_in(
+        app, client, "inspector", password=PASSWORD, role="market_inspector", market_id=market_id
+    )
 
 
 def _page_csrf(client: FlaskClient) -> str:

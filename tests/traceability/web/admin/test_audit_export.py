@@ -14,26 +14,10 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from traceability.accounts.service import UserInput, create_user
+from tests.traceability.signing_in import sign_in
 from traceability.audit import record_audit
 from traceability.db import get_engine, session_scope
 from traceability.models import AuditEntry
-
-PASSWORD = "correct-horse-battery"
-
-
-def _csrf(client: FlaskClient) -> str:
-    html = client.get("/login").get_data(as_text=True)
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
-
-
-def _signed_in(app: Flask, client: FlaskClient, username: str, role: str, **extra: Any) -> None:
-    with app.app_context(), session_scope(get_engine()) as session:
-        create_user(session, UserInput(username=username, role=role, password=PASSWORD, **extra))
-    data = {"username": username, "password": PASSWORD, "csrf_token": _csrf(client)}
-    assert client.post("/login", data=data).status_code == 302
 
 
 @pytest.fixture
@@ -56,7 +40,7 @@ def auditor(app: Flask, client: FlaskClient) -> FlaskClient:
         record_audit(  # a name typed by someone hoping a spreadsheet runs it
             session, "user:42", "producer.create", object_type="producer", reason="=HYPERLINK(1)"
         )
-    _signed_in(app, client, "county", "county_admin")
+    sign_in(app, client, "county", role="county_admin")
     return client
 
 
@@ -116,5 +100,5 @@ def test_an_unknown_format_is_refused_in_both_languages(auditor: FlaskClient) ->
 
 
 def test_only_county_admins_export(app: Flask, client: FlaskClient, demo: dict[str, Any]) -> None:
-    _signed_in(app, client, "inspector", "rapid_test_operator")
+    sign_in(app, client, "inspector", role="rapid_test_operator")
     assert client.get("/admin/audit/export?format=csv").status_code == 403
