@@ -2,10 +2,13 @@
 
 CUPS marks a raw job completed once the bytes reach the printer's socket, so this
 transport can only ever report "sent"; copies stay in the driver's bytes, never `-n`.
+A job is handed to lp once: after a failure, closing does not submit it again. lp runs
+in the C locale, since its messages (translated by LANG) are how failures are told apart.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from urllib.parse import unquote, urlsplit
@@ -35,19 +38,27 @@ class CupsTransport(Transport):
         self._buffer += data
 
     def flush(self) -> None:
-        """Submit what was written as one raw job."""
+        """Submit what was written as one raw job (once: a failed submission is not retried)."""
         if not self._buffer:
             return
+        job = bytes(self._buffer)
+        self._buffer.clear()
         try:
             done = subprocess.run(
                 ["lp", "-d", self.queue, "-o", "raw"],
-                input=bytes(self._buffer),
+                input=job,
                 capture_output=True,
                 timeout=self.timeout,
                 check=False,
+                env=_c_locale(),
             )
         except subprocess.TimeoutExpired as exc:
-            raise TransportError(self.url, "timeout", "lp did not finish") from exc
+            # lp had the job and may have queued it before stalling: count it as sent,
+            # so print_label says "uncertain" rather than inviting a retry.
+            self.bytes_sent += len(job)
+            raise TransportError(
+                self.url, "timeout", f"lp did not finish in {self.timeout:g} s"
+            ) from exc
         except OSError as exc:
             raise TransportError(self.url, "not_found", str(exc)) from exc
         message = done.stderr.decode("utf-8", "replace").strip()
@@ -60,9 +71,29 @@ class CupsTransport(Transport):
                 if "forbidden" in lowered or "permission" in lowered
                 else "io"
             )
+            if kind == "not_found" and self._scheduler_down():
+                # lp says "does not exist" for every queue when it cannot reach cupsd.
+                kind = "refused"
+                message = f"the CUPS scheduler is not running (lpstat -r); {message}"
             raise TransportError(self.url, kind, message)
-        self.bytes_sent += len(self._buffer)
-        self._buffer.clear()
+        self.bytes_sent += len(job)
+
+    def _scheduler_down(self) -> bool:
+        try:
+            done = subprocess.run(
+                ["lpstat", "-r"],
+                capture_output=True,
+                timeout=self.timeout,
+                check=False,
+                env=_c_locale(),
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return b"not running" in done.stdout
 
     def close(self) -> None:
         self.flush()
+
+
+def _c_locale() -> dict[str, str]:
+    return {**os.environ, "LC_ALL": "C"}
