@@ -8,9 +8,11 @@ Nothing reaches the user as a bare 500.
 from __future__ import annotations
 
 import logging
-from typing import Any
+import sqlite3
+from typing import Any, Literal
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
@@ -86,6 +88,48 @@ HTTP_MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
+# PostgreSQL SQLSTATEs of a write that lost a race: a unique key taken meanwhile, and
+# transactions the server aborted to let another finish (serialization, deadlock, lock wait)
+_TAKEN_STATES = {"23505"}
+_RETRY_STATES = {"40001", "40P01", "55P03"}
+
+CLASH_ANSWERS: dict[str, tuple[int, str, str, str]] = {
+    "taken": (
+        409,
+        "concurrent_change",
+        "同一时间有人保存了相同的内容，本次未保存。请刷新后重试。",
+        "Someone saved the same thing at the same moment, so nothing was saved; reload and retry.",
+    ),
+    "retry": (
+        503,
+        "busy",
+        "系统正忙，本次未保存，请稍后重试。",
+        "The service was busy and saved nothing; please try again in a moment.",
+    ),
+}
+
+
+def write_clash(exc: DBAPIError) -> Literal["taken", "retry"] | None:
+    """Whether a database error is a race with another writer, not a fault of ours.
+
+    A check-then-insert (a username, a number) can lose to a writer that committed between
+    the check and the insert; PostgreSQL may abort a transaction to break a deadlock or a
+    serialization conflict; SQLite gives up on a lock after its busy timeout. The request's
+    transaction is rolled back in each case, so the caller can be told so and retry.
+    """
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None)
+    if state in _TAKEN_STATES:
+        return "taken"
+    if state in _RETRY_STATES:
+        return "retry"
+    if isinstance(orig, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(orig):
+        return "taken"
+    if isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig):
+        return "retry"
+    return None
+
+
 def wants_json() -> bool:
     return json_preferred(request.path, request.headers.get("Accept", ""))
 
@@ -139,6 +183,19 @@ def init_app(app: Flask) -> None:
         for name, value in exc.get_headers():  # Retry-After of a 429, Allow of a 405
             if name.lower() != "content-type":
                 response.headers[name] = value
+        return response
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError) -> Response | tuple[Response | str, int]:
+        clash = write_clash(exc)
+        if clash is None:
+            return _unexpected(exc)
+        log.warning("%s on %s %s: %s", clash, request.method, request.path, exc.orig)
+        status, code, zh, en = CLASH_ANSWERS[clash]
+        body = {"error": code, "message": zh, "message_zh": zh, "message_en": en}
+        response = app.make_response(_answer(status, body))
+        if status == 503:
+            response.headers["Retry-After"] = "1"
         return response
 
     @app.errorhandler(Exception)
