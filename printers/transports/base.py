@@ -15,7 +15,17 @@ from typing import Literal, Self
 
 from printers.errors import PrinterError
 
-ErrorKind = Literal["refused", "timeout", "not_found", "permission", "closed", "unsupported", "io"]
+ErrorKind = Literal[
+    "refused",
+    "timeout",
+    "not_found",
+    "permission",
+    "closed",
+    "unsupported",
+    "rejected",
+    "service_down",
+    "io",
+]
 
 _KIND_TEXT: dict[ErrorKind, tuple[str, str]] = {
     "refused": ("打印机拒绝连接（端口未开放或打印机未开机）", "connection refused"),
@@ -24,6 +34,12 @@ _KIND_TEXT: dict[ErrorKind, tuple[str, str]] = {
     "permission": ("没有权限访问打印机", "permission denied"),
     "closed": ("打印机断开了连接", "connection closed by the printer"),
     "unsupported": ("不支持的打印机地址", "unsupported printer URL"),
+    # a print service's queue, not the printer: the kiosk keeper fixes it in CUPS
+    "rejected": (
+        "打印队列已停止接收任务，请在打印服务中恢复该队列",
+        "the print queue rejects jobs",
+    ),
+    "service_down": ("打印服务（CUPS）未运行，请启动打印服务", "the print service is not running"),
     "io": ("与打印机通信出错", "I/O error"),
 }
 

@@ -69,11 +69,13 @@ class CupsTransport(Transport):
                 if "does not exist" in lowered or "unknown" in lowered
                 else "permission"
                 if "forbidden" in lowered or "permission" in lowered
+                else "rejected"
+                if "not accepting jobs" in lowered
                 else "io"
             )
             if kind == "not_found" and self._scheduler_down():
                 # lp says "does not exist" for every queue when it cannot reach cupsd.
-                kind = "refused"
+                kind = "service_down"
                 message = f"the CUPS scheduler is not running (lpstat -r); {message}"
             raise TransportError(self.url, kind, message)
         self.bytes_sent += len(job)

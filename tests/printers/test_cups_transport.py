@@ -288,8 +288,9 @@ def test_a_queue_rejecting_jobs_fails_before_sending_with_cups_reason(cups: Priv
         with pytest.raises(TransportError) as error:
             print_label(label, url, get_driver("tspl", "tspl-203"))
         assert printer.connections == 0
-    # Not a kind of its own: an I/O error whose detail is CUPS's sentence.
-    assert error.value.kind == "io"
+    # the kiosk keeper is told to resume the queue, in Chinese; CUPS's reason follows
+    assert error.value.kind == "rejected"
+    assert "打印队列已停止接收任务" in error.value.message_zh
     assert 'Destination "Rejecting" is not accepting jobs' in error.value.message_en
     assert getattr(error.value.result, "outcome", None) == "failed_before_send"
     assert cups.jobs("Rejecting", "all") == []
@@ -319,7 +320,8 @@ def test_a_scheduler_that_is_not_running_is_named_not_blamed_on_the_queue(
     monkeypatch.setenv("CUPS_SERVER", str(tmp_path / "cups.sock"))  # nothing listens there
     with pytest.raises(TransportError) as error, make_transport("cups://Label_Printer") as t:
         t.write(b"PRINT 1\r\n")
-    assert error.value.kind == "refused"
+    assert error.value.kind == "service_down"
+    assert "打印服务（CUPS）未运行" in error.value.message_zh
     assert "CUPS scheduler is not running" in error.value.message_en
     assert "cups://Label_Printer" in error.value.message_en
 
