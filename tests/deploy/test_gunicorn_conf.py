@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import ROOT, free_port
+from tests.e2e.server import ROOT, free_port, running
 
 # A WSGI app that tells what the cyclic collector sees in the worker answering.
 PROBE = """
@@ -32,41 +29,25 @@ def _worker_state(config: Path, tmp_path: Path, extra_env: dict[str, str]) -> di
     (tmp_path / "gc_probe.py").write_text(PROBE, encoding="utf-8")
     port = free_port()
     env = dict(os.environ, WEB_CONCURRENCY="1", GUNICORN_ACCESS_LOG="/dev/null", **extra_env)
-    log_path = tmp_path / "gunicorn.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                str(config),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--pythonpath",
-                str(tmp_path),
-                "gc_probe:app",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as answer:
-                        state: dict[str, int] = json.loads(answer.read())
-                        return state
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(log_path.read_text("utf-8", errors="replace")) from None
-                    time.sleep(0.2)
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        str(config),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--pythonpath",
+        str(tmp_path),
+        "gc_probe:app",
+    ]
+    url = f"http://127.0.0.1:{port}/"
+    with (
+        running(command, env, url, tmp_path / "gunicorn.log"),
+        urllib.request.urlopen(url) as answer,
+    ):
+        state: dict[str, int] = json.loads(answer.read())
+    return state
 
 
 @pytest.mark.parametrize(

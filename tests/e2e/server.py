@@ -68,10 +68,22 @@ def gunicorn_server(
     traceability_cli(env, "init")
     # a file, not a pipe nobody reads: a full pipe would block the server's workers
     home.mkdir(parents=True, exist_ok=True)  # `init` makes none when the secrets come from env
-    log_path = home / "gunicorn.log"
+    command = [sys.executable, "-m", "traceability", "serve", "--bind", f"127.0.0.1:{port}"]
+    with running(command, env, base_url + "/healthz", home / "gunicorn.log") as process:
+        yield RunningServer(base_url, env, process)
+
+
+@contextmanager
+def running(
+    command: list[str], env: dict[str, str], ready_url: str, log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process (its stderr to `log_path`) once `ready_url` answers 200; stopped on exit.
+
+    On a failure inside, the log's tail goes to the test's captured output.
+    """
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "traceability", "serve", "--bind", f"127.0.0.1:{port}"],
+        command,
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -82,20 +94,18 @@ def gunicorn_server(
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(base_url + "/healthz", timeout=2) as response:
+                with urllib.request.urlopen(ready_url, timeout=2) as response:
                     if response.status == 200:
                         break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     err = log_path.read_text("utf-8", errors="replace")
-                    raise RuntimeError(f"gunicorn did not start: {err[-2000:]}") from None
+                    raise RuntimeError(f"the server did not start: {err[-2000:]}") from None
                 time.sleep(0.2)
-        yield RunningServer(base_url, env, process)
+        yield process
     except BaseException:
         # the server's side of a failing test, in the test's captured output
-        print(
-            "--- gunicorn log (tail) ---\n" + log_path.read_text("utf-8", errors="replace")[-4000:]
-        )
+        print("--- server log (tail) ---\n" + log_path.read_text("utf-8", errors="replace")[-4000:])
         raise
     finally:
         os.killpg(process.pid, signal.SIGTERM)
