@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +43,25 @@ def traceability_cli(env: dict[str, str], *args: str) -> subprocess.CompletedPro
         timeout=120,
         check=True,
     )
+
+
+def cli_json(env: dict[str, str], *args: str) -> Any:
+    """A `traceability … --json` command's answer."""
+    return json.loads(traceability_cli(env, *args, "--json").stdout)
+
+
+def post_json(
+    url: str, body: dict[str, Any], headers: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
+    """POST a JSON body; the status and the JSON answer, refusals included."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **headers}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 @contextmanager

@@ -8,25 +8,13 @@ from __future__ import annotations
 
 import json
 import threading
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
-from tests.e2e.server import gunicorn_server, traceability_cli
+from tests.e2e.server import gunicorn_server, post_json, traceability_cli
 from traceability.db import make_engine
-
-
-def _post(url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **headers}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def test_concurrent_identical_requests_make_one_certificate(
@@ -60,7 +48,7 @@ def test_concurrent_identical_requests_make_one_certificate(
         def fire() -> None:
             barrier.wait()
             results.append(
-                _post(
+                post_json(
                     server.base_url + "/api/v1/certificates",
                     body,
                     {"Authorization": f"Bearer {token}", "Idempotency-Key": "race-1"},

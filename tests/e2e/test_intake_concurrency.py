@@ -7,37 +7,17 @@ the codes in its own order, as two scanners would, so their row locks cross.
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.server import gunicorn_server, traceability_cli
+from tests.e2e.server import cli_json, gunicorn_server, post_json
 
 MARKETS = 4
 ITEMS = 12
 ROUNDS = 3
-
-
-def _post(url: str, body: dict[str, Any], token: str) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def _cli_json(env: dict[str, str], *args: str) -> Any:
-    return json.loads(traceability_cli(env, *args, "--json").stdout)
 
 
 def test_markets_racing_for_the_same_items_get_one_first_receipt_each(
@@ -47,9 +27,9 @@ def test_markets_racing_for_the_same_items_get_one_first_receipt_each(
         empty_database_url, tmp_path / "instance", extra_env={"WEB_CONCURRENCY": "4"}
     ) as server:
         base, env = server.base_url, server.env
-        _cli_json(env, "demo")
-        admin = _cli_json(env, "token", "create", "--name", "admin", "--role", "county_admin")
-        status, issued = _post(
+        cli_json(env, "demo")
+        admin = cli_json(env, "token", "create", "--name", "admin", "--role", "county_admin")
+        status, issued = post_json(
             base + "/api/v1/certificates",
             {
                 "producer_id": 1,
@@ -58,15 +38,15 @@ def test_markets_racing_for_the_same_items_get_one_first_receipt_each(
                 "basis": ["quality_control"],
                 "signature_confirmed": True,
             },
-            admin["token"],
+            {"Authorization": f"Bearer {admin['token']}"},
         )
         assert status == 201, issued
         urls = [item["url"] for item in issued["items"]]
         tokens = []
         for n in range(MARKETS):
-            market = _cli_json(env, "market", "add", "--name", f"市场{n}", "--kind", "supermarket")
+            market = cli_json(env, "market", "add", "--name", f"市场{n}", "--kind", "supermarket")
             tokens.append(
-                _cli_json(
+                cli_json(
                     env,
                     "token",
                     "create",
@@ -89,7 +69,11 @@ def test_markets_racing_for_the_same_items_get_one_first_receipt_each(
                 order = codes[n:] + codes[:n] if n % 2 == 0 else list(reversed(codes))
                 records = [{"uuid": str(uuid.uuid4()), "code": code} for code in order]
                 barrier.wait()
-                status, body = _post(base + "/api/v1/intake", {"records": records}, tokens[n])
+                status, body = post_json(
+                    base + "/api/v1/intake",
+                    {"records": records},
+                    {"Authorization": f"Bearer {tokens[n]}"},
+                )
                 answers.append((n, status, body))
 
             threads = [threading.Thread(target=receive, args=(n,)) for n in range(MARKETS)]

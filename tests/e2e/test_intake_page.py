@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.server import ROOT, gunicorn_server, traceability_cli
+from tests.e2e.server import ROOT, cli_json, gunicorn_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
@@ -38,13 +38,9 @@ def _call(base: str, path: str, token: str, body: Any = None) -> Any:
         return json.loads(response.read())
 
 
-def _cli_json(env: dict[str, str], *args: str) -> Any:
-    return json.loads(traceability_cli(env, *args, "--json").stdout)
-
-
 def _issue_as_admin(base: str, env: dict[str, str], *, items: int) -> tuple[str, list[str]]:
     """A county admin token, and the code URLs of a certificate for demo batch 1."""
-    admin = _cli_json(env, "token", "create", "--name", "admin", "--role", "county_admin")["token"]
+    admin = cli_json(env, "token", "create", "--name", "admin", "--role", "county_admin")["token"]
     issued = _call(
         base,
         "/api/v1/certificates",
@@ -91,13 +87,11 @@ def test_intake_page_scans_online_and_offline_and_syncs_once(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
         base, env = server.base_url, server.env
-        demo = _cli_json(env, "demo")
+        demo = cli_json(env, "demo")
         revoked = next(c["url"] for c in demo["codes"] if c["status"] == "revoked")
-        here = _cli_json(env, "market", "add", "--name", "青禾惠民超市", "--kind", "supermarket")
-        there = _cli_json(
-            env, "market", "add", "--name", "城南农贸市场", "--kind", "farmers_market"
-        )
-        inspector = _cli_json(
+        here = cli_json(env, "market", "add", "--name", "青禾惠民超市", "--kind", "supermarket")
+        there = cli_json(env, "market", "add", "--name", "城南农贸市场", "--kind", "farmers_market")
+        inspector = cli_json(
             env,
             "token",
             "create",
@@ -108,7 +102,7 @@ def test_intake_page_scans_online_and_offline_and_syncs_once(
             "--market-id",
             str(here["id"]),
         )["token"]
-        elsewhere = _cli_json(
+        elsewhere = cli_json(
             env,
             "token",
             "create",
@@ -195,8 +189,8 @@ def test_a_signed_in_inspector_scans_without_a_token(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
         base, env = server.base_url, server.env
-        _cli_json(env, "demo")
-        market = _cli_json(env, "market", "add", "--name", "青禾惠民超市", "--kind", "supermarket")
+        cli_json(env, "demo")
+        market = cli_json(env, "market", "add", "--name", "青禾惠民超市", "--kind", "supermarket")
         subprocess.run(
             [sys.executable, "-m", "traceability", "users", "create", "--username", "wangfang",
              "--role", "market_inspector", "--market-id", str(market["id"]), "--password-stdin"],
