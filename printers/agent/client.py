@@ -3,13 +3,46 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
+from datetime import UTC
+from email.message import Message
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 
 class ServerUnavailable(Exception):
-    """No answer, a timeout or a 5xx: try again later, print nothing new meanwhile."""
+    """No answer, a timeout, a 5xx or a 429: try again later, print nothing new meanwhile.
+
+    `retry_after` is the server's own word on when (seconds, from `Retry-After`): the
+    service says `busy` with 1 s when a write lost a race, and the rate limiter says how
+    long it will keep refusing. Retrying sooner only earns another refusal.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(headers: Message | None, now: float | None = None) -> float | None:
+    """`Retry-After` in seconds from now (RFC 9110: delay-seconds or an HTTP-date).
+
+    None when absent or unreadable: the caller keeps its own backoff then.
+    """
+    value = (headers.get("Retry-After") if headers is not None else None) or ""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000": an HTTP-date is GMT whatever it says
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class ServerRefused(Exception):
@@ -43,7 +76,9 @@ class KioskClient:
             if error.code in (401, 403):
                 raise ServerRefused(f"{error.code}: {detail}") from None
             if error.code >= 500 or error.code == 429:
-                raise ServerUnavailable(f"{error.code}: {detail}") from None
+                raise ServerUnavailable(
+                    f"{error.code}: {detail}", retry_after_seconds(error.headers)
+                ) from None
             raise ServerError(f"{error.code}: {detail}") from None
         except (urllib.error.URLError, OSError, TimeoutError) as error:
             raise ServerUnavailable(str(error)) from None

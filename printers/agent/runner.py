@@ -26,6 +26,7 @@ from printers.status import PrinterStatus
 from printers.transports import TransportError, open_transport
 
 log = logging.getLogger("traceability-kiosk")
+MIN_RETRY_SECONDS = 0.5  # "Retry-After: 0" must not turn the loop into a busy one
 
 
 @dataclass
@@ -36,6 +37,7 @@ class AgentSettings:
     mode: str = "raster"
     poll_interval: float = 2.0
     max_backoff: float = 30.0
+    max_retry_after: float = 600.0  # a server's Retry-After is obeyed up to this
     heartbeat_interval: float = 30.0
     status_timeout: float = 2.0
     crash_after_print: bool = False  # test hook: die between printing and acknowledging
@@ -204,6 +206,7 @@ class Agent:
     def run(self, stop: threading.Event, *, until_idle: bool = False) -> None:
         backoff = self.settings.poll_interval
         while not stop.is_set():
+            delay = self.settings.poll_interval
             try:
                 worked = self.step()
                 backoff = self.settings.poll_interval
@@ -219,6 +222,19 @@ class Agent:
             except ServerUnavailable as exc:
                 self.state.server_ok = False
                 self.state.last_error = str(exc)
-                log.warning("server unavailable (%s); retrying in %.0f s", exc, backoff)
+                delay = retry_delay(backoff, exc.retry_after, self.settings.max_retry_after)
+                log.warning("server unavailable (%s); retrying in %.0f s", exc, delay)
                 backoff = min(backoff * 2, self.settings.max_backoff)
-            stop.wait(backoff)
+            stop.wait(delay)
+
+
+def retry_delay(backoff: float, retry_after: float | None, max_retry_after: float) -> float:
+    """How long to wait after a failed call: the server's Retry-After when it gave one.
+
+    A short Retry-After (the service's 1 s `busy`) is taken as is rather than the growing
+    backoff: the server knows the clash is over. A long one (a rate limit's window) is
+    obeyed, up to `max_retry_after`, so a wrong header cannot park a kiosk for a day.
+    """
+    if retry_after is None:
+        return backoff
+    return min(max(retry_after, MIN_RETRY_SECONDS), max_retry_after)
