@@ -58,6 +58,24 @@ class TransportError(PrinterError):
         super().__init__(f"{zh}（{url}）", f"{en} for printer {url}{suffix}")
 
 
+def url_number(url: str, query: dict[str, list[str]], name: str, default: float) -> float:
+    """A positive number from a printer URL's query (`?timeout=5`), or `default` when absent.
+
+    A typo in a kiosk's printer URL must read as "unsupported printer URL" naming the
+    parameter, not crash the agent with a bare ValueError.
+    """
+    values = query.get(name)
+    if not values:
+        return default
+    try:
+        value = float(values[0])
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise TransportError(url, "unsupported", f"{name}={values[0]!r} is not a positive number")
+    return value
+
+
 class Transport(ABC):
     """A connection to one printer. Use as a context manager; `open_transport()` opens it."""
 

@@ -1,4 +1,4 @@
-"""A CUPS raw queue (`cups://QueueName`), submitted with `lp -d QueueName -o raw`.
+"""A CUPS raw queue (`cups://QueueName[?timeout=30]`), submitted with `lp -d QueueName -o raw`.
 
 CUPS marks a raw job completed once the bytes reach the printer's socket, so this
 transport can only ever report "sent"; copies stay in the driver's bytes, never `-n`.
@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from printers.transports.base import ErrorKind, Transport, TransportError
+from printers.transports.base import ErrorKind, Transport, TransportError, url_number
+
+DEFAULT_TIMEOUT = 30.0
 
 
 class CupsTransport(Transport):
@@ -21,13 +23,14 @@ class CupsTransport(Transport):
 
     can_read = False
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    def __init__(self, url: str) -> None:
         super().__init__(url)
         parts = urlsplit(url)
         self.queue = unquote(parts.netloc + parts.path).strip("/")
         if not self.queue:
             raise TransportError(url, "unsupported", "no queue name in URL")
-        self.timeout = timeout
+        # how long lp (and lpstat) may take: a remote or busy scheduler can be slow to answer
+        self.timeout = url_number(url, parse_qs(parts.query), "timeout", DEFAULT_TIMEOUT)
         self._buffer = bytearray()
 
     def open(self) -> None:

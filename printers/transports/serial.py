@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import serial
 
-from printers.transports.base import ErrorKind, Transport, TransportError
+from printers.transports.base import ErrorKind, Transport, TransportError, url_number
 
 
 class SerialTransport(Transport):
@@ -22,8 +22,8 @@ class SerialTransport(Transport):
         target, _, query_text = rest.partition("?")
         query = parse_qs(query_text) if "://" not in target else parse_qs(urlsplit(rest).query)
         self.port = target
-        self.baud = int(query.get("baud", ["9600"])[0])
-        self.timeout = float(query.get("timeout", ["5"])[0])
+        self.baud = int(url_number(url, query, "baud", 9600))
+        self.timeout = url_number(url, query, "timeout", 5.0)
         self._port: serial.SerialBase | None = None
 
     def open(self) -> None:

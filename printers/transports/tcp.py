@@ -11,7 +11,7 @@ import contextlib
 import socket
 from urllib.parse import parse_qs, urlsplit
 
-from printers.transports.base import Transport, TransportError
+from printers.transports.base import Transport, TransportError, url_number
 
 DEFAULT_PORT = 9100
 DEFAULT_TIMEOUT = 5.0
@@ -28,7 +28,7 @@ class TcpTransport(Transport):
         self.host = parts.hostname
         self.port = parts.port or DEFAULT_PORT
         query = parse_qs(parts.query)
-        self.timeout = float(query.get("timeout", [DEFAULT_TIMEOUT])[0])
+        self.timeout = url_number(url, query, "timeout", DEFAULT_TIMEOUT)
         self._sock: socket.socket | None = None
 
     def open(self) -> None:

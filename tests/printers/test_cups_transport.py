@@ -336,7 +336,7 @@ def test_lp_that_hangs_times_out_as_uncertain_and_is_not_run_again(
     hung.listen(8)
     monkeypatch.setenv("CUPS_SERVER", str(path))
     label = build_label("item-40x30", sample_data())
-    transport = CupsTransport("cups://Label_Printer", timeout=2.0)
+    transport = CupsTransport("cups://Label_Printer?timeout=2")
     started = time.monotonic()
     try:
         with pytest.raises(TransportError) as error:

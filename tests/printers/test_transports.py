@@ -15,6 +15,7 @@ from printers.drivers import get_driver
 from printers.layouts import build_label
 from printers.testing import FakePrinter
 from printers.transports import TransportError, make_transport, open_transport
+from printers.transports.cups import CupsTransport
 from printers.transports.memory import MemoryTransport
 from tests.printers.conftest import sample_data
 
@@ -161,3 +162,30 @@ def test_printer_closing_the_connection_is_reported_not_waited_out() -> None:
     server.close()
     assert error.value.kind == "closed"
     assert time.monotonic() - started < 2.5  # before the 1 s read timeout would matter
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "tcp://127.0.0.1:9100?timeout=soon",
+        "tcp://127.0.0.1:9100?timeout=0",
+        "serial:///dev/ttyUSB0?baud=fast",
+        "serial:///dev/ttyUSB0?timeout=-1",
+        "cups://Label_Printer?timeout=inf",
+    ],
+)
+def test_a_bad_number_in_a_printer_url_is_an_unsupported_url_naming_it(url: str) -> None:
+    with pytest.raises(TransportError) as error:
+        make_transport(url)
+    name = url.rsplit("?", 1)[1].split("=")[0]
+    assert error.value.kind == "unsupported"
+    assert f"{name}=" in error.value.message_en
+    assert "不支持的打印机地址" in error.value.message_zh
+
+
+def test_cups_url_names_the_queue_and_may_set_lps_timeout() -> None:
+    default = make_transport("cups://Label_Printer")
+    tuned = make_transport("cups://Label_Printer?timeout=2.5")
+    assert isinstance(default, CupsTransport) and isinstance(tuned, CupsTransport)
+    assert (default.queue, default.timeout) == ("Label_Printer", 30.0)
+    assert (tuned.queue, tuned.timeout) == ("Label_Printer", 2.5)
