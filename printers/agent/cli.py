@@ -14,6 +14,7 @@ from printers.agent import AGENT_VERSION
 from printers.agent.client import KioskClient, ServerError, ServerRefused, ServerUnavailable
 from printers.agent.journal import Journal
 from printers.agent.runner import Agent, AgentSettings
+from printers.transports import TransportError, make_transport
 
 
 def parser() -> argparse.ArgumentParser:
@@ -70,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     log = logging.getLogger("traceability-kiosk")
+    try:
+        make_transport(args.printer)  # a mistyped URL stops here, not at the first job
+    except TransportError as exc:
+        log.error("%s / %s", exc.message_zh, exc.message_en)
+        return 2
     credential_file = Path(args.credential)
     driver = args.driver
     if args.enrol:
