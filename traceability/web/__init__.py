@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
     from traceability.intake import api as intake_api
     from traceability.intake import views as intake_views
     from traceability.registry import api as registry_api
+    from traceability.supervision import views as supervision_views
     from traceability.web import (
         admin,
         api,
@@ -37,6 +38,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(compliance_api.bp)
     app.register_blueprint(compliance_views.bp)
     app.register_blueprint(registry_api.bp)
+    app.register_blueprint(supervision_views.bp)
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["mask_phone"] = mask_phone
 

@@ -225,6 +225,9 @@ RULES: dict[str, Rule] = {
     "admin.token_revoke": page("/admin/tokens/{token}/revoke", {ADMIN}),
     "admin.audit": page("/admin/audit", {ADMIN}),
     "admin.audit_export": page("/admin/audit/export?format=csv", {ADMIN}),
+    # a foreign supervisor gets through, to the townships in its own charge only
+    "supervision.overview": page("/supervision/", {ADMIN, SUP, F_SUP}),
+    "supervision.export": page("/supervision/export?format=csv", {ADMIN, SUP, F_SUP}),
 }
 
 

@@ -1,0 +1,221 @@
+"""The supervisors' overview: per township, what was issued, tested and failed in a period.
+
+The demo county has three townships: 城关街道 (an enterprise and a purchaser),
+清河镇 (a cooperative and a family farm) and 石门乡 (one smallholder).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, col, select
+
+from tests.traceability.compliance.conftest import add_test, in_session
+from traceability import keystore
+from traceability.errors import ValidationFailed
+from traceability.issuing.service import IssueRequest, issue_certificate, today_in_china
+from traceability.models import Batch, Certificate, Producer, Region
+from traceability.models.compliance import ComplianceCase, IssueRefusal
+from traceability.models.types import utcnow
+from traceability.supervision.overview import (
+    Overview,
+    TownshipFigures,
+    export_rows,
+    parse_period,
+    township_overview,
+)
+
+TODAY = date(2026, 12, 3)
+
+
+def overview(app: Flask, scope: set[int] | None = None, **period: str) -> Overview:
+    chosen = parse_period(period.get("first"), period.get("last"), today=TODAY_LOCAL(app))
+    return in_session(app, lambda s: township_overview(s, scope, chosen, now=utcnow()))  # type: ignore[no-any-return]
+
+
+def TODAY_LOCAL(app: Flask) -> date:
+    from traceability.issuing.service import today_in_china
+
+    return today_in_china(utcnow())
+
+
+def by_name(result: Overview) -> dict[str, TownshipFigures]:
+    return {row.name: row for row in result.rows}
+
+
+def township_id(app: Flask, name: str) -> int:
+    return int(
+        in_session(app, lambda s: s.exec(select(Region.id).where(Region.name == name)).one())
+    )
+
+
+def first_batch(app: Flask, producer_name: str) -> Batch:
+    def find(session: Session) -> Batch:
+        producer = session.exec(select(Producer).where(Producer.name == producer_name)).one()
+        return session.exec(
+            select(Batch).where(Batch.producer_id == producer.id).order_by(col(Batch.id))
+        ).first()  # type: ignore[return-value]
+
+    return in_session(app, find)  # type: ignore[no-any-return]
+
+
+def issue(app: Flask, batch: Batch, items: int) -> int:
+    def work(session: Session) -> int:
+        key = keystore.active_signing_key(session, app.config["SIGNING_KEY_PASSPHRASE"])
+        request = IssueRequest(
+            producer_id=batch.producer_id,
+            batch_id=batch.id,
+            item_count=items,
+            basis=["quality_control"],
+            signature_confirmed=True,
+        )
+        return int(issue_certificate(session, request, key).certificate.id or 0)
+
+    return int(in_session(app, work))
+
+
+def test_each_township_counts_its_registered_producers(app: Flask, demo: dict[str, Any]) -> None:
+    rows = by_name(overview(app))
+    assert {name: row.producers for name, row in rows.items()} == {
+        "城关街道": 2,
+        "清河镇": 2,
+        "石门乡": 1,
+        "县级及未关联乡镇": 0,
+    }
+    assert overview(app).total.producers == 5
+
+
+def test_issuing_counts_certificates_codes_and_producers_of_the_township(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    before = by_name(overview(app))
+    cooperative = first_batch(app, "青禾县清河果蔬专业合作社")
+    farm = first_batch(app, "李家庄生态家庭农场")
+    issue(app, cooperative, 3)
+    issue(app, cooperative, 2)
+    issue(app, farm, 1)
+    after = by_name(overview(app))
+    qinghe, chengguan = after["清河镇"], after["城关街道"]
+    assert qinghe.certificates - before["清河镇"].certificates == 3
+    assert qinghe.item_codes - before["清河镇"].item_codes == 6
+    assert qinghe.issuing_producers == 2 and qinghe.coverage == 1.0
+    assert chengguan.certificates == before["城关街道"].certificates  # nothing leaks across
+    total = overview(app).total
+    assert total.certificates == sum(row.certificates for row in after.values())
+
+
+def test_a_failed_test_shows_as_a_failure_an_open_case_and_revoked_certificates(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    batch = first_batch(app, "张秀英")
+    issue(app, batch, 2)
+    issue(app, batch, 1)
+    before = by_name(overview(app))["石门乡"]
+    add_test(app, batch, inhibition_rate="12.5")  # a pass
+    add_test(app, batch, inhibition_rate="72.0")  # ≥ 50 %: positive, 检打联动 starts
+    after = by_name(overview(app))["石门乡"]
+    assert (after.tests - before.tests, after.failed_tests - before.failed_tests) == (2, 1)
+    assert after.open_cases - before.open_cases == 1
+    assert after.revoked - before.revoked == 2  # both certificates of the batch
+    assert after.awaiting_investigation == before.awaiting_investigation  # window still open
+    assert by_name(overview(app))["清河镇"].failed_tests == 0
+
+
+def test_a_case_left_in_disposal_after_its_retest_window_awaits_investigation(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    batch = first_batch(app, "张秀英")
+    add_test(app, batch, inhibition_rate="80.0")
+
+    def expire(session: Session) -> None:
+        for case in session.exec(select(ComplianceCase)).all():
+            case.retest_deadline = utcnow() - timedelta(minutes=1)
+            session.add(case)
+
+    in_session(app, expire)
+    row = by_name(overview(app))["石门乡"]
+    assert (row.open_cases, row.awaiting_investigation) == (1, 1)
+
+
+def test_refusals_are_counted_where_the_producer_is(app: Flask, demo: dict[str, Any]) -> None:
+    batch = first_batch(app, "青禾绿源蔬菜有限公司")
+
+    def refuse(session: Session) -> None:
+        session.add(IssueRefusal(producer_id=batch.producer_id, batch_id=batch.id,
+                                 reason="banned_substance", message_zh="甲胺磷", message_en="methamidophos"))  # fmt: skip
+
+    in_session(app, refuse)
+    rows = by_name(overview(app))
+    assert (rows["城关街道"].refusals, rows["清河镇"].refusals, rows["石门乡"].refusals) == (
+        1,
+        0,
+        0,
+    )
+
+
+def test_only_what_happened_in_the_period_counts(app: Flask, demo: dict[str, Any]) -> None:
+    batch = first_batch(app, "李家庄生态家庭农场")
+    old = issue(app, batch, 4)
+
+    def backdate(session: Session) -> None:
+        certificate = session.get(Certificate, old)
+        assert certificate is not None
+        certificate.issued_at = utcnow() - timedelta(days=45)
+        session.add(certificate)
+
+    in_session(app, backdate)
+    today = today_in_china(utcnow())
+    recent = by_name(overview(app))["清河镇"]
+    longer = by_name(overview(app, first=str(today - timedelta(days=60))))["清河镇"]
+    assert longer.certificates - recent.certificates == 1
+    assert longer.item_codes - recent.item_codes == 4
+
+
+def test_a_township_supervisor_sees_only_its_townships(app: Flask, demo: dict[str, Any]) -> None:
+    shimen = township_id(app, "石门乡")
+    result = overview(app, {shimen})
+    assert [row.name for row in result.rows] == ["石门乡"]  # no county row either
+    assert result.total.producers == 1
+
+
+def test_the_export_has_a_line_per_township_and_the_totals_last(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    result = overview(app)
+    lines = export_rows(result)
+    assert [line[0] for line in lines] == [
+        "城关街道",
+        "清河镇",
+        "石门乡",
+        "县级及未关联乡镇",
+        "合计",
+    ]
+    assert lines[-1][1] == 5  # registered producers, all townships
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "named"),
+    [
+        ("2026-13-01", None, "2026-13-01"),
+        ("2026-12-05", "2026-12-01", "2026-12-05"),
+        ("2020-01-01", "2026-12-01", "1098"),
+    ],
+)
+def test_a_period_it_cannot_use_is_refused_in_both_languages(
+    first: str, last: str | None, named: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        parse_period(first, last, TODAY)
+    assert named in refused.value.message_zh and named in refused.value.message_en
+
+
+def test_the_default_period_is_the_last_thirty_days_including_today() -> None:
+    period = parse_period(None, None, TODAY)
+    assert (period.first, period.last, period.days) == (date(2026, 11, 4), TODAY, 30)
+    start, end = period.bounds
+    assert start.utcoffset() == timedelta(hours=8)
+    assert end - start == timedelta(days=30)
+    assert datetime(2026, 12, 3, 15, 59, tzinfo=start.tzinfo) < end  # 23:59 Beijing counts

@@ -1,0 +1,116 @@
+"""The overview page and its export: each supervisor sees the townships in its charge."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from tests.traceability.compliance.conftest import in_session
+from tests.traceability.signing_in import sign_in
+from traceability.models import AuditEntry, Region
+
+TOWNSHIPS = ("城关街道", "清河镇", "石门乡")
+
+
+def township_id(app: Flask, name: str) -> int:
+    return int(
+        in_session(app, lambda s: s.exec(select(Region.id).where(Region.name == name)).one())
+    )
+
+
+@pytest.fixture
+def county(app: Flask, client: FlaskClient, demo: dict[str, Any]) -> FlaskClient:
+    return sign_in(app, client, "county", role="county_admin")
+
+
+def rows_of(page: str) -> list[str]:
+    """The township keys of the table's rows, in order (data-township)."""
+    return [part.split('"', 1)[0] for part in page.split('data-township="')[1:]]
+
+
+def test_a_county_admin_sees_every_township_the_county_row_and_the_totals(
+    county: FlaskClient,
+) -> None:
+    page = county.get("/supervision/").get_data(as_text=True)
+    assert rows_of(page) == ["379901001", "379901101", "379901201", "county", "total"]
+    assert "监管概览" in page and "开证率" in page
+    for name in TOWNSHIPS:
+        assert name in page
+
+
+def test_a_township_supervisor_sees_only_its_own_township(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    shimen = township_id(app, "石门乡")
+    sign_in(app, client, "shimen", role="township_supervisor", township_ids=[shimen])
+    page = client.get("/supervision/").get_data(as_text=True)
+    assert rows_of(page) == ["379901201", "total"]
+    assert "清河镇" not in page and "城关街道" not in page
+    export = client.get("/supervision/export?format=csv").data.decode("utf-8-sig")
+    assert [line[0] for line in csv.reader(io.StringIO(export))][1:] == ["石门乡", "合计"]
+
+
+@pytest.mark.parametrize("role", ["producer", "rapid_test_operator"])
+def test_roles_that_do_not_supervise_are_refused(
+    app: Flask, client: FlaskClient, demo: dict[str, Any], role: str
+) -> None:
+    sign_in(app, client, "someone", role=role, **({"producer_id": 1} if role == "producer" else {}))
+    assert client.get("/supervision/").status_code == 403
+    assert client.get("/supervision/export").status_code == 403
+
+
+def test_signed_out_visitors_are_sent_to_the_login_page(client: FlaskClient) -> None:
+    response = client.get("/supervision/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_period_it_cannot_use_is_refused_in_both_languages(county: FlaskClient) -> None:
+    response = county.get(
+        "/supervision/?from=2026-12-31&to=2026-12-01", headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 422
+    body = response.get_json()
+    assert "晚于截止日期" in body["message_zh"] and "swap them" in body["message_en"]
+    page = county.get("/supervision/?from=yesterday")
+    assert page.status_code == 422 and "2026-01-31" in page.get_data(as_text=True)
+
+
+def test_the_xlsx_export_holds_the_table_and_is_audited(app: Flask, county: FlaskClient) -> None:
+    page = county.get("/supervision/?from=2026-11-01&to=2026-11-30").get_data(as_text=True)
+    assert "/supervision/export?format=xlsx&amp;from=2026-11-01&amp;to=2026-11-30" in page
+    response = county.get("/supervision/export?format=xlsx&from=2026-11-01&to=2026-11-30")
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
+    assert sheet is not None
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0][:4] == ["乡镇", "登记主体", "开证主体", "开证率"]
+    assert [r[0] for r in rows[1:]] == [*TOWNSHIPS, "县级及未关联乡镇", "合计"]
+    assert rows[-1][1] == 5
+    last = in_session(
+        app,
+        lambda s: s.exec(select(AuditEntry).order_by(AuditEntry.id.desc())).first(),  # type: ignore[union-attr]
+    )
+    assert last.action == "supervision.export"
+    assert last.after == {"format": "xlsx", "from": "2026-11-01", "to": "2026-11-30"}
+
+
+def test_the_page_and_the_export_speak_english_on_request(county: FlaskClient) -> None:
+    page = county.get("/supervision/?lang=en").get_data(as_text=True)
+    assert "Township overview" in page and "Issuing rate" in page
+    export = county.get("/supervision/export?format=csv&lang=en").data.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(export)))
+    assert lines[0][:3] == ["Township", "Registered producers", "Producers issuing"]
+    assert lines[-1][0] == "Total"
+
+
+def test_an_unknown_export_format_is_refused(county: FlaskClient) -> None:
+    response = county.get("/supervision/export?format=pdf", headers={"Accept": "application/json"})
+    assert response.status_code == 422
+    assert "csv or xlsx" in response.get_json()["message_en"]

@@ -1,0 +1,1 @@
+"""Supervision: what township and county supervisors follow (see overview.py)."""
