@@ -1,0 +1,99 @@
+"""The supervision overview in a real Chromium: signed in as the demo accounts, read, exported."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.e2e.server import cli_json, gunicorn_server
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--no-first-run"]
+DEMO_PASSWORD = "qinghe-demo-2026"  # README, "Demo accounts"
+
+
+def sign_in(page: Any, base: str, username: str) -> None:
+    page.goto(base + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def township_rows(page: Any) -> list[str]:
+    return list(
+        page.eval_on_selector_all(
+            "table.overview tbody tr", "rows => rows.map(r => r.dataset.township)"
+        )
+    )
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+def test_supervisors_read_their_townships_and_export_the_table(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
+        base = server.base_url
+        cli_json(server.env, "demo")
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            problems: list[str] = []
+
+            county = browser.new_context(accept_downloads=True).new_page()
+            county.on("pageerror", lambda exc: problems.append(str(exc)))
+            sign_in(county, base, "admin")
+            county.goto(base + "/admin/")
+            county.click("text=监管概览：各乡镇开证、快检与检打联动")
+            county.wait_for_selector("table.overview")
+            assert township_rows(county) == [
+                "379901001",
+                "379901101",
+                "379901201",
+                "county",
+                "total",
+            ]
+
+            def cells(key: str) -> list[str]:
+                return list(
+                    county.eval_on_selector_all(
+                        f"tr[data-township='{key}'] td", "cells => cells.map(c => c.innerText)"
+                    )
+                )
+
+            # the demo county: 5 producers, 3 certificates issued today, the last one revoked
+            total = cells("total")
+            assert (total[0], total[3], total[5]) == ("5", "3", "1")
+            with county.expect_download() as download:
+                county.click("text=Excel (XLSX)")
+            data = Path(download.value.path()).read_bytes()
+            sheet = load_workbook(io.BytesIO(data), read_only=True).active
+            assert sheet is not None
+            lines = [list(row) for row in sheet.iter_rows(values_only=True)]
+            assert [line[0] for line in lines[1:]] == [
+                "城关街道",
+                "清河镇",
+                "石门乡",
+                "县级及未关联乡镇",
+                "合计",
+            ]
+            as_page = [str(v) for v in lines[1][1:]]  # the file's figures as the page prints them
+            as_page[2] = f"{float(lines[1][3]):.1f}%"  # the issuing rate, a percentage in the file
+            assert cells("379901001") == as_page
+
+            township = browser.new_context().new_page()
+            sign_in(township, base, "chengguan")
+            township.goto(base + "/supervision/")
+            assert township_rows(township) == ["379901001", "total"]
+            assert "石门乡" not in township.content()
+
+            township.fill("input[name=from]", "2026-12-31")
+            township.fill("input[name=to]", "2026-12-01")
+            township.click("form.filters button[type=submit]")
+            assert "晚于截止日期" in township.content()
+            browser.close()
+        assert problems == []
