@@ -19,7 +19,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from traceability import config as config_module
     from traceability import db, errors, extensions, i18n
     from traceability.lookup import scans, snapshots
-    from traceability.web import lookup_fast_path, register_blueprints, reverse_proxy
+    from traceability.web import (
+        lookup_fast_path,
+        register_blueprints,
+        request_guard,
+        reverse_proxy,
+    )
 
     app = Flask(__name__, instance_relative_config=False)
     settings = config_module.load_settings(config)
@@ -30,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     scans.init_app(app)
     snapshots.init_app(app)
     errors.init_app(app)
+    request_guard.init_app(app)
     register_blueprints(app)
     lookup_fast_path.init_app(app)
     reverse_proxy.init_app(app)  # outermost: everything inside sees the client's address

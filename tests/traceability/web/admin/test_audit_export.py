@@ -92,6 +92,15 @@ def test_the_page_links_the_export_with_its_filters(auditor: FlaskClient) -> Non
     assert "before=99" not in page.split("exports", 1)[1].split("</p>", 1)[0]
 
 
+def test_a_stray_format_in_the_page_address_does_not_break_the_export_links(
+    auditor: FlaskClient,
+) -> None:
+    page = auditor.get("/admin/audit?format=exe&actor=token:3")
+    assert page.status_code == 200
+    links = page.get_data(as_text=True).split("exports", 1)[1].split("</p>", 1)[0]
+    assert "/admin/audit/export?format=xlsx&amp;actor=token:3" in links and "exe" not in links
+
+
 def test_an_unknown_format_is_refused_in_both_languages(auditor: FlaskClient) -> None:
     response = auditor.get("/admin/audit/export?format=pdf", headers={"Accept": "application/json"})
     assert response.status_code == 422

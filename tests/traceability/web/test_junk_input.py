@@ -1,0 +1,111 @@
+"""No endpoint answers junk with a 500: every route, as anonymous and as signed-in roles.
+
+Query strings of the wrong type, impossible dates, NUL characters, bodies that are not
+JSON objects, fields of the wrong type: each must be a 4xx a person can act on (or a
+page that ignores what it does not use), never an internal error. The routes come from
+the app's own URL map, so a new endpoint is covered the day it is added.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+
+from traceability.auth.tokens import create_token
+from traceability.db import get_engine, session_scope
+
+DEMO_PASSWORD = "qinghe-demo-2026"
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+QUERIES = [
+    "?limit=abc&page=0&before=x",
+    "?limit=-1&offset=99999999999999999999",
+    "?from=zz&to=2026-02-30&format=exe",
+    "?q=%00%ff&producer_id=abc&batch_id=-5",
+    "?lang=xx&status=%E2%80%AE",
+]
+JSON_BODIES: list[Any] = [
+    "x",
+    [1, 2],
+    {"producer_id": "abc", "batch_id": [], "items": "x", "records": "x", "codes": 5, "code": {}},
+    {
+        "producer_id": 10**30,
+        "items": 10**12,
+        "quantity": "1e999",
+        "tested_at": "2026-02-30T99:00",
+        "used_on": "x",
+        "records": [None, 1, {"uuid": 5, "code": None}],
+        "basis": "x",
+        "pin": None,
+    },
+    {"name": "a\x00b", "text": "\x00"},
+]
+FORMS = [
+    {"producer_id": "abc", "items": "x", "quantity": "NaN", "tested_at": "x", "method": "zz"},
+    {"inhibition_rate": "inf", "used_on": "2026-02-30", "role": "god", "name": "x\x00y"},
+]
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, object]) -> dict[str, object]:
+    """CSRF off, so junk reaches the validation behind it (CSRF has its own tests)."""
+    return {**app_config, "WTF_CSRF_ENABLED": False}
+
+
+def concrete(rule: Rule) -> str:
+    path = rule.rule
+    for name in rule.arguments:
+        value = {"code": "ABC", "path": "x", "kind": "pesticide"}.get(name, "1")
+        path = re.sub(rf"<(?:[^:<>]+:)?{name}>", value, path)
+    return path
+
+
+def routes(app: Flask, methods: set[str]) -> list[tuple[str, str]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted((rule.methods or set()) & methods):
+            found.append((method, concrete(rule)))
+    return found
+
+
+def signed_in(app: Flask, username: str) -> FlaskClient:
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 302, f"demo account {username} signs in"
+    return client
+
+
+def test_no_page_or_api_read_fails_on_junk_query_strings(app: Flask, demo: dict[str, Any]) -> None:
+    failures = []
+    for who in (None, "admin", "chengguan", "lvyuan"):
+        client = signed_in(app, who) if who else app.test_client()
+        for _method, path in routes(app, {"GET"}):
+            for query in QUERIES:
+                status = client.get(path + query).status_code
+                if status >= 500:
+                    failures.append(f"{who or 'anonymous'} GET {path}{query} -> {status}")
+    assert failures == []
+
+
+def test_no_write_fails_on_junk_bodies(app: Flask, demo: dict[str, Any]) -> None:
+    with app.app_context(), session_scope(get_engine()) as session:
+        _, token = create_token(session, name="junk", role="county_admin")
+    client = signed_in(app, "admin")
+    bearer = {"Authorization": f"Bearer {token}"}
+    failures = []
+    for method, path in routes(app, WRITES):
+        calls: list[dict[str, Any]] = [{"json": body, "headers": bearer} for body in JSON_BODIES]
+        calls += [{"json": body} for body in JSON_BODIES[:2]]
+        calls += [{"data": form} for form in FORMS]
+        calls.append({"data": b"\xff{not json", "content_type": "application/json"})
+        for call in calls:
+            status = client.open(path, method=method, **call).status_code
+            if status >= 500:
+                failures.append(f"{method} {path} {str(call)[:90]} -> {status}")
+    assert failures == []
