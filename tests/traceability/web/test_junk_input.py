@@ -18,6 +18,7 @@ from werkzeug.routing import Rule
 
 from traceability.auth.tokens import create_token
 from traceability.db import get_engine, session_scope
+from traceability.kiosk.terminals import enrol, register_terminal
 
 DEMO_PASSWORD = "qinghe-demo-2026"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -96,11 +97,16 @@ def test_no_page_or_api_read_fails_on_junk_query_strings(app: Flask, demo: dict[
 def test_no_write_fails_on_junk_bodies(app: Flask, demo: dict[str, Any]) -> None:
     with app.app_context(), session_scope(get_engine()) as session:
         _, token = create_token(session, name="junk", role="county_admin")
+        registered = register_terminal(session, name="junk kiosk", township_id=None)
+        _, credential = enrol(session, registered.enrolment_code)
     client = signed_in(app, "admin")
     bearer = {"Authorization": f"Bearer {token}"}
+    device = {"Authorization": f"Bearer {credential}"}  # the kiosk agent's calls
     failures = []
     for method, path in routes(app, WRITES):
         calls: list[dict[str, Any]] = [{"json": body, "headers": bearer} for body in JSON_BODIES]
+        if path.startswith("/api/v1/kiosk/"):
+            calls += [{"json": body, "headers": device} for body in JSON_BODIES]
         calls += [{"json": body} for body in JSON_BODIES[:2]]
         calls += [{"data": form} for form in FORMS]
         calls.append({"data": b"\xff{not json", "content_type": "application/json"})
