@@ -8,7 +8,8 @@ front of Flask and answers the plain case itself, through the same `answer_scan`
 Flask view uses, so the bytes are the same:
 
 * ``GET /C/<code>`` or ``/c/<code>`` (the URL printed in our QR codes), no query string
-  but ``format=json``, and no cookie but ``lang``: an anonymous scan;
+  but ``format=json``, no cookie but ``lang``, and not asking for the code's linkset
+  (``Accept: application/linkset+json``): an anonymous scan;
 * the shared public rate limit is counted first; a client over it, and every other
   request, goes to Flask unchanged (Flask answers 429, the Digital Link URL,
   ``?lang=`` with its cookie, signed-in users, HEAD, errors);
@@ -97,6 +98,7 @@ class LookupFastPath:
             or not path.startswith(_PREFIXES)
             or environ.get("QUERY_STRING", "") not in _QUERIES
             or not self.app.config["LOOKUP_FAST_PATH"]
+            or "linkset" in environ.get("HTTP_ACCEPT", "")  # the code's links: Flask's view
         ):
             return None
         code = path[3:]

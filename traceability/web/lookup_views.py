@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -9,9 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from flask_babel import get_locale
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
@@ -19,13 +29,23 @@ from limits.strategies import FixedWindowRateLimiter, RateLimiter
 from markupsafe import Markup
 from sqlmodel import Session
 from werkzeug.exceptions import TooManyRequests
+from werkzeug.wrappers import Response as BaseResponse
 
 from traceability import keystore
 from traceability.codes import sign_canonical
+from traceability.codes.errors import ScanError
+from traceability.codes.scanning import parse_scanned_text
+from traceability.codes.urls import DIGSIG_AI
 from traceability.db import get_engine, get_session
-from traceability.errors import wants_json
+from traceability.errors import ValidationFailed, wants_json
 from traceability.extensions import limiter
 from traceability.issuing.revocation import published_revocation_jws
+from traceability.lookup.linkset import (
+    LINK_HEADER,
+    LINKSET_TYPE,
+    CodeLinks,
+    resolver_description,
+)
 from traceability.lookup.scans import scan_buffer
 from traceability.lookup.service import ItemReader, LookupResult, coarse_place, lookup
 from traceability.lookup.snapshots import MAX_PAGES_PER_CERTIFICATE, facts_cache
@@ -269,8 +289,16 @@ def _page(result: LookupResult, language: str, render: Render) -> str:
     return kept.fill(result, render)
 
 
-LOOKUP_HEADERS = {"Cache-Control": "no-store", "Vary": "Accept, Cookie"}
-"""Every lookup answer varies with Accept (JSON or page) and the language cookie."""
+LOOKUP_HEADERS = {
+    "Cache-Control": "no-store",
+    "Vary": "Accept, Cookie",
+    "Link": LINK_HEADER,
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Link",
+}
+"""Every lookup answer varies with Accept (JSON or page) and the language cookie; it names
+the code's linkset (`traceability.lookup.linkset`) and may be read from any web origin
+(public data, no credentials)."""
 
 
 def _page_or_json(text: str) -> tuple[Response, int]:
@@ -284,13 +312,67 @@ def _page_or_json(text: str) -> tuple[Response, int]:
 
 @bp.get("/c/<path:code>")
 @bp.get("/C/<path:code>")
-def code_page(code: str) -> tuple[Response, int]:
+def code_page(code: str) -> tuple[BaseResponse, int]:
+    if _asks_for_links():
+        return _links(code, request.base_url)
     return _page_or_json(code)
 
 
 @bp.get("/01/<gtin>/10/<lot>/21/<serial>")
-def digital_link_page(gtin: str, lot: str, serial: str) -> tuple[Response, int]:
-    return _page_or_json(request.url)
+def digital_link_page(gtin: str, lot: str, serial: str) -> tuple[BaseResponse, int]:
+    # the code's URL as issued: the path and its signature, without any other parameter
+    url = f"{request.base_url}?{urlencode({DIGSIG_AI: request.args.get(DIGSIG_AI, '')})}"
+    if _asks_for_links():
+        return _links(url, url)
+    response, status = _page_or_json(request.url)
+    response.headers["Link"] = f'<{url}&linkType=all>; rel="linkset"; type="{LINKSET_TYPE}"'
+    return response, status
+
+
+def _asks_for_links() -> bool:
+    return "linkType" in request.args or LINKSET_TYPE in request.headers.get("Accept", "")
+
+
+def _links(text: str, url: str) -> tuple[BaseResponse, int]:
+    """The code's links (`?linkType=all`) or a redirect to one (`?linkType=gs1:pip`).
+
+    Only the code's syntax is checked (a malformed one is a 400, as GS1 asks): the links
+    lead to the verdict, which says whether the code is genuine. Nothing is counted as a
+    scan, but the public rate limit applies as to a lookup.
+    """
+    if not within_public_limit(current_app, request.remote_addr):
+        raise TooManyRequests(retry_after=_retry_after(current_app, request.remote_addr))
+    try:
+        parse_scanned_text(text, accepted_hosts=accepted_hosts())
+    except ScanError as exc:
+        raise ValidationFailed(exc.message_zh, exc.message_en, code=exc.code, status=400) from None
+    links = CodeLinks(url)
+    link_type = request.args.get("linkType", "all")
+    response: BaseResponse
+    if link_type == "all":
+        accept = request.headers.get("Accept", "")
+        mimetype = LINKSET_TYPE if LINKSET_TYPE in accept else "application/json"
+        response = Response(json.dumps(links.linkset(), ensure_ascii=False), mimetype=mimetype)
+        response.headers["Cache-Control"] = "public, max-age=300"
+        status = 200
+    else:
+        english = str(get_locale()) == "en" or (
+            request.accept_languages.best_match(["zh-CN", "zh", "en"]) == "en"
+        )
+        target = links.target(link_type, "en" if english else "zh-CN", request.args.to_dict())
+        response = redirect(target, code=307)
+        response.headers["Cache-Control"] = "no-store"
+        status = 307
+    response.headers["Vary"] = "Accept, Accept-Language, Cookie"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response, status
+
+
+@bp.get("/.well-known/gs1resolver")
+def gs1_resolver() -> Response:
+    response = jsonify(resolver_description(current_app.config["PUBLIC_BASE_URL"]))
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @bp.get("/.well-known/jwks.json")

@@ -70,6 +70,7 @@ RULES: dict[str, Rule] = {
     "lookup.digital_link_page": public("/01/06901234567892/10/L1/21/{code_a}"),
     "lookup.jwks": public("/.well-known/jwks.json"),
     "lookup.revocations": public("/.well-known/revocations.jws"),
+    "lookup.gs1_resolver": public("/.well-known/gs1resolver"),
     "lookup.label_png": public("/c/{code_a}/label.png"),
     "api.verify": Rule("public", lambda ids: "/api/v1/verify", EVERYONE, lambda ids: {"text": "x"}),
     "auth.login": public("/login"),
