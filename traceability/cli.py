@@ -444,25 +444,54 @@ def revoke(app: Flask, number: str | None, batch_id: int | None, reason: str) ->
     default=None,
     help="The signed revocation list (saved from /.well-known/revocations.jws).",
 )
+@click.option(
+    "--max-age",
+    "max_age_hours",
+    type=click.FloatRange(min=0, min_open=True),
+    default=24.0,
+    show_default=True,
+    help="Hours a saved revocation list counts as current (from the file's modification time).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
-def verify(text: str, keys_file: str, revocations_file: str | None, as_json: bool) -> None:
+def verify(
+    text: str,
+    keys_file: str,
+    revocations_file: str | None,
+    max_age_hours: float,
+    as_json: bool,
+) -> None:
+    """Exit 0: genuine, with a current revocation list; 1: not genuine (revoked, forged…);
+    2: the signature is genuine but revocations are unknown or out of date."""
+    from datetime import UTC, datetime, timedelta
     from pathlib import Path
 
     from traceability.codes import CodeError, Verifier
+    from traceability.codes.freshness import freshness
 
     try:
         jwks = json.loads(Path(keys_file).read_text("utf-8"))
         revocations = (
             Path(revocations_file).read_text("utf-8").strip() if revocations_file else None
         )
-        verdict = Verifier(jwks, revocations).verify(text)
+        verifier = Verifier(jwks, revocations)
+        verdict = verifier.verify(text)
     except (CodeError, ValueError) as exc:
         raise click.ClickException(f"cannot load keys or revocations: {exc}") from exc
+    saved = (
+        datetime.fromtimestamp(Path(revocations_file).stat().st_mtime, UTC)
+        if revocations_file
+        else None
+    )
+    held = verifier.revocations
+    fresh = freshness(held.version if held else None, saved, max_age=timedelta(hours=max_age_hours))
+    warning = fresh.warning()
     if as_json:
-        echo_json(verdict.to_dict())
+        echo_json({**verdict.to_dict(), "revocations": fresh.to_dict()})
     else:
         click.echo(f"{verdict.status}: {verdict.message_zh} / {verdict.message_en}")
-    sys.exit(0 if verdict.genuine else 1)
+    if warning and verdict.genuine:
+        click.echo(f"{warning[0]} / {warning[1]}", err=True)
+    sys.exit(0 if verdict.genuine and warning is None else 2 if verdict.genuine else 1)
 
 
 @main.group(help="Signing keys: list, rotate, retire, mark compromised.")

@@ -62,6 +62,10 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         # anonymous GETs of /C/<code> are answered without Flask's request cycle (same bytes)
         "LOOKUP_FAST_PATH": _flag("LOOKUP_FAST_PATH", True),
         "RECORD_RETENTION_DAYS": int(os.environ.get("RECORD_RETENTION_DAYS", "730")),
+        # offline verdicts (intake page) call a revocation list older than this "to confirm"
+        "OFFLINE_REVOCATIONS_MAX_AGE_HOURS": float(
+            os.environ.get("OFFLINE_REVOCATIONS_MAX_AGE_HOURS", "24")
+        ),
         # reverse proxies in front whose X-Forwarded-* headers are believed (web/reverse_proxy)
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "BABEL_DEFAULT_LOCALE": "zh_CN",

@@ -152,8 +152,19 @@ def test_intake_page_scans_online_and_offline_and_syncs_once(
             context.set_offline(True)
             page.wait_for_selector("#net-status[data-online=false]")
             intake.scan(d, "genuine")
+            assert page.get_attribute("#verdict", "data-provisional") == "false"
+            assert intake.status("revocations-stale") == "false"
             intake.scan(revoked, "revoked")  # from the cached, signature-checked list
+            # the cached list was last checked 30 h ago: past the 24 h offline grace period
+            page.evaluate(
+                "localStorage.setItem('trc.revocations_checked_at',"
+                " JSON.stringify(Date.now() - 30 * 3600 * 1000))"
+            )
             intake.scan(e, "genuine")
+            assert page.get_attribute("#verdict", "data-provisional") == "true"
+            assert "待联网确认" in str(page.text_content("#verdict-detail"))
+            assert intake.status("revocations-stale") == "true"
+            assert "30 小时前核对" in str(page.text_content("#net-status"))
             intake.scan(d, "over_scanned")
             intake.scan(_tampered(e), "not_genuine")
             assert intake.status("queue") == "5"

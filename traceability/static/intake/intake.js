@@ -79,6 +79,7 @@
       if (revocations && list.version < revocations.version) return; // never go back
       ring = newRing; revocations = list;
       store.set("jwks", jwks); store.set("revocations", jws);
+      store.set("revocations_checked_at", Date.now()); // freshness counts from here, not from the list's issued_at
     } catch (e) { /* offline: keep the cached copy */ }
     status();
   }
@@ -109,6 +110,7 @@
     const [zh, en] = LABELS[verdict] || LABELS.malformed;
     box.className = "intake-verdict verdict-" + verdict + (OK.has(verdict) ? " ok" : " problem");
     box.dataset.verdict = verdict;
+    box.dataset.provisional = String(Boolean(offline && verdict === "genuine" && revocationsStale()));
     $("#verdict-title").textContent = zh;
     $("#verdict-en").textContent = en + (offline ? " · 离线查验 offline" : "");
     $("#verdict-detail").textContent = detail || "";
@@ -178,17 +180,35 @@
     if (verdict === "genuine") markReceived(local.serial);
     record.offline_verdict = verdict;
     enqueue(record);
-    show(verdict, local.reason && verdict !== "genuine" ? local.reason : "已保存，联网后自动同步 / queued", true);
+    let note = local.reason && verdict !== "genuine" ? local.reason : "已保存，联网后自动同步 / queued";
+    if (verdict === "genuine" && revocationsStale()) {
+      note = `撤销列表超过 ${MAX_AGE_HOURS} 小时未更新，结果待联网确认 / revocation list over ${MAX_AGE_HOURS} h old: to be confirmed online`;
+    }
+    show(verdict, note, true);
     addHistory(record.uuid, text, verdict, true);
     status();
+  }
+
+  // --- how current the cached revocation list is (the offline grace period) ---------------
+  const MAX_AGE_HOURS = Number(root.dataset.revocationsMaxAge || 24);
+  function revocationsAgeHours() {
+    const checked = store.get("revocations_checked_at", null);
+    return revocations && checked ? (Date.now() - checked) / 3600000 : null;
+  }
+  function revocationsStale() {
+    const age = revocationsAgeHours();
+    return age === null || age > MAX_AGE_HOURS;
   }
 
   // --- status line, alerts, ledger ---------------------------------------------------------
   function status() {
     const online = navigator.onLine;
     const el = $("#net-status");
-    el.textContent = (online ? "在线 online" : "离线 offline") + ` · 待同步 ${queue().length} · 撤销列表 v${revocations ? revocations.version : "–"}`;
+    const age = revocationsAgeHours();
+    const when = age === null ? "" : age < 1 ? "（1 小时内核对）" : `（${Math.floor(age)} 小时前核对）`;
+    el.textContent = (online ? "在线 online" : "离线 offline") + ` · 待同步 ${queue().length} · 撤销列表 v${revocations ? revocations.version : "–"}${when}`;
     el.dataset.online = String(online); el.dataset.queue = String(queue().length);
+    el.dataset.revocationsStale = String(revocationsStale());
   }
   let marketTimer = null, marketRetry = 2000;
   async function loadMarket() {
