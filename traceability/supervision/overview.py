@@ -15,7 +15,7 @@ county-level roles, so the totals add up to everything the county holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -167,16 +167,7 @@ def township_overview(
             target.issuing_producers += 1
             target.certificates += int(certificates)
             target.item_codes += int(items)
-    _fold(
-        rows,
-        row,
-        "revoked",
-        session.exec(
-            select(col(Certificate.producer_id), func.count())
-            .where(col(Certificate.revoked_at) >= start, col(Certificate.revoked_at) < end)
-            .group_by(col(Certificate.producer_id))
-        ).all(),
-    )
+    _add(row, "revoked", _counts(session, Certificate.producer_id, Certificate.revoked_at, period))
     tests = session.exec(
         select(col(RapidTest.producer_id), col(RapidTest.result), func.count())
         .where(col(RapidTest.tested_at) >= start, col(RapidTest.tested_at) < end)
@@ -187,16 +178,7 @@ def township_overview(
             target.tests += int(number)
             if result == TestResult.FAIL:
                 target.failed_tests += int(number)
-    _fold(
-        rows,
-        row,
-        "refusals",
-        session.exec(
-            select(col(IssueRefusal.producer_id), func.count())
-            .where(col(IssueRefusal.at) >= start, col(IssueRefusal.at) < end)
-            .group_by(col(IssueRefusal.producer_id))
-        ).all(),
-    )
+    _add(row, "refusals", _counts(session, IssueRefusal.producer_id, IssueRefusal.at, period))
     open_cases = session.exec(
         select(
             col(ComplianceCase.producer_id),
@@ -217,12 +199,19 @@ def township_overview(
     return overview
 
 
-def _fold(
-    rows: dict[int | None, TownshipFigures],
-    row: Any,
-    name: str,
-    counts: Iterable[tuple[int | None, int]],
-) -> None:
+def _counts(session: Session, producer: Any, moment: Any, period: Period) -> list[Any]:
+    """(producer id, how many) of the rows whose `moment` falls in the period."""
+    start, end = period.bounds
+    return list(
+        session.exec(
+            select(col(producer), func.count())
+            .where(col(moment) >= start, col(moment) < end)
+            .group_by(col(producer))
+        ).all()
+    )
+
+
+def _add(row: Callable[[int | None], TownshipFigures | None], name: str, counts: Any) -> None:
     for producer_id, number in counts:
         if (target := row(producer_id)) is not None:
             setattr(target, name, getattr(target, name) + int(number))
