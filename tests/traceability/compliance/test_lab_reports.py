@@ -163,8 +163,9 @@ REFUSALS = [
 
 @pytest.fixture
 def small_limit(app_config: dict[str, object]) -> dict[str, object]:
-    """Lab reports limited to 2 KB, so that 'too big' needs no large test file."""
+    """Lab reports limited to 2 KB and requests to 1 MB more, so no test file is large."""
     app_config["LAB_REPORT_MAX_BYTES"] = 2048
+    app_config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     return app_config
 
 
@@ -308,3 +309,21 @@ def test_a_producer_cannot_open_another_producers_report_from_the_page(
     response = client.get(f"/compliance/tests/{stored['url'].split('/')[-3]}/report/{stored['id']}")
     assert response.status_code == 404
     assert PDF not in response.data
+
+
+def test_a_request_beyond_the_request_limit_names_the_limit_and_saves_nothing(
+    small_limit: dict[str, object],
+    client: FlaskClient,
+    app: Flask,
+    cucumbers: Batch,
+    make_token: Any,
+) -> None:
+    """Past MAX_CONTENT_LENGTH (1 MB above the lab report limit) werkzeug stops reading."""
+    huge = PDF + bytes(int(app.config["MAX_CONTENT_LENGTH"]))
+    response = post_lab_report(
+        client, make_token(), lab_fields(cucumbers, report=upload("huge.pdf", huge))
+    )
+    assert response.status_code == 413
+    body = response.get_json()
+    assert "1 MB" in body["message_zh"] and "1 MB" in body["message_en"]
+    assert count(app, RapidTest) == 0 and count(app, LabReportFile) == 0
