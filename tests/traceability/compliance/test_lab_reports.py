@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
@@ -327,3 +331,30 @@ def test_a_request_beyond_the_request_limit_names_the_limit_and_saves_nothing(
     body = response.get_json()
     assert "1 MB" in body["message_zh"] and "1 MB" in body["message_en"]
     assert count(app, RapidTest) == 0 and count(app, LabReportFile) == 0
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def test_the_cli_attaches_a_file_and_refuses_one_that_is_not_a_report(
+    app: Flask, cucumbers: Batch, cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    test_id = add_test(
+        app, cucumbers, method="lab_report", lab_name="站", report_no="R", result="合格"
+    )
+    scan = tmp_path / "扫描件.pdf"
+    scan.write_bytes(PDF)
+    fake = tmp_path / "report.pdf"
+    fake.write_bytes(HTML)
+
+    refused = cli("tests", "attach", str(test_id), str(fake))
+    assert refused.exit_code != 0
+    assert "PDF、JPEG 或 PNG" in refused.output and "PDF, JPEG or PNG" in refused.output
+    assert count(app, LabReportFile) == 0
+
+    result = cli("tests", "attach", str(test_id), str(scan), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["sha256"] == hashlib.sha256(PDF).hexdigest()
+    stored = in_session(app, lambda s: s.exec(select(LabReportFile)).one())
+    assert (stored.rapid_test_id, stored.filename, stored.data) == (test_id, "扫描件.pdf", PDF)
+    assert stored.uploaded_by == "cli:cli"
