@@ -20,7 +20,7 @@ from sqlmodel import select
 from tests.traceability.compliance.conftest import add_test, count, in_session
 from tests.traceability.signing_in import form_csrf, sign_in
 from traceability.compliance.lab_reports import display_filename, sniff_content_type
-from traceability.models import Batch
+from traceability.models import AuditEntry, Batch
 from traceability.models.compliance import LabReportFile, RapidTest
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -138,6 +138,12 @@ def test_a_file_is_attached_to_an_existing_lab_report_test(
     listed = client.get(f"/api/v1/tests/{test_id}", headers=headers).get_json()["test"]
     assert [f["filename"] for f in listed["report_files"]] == ["page1.jpg"]
     assert client.get(listed["report_files"][0]["url"], headers=headers).data == JPEG
+    entry = in_session(
+        app,
+        lambda s: s.exec(select(AuditEntry).where(AuditEntry.action == "lab_report.attach")).one(),
+    )
+    assert entry.object_id == str(test_id)
+    assert entry.after["sha256"] == hashlib.sha256(JPEG).hexdigest()
 
 
 def test_only_a_lab_report_test_takes_a_file(
