@@ -54,6 +54,18 @@ def post_lab_report(client: FlaskClient, headers: dict[str, str], data: dict[str
     )
 
 
+def attach(
+    client: FlaskClient, test_id: int, headers: dict[str, str], name: str, data: bytes
+) -> Any:
+    """POST /api/v1/tests/<id>/report with the file in the part `report`."""
+    return client.post(
+        f"/api/v1/tests/{test_id}/report",
+        data={"report": upload(name, data)},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+
+
 # -- what is accepted, decided without Flask or a database ---------------------------------
 
 
@@ -127,12 +139,7 @@ def test_a_file_is_attached_to_an_existing_lab_report_test(
     test_id = add_test(
         app, cucumbers, method="lab_report", lab_name="县检测站", report_no="R-9", result="合格"
     )
-    response = client.post(
-        f"/api/v1/tests/{test_id}/report",
-        data={"report": upload("page1.jpg", JPEG)},
-        headers=headers,
-        content_type="multipart/form-data",
-    )
+    response = attach(client, test_id, headers, "page1.jpg", JPEG)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["report_file"]["content_type"] == "image/jpeg"
     listed = client.get(f"/api/v1/tests/{test_id}", headers=headers).get_json()["test"]
@@ -150,12 +157,7 @@ def test_only_a_lab_report_test_takes_a_file(
     client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
 ) -> None:
     test_id = add_test(app, cucumbers)  # enzyme inhibition
-    response = client.post(
-        f"/api/v1/tests/{test_id}/report",
-        data={"report": upload("r.pdf", PDF)},
-        headers=make_token(),
-        content_type="multipart/form-data",
-    )
+    response = attach(client, test_id, make_token(), "r.pdf", PDF)
     assert response.status_code == 422
     assert response.get_json()["error"] == "not_a_lab_report"
     assert count(app, LabReportFile) == 0
@@ -210,12 +212,7 @@ def test_a_refused_file_on_an_existing_test_leaves_it_without_files(
     test_id = add_test(
         app, cucumbers, method="lab_report", lab_name="站", report_no="R", result="合格"
     )
-    response = client.post(
-        f"/api/v1/tests/{test_id}/report",
-        data={"report": upload("scan.png", HTML)},
-        headers=make_token(),
-        content_type="multipart/form-data",
-    )
+    response = attach(client, test_id, make_token(), "scan.png", HTML)
     assert response.status_code == 415
     assert count(app, LabReportFile) == 0 and count(app, RapidTest) == 1
 
@@ -234,13 +231,8 @@ def test_someone_who_may_not_see_the_test_is_told_the_file_does_not_exist(
     assert refused.status_code == missing.status_code == 404
     assert refused.get_json()["message_en"] == "No such test."
     assert PDF not in refused.data
-    attach = client.post(
-        stored["url"].rsplit("/", 1)[0],
-        data={"report": upload("x.pdf", PDF)},
-        headers=stranger,
-        content_type="multipart/form-data",
-    )
-    assert attach.status_code == 404
+    test_id = int(stored["url"].split("/")[-3])
+    assert attach(client, test_id, stranger, "x.pdf", PDF).status_code == 404
     assert count(app, LabReportFile) == 1
 
 
