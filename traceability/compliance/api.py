@@ -116,7 +116,7 @@ def _multipart_body() -> dict[str, Any]:
     for name in _FORM_INTEGERS:
         value = body.get(name)
         if isinstance(value, str):
-            body[name] = int(value) if value.strip().isdigit() else (value.strip() or None)
+            body[name] = int(value) if value.strip().isdecimal() else (value.strip() or None)
     return body
 
 
@@ -167,6 +167,12 @@ def create_test() -> tuple[Response, int]:
     body = _multipart_body() if multipart else json_body()
     case_id = body.get("retest_of_case")
     if case_id is not None:
+        if isinstance(case_id, bool) or not str(case_id).strip().isdecimal():
+            raise ValidationFailed(
+                "字段 retest_of_case 必须是案件编号（整数）。",
+                "retest_of_case must be a case number (an integer).",
+                code="invalid_field",
+            )
         case = case_service.get_case(session, int(case_id))
         policy.require(principal, "case.manage", case.producer_id)
     else:

@@ -153,6 +153,16 @@ def test_a_file_is_attached_to_an_existing_lab_report_test(
     assert entry.after["sha256"] == hashlib.sha256(JPEG).hexdigest()
 
 
+def test_a_multipart_retest_of_case_that_is_no_number_is_refused_not_an_error(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    data = lab_fields(cucumbers, retest_of_case="第3号", report=upload("r.pdf", PDF))
+    response = post_lab_report(client, make_token(), data)
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "invalid_field"
+    assert count(app, RapidTest) == 0 and count(app, LabReportFile) == 0
+
+
 def test_only_a_lab_report_test_takes_a_file(
     client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
 ) -> None:
