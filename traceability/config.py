@@ -66,6 +66,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "OFFLINE_REVOCATIONS_MAX_AGE_HOURS": float(
             os.environ.get("OFFLINE_REVOCATIONS_MAX_AGE_HOURS", "24")
         ),
+        # largest lab report file (PDF, JPEG, PNG) a test may carry, in bytes
+        "LAB_REPORT_MAX_BYTES": int(os.environ.get("LAB_REPORT_MAX_BYTES", str(10 * 1024 * 1024))),
         # reverse proxies in front whose X-Forwarded-* headers are believed (web/reverse_proxy)
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
@@ -81,6 +83,11 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if overrides:
         settings.update(overrides)
     settings["TRACEABILITY_HOME"] = str(home)
+    # a request must have room for the largest lab report and the form around it, or a
+    # file within LAB_REPORT_MAX_BYTES would be cut off by the request limit first
+    settings["MAX_CONTENT_LENGTH"] = max(
+        int(settings["MAX_CONTENT_LENGTH"]), int(settings["LAB_REPORT_MAX_BYTES"]) + 1024 * 1024
+    )
     # served over https (PUBLIC_BASE_URL says so): cookies never travel in clear text
     https = str(settings["PUBLIC_BASE_URL"]).startswith("https://")
     settings.setdefault("SESSION_COOKIE_SECURE", https)

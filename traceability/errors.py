@@ -173,6 +173,13 @@ def init_app(app: Flask) -> None:
                 "表单已过期或缺少安全令牌，请刷新页面后重试。",
                 "The form expired or lacks its security token; reload and retry.",
             )
+        if status == 413 and app.config.get("MAX_CONTENT_LENGTH"):
+            limit = f"{int(app.config['MAX_CONTENT_LENGTH']) / (1024 * 1024):.0f} MB"
+            zh, en = (
+                f"上传内容过大（一次最多 {limit}），请压缩文件或降低照片分辨率后重试。",
+                f"The upload is too large (at most {limit} at once); compress the file or "
+                "lower the photo's resolution and retry.",
+            )
         body = {
             "error": exc.name.lower().replace(" ", "_"),
             "message": zh,

@@ -48,3 +48,22 @@ def test_a_redis_limiter_storage_gets_short_timeouts_and_an_in_memory_fallback(
     assert settings["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     assert "RATELIMIT_STORAGE_OPTIONS" not in load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+
+
+def test_lab_reports_are_limited_to_10_mb_unless_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LAB_REPORT_MAX_BYTES", raising=False)
+    settings = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    assert settings["LAB_REPORT_MAX_BYTES"] == 10 * 1024 * 1024
+    assert settings["MAX_CONTENT_LENGTH"] == 16 * 1024 * 1024
+
+
+def test_a_larger_lab_report_limit_makes_room_in_the_request_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Otherwise a file within the lab report limit would be cut off by the request's."""
+    monkeypatch.setenv("LAB_REPORT_MAX_BYTES", str(30 * 1024 * 1024))
+    settings = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    assert settings["LAB_REPORT_MAX_BYTES"] == 30 * 1024 * 1024
+    assert settings["MAX_CONTENT_LENGTH"] == 31 * 1024 * 1024

@@ -86,3 +86,17 @@ def test_0008_starts_the_lookup_revision_counter_and_0009_fills_scan_places(
     engine.dispose()
     get_engine(app).dispose()
     assert [tuple(row) for row in rows] == [(first, "aa"), (first, "bb"), (second, "aa")]
+
+
+def test_0010_adds_only_the_lab_report_file_table_and_downgrades_to_0009(
+    empty_database_url: str,
+) -> None:
+    migrate.upgrade(empty_database_url, "0009")
+    before = table_names(empty_database_url)
+    migrate.upgrade(empty_database_url, "0010")
+    assert table_names(empty_database_url) - before == {"lab_report_file"}
+    migrate.downgrade(empty_database_url, "0009")
+    assert table_names(empty_database_url) == before
+    engine = make_engine(empty_database_url)
+    assert migrate.current_revision(engine) == "0009"
+    engine.dispose()

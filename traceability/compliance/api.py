@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
 from sqlmodel import Session, col, select
 
 from traceability.auth import policy
@@ -12,6 +13,14 @@ from traceability.auth.tokens import Principal
 from traceability.compliance import cases as case_service
 from traceability.compliance import reference
 from traceability.compliance.credit import credit_grade
+from traceability.compliance.lab_reports import (
+    ReportFileSummary,
+    attach_report,
+    files_of_tests,
+    read_capped,
+    readable_test,
+    report_for_download,
+)
 from traceability.compliance.records import record_input_use, records_for_producer
 from traceability.compliance.refusals import refusal_dict, refusals
 from traceability.compliance.testing import record_test, test_dict
@@ -19,7 +28,13 @@ from traceability.db import get_session
 from traceability.errors import NotFound, ValidationFailed
 from traceability.extensions import csrf
 from traceability.models import Batch, Producer
-from traceability.models.compliance import ComplianceCase, InputUse, RapidTest, ReferenceKind
+from traceability.models.compliance import (
+    ComplianceCase,
+    InputUse,
+    LabReportFile,
+    RapidTest,
+    ReferenceKind,
+)
 from traceability.web.api import current_principal, json_body
 
 bp = Blueprint("compliance_api", __name__, url_prefix="/api/v1")
@@ -88,14 +103,76 @@ def list_production_records() -> Response:
     return jsonify({"records": [record_dict(e) for e in entries]})
 
 
+REPORT_FIELD = "report"  # the multipart part that carries a lab report file
+_FORM_INTEGERS = ("producer_id", "batch_id", "product_id", "retest_of_case")
+
+
+def _multipart_body() -> dict[str, Any]:
+    """A multipart form's fields as the JSON body would give them (ids as integers)."""
+    body: dict[str, Any] = {}
+    for name in request.form:
+        values = request.form.getlist(name)
+        body[name] = values if name == "items" and len(values) > 1 else values[-1]
+    for name in _FORM_INTEGERS:
+        value = body.get(name)
+        if isinstance(value, str):
+            body[name] = int(value) if value.strip().isdecimal() else (value.strip() or None)
+    return body
+
+
+def uploaded_report() -> tuple[bytes, str] | None:
+    """The file of the `report` part, read up to one byte past the limit, and its name."""
+    storage = request.files.get(REPORT_FIELD)
+    if storage is None:
+        return None
+    limit = int(current_app.config["LAB_REPORT_MAX_BYTES"])
+    data = read_capped(storage.stream, limit)
+    if not data and not storage.filename:
+        return None  # a form's file input left empty: no file, not an empty file
+    return data, storage.filename or ""
+
+
+def report_file_body(summary: ReportFileSummary | LabReportFile) -> dict[str, Any]:
+    body = {
+        "id": summary.id,
+        "filename": summary.filename,
+        "content_type": summary.content_type,
+        "size": summary.size,
+        "sha256": summary.sha256,
+        "uploaded_at": summary.uploaded_at.isoformat(),
+    }
+    body["url"] = url_for(
+        "compliance_api.download_report", test_id=summary.rapid_test_id, file_id=summary.id
+    )
+    return body
+
+
+def _test_body(session: Session, test: RapidTest) -> dict[str, Any]:
+    body = test_dict(test)
+    files = files_of_tests(session, [test.id or 0]).get(test.id or 0, [])
+    body["report_files"] = [report_file_body(f) for f in files]
+    return body
+
+
 @bp.post("/tests")
 def create_test() -> tuple[Response, int]:
-    """A rapid test or lab report; a failure blocks the batch and opens a case at once."""
+    """A rapid test or lab report; a failure blocks the batch and opens a case at once.
+
+    JSON, or multipart/form-data with the same fields and a lab report file in `report`:
+    the test and its file are saved in one transaction, or neither is.
+    """
     principal = current_principal()
     session = get_session()
-    body = json_body()
+    multipart = request.mimetype == "multipart/form-data"
+    body = _multipart_body() if multipart else json_body()
     case_id = body.get("retest_of_case")
     if case_id is not None:
+        if isinstance(case_id, bool) or not str(case_id).strip().isdecimal():
+            raise ValidationFailed(
+                "字段 retest_of_case 必须是案件编号（整数）。",
+                "retest_of_case must be a case number (an integer).",
+                code="invalid_field",
+            )
         case = case_service.get_case(session, int(case_id))
         policy.require(principal, "case.manage", case.producer_id)
     else:
@@ -105,27 +182,85 @@ def create_test() -> tuple[Response, int]:
         else:
             policy.require(principal, "test.record", producer_id)
     test = record_test(session, body, recorded_by=principal.key, channel="api")
+    upload = uploaded_report() if multipart else None
+    if upload is not None:
+        limit = int(current_app.config["LAB_REPORT_MAX_BYTES"])
+        attach_report(session, test, *upload, uploaded_by=principal.key, max_bytes=limit)
     session.commit()
     opened = session.exec(
         select(ComplianceCase).where(
             (ComplianceCase.test_id == test.id) | (ComplianceCase.retest_test_id == test.id)
         )
     ).first()
-    answer = {"test": test_dict(test), "case": case_service.case_dict(opened) if opened else None}
+    answer = {
+        "test": _test_body(session, test),
+        "case": case_service.case_dict(opened) if opened else None,
+    }
     return jsonify(answer), 201
 
 
 @bp.get("/tests/<int:test_id>")
 def get_test(test_id: int) -> Response:
     principal = current_principal()
-    test = get_session().get(RapidTest, test_id)
+    session = get_session()
+    test = session.get(RapidTest, test_id)
     if test is None:
         raise NotFound("找不到该检测记录。", "No such test.", code="test_not_found")
     if test.producer_id is None:
         policy.require_general(principal, "test.record")
     else:
         policy.require(principal, "test.read", test.producer_id)
-    return jsonify({"test": test_dict(test)})
+    return jsonify({"test": _test_body(session, test)})
+
+
+@bp.post("/tests/<int:test_id>/report")
+def add_report(test_id: int) -> tuple[Response, int]:
+    """Attach a lab report file (multipart part `report`) to an existing lab-report test."""
+    principal = current_principal()
+    session = get_session()
+    test = readable_test(session, principal, test_id)
+    if test.producer_id is None:
+        policy.require_general(principal, "test.record")
+    else:
+        policy.require(principal, "test.record", test.producer_id)
+    upload = uploaded_report()
+    if upload is None:
+        raise ValidationFailed(
+            f"请以 multipart/form-data 上传文件，字段名为 {REPORT_FIELD}。",
+            f"Upload the file as multipart/form-data in the part named {REPORT_FIELD}.",
+            code="report_file_missing",
+        )
+    limit = int(current_app.config["LAB_REPORT_MAX_BYTES"])
+    stored = attach_report(session, test, *upload, uploaded_by=principal.key, max_bytes=limit)
+    session.commit()
+    return jsonify({"report_file": report_file_body(stored)}), 201
+
+
+def report_download(stored: LabReportFile) -> Response:
+    """The stored bytes as an attachment that no browser renders or second-guesses.
+
+    werkzeug writes the Content-Disposition with an ASCII `filename` and an RFC 5987
+    `filename*` for Chinese names.
+    """
+    response = send_file(
+        io.BytesIO(stored.data),
+        mimetype=stored.content_type,
+        as_attachment=True,
+        download_name=stored.filename,
+        etag=stored.sha256,
+        conditional=False,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"  # it may name people
+    return response
+
+
+@bp.get("/tests/<int:test_id>/report/<int:file_id>")
+def download_report(test_id: int, file_id: int) -> Response:
+    principal = current_principal()
+    return report_download(report_for_download(get_session(), principal, test_id, file_id))
 
 
 @bp.get("/cases")

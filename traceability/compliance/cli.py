@@ -50,6 +50,55 @@ def register(main: click.Group) -> None:
         failed = sum(1 for t in imported if t["result"] == "fail")
         click.echo(f"imported {len(imported)} test(s), {failed} failed / 导入 {len(imported)} 条")
 
+    @tests.command(
+        "attach",
+        help="Attach a lab report file (PDF, JPEG or PNG, at most LAB_REPORT_MAX_BYTES) to the "
+        "lab-report test TEST_ID; it is stored in the database with the test.",
+    )
+    @click.argument("test_id", type=int)
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--operator", "uploaded_by", default="cli", help="Who attaches (kept).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the stored file as JSON.")
+    @with_app
+    def tests_attach(app: Flask, test_id: int, file: str, uploaded_by: str, as_json: bool) -> None:
+        from traceability.compliance.lab_reports import attach_report, read_capped
+        from traceability.errors import NotFound
+        from traceability.models.compliance import RapidTest
+
+        limit = int(app.config["LAB_REPORT_MAX_BYTES"])
+        with Path(file).open("rb") as handle:
+            data = read_capped(handle, limit)
+        try:
+            with _session_scope() as session:
+                test = session.get(RapidTest, test_id)
+                if test is None:
+                    raise NotFound("找不到该检测记录。", "No such test.", code="test_not_found")
+                stored = attach_report(
+                    session,
+                    test,
+                    data,
+                    Path(file).name,
+                    uploaded_by=f"cli:{uploaded_by}",
+                    max_bytes=limit,
+                )
+                body = {
+                    "id": stored.id,
+                    "test_id": test_id,
+                    "filename": stored.filename,
+                    "content_type": stored.content_type,
+                    "size": stored.size,
+                    "sha256": stored.sha256,
+                }
+        except Exception as exc:
+            _fail(exc)
+            return
+        if as_json:
+            echo_json(body)
+            return
+        click.echo(
+            f"attached {body['filename']} ({body['size']} bytes) to T{test_id} / 已附加检测报告"
+        )
+
     @main.group(help="Reference lists: banned pesticides, veterinary drugs, additives, intervals.")
     def reference() -> None:
         """Reference lists."""

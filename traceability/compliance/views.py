@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 from wtforms import (
@@ -30,9 +31,21 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from traceability.auth import policy
 from traceability.compliance import cases as case_service
 from traceability.compliance import reference
-from traceability.compliance.api import _kind, reference_body, visible_producers
+from traceability.compliance.api import (
+    _kind,
+    reference_body,
+    report_download,
+    uploaded_report,
+    visible_producers,
+)
 from traceability.compliance.credit import credit_grade
 from traceability.compliance.gate import entry_finding
+from traceability.compliance.lab_reports import (
+    attach_report,
+    files_of_tests,
+    megabytes,
+    report_for_download,
+)
 from traceability.compliance.records import INPUT_KIND_ZH, record_input_use, records_for_producer
 from traceability.compliance.refusals import refusals
 from traceability.compliance.testing import METHOD_ZH, RESULT_ZH, record_test
@@ -75,6 +88,11 @@ class TestForm(FlaskForm):
     operator = StringField(_l("检测人"), validators=[DataRequired(), Length(max=100)])
     instrument = StringField(_l("仪器编号"), validators=[Optional(), Length(max=100)])
     tested_at = StringField(_l("检测时间（留空为现在）"), validators=[Optional(), Length(max=40)])
+    # checked by its bytes in lab_reports, not here: a name or a browser's type proves nothing
+    report = FileField(
+        _l("检测报告文件（PDF、JPG 或 PNG，可直接拍照）"),
+        render_kw={"accept": ".pdf,.jpg,.jpeg,.png,image/*"},
+    )
 
 
 def _china_today() -> date:
@@ -180,11 +198,18 @@ def _form_values(form: TestForm) -> dict[str, Any]:
     return values
 
 
+def _both_languages(exc: DomainError) -> str:
+    """The page's language first, then the other, as the error page shows them."""
+    other = exc.message_zh if str(get_locale()) == "en" else exc.message_en
+    return f"{error_text(exc)} / {other}"
+
+
 @bp.route("/tests", methods=["GET", "POST"])
 def tests() -> Any:
     principal = signed_in()
     session = get_session()
     form = TestForm()
+    status = 200
     if form.validate_on_submit():
         values = _form_values(form)
         try:
@@ -197,6 +222,10 @@ def tests() -> Any:
             else:
                 policy.require(principal, "test.record", producer_id)
             test = record_test(session, values, recorded_by=principal.key, channel="page")
+            upload = uploaded_report()
+            if upload is not None:
+                limit = int(current_app.config["LAB_REPORT_MAX_BYTES"])
+                attach_report(session, test, *upload, uploaded_by=principal.key, max_bytes=limit)
             session.commit()
             flash(
                 f"已登记检测记录 T{test.id}：{RESULT_ZH[test.result]}"  # type: ignore[index]
@@ -206,7 +235,8 @@ def tests() -> Any:
             return redirect(url_for("compliance.tests"))
         except DomainError as exc:
             session.rollback()
-            flash(error_text(exc), "error")
+            flash(_both_languages(exc), "error")
+            status = exc.status
     visible = visible_producers(session, principal)
     query = select(RapidTest).order_by(col(RapidTest.id).desc()).limit(100)
     if principal.role == "producer":
@@ -214,9 +244,23 @@ def tests() -> Any:
     elif visible is not None and principal.role != "rapid_test_operator":
         query = query.where(col(RapidTest.producer_id).in_(visible or {-1}))
     rows = session.exec(query).all()
-    return render_template(
-        "compliance/tests.html", form=form, rows=rows, method_zh=METHOD_ZH, result_zh=RESULT_ZH
+    page = render_template(
+        "compliance/tests.html",
+        form=form,
+        rows=rows,
+        files=files_of_tests(session, [r.id for r in rows if r.id is not None]),
+        method_zh=METHOD_ZH,
+        result_zh=RESULT_ZH,
+        limit_mb=megabytes(int(current_app.config["LAB_REPORT_MAX_BYTES"])),
     )
+    return page, status
+
+
+@bp.get("/tests/<int:test_id>/report/<int:file_id>")
+def report_file(test_id: int, file_id: int) -> Response:
+    """A lab report file, for whoever may read its test (others are told it is not there)."""
+    principal = signed_in()
+    return report_download(report_for_download(get_session(), principal, test_id, file_id))
 
 
 def _record_choices(form: RecordForm, session: Any, producer_id: int) -> None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from traceability.models.types import UTCDateTime, utcnow
@@ -158,6 +158,28 @@ class RapidTest(SQLModel, table=True):
     tested_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     recorded_by: str = Field(default="", max_length=100)
     recorded_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class LabReportFile(SQLModel, table=True):
+    """The scanned or photographed 检测报告 of a lab-report test, kept in the database.
+
+    In the database, not on disk: it is written in the test's own transaction (a test is
+    never half-saved, a refused upload leaves nothing) and travels with every backup.
+    """
+
+    __tablename__ = "lab_report_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rapid_test_id: int = Field(foreign_key="rapid_test.id", index=True)
+    sha256: str = Field(max_length=64)
+    content_type: str = Field(max_length=40)  # from the file's magic bytes, never the client
+    size: int
+    filename: str = Field(max_length=200)  # sanitised; shown and offered on download only
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_by: str = Field(default="", max_length=100)  # principal key, e.g. "user:3"
+    uploaded_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
 

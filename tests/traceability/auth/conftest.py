@@ -46,6 +46,7 @@ def app_config(app_config: dict[str, object]) -> dict[str, object]:
 def world(app: Flask, demo: dict[str, Any]) -> World:
     from traceability.accounts.service import UserInput, create_user
     from traceability.auth.tokens import create_token
+    from traceability.compliance.lab_reports import attach_report
     from traceability.compliance.testing import record_test
     from traceability.db import get_engine, session_scope
     from traceability.intake.recall import recall_batch
@@ -87,6 +88,19 @@ def world(app: Flask, demo: dict[str, Any]) -> World:
             recorded_by="lab",
         )
         case = session.exec(select(ComplianceCase).where(ComplianceCase.test_id == failed.id)).one()
+        lab_test = record_test(
+            session,
+            {
+                "batch_id": batches[0].id,
+                "method": "lab_report",
+                "lab_name": "县检测站",
+                "report_no": "JC-1",
+                "result": "合格",
+                "operator": "检测员",
+            },
+            recorded_by="lab",
+        )
+        report = attach_report(session, lab_test, b"%PDF-1.4\n%%EOF\n", "r.pdf", uploaded_by="lab")
         scope: dict[str, dict[str, Any]] = {
             "county_admin": {},
             "township_supervisor": {"township_ids": [a]},
@@ -124,6 +138,8 @@ def world(app: Flask, demo: dict[str, Any]) -> World:
             "recall_a": made.id,
             "test_a": failed.id,
             "case_a": case.id,
+            "lab_test_a": lab_test.id,
+            "report_a": report.id,
             "user": target_user.id,
             "token": target_token.id,
             "code_a": demo["codes"][0]["url"].rsplit("/c/", 1)[-1],

@@ -33,6 +33,12 @@ class Rule:
     path: Callable[[dict[str, Any]], str]
     allowed: frozenset[str]
     body: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    hidden: bool = False  # refused with the 404 of a missing record, not a 403
+
+
+def hidden(rule: Rule) -> Rule:
+    """Records whose existence is not told to those who may not see them (lab reports)."""
+    return Rule(rule.channel, rule.path, rule.allowed, rule.body, hidden=True)
 
 
 def api(path: str, allowed: set[str] | frozenset[str], body: Any = None) -> Rule:
@@ -179,6 +185,15 @@ RULES: dict[str, Rule] = {
         "/api/v1/tests", {ADMIN, SUP, RT, PROD}, lambda ids: {"producer_id": ids["producer_a"]}
     ),
     "compliance_api.get_test": api("/api/v1/tests/{test_a}", {ADMIN, SUP, RT, PROD}),
+    "compliance_api.add_report": hidden(
+        api("/api/v1/tests/{lab_test_a}/report", {ADMIN, SUP, RT, PROD}, lambda ids: {})
+    ),
+    "compliance_api.download_report": hidden(
+        api("/api/v1/tests/{lab_test_a}/report/{report_a}", {ADMIN, SUP, RT, PROD})
+    ),
+    "compliance.report_file": hidden(
+        page("/compliance/tests/{lab_test_a}/report/{report_a}", {ADMIN, SUP, RT, PROD})
+    ),
     "compliance_api.list_cases": api("/api/v1/cases", {ADMIN, SUP, F_SUP}),
     "compliance_api.get_case": api("/api/v1/cases/{case_a}", {ADMIN, SUP, PROD}),
     "compliance_api.act_on_case": api("/api/v1/cases/{case_a}/close", {ADMIN, SUP}, lambda ids: {}),
@@ -258,8 +273,8 @@ def _signed_in(app: Flask, world: World, caller: str) -> FlaskClient:
     return client
 
 
-def _refused(response: Any, channel: str) -> bool:
-    if response.status_code in (401, 403):
+def _refused(response: Any, channel: str, hidden: bool = False) -> bool:
+    if response.status_code in (401, 403) or (hidden and response.status_code == 404):
         return True
     return (
         channel == "page"
@@ -299,7 +314,7 @@ def test_each_caller_gets_exactly_the_allowed_endpoints(app: Flask, world: World
                         headers = {"Authorization": f"Bearer {world.tokens[caller]}"}
                 response = _call(client, method, rule, world.ids, headers)
                 assert response.status_code != 500, (endpoint, method, caller)
-                let_in = not _refused(response, rule.channel)
+                let_in = not _refused(response, rule.channel, rule.hidden)
                 if let_in != (caller in rule.allowed):
                     wrong.append(
                         f"{method} {endpoint} as {caller}: {response.status_code}, expected "
