@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from traceability.errors import DomainError
+from traceability.errors import DomainError, ValidationFailed
 
 MESSAGE_ZH = "输入中含有空字符（NUL，\\0），常见于复制粘贴或扫码枪的结束符设置；请删除后重试。"
 MESSAGE_EN = (
@@ -24,15 +24,13 @@ MESSAGE_EN = (
 )
 
 
-class NotAnObject(DomainError):
-    status = 400
+class NotAnObject(ValidationFailed):
+    """422 `invalid_json`, as the API's own body check (`traceability.web.api.json_body`)."""
+
     code = "invalid_json"
 
     def __init__(self) -> None:
-        super().__init__(
-            "请求体必须是 JSON 对象（{…}）。",
-            "The request body must be a JSON object ({…}).",
-        )
+        super().__init__("请求体必须是 JSON 对象。", "The request body must be a JSON object.")
 
 
 class NulCharacter(DomainError):
