@@ -18,6 +18,7 @@ from traceability.issuing.idempotency import request_fingerprint, run_once
 from traceability.issuing.revocation import find_certificate, revoke_certificate
 from traceability.issuing.service import IssuedCertificate, IssueRequest, issue_certificate
 from traceability.web.lookup_views import lookup_answer, public_limit
+from traceability.web.request_guard import NotAnObject
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -51,11 +52,7 @@ def current_principal() -> Principal:
 def json_body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ValidationFailed(
-            "请求体必须是 JSON 对象。",
-            "The request body must be a JSON object.",
-            code="invalid_json",
-        )
+        raise NotAnObject()  # the request guard's answer for the same mistake, word for word
     return body
 
 

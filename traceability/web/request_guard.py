@@ -25,7 +25,7 @@ MESSAGE_EN = (
 
 
 class NotAnObject(ValidationFailed):
-    """422 `invalid_json`, as the API's own body check (`traceability.web.api.json_body`)."""
+    """422 `invalid_json`: a body that is not a JSON object, here and in the API's `json_body`."""
 
     code = "invalid_json"
 
