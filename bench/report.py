@@ -61,8 +61,9 @@ ANALYSIS: dict[str, str] = {
         "The bare QR matrix from `qrcode` (pure Python; make(fit=True) evaluates all eight "
         "masks) is the baseline; labels score the eight masks as shifts and popcounts over the "
         "whole symbol in one integer (printers/qr.py) and draw onto a cached template; what "
-        "is left is mostly qrcode's own encoder (Reed-Solomon, bit buffer, placement). PNG encoding with optimize=True used to cost as much as the rest "
-        "of the label; it is off now (about 3 % larger files)."
+        "is left is mostly qrcode's own encoder (Reed-Solomon, bit buffer, placement). PNG "
+        "encoding with optimize=True used to cost as much as the rest of the label; it is "
+        "off now (about 3 % larger files)."
     ),
     "memory": (
         "The bulk run's peak equals the same command with 1 code: issuing streams (flat in the "

@@ -11,6 +11,10 @@ the same for a county of ten townships as for one.
 Records of producers registered at county level (no township), and tests of samples
 from unknown sellers, are county business: they get a row of their own, shown only to
 county-level roles, so the totals add up to everything the county holds.
+
+A township's row opens into the same figures per producer (`producer_overview`): the
+producers that did not issue in the period are whom a supervisor visits next, and a
+producer with a failed test or an overdue case is where a 检打联动 case stands.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from traceability.errors import ValidationFailed
-from traceability.models import Certificate, Producer, Region, RegionLevel
+from traceability.errors import NotFound, ValidationFailed
+from traceability.models import Certificate, Producer, ProducerStatus, Region, RegionLevel
 from traceability.models.compliance import (
     CaseState,
     ComplianceCase,
@@ -85,12 +89,15 @@ def _date(value: str, name: str, name_zh: str) -> date:
 
 
 @dataclass
-class TownshipFigures:
-    """One row; `township_id` None is the county's own row (see the module docstring)."""
+class Figures:
+    """One row: a township (`key` its id; None: the county's own row, see the module
+    docstring) or, in a township's drill-down, a producer (`key` its id; None: samples
+    from unknown sellers)."""
 
-    township_id: int | None
+    key: int | None
     code: str
     name: str
+    suspended: bool = False  # producer rows: registration suspended
     producers: int = 0  # registered, active or not: a suspended one still counts as not issuing
     issuing_producers: int = 0
     certificates: int = 0
@@ -107,7 +114,7 @@ class TownshipFigures:
         """Share of registered producers that issued in the period (开证率)."""
         return self.issuing_producers / self.producers if self.producers else None
 
-    def add(self, other: TownshipFigures) -> None:
+    def add(self, other: Figures) -> None:
         for name in COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -129,8 +136,19 @@ COUNTS = (
 @dataclass
 class Overview:
     period: Period
-    rows: list[TownshipFigures] = field(default_factory=list)
-    total: TownshipFigures = field(default_factory=lambda: TownshipFigures(None, "", "合计"))
+    rows: list[Figures] = field(default_factory=list)
+    total: Figures = field(default_factory=lambda: Figures(None, "", "合计"))
+    township: Region | None = None  # a township's drill-down: that township
+    county_level: bool = False  # the drill-down of the county's own row
+
+    @property
+    def per_producer(self) -> bool:
+        return self.township is not None or self.county_level
+
+    def close(self) -> Overview:
+        for figures in self.rows:
+            self.total.add(figures)
+        return self
 
 
 def township_overview(
@@ -139,20 +157,79 @@ def township_overview(
     """Figures per township in `scope` (None: the whole county, with the county's own row)."""
     townships = _townships(session, scope)
     producer_township = _producer_townships(session)
-    rows: dict[int | None, TownshipFigures] = {
-        t.id: TownshipFigures(t.id, t.code, t.name) for t in townships
-    }
+    rows: dict[int | None, Figures] = {t.id: Figures(t.id, t.code, t.name) for t in townships}
     if scope is None:
-        rows[COUNTY_ROW] = TownshipFigures(COUNTY_ROW, "", "县级及未关联乡镇")
+        rows[COUNTY_ROW] = Figures(COUNTY_ROW, "", "县级及未关联乡镇")
 
-    def row(producer_id: int | None) -> TownshipFigures | None:
+    def row(producer_id: int | None) -> Figures | None:
         township = producer_township.get(producer_id) if producer_id is not None else None
         return rows.get(township)
 
-    start, end = period.bounds
     for producer_id in producer_township:
         if (target := row(producer_id)) is not None:
             target.producers += 1
+    _fold(session, row, period, now)
+    overview = Overview(period, [rows[t.id] for t in townships])
+    if COUNTY_ROW in rows:
+        overview.rows.append(rows[COUNTY_ROW])
+    return overview.close()
+
+
+def producer_overview(
+    session: Session,
+    township_id: int | None,
+    scope: set[int] | None,
+    period: Period,
+    *,
+    now: datetime,
+) -> Overview:
+    """One township's figures per producer (`township_id` None: the county's own row).
+
+    Outside `scope` the township is not found, as any record a supervisor may not read;
+    the county's own row opens only for county-level roles (`scope` None).
+    """
+    township: Region | None = None
+    if township_id is None:
+        if scope is not None:
+            raise township_not_found()
+    else:
+        township = session.get(Region, township_id)
+        if (
+            township is None
+            or township.level != RegionLevel.TOWNSHIP
+            or (scope is not None and township_id not in scope)
+        ):
+            raise township_not_found()
+    mine = {p for p, t in _producer_townships(session).items() if t == township_id}
+    producers = session.exec(
+        select(Producer).where(col(Producer.id).in_(mine or {-1})).order_by(col(Producer.name))
+    ).all()
+    rows: dict[int | None, Figures] = {
+        p.id: Figures(
+            p.id, p.uscc or "", p.name, suspended=p.status == ProducerStatus.SUSPENDED, producers=1
+        )
+        for p in producers
+    }
+    if township_id is None:
+        rows[None] = Figures(None, "", "来源不明的抽检")  # tests of unknown sellers
+    _fold(session, rows.get, period, now)
+    overview = Overview(period, list(rows.values()), township=township)
+    overview.county_level = township_id is None
+    return overview.close()
+
+
+def township_not_found() -> NotFound:
+    return NotFound("没有找到这个乡镇，或不在您的辖区内。", "No such township in your area.")
+
+
+def _fold(
+    session: Session,
+    row: Callable[[int | None], Figures | None],
+    period: Period,
+    now: datetime,
+) -> None:
+    """Add the period's records, counted per producer, to the row `row(producer id)` names."""
+    start, end = period.bounds
     issued = session.exec(
         select(
             col(Certificate.producer_id),
@@ -173,8 +250,8 @@ def township_overview(
         .where(col(RapidTest.tested_at) >= start, col(RapidTest.tested_at) < end)
         .group_by(col(RapidTest.producer_id), col(RapidTest.result))
     ).all()
-    for producer_id, result, number in tests:
-        if (target := row(producer_id)) is not None:
+    for tested, result, number in tests:  # producer None: a sample from an unknown seller
+        if (target := row(tested)) is not None:
             target.tests += int(number)
             if result == TestResult.FAIL:
                 target.failed_tests += int(number)
@@ -186,17 +263,11 @@ def township_overview(
             col(ComplianceCase.retest_deadline),
         ).where(col(ComplianceCase.state) != CaseState.CLOSED)
     ).all()
-    for producer_id, state, deadline in open_cases:
-        if (target := row(producer_id)) is not None:
+    for case_producer, state, deadline in open_cases:
+        if (target := row(case_producer)) is not None:
             target.open_cases += 1
             if state == CaseState.DISPOSAL and deadline < now:
                 target.awaiting_investigation += 1
-    overview = Overview(period, [rows[t.id] for t in townships])
-    if COUNTY_ROW in rows:
-        overview.rows.append(rows[COUNTY_ROW])
-    for figures in overview.rows:
-        overview.total.add(figures)
-    return overview
 
 
 def _counts(session: Session, producer: Any, moment: Any, period: Period) -> list[Any]:
@@ -211,7 +282,7 @@ def _counts(session: Session, producer: Any, moment: Any, period: Period) -> lis
     )
 
 
-def _add(row: Callable[[int | None], TownshipFigures | None], name: str, counts: Any) -> None:
+def _add(row: Callable[[int | None], Figures | None], name: str, counts: Any) -> None:
     for producer_id, number in counts:
         if (target := row(producer_id)) is not None:
             setattr(target, name, getattr(target, name) + int(number))
@@ -250,7 +321,7 @@ def _producer_townships(session: Session) -> dict[int | None, int | None]:
 
 
 COLUMNS: list[tuple[str, str, str]] = [
-    ("name", "乡镇", "Township"),
+    ("name", "乡镇", "Township"),  # 生产主体 / Producer in a township's drill-down
     ("producers", "登记主体", "Registered producers"),
     ("issuing_producers", "开证主体", "Producers issuing"),
     ("coverage", "开证率", "Issuing rate"),
@@ -265,8 +336,15 @@ COLUMNS: list[tuple[str, str, str]] = [
 ]
 
 
+def export_header(overview: Overview, *, english: bool) -> list[str]:
+    header = [en if english else zh for _name, zh, en in COLUMNS]
+    if overview.per_producer:
+        header[0] = "Producer" if english else "生产主体"
+    return header
+
+
 def export_rows(overview: Overview) -> list[list[Any]]:
-    """The table as exported: one line per township, then the totals; rates as percentages."""
+    """The table as exported: one line per row, then the totals; rates as percentages."""
     lines = []
     for figures in [*overview.rows, overview.total]:
         line: list[Any] = []

@@ -1,4 +1,8 @@
-"""The supervisors' overview page and its export (Chinese first, ?lang=en for English)."""
+"""The supervisors' overview page and its export (Chinese first, ?lang=en for English).
+
+`?township=<id>` opens a township's row into its producers (`county`: the county's own
+row); the export follows the same parameter, so either table goes into the report.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,12 @@ from traceability.issuing.service import today_in_china
 from traceability.models.types import utcnow
 from traceability.spreadsheets import XLSX, table_to_csv, table_to_xlsx
 from traceability.supervision.overview import (
-    COLUMNS,
     Overview,
+    export_header,
     export_rows,
     parse_period,
+    producer_overview,
+    township_not_found,
     township_overview,
 )
 from traceability.web.admin import signed_in
@@ -30,7 +36,15 @@ def _overview(principal: Principal) -> Overview:
     policy.require_general(principal, "compliance.supervise")
     now = utcnow()
     period = parse_period(request.args.get("from"), request.args.get("to"), today_in_china(now))
-    return township_overview(get_session(), policy.township_scope(principal), period, now=now)
+    scope = policy.township_scope(principal)
+    township = request.args.get("township")
+    if township is None:
+        return township_overview(get_session(), scope, period, now=now)
+    if township == "county":
+        return producer_overview(get_session(), None, scope, period, now=now)
+    if not township.isdigit():
+        raise township_not_found()
+    return producer_overview(get_session(), int(township), scope, period, now=now)
 
 
 @bp.get("/")
@@ -50,28 +64,36 @@ def export() -> Response:
         )
     overview = _overview(principal)
     english = str(get_locale()) == "en"
-    header = [en if english else zh for _name, zh, en in COLUMNS]
+    header = export_header(overview, english=english)
     rows = export_rows(overview)
     if english:
         rows[-1][0] = "Total"
     period = overview.period
     session = get_session()
+    exported = {"format": kind, "from": str(period.first), "to": str(period.last)}
+    if overview.per_producer:
+        exported["township"] = request.args.get("township", "")
     record_audit(
         session,
         principal,
         "supervision.export",
         object_type="township_overview",
-        after={"format": kind, "from": str(period.first), "to": str(period.last)},
+        after=exported,
     )
     session.commit()
     title = f"{period.first}_{period.last}"
+    what = "townships"
+    if overview.township is not None:
+        what = f"producers-{overview.township.code}"
+    elif overview.county_level:
+        what = "producers-county"
     if kind == "csv":
         data, mimetype = table_to_csv(header, rows), "text/csv"
     else:
         data, mimetype = table_to_xlsx(title, header, rows), XLSX
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="townships-{period.first}-{period.last}.{kind}"'
+        f'attachment; filename="{what}-{period.first}-{period.last}.{kind}"'
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response

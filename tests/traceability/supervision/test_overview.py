@@ -15,16 +15,17 @@ from sqlmodel import Session, col, select
 
 from tests.traceability.compliance.conftest import add_test, in_session
 from traceability import keystore
-from traceability.errors import ValidationFailed
+from traceability.errors import NotFound, ValidationFailed
 from traceability.issuing.service import IssueRequest, issue_certificate, today_in_china
 from traceability.models import Batch, Certificate, Producer, Region
 from traceability.models.compliance import ComplianceCase, IssueRefusal
 from traceability.models.types import utcnow
 from traceability.supervision.overview import (
+    Figures,
     Overview,
-    TownshipFigures,
     export_rows,
     parse_period,
+    producer_overview,
     township_overview,
 )
 
@@ -42,7 +43,7 @@ def TODAY_LOCAL(app: Flask) -> date:
     return today_in_china(utcnow())
 
 
-def by_name(result: Overview) -> dict[str, TownshipFigures]:
+def by_name(result: Overview) -> dict[str, Figures]:
     return {row.name: row for row in result.rows}
 
 
@@ -219,3 +220,62 @@ def test_the_default_period_is_the_last_thirty_days_including_today() -> None:
     assert start.utcoffset() == timedelta(hours=8)
     assert end - start == timedelta(days=30)
     assert datetime(2026, 12, 3, 15, 59, tzinfo=start.tzinfo) < end  # 23:59 Beijing counts
+
+
+def producers_of(app: Flask, township: str | None, scope: set[int] | None = None) -> Overview:
+    chosen = parse_period(None, None, today=TODAY_LOCAL(app))
+    key = township_id(app, township) if township is not None else None
+    return in_session(app, lambda s: producer_overview(s, key, scope, chosen, now=utcnow()))
+
+
+def test_a_townships_row_opens_into_its_producers_and_adds_up_to_the_row(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    issue(app, first_batch(app, "青禾县清河果蔬专业合作社"), 3)
+    add_test(app, first_batch(app, "李家庄生态家庭农场"), inhibition_rate="72.0")
+    township = by_name(overview(app))["清河镇"]
+    drill = producers_of(app, "清河镇")
+    assert {row.name for row in drill.rows} == {"青禾县清河果蔬专业合作社", "李家庄生态家庭农场"}
+    for name in ("producers", "issuing_producers", "certificates", "item_codes", "failed_tests"):
+        assert getattr(drill.total, name) == getattr(township, name), name
+    rows = by_name(drill)
+    assert rows["青禾县清河果蔬专业合作社"].issuing_producers == 1
+    assert rows["李家庄生态家庭农场"].failed_tests == 1
+    assert rows["李家庄生态家庭农场"].open_cases == 1
+
+
+def test_a_producer_that_did_not_issue_in_the_period_shows_as_not_issuing(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    rows = by_name(producers_of(app, "石门乡"))
+    assert list(rows) == ["张秀英"]
+    assert (rows["张秀英"].issuing_producers, rows["张秀英"].coverage) == (0, 0.0)
+    issue(app, first_batch(app, "张秀英"), 1)
+    issue(app, first_batch(app, "张秀英"), 2)
+    after = by_name(producers_of(app, "石门乡"))["张秀英"]
+    assert (after.issuing_producers, after.certificates, after.coverage) == (1, 2, 1.0)
+
+
+def test_a_township_outside_the_scope_or_not_a_township_is_not_found(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    shimen, qinghe = township_id(app, "石门乡"), township_id(app, "清河镇")
+    assert producers_of(app, "石门乡", {shimen}).rows  # in scope
+    with pytest.raises(NotFound):
+        producers_of(app, "清河镇", {shimen})
+    with pytest.raises(NotFound):
+        producers_of(app, None, {shimen, qinghe})  # the county's own row: county roles only
+    county_region = in_session(
+        app, lambda s: s.exec(select(Region.id).where(Region.level == "county")).first()
+    )
+    chosen = parse_period(None, None, today=TODAY_LOCAL(app))
+    with pytest.raises(NotFound):
+        in_session(app, lambda s: producer_overview(s, county_region, None, chosen, now=utcnow()))
+
+
+def test_the_county_rows_drill_down_holds_unknown_sellers_tests(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    drill = producers_of(app, None)
+    assert [row.key for row in drill.rows][-1] is None  # 来源不明的抽检, last
+    assert drill.total.tests == by_name(overview(app))["县级及未关联乡镇"].tests

@@ -114,3 +114,51 @@ def test_an_unknown_export_format_is_refused(county: FlaskClient) -> None:
     response = county.get("/supervision/export?format=pdf", headers={"Accept": "application/json"})
     assert response.status_code == 422
     assert "csv or xlsx" in response.get_json()["message_en"]
+
+
+def producer_rows(page: str) -> list[str]:
+    """The producer keys of a drill-down's rows, in order (data-producer)."""
+    return [part.split('"', 1)[0] for part in page.split('data-producer="')[1:]]
+
+
+def test_a_township_row_links_to_its_producers_with_the_same_period(
+    app: Flask, county: FlaskClient
+) -> None:
+    qinghe = township_id(app, "清河镇")
+    overview = county.get("/supervision/?from=2026-11-01&to=2026-11-30").get_data(as_text=True)
+    link = f"/supervision/?township={qinghe}&amp;from=2026-11-01&amp;to=2026-11-30"
+    assert link in overview
+    page = county.get(link.replace("&amp;", "&"))
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "清河镇 · 各生产主体" in text
+    assert len(producer_rows(text)) == 3 and producer_rows(text)[-1] == "total"
+    assert "青禾县清河果蔬专业合作社" in text and "未开证" in text  # nobody issued in November
+    assert "/admin/producers/" in text
+    assert f'name="township" value="{qinghe}"' in text  # the period form keeps the township
+    export = county.get(f"/supervision/export?format=csv&township={qinghe}")
+    assert "producers-379901101-" in export.headers["Content-Disposition"]
+    lines = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
+    assert lines[0][0] == "生产主体" and lines[-1][0] == "合计" and len(lines) == 4
+
+
+def test_a_township_supervisor_opens_only_its_own_township(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    shimen, qinghe = township_id(app, "石门乡"), township_id(app, "清河镇")
+    sign_in(app, client, "shimen", role="township_supervisor", township_ids=[shimen])
+    assert client.get(f"/supervision/?township={shimen}").status_code == 200
+    for other in (str(qinghe), "county", "x1"):
+        answer = client.get(
+            f"/supervision/?township={other}", headers={"Accept": "application/json"}
+        )
+        assert answer.status_code == 404, other
+        assert "辖区" in answer.get_json()["message_zh"]
+    assert client.get(f"/supervision/export?format=csv&township={qinghe}").status_code == 404
+
+
+def test_the_county_row_opens_for_the_county_admin(county: FlaskClient) -> None:
+    page = county.get("/supervision/?township=county").get_data(as_text=True)
+    assert "县级及未关联乡镇 · 各生产主体" in page
+    assert producer_rows(page)[-2:] == ["unknown", "total"]
+    english = county.get("/supervision/?township=county&lang=en").get_data(as_text=True)
+    assert "Producer" in english and "Back to the townships" in english
