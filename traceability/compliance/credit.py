@@ -16,6 +16,8 @@ supervision). Producers without any batch start at B: there is no record to earn
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,94 +67,167 @@ def _count(session: Session, query: Any) -> int:
 
 
 def credit_grade(session: Session, producer_id: int, *, now: datetime | None = None) -> CreditGrade:
-    now = now or utcnow()
-    since = now - PERIOD
+    """One producer's grade (the API's answer): the batched computation for a list of one."""
+    return credit_grades(session, [producer_id], now=now)[producer_id]
+
+
+def credit_grades(
+    session: Session, producer_ids: Iterable[int], *, now: datetime | None = None
+) -> dict[int, CreditGrade]:
+    """Every listed producer's grade from seven grouped queries, however many producers.
+
+    The supervisors' page grades a whole county (hundreds of producers): a set of queries per
+    producer would be thousands of round trips. Producers without any record are graded too.
+    """
+    ids = set(producer_ids)
+    if not ids:
+        return {}
+    since = (now or utcnow()) - PERIOD
+    records = {producer_id: _Record() for producer_id in ids}
+    _load_failed_cases(session, ids, since, records)
+    _load_refusals(session, ids, since, records)
+    _load_revocations(session, ids, since, records)
+    _load_batches(session, ids, since, records)
+    return {producer_id: _grade(producer_id, record) for producer_id, record in records.items()}
+
+
+@dataclass
+class _Record:
+    """What the rule reads of one producer's last 365 days, loaded for many producers at once."""
+
+    failed_cases: list[tuple[int, str | None]] = field(default_factory=list)  # (id, outcome)
+    refusals: Counter[str] = field(default_factory=Counter)  # by reason
+    revoked: int = 0
+    batches: int = 0
+    certified: int = 0  # batches with a certificate (any status)
+    recorded: int = 0  # batches with a production record
+
+
+def _grade(producer_id: int, record: _Record) -> CreditGrade:
+    """The rule itself (docs/compliance.md), over one producer's loaded record."""
     factors: list[tuple[str, int]] = []
-    cases = session.exec(
-        select(ComplianceCase).where(
-            ComplianceCase.producer_id == producer_id, col(ComplianceCase.opened_at) >= since
-        )
-    ).all()
-    failed = [c for c in cases if c.outcome != CaseOutcome.CLEARED and (c.blocking or c.outcome)]
-    for case in failed:
-        points = 40 if case.outcome == CaseOutcome.PENALTY else 30
-        factors.append((f"检测不合格（案件 #{case.id}）/ failed test", -points))
-    refusals = session.exec(
-        select(IssueRefusal.reason).where(
-            IssueRefusal.producer_id == producer_id, col(IssueRefusal.at) >= since
-        )
-    ).all()
-    serious = sum(1 for r in refusals if r in SERIOUS_REFUSALS)
-    other = len(refusals) - serious
+    for case_id, outcome in record.failed_cases:
+        points = 40 if outcome == CaseOutcome.PENALTY else 30
+        factors.append((f"检测不合格（案件 #{case_id}）/ failed test", -points))
+    serious = sum(n for reason, n in record.refusals.items() if reason in SERIOUS_REFUSALS)
+    other = sum(record.refusals.values()) - serious
     if serious:
         factors.append((f"禁限用/间隔期拒绝开具 {serious} 次 / serious refusals", -10 * serious))
     if other:
         factors.append((f"其他拒绝开具 {other} 次 / other refusals", -3 * other))
-    revoked = _count(
-        session,
-        select(func.count())
-        .select_from(Certificate)
-        .where(
-            Certificate.producer_id == producer_id,
-            Certificate.status == CertificateStatus.REVOKED.value,
-            col(Certificate.revoked_at) >= since,
-        ),
-    )
-    if revoked:
+    if revoked := record.revoked:
         factors.append((f"合格证被撤销 {revoked} 张 / revoked certificates", -min(20, 5 * revoked)))
-    batch_ids = {
-        i
-        for i in session.exec(
-            select(Batch.id).where(Batch.producer_id == producer_id, col(Batch.created_at) >= since)
-        ).all()
-        if i is not None
-    }
-    if batch_ids:
-        certified = set(
-            session.exec(
-                select(Certificate.batch_id).where(col(Certificate.batch_id).in_(batch_ids))
-            ).all()
-        )
-        if len(certified) * 2 < len(batch_ids):
+    if record.batches:
+        if record.certified * 2 < record.batches:
             factors.append(("开证批次不足一半 / fewer than half the batches certified", -10))
-        recorded = _recorded_batches(session, producer_id, batch_ids)
-        share = recorded / len(batch_ids)
+        share = record.recorded / record.batches
         if share < 0.5:
             factors.append(("生产记录不足一半批次 / production records for < 50 % of batches", -20))
         elif share < 0.8:
             factors.append(("生产记录不足八成批次 / production records for < 80 % of batches", -10))
     score = max(0, 100 + sum(points for _, points in factors))
-    banned = serious and any(r == "banned_substance" for r in refusals)
-    if banned or score < 60:
+    if record.refusals["banned_substance"] or score < 60:
         grade = "D"
     elif score < 75:
         grade = "C"
-    elif score < 90 or failed or not batch_ids:
+    elif score < 90 or record.failed_cases or not record.batches:
         grade = "B"
     else:
         grade = "A"
     return CreditGrade(producer_id, grade, score, factors)
 
 
-def _recorded_batches(session: Session, producer_id: int, batch_ids: set[int]) -> int:
-    """Batches with an input-use entry of their own or of their product before harvest."""
-    direct = set(
-        session.exec(select(InputUse.batch_id).where(col(InputUse.batch_id).in_(batch_ids))).all()
-    )
-    product_entries = session.exec(
-        select(col(InputUse.product_id), col(InputUse.used_on)).where(
-            InputUse.producer_id == producer_id, col(InputUse.batch_id).is_(None)
+def _load_failed_cases(
+    session: Session, ids: set[int], since: datetime, records: dict[int, _Record]
+) -> None:
+    """Cases opened in the period that still count as a failed test, oldest (lowest id) first."""
+    cases = session.exec(
+        select(
+            ComplianceCase.id,
+            ComplianceCase.producer_id,
+            ComplianceCase.outcome,
+            ComplianceCase.blocking,
+        )
+        .where(col(ComplianceCase.producer_id).in_(ids), col(ComplianceCase.opened_at) >= since)
+        .order_by(col(ComplianceCase.id))
+    ).all()
+    for case_id, producer_id, outcome, blocking in cases:
+        # a case not cleared and still blocking, or closed with a penalty or a warning
+        if producer_id is not None and outcome != CaseOutcome.CLEARED and (blocking or outcome):
+            records[producer_id].failed_cases.append((case_id or 0, outcome))
+
+
+def _load_refusals(
+    session: Session, ids: set[int], since: datetime, records: dict[int, _Record]
+) -> None:
+    counts = session.exec(
+        select(IssueRefusal.producer_id, IssueRefusal.reason, func.count())
+        .where(col(IssueRefusal.producer_id).in_(ids), col(IssueRefusal.at) >= since)
+        .group_by(col(IssueRefusal.producer_id), col(IssueRefusal.reason))
+    ).all()
+    for producer_id, reason, n in counts:
+        records[producer_id].refusals[reason] += int(n)
+
+
+def _load_revocations(
+    session: Session, ids: set[int], since: datetime, records: dict[int, _Record]
+) -> None:
+    counts = session.exec(
+        select(Certificate.producer_id, func.count())
+        .where(
+            col(Certificate.producer_id).in_(ids),
+            Certificate.status == CertificateStatus.REVOKED.value,
+            col(Certificate.revoked_at) >= since,
+        )
+        .group_by(col(Certificate.producer_id))
+    ).all()
+    for producer_id, n in counts:
+        records[producer_id].revoked = int(n)
+
+
+def _load_batches(
+    session: Session, ids: set[int], since: datetime, records: dict[int, _Record]
+) -> None:
+    """Batches of the period, those with a certificate and those with a production record.
+
+    A batch has a production record when an input use names it, or when its producer
+    recorded a use on its product (no batch) on or before its harvest (any time if the
+    harvest date is unknown): the earliest such use per product decides.
+    """
+    in_period = (col(Batch.producer_id).in_(ids), col(Batch.created_at) >= since)
+    batch_ids = select(Batch.id).where(*in_period)
+    batches = session.exec(
+        select(col(Batch.id), Batch.producer_id, Batch.product_id, col(Batch.harvest_date)).where(
+            *in_period
         )
     ).all()
-    count = 0
-    for batch in session.exec(select(Batch).where(col(Batch.id).in_(batch_ids))).all():
-        if batch.id in direct or any(
-            product_id == batch.product_id
-            and (batch.harvest_date is None or used_on <= batch.harvest_date)
-            for product_id, used_on in product_entries
-        ):
-            count += 1
-    return count
+    certified = set(
+        session.exec(
+            select(Certificate.batch_id).distinct().where(col(Certificate.batch_id).in_(batch_ids))
+        ).all()
+    )
+    direct = set(
+        session.exec(
+            select(InputUse.batch_id).distinct().where(col(InputUse.batch_id).in_(batch_ids))
+        ).all()
+    )
+    first_product_use = {
+        (producer_id, product_id): used_on
+        for producer_id, product_id, used_on in session.exec(
+            select(InputUse.producer_id, InputUse.product_id, func.min(InputUse.used_on))
+            .where(col(InputUse.producer_id).in_(ids), col(InputUse.batch_id).is_(None))
+            .group_by(col(InputUse.producer_id), col(InputUse.product_id))
+        ).all()
+    }
+    for batch_id, producer_id, product_id, harvest_date in batches:
+        record = records[producer_id]
+        record.batches += 1
+        record.certified += int(batch_id in certified)
+        first_use = first_product_use.get((producer_id, product_id))
+        record.recorded += int(
+            batch_id in direct
+            or (first_use is not None and (harvest_date is None or first_use <= harvest_date))
+        )
 
 
 def failed_tests(session: Session, producer_id: int) -> int:

@@ -38,7 +38,7 @@ from traceability.compliance.api import (
     uploaded_report,
     visible_producers,
 )
-from traceability.compliance.credit import credit_grade
+from traceability.compliance.credit import credit_grades
 from traceability.compliance.gate import entry_finding
 from traceability.compliance.lab_reports import (
     attach_report,
@@ -497,5 +497,7 @@ def credit() -> str:
     visible = visible_producers(session, principal)
     if visible is not None:
         query = query.where(col(Producer.id).in_(visible or {-1}))
-    grades = [(p, credit_grade(session, p.id or 0)) for p in session.exec(query).all()]
+    producers = session.exec(query).all()
+    graded = credit_grades(session, [p.id or 0 for p in producers])
+    grades = [(p, graded[p.id or 0]) for p in producers]
     return render_template("compliance/credit.html", grades=grades, outcomes=CaseOutcome)
