@@ -16,9 +16,9 @@ from traceability.compliance.credit import credit_grade
 from traceability.compliance.lab_reports import (
     ReportFileSummary,
     attach_report,
+    attachable_test,
     files_of_tests,
     read_capped,
-    readable_test,
     report_for_download,
 )
 from traceability.compliance.records import record_input_use, records_for_producer
@@ -218,11 +218,7 @@ def add_report(test_id: int) -> tuple[Response, int]:
     """Attach a lab report file (multipart part `report`) to an existing lab-report test."""
     principal = current_principal()
     session = get_session()
-    test = readable_test(session, principal, test_id)
-    if test.producer_id is None:
-        policy.require_general(principal, "test.record")
-    else:
-        policy.require(principal, "test.record", test.producer_id)
+    test = attachable_test(session, principal, test_id)
     upload = uploaded_report()
     if upload is None:
         raise ValidationFailed(

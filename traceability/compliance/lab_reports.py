@@ -23,7 +23,7 @@ from sqlmodel import Session, col, func, select
 from traceability.audit import record_audit
 from traceability.auth import policy
 from traceability.auth.tokens import Principal
-from traceability.errors import Conflict, NotFound, ValidationFailed
+from traceability.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from traceability.models.compliance import LabReportFile, RapidTest, TestMethod
 from traceability.models.types import utcnow
 
@@ -195,6 +195,32 @@ def readable_test(session: Session, principal: Principal, test_id: int) -> Rapid
     test = session.get(RapidTest, test_id)
     if test is None or not may_read_test(session, principal, test):
         raise NotFound("找不到该检测记录。", "No such test.", code="test_not_found")
+    return test
+
+
+def may_attach(session: Session, principal: Principal, test: RapidTest) -> bool:
+    """Who may add files to a test: those who may record tests for its producer, or, for a
+    test of an unknown seller, those who record tests at all."""
+    if test.producer_id is None:
+        return policy.can(principal, "test.record")
+    return policy.allowed(principal, "test.record", test.producer_id, session=session)
+
+
+def takes_another_file(test: RapidTest, file_count: int) -> bool:
+    """Whether a test with `file_count` files is one `attach_report` would add a file to
+    (the file itself is judged when it arrives): so pages offer only uploads that can work."""
+    return test.method == TestMethod.LAB_REPORT and file_count < MAX_FILES_PER_TEST
+
+
+def attachable_test(session: Session, principal: Principal, test_id: int) -> RapidTest:
+    """The test a caller may add report files to; NotFound, as for a missing test, to one
+    who may not even read it. The API, the page and nothing else ask this one question."""
+    test = readable_test(session, principal, test_id)
+    if not may_attach(session, principal, test):
+        raise Forbidden(
+            "您无权为该检测记录附加检测报告文件。",
+            "You may not attach lab report files to this test.",
+        )
     return test
 
 

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from werkzeug.wrappers import Response
 from wtforms import (
     DateField,
@@ -29,6 +29,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from traceability.auth import policy
+from traceability.auth.tokens import Principal
 from traceability.compliance import cases as case_service
 from traceability.compliance import reference
 from traceability.compliance.api import (
@@ -42,15 +43,18 @@ from traceability.compliance.credit import credit_grades
 from traceability.compliance.gate import entry_finding
 from traceability.compliance.lab_reports import (
     attach_report,
+    attachable_test,
     files_of_tests,
+    may_attach,
     megabytes,
     report_for_download,
+    takes_another_file,
 )
 from traceability.compliance.records import INPUT_KIND_ZH, record_input_use, records_for_producer
 from traceability.compliance.refusals import refusals
 from traceability.compliance.testing import METHOD_ZH, RESULT_ZH, record_test
 from traceability.db import get_session
-from traceability.errors import DomainError, NotFound
+from traceability.errors import DomainError, NotFound, ValidationFailed
 from traceability.issuing.service import today_in_china
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import (
@@ -92,6 +96,15 @@ class TestForm(FlaskForm):
     report = FileField(
         _l("检测报告文件（PDF、JPG 或 PNG，可直接拍照）"),
         render_kw={"accept": ".pdf,.jpg,.jpeg,.png,image/*"},
+    )
+
+
+class AttachReportForm(FlaskForm):
+    """One more report file for a test already on the list (the API's `POST …/report`)."""
+
+    report = FileField(
+        _l("附加检测报告文件（PDF、JPG 或 PNG）"),
+        render_kw={"accept": ".pdf,.jpg,.jpeg,.png,image/*", "required": True},
     )
 
 
@@ -237,6 +250,12 @@ def tests() -> Any:
             session.rollback()
             flash(_both_languages(exc), "error")
             status = exc.status
+    return _tests_page(session, principal, form), status
+
+
+def _tests_page(session: Session, principal: Principal, form: TestForm) -> str:
+    """The entry form and the latest tests the caller may see, each lab report the caller
+    may add a file to with its own small upload form."""
     visible = visible_producers(session, principal)
     query = select(RapidTest).order_by(col(RapidTest.id).desc()).limit(100)
     if principal.role == "producer":
@@ -244,16 +263,54 @@ def tests() -> Any:
     elif visible is not None and principal.role != "rapid_test_operator":
         query = query.where(col(RapidTest.producer_id).in_(visible or {-1}))
     rows = session.exec(query).all()
-    page = render_template(
+    files = files_of_tests(session, [r.id for r in rows if r.id is not None])
+    attachable = {
+        row.id
+        for row in rows
+        if row.id is not None
+        and takes_another_file(row, len(files.get(row.id, [])))
+        and may_attach(session, principal, row)
+    }
+    return render_template(
         "compliance/tests.html",
         form=form,
+        attach_form=AttachReportForm(formdata=None),
         rows=rows,
-        files=files_of_tests(session, [r.id for r in rows if r.id is not None]),
+        files=files,
+        attachable=attachable,
         method_zh=METHOD_ZH,
         result_zh=RESULT_ZH,
         limit_mb=megabytes(int(current_app.config["LAB_REPORT_MAX_BYTES"])),
     )
-    return page, status
+
+
+@bp.post("/tests/<int:test_id>/report")
+def add_report(test_id: int) -> Any:
+    """A report file for a test already saved: who may, and what is accepted, exactly as
+    `POST /api/v1/tests/<id>/report` decides. A refusal shows the list again with its status."""
+    principal = signed_in()
+    session = get_session()
+    try:
+        test = attachable_test(session, principal, test_id)
+        upload = uploaded_report()
+        if upload is None:
+            raise ValidationFailed(
+                "请先选择要附加的检测报告文件（PDF、JPG 或 PNG）。",
+                "Choose the lab report file (PDF, JPG or PNG) to attach first.",
+                code="report_file_missing",
+            )
+        limit = int(current_app.config["LAB_REPORT_MAX_BYTES"])
+        stored = attach_report(session, test, *upload, uploaded_by=principal.key, max_bytes=limit)
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        flash(_both_languages(exc), "error")
+        return _tests_page(session, principal, TestForm(formdata=None)), exc.status
+    flash(
+        _("已为检测记录 T%(id)s 附加检测报告文件 %(name)s。", id=test_id, name=stored.filename),
+        "ok",
+    )
+    return redirect(url_for("compliance.tests"))
 
 
 @bp.get("/tests/<int:test_id>/report/<int:file_id>")

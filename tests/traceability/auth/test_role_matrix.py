@@ -191,6 +191,9 @@ RULES: dict[str, Rule] = {
     "compliance_api.download_report": hidden(
         api("/api/v1/tests/{lab_test_a}/report/{report_a}", {ADMIN, SUP, RT, PROD})
     ),
+    "compliance.add_report": hidden(
+        page("/compliance/tests/{lab_test_a}/report", {ADMIN, SUP, RT, PROD})
+    ),
     "compliance.report_file": hidden(
         page("/compliance/tests/{lab_test_a}/report/{report_a}", {ADMIN, SUP, RT, PROD})
     ),

@@ -341,6 +341,174 @@ def test_a_request_beyond_the_request_limit_names_the_limit_and_saves_nothing(
     assert count(app, RapidTest) == 0 and count(app, LabReportFile) == 0
 
 
+# -- adding a file to a test already on the tests page ---------------------------------------
+
+
+def add_lab_test(app: Flask, batch: Batch) -> int:
+    return add_test(
+        app, batch, method="lab_report", lab_name="县检测站", report_no="R-9", result="合格"
+    )
+
+
+def attach_on_page(client: FlaskClient, test_id: int, name: str, data: bytes) -> Any:
+    """The small form of the test's row: its CSRF token and the file in `report`."""
+    form = {"csrf_token": form_csrf(client, "/compliance/tests"), "report": upload(name, data)}
+    return client.post(
+        f"/compliance/tests/{test_id}/report", data=form, content_type="multipart/form-data"
+    )
+
+
+def upload_form_of(test_id: int) -> str:
+    return f'action="/compliance/tests/{test_id}/report"'
+
+
+def add_files(app: Flask, test_id: int, how_many: int) -> None:
+    from traceability.compliance.lab_reports import attach_report
+
+    def work(session: Any) -> None:
+        test = session.get(RapidTest, test_id)
+        for page in range(how_many):
+            attach_report(session, test, PDF, f"p{page}.pdf", uploaded_by="test")
+
+    in_session(app, work)
+
+
+def test_a_file_attached_to_an_existing_test_from_the_page_downloads_identical(
+    admin: FlaskClient, app: Flask, cucumbers: Batch
+) -> None:
+    test_id = add_lab_test(app, cucumbers)
+    response = attach_on_page(admin, test_id, "第2页.jpg", JPEG)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/compliance/tests")
+    html = admin.get("/compliance/tests").get_data(as_text=True)
+    assert f"已为检测记录 T{test_id} 附加检测报告文件 第2页.jpg。" in html
+    stored = in_session(app, lambda s: s.exec(select(LabReportFile)).one())
+    assert stored.rapid_test_id == test_id and stored.uploaded_by.startswith("user:")
+    download = admin.get(f"/compliance/tests/{test_id}/report/{stored.id}")
+    assert download.status_code == 200 and download.data == JPEG
+    assert download.mimetype == "image/jpeg"
+
+
+def test_a_file_attached_from_the_page_is_audited_as_the_api_audits_it(
+    admin: FlaskClient, app: Flask, cucumbers: Batch
+) -> None:
+    test_id = add_lab_test(app, cucumbers)
+    assert attach_on_page(admin, test_id, "r.pdf", PDF).status_code == 302
+    entry = in_session(
+        app,
+        lambda s: s.exec(select(AuditEntry).where(AuditEntry.action == "lab_report.attach")).one(),
+    )
+    assert entry.object_id == str(test_id)
+    assert entry.after["sha256"] == hashlib.sha256(PDF).hexdigest()
+
+
+def test_the_success_message_is_in_english_on_an_english_page(
+    admin: FlaskClient, app: Flask, cucumbers: Batch
+) -> None:
+    test_id = add_lab_test(app, cucumbers)
+    admin.get("/compliance/tests?lang=en")  # the language is remembered in a cookie
+    attach_on_page(admin, test_id, "scan.pdf", PDF)
+    html = admin.get("/compliance/tests").get_data(as_text=True)
+    assert f"Lab report file scan.pdf attached to test T{test_id}." in html
+
+
+def test_the_upload_form_is_offered_only_on_lab_reports_that_take_another_file(
+    admin: FlaskClient, app: Flask, cucumbers: Batch
+) -> None:
+    enzyme = add_test(app, cucumbers)
+    empty, some, full = (add_lab_test(app, cucumbers) for _ in range(3))
+    add_files(app, some, 1)
+    add_files(app, full, 10)  # MAX_FILES_PER_TEST
+    html = admin.get("/compliance/tests").get_data(as_text=True)
+    assert upload_form_of(empty) in html and upload_form_of(some) in html
+    assert upload_form_of(enzyme) not in html and upload_form_of(full) not in html
+    assert f'id="report-T{empty}"' in html and f'for="report-T{empty}"' in html
+
+
+def test_the_producer_attaches_to_its_own_test_but_not_to_another_producers(
+    app: Flask, client: FlaskClient, cucumbers: Batch
+) -> None:
+    test_id = add_lab_test(app, cucumbers)
+    stranger = sign_in(
+        app, app.test_client(), "other-farm", role="producer", producer_id=cucumbers.producer_id + 1
+    )
+    assert upload_form_of(test_id) not in stranger.get("/compliance/tests").get_data(as_text=True)
+    refused = attach_on_page(stranger, test_id, "r.pdf", PDF)
+    assert refused.status_code == 404  # as the API answers: the test is not there for them
+    html = refused.get_data(as_text=True)
+    assert "找不到该检测记录。" in html and "No such test." in html
+    assert count(app, LabReportFile) == 0
+
+    owner = sign_in(app, client, "farm", role="producer", producer_id=cucumbers.producer_id)
+    assert upload_form_of(test_id) in owner.get("/compliance/tests").get_data(as_text=True)
+    assert attach_on_page(owner, test_id, "r.pdf", PDF).status_code == 302
+    assert count(app, LabReportFile) == 1
+
+
+PAGE_REFUSALS = [
+    pytest.param(
+        "report.pdf", EXE, 415, "检测报告只接受 PDF、JPEG 或 PNG", "PDF, JPEG or PNG only", id="exe"
+    ),
+    pytest.param("big.pdf", PDF + bytes(2048), 413, "MB 的上限", "MB limit", id="too-large"),
+    pytest.param("empty.pdf", b"", 422, "0 字节", "0 bytes", id="empty"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "status", "zh", "en"), PAGE_REFUSALS)
+def test_a_refused_file_on_the_page_shows_the_list_again_with_its_status_in_both_languages(
+    small_limit: dict[str, object],
+    admin: FlaskClient,
+    app: Flask,
+    cucumbers: Batch,
+    name: str,
+    data: bytes,
+    status: int,
+    zh: str,
+    en: str,
+) -> None:
+    test_id = add_lab_test(app, cucumbers)
+    response = attach_on_page(admin, test_id, name, data)
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert zh in html and en in html
+    assert upload_form_of(test_id) in html  # the list again, the row ready for another try
+    assert count(app, LabReportFile) == 0
+
+
+def test_a_test_that_is_no_lab_report_takes_no_file_from_the_page(
+    admin: FlaskClient, app: Flask, cucumbers: Batch
+) -> None:
+    test_id = add_test(app, cucumbers)  # enzyme inhibition
+    response = attach_on_page(admin, test_id, "r.pdf", PDF)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "只有实验室检测记录可以附加检测报告文件。" in html
+    assert "Only a lab-report test can have a lab report file attached." in html
+    assert count(app, LabReportFile) == 0
+
+
+def test_a_row_form_sent_without_a_file_asks_for_one_in_both_languages(
+    admin: FlaskClient, app: Flask, cucumbers: Batch
+) -> None:
+    test_id = add_lab_test(app, cucumbers)
+    response = attach_on_page(admin, test_id, "", b"")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "请先选择要附加的检测报告文件" in html and "Choose the lab report file" in html
+
+
+def test_a_full_test_refuses_an_eleventh_file_from_the_page(
+    admin: FlaskClient, app: Flask, cucumbers: Batch
+) -> None:
+    test_id = add_lab_test(app, cucumbers)
+    add_files(app, test_id, 10)
+    response = attach_on_page(admin, test_id, "p11.pdf", PDF)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "最多附加 10 个" in html and "at most 10 report files" in html
+    assert count(app, LabReportFile) == 10
+
+
 # -- the command line -----------------------------------------------------------------------
 
 
