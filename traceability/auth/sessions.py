@@ -28,7 +28,7 @@ class SessionUser(UserMixin):
 def load_user(user_id: str) -> SessionUser | None:
     from traceability.db import get_session
 
-    if not user_id.isdigit():
+    if not user_id.isdecimal():
         return None
     user = get_session().get(User, int(user_id))
     if user is None or not user.active:

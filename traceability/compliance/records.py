@@ -55,7 +55,7 @@ def _date(value: Any, name: str) -> date:
 def _interval(value: Any) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3650:
         raise ValidationFailed(

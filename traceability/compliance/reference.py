@@ -285,7 +285,7 @@ def _interval_values(values: dict[str, Any], target: IntervalDefault) -> None:
     target.substance = text_field(values, "substance", 100, required=True)
     target.applies_to = text_field(values, "applies_to", 100, required=True)
     days = values.get("days")
-    if isinstance(days, str) and days.strip().isdigit():
+    if isinstance(days, str) and days.strip().isdecimal():
         days = int(days)
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
         raise ValidationFailed(

@@ -113,7 +113,7 @@ def _subject(
         value = values.get(name)
         if value in (None, ""):
             return None
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isdecimal():
             return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise _invalid(

@@ -73,7 +73,7 @@ def _find(session: Session, identifier: str) -> ProducerCredential | None:
     ).first()
     if credential is not None:
         return credential
-    if text.isdigit() and len(text) < 10:  # the producer's registry number
+    if text.isdecimal() and len(text) < 10:  # the producer's registry number
         return session.get(ProducerCredential, int(text))
     digest = _id_digest(session, text)
     if digest:

@@ -71,7 +71,7 @@ def base_dict(base: ProductionBase) -> dict[str, Any]:
 
 def _limit() -> int:
     raw = request.args.get("limit", "200")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_LIMIT:
         raise ValidationFailed(
             f"limit 须为 1–{MAX_LIMIT} 的整数。",
             f"limit must be a whole number from 1 to {MAX_LIMIT}.",

@@ -42,7 +42,7 @@ def _overview(principal: Principal) -> Overview:
         return township_overview(get_session(), scope, period, now=now)
     if township == "county":
         return producer_overview(get_session(), None, scope, period, now=now)
-    if not township.isdigit():
+    if not township.isdecimal():  # not isdigit: "²" is a digit int() refuses
         raise township_not_found()
     return producer_overview(get_session(), int(township), scope, period, now=now)
 

@@ -147,7 +147,7 @@ def test_a_township_supervisor_opens_only_its_own_township(
     shimen, qinghe = township_id(app, "石门乡"), township_id(app, "清河镇")
     sign_in(app, client, "shimen", role="township_supervisor", township_ids=[shimen])
     assert client.get(f"/supervision/?township={shimen}").status_code == 200
-    for other in (str(qinghe), "county", "x1"):
+    for other in (str(qinghe), "county", "x1", "²", "-1", ""):
         answer = client.get(
             f"/supervision/?township={other}", headers={"Accept": "application/json"}
         )

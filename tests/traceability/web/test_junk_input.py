@@ -28,6 +28,8 @@ QUERIES = [
     "?from=zz&to=2026-02-30&format=exe",
     "?q=%00%ff&producer_id=abc&batch_id=-5",
     "?lang=xx&status=%E2%80%AE",
+    # "²" passes str.isdigit() but not int(): every number parsed from text must refuse it
+    "?limit=%C2%B2&before=%C2%B2&township=%C2%B2&page=%C2%B2&producer_id=%C2%B2",
 ]
 JSON_BODIES: list[Any] = [
     "x",
@@ -44,10 +46,12 @@ JSON_BODIES: list[Any] = [
         "pin": None,
     },
     {"name": "a\x00b", "text": "\x00"},
+    {"days": "²", "producer_id": "²", "batch_id": "²", "pre_harvest_days": "²", "identifier": "²"},
 ]
 FORMS = [
     {"producer_id": "abc", "items": "x", "quantity": "NaN", "tested_at": "x", "method": "zz"},
     {"inhibition_rate": "inf", "used_on": "2026-02-30", "role": "god", "name": "x\x00y"},
+    {"days": "²", "producer_id": "²", "township_ids": "²,1", "identifier": "²", "interval": "²"},
 ]
 
 

@@ -37,7 +37,7 @@ ROLE_ZH = {
 
 def _ids(text: str | None) -> list[int]:
     return [
-        int(part) for part in (text or "").replace("，", ",").split(",") if part.strip().isdigit()
+        int(part) for part in (text or "").replace("，", ",").split(",") if part.strip().isdecimal()
     ]
 
 

@@ -41,7 +41,7 @@ def _filters() -> dict[str, Any]:
         "object_type": request.args.get("object_type", "").strip()[:40] or None,
         "object_id": request.args.get("object_id", "").strip()[:64] or None,
         "actor": request.args.get("actor", "").strip()[:100] or None,
-        "before_id": int(before) if before.isdigit() else None,
+        "before_id": int(before) if before.isdecimal() else None,
     }
 
 
