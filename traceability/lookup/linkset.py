@@ -5,8 +5,10 @@ verdict page and a machine with the signed verdict JSON. GS1 resolvers name such
 with link types from the GS1 Web Vocabulary, so that a retailer's app or a scanner at a
 till can ask for the one it wants without knowing our URLs:
 
-- `?linkType=all` (or `Accept: application/linkset+json`) lists them as an RFC 9264
-  linkset whose anchor is the code's URL;
+- `?linkType=linkset` (or `Accept: application/linkset+json`) lists them as an RFC 9264
+  linkset whose anchor is the code's URL. Resolver standard 1.2 names the list
+  `linkset`; the older `?linkType=all` still answers the same, for clients written
+  against GS1 Digital Link 1.1;
 - `?linkType=gs1:pip` (or the full `https://gs1.org/voc/pip`) redirects (307) to it,
   passing the rest of the query string on; a link type we do not serve redirects to the
   default link, the verdict page, as GS1's resolver standard asks.
@@ -22,8 +24,26 @@ from urllib.parse import urlencode
 
 GS1_VOC = "https://gs1.org/voc/"
 LINKSET_TYPE = "application/linkset+json"
-LINK_HEADER = f'<?linkType=all>; rel="linkset"; type="{LINKSET_TYPE}"'
+LINKSET_LINK_TYPES = frozenset({"linkset", "all"})
+"""`?linkType=` values that ask for the whole list: the standard's, then the deprecated one."""
+LINKSET_CONTEXT = "https://ref.gs1.org/standards/resolver/linkset-context"
+"""GS1's JSON-LD context for linksets, named in the resolver description file."""
+LINK_HEADER = f'<?linkType=linkset>; rel="linkset"; type="{LINKSET_TYPE}"'
 """On every `/C/` answer: relative, so it names the same code URL (RFC 8288 URI-Reference)."""
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Accept-Language",
+    "Access-Control-Max-Age": "86400",
+}
+"""A code URL's answer to a CORS preflight: public data, read by any origin, no credentials."""
+
+
+def linkset_header(url: str) -> str:
+    """The `Link` header naming the linkset of the code at `url` (absolute, query kept)."""
+    separator = "&" if "?" in url else "?"
+    return f'<{url}{separator}linkType=linkset>; rel="linkset"; type="{LINKSET_TYPE}"'
+
 
 PIP_TITLES = {"zh-CN": "合格证查验页面", "en": "Certificate check page"}
 LANG_PARAMETER = {"zh-CN": "zh_CN", "en": "en"}
@@ -96,6 +116,7 @@ def resolver_description(resolver_root: str) -> dict[str, Any]:
         "resolverRoot": resolver_root.rstrip("/"),
         "supportedPrimaryKeys": ["01"],
         "supportedLinkType": [{"namespace": GS1_VOC, "prefix": "gs1:"}],
-        "linkTypeDefaultCanBeAll": False,
+        "linkTypeDefaultCanBeLinkset": False,
+        "jsonLdContextLocation": LINKSET_CONTEXT,
         "linkTypes": [f"gs1:{name}" for name in CodeLinks("").targets()],
     }

@@ -42,8 +42,11 @@ from traceability.extensions import limiter
 from traceability.issuing.revocation import published_revocation_jws
 from traceability.lookup.linkset import (
     LINK_HEADER,
+    LINKSET_LINK_TYPES,
     LINKSET_TYPE,
+    PREFLIGHT_HEADERS,
     CodeLinks,
+    linkset_header,
     resolver_description,
 )
 from traceability.lookup.scans import scan_buffer
@@ -302,30 +305,44 @@ the code's linkset (`traceability.lookup.linkset`) and may be read from any web 
 
 
 def _page_or_json(text: str) -> tuple[Response, int]:
+    """The verdict; a HEAD gets its headers without counting a scan (nobody saw a verdict:
+    link checkers and chat apps' previews ask HEAD, and scan counts are the clone signal)."""
     if not within_public_limit(current_app, request.remote_addr):
         raise TooManyRequests(retry_after=_retry_after(current_app, request.remote_addr))
     as_json = wants_json() or request.args.get("format") == "json"
-    response, status = lookup_answer(text, record_scan=True, as_json=as_json)
+    response, status = lookup_answer(text, record_scan=request.method != "HEAD", as_json=as_json)
     response.headers.update(LOOKUP_HEADERS)
     return response, status
 
 
-@bp.get("/c/<path:code>")
-@bp.get("/C/<path:code>")
+def _preflight() -> tuple[Response, int]:
+    """A CORS preflight on a code URL (GS1 resolvers SHALL support CORS): nothing is read."""
+    response = Response(status=204)
+    response.headers.update(PREFLIGHT_HEADERS)
+    response.headers["Allow"] = "GET, HEAD, OPTIONS"
+    return response, 204
+
+
+@bp.route("/c/<path:code>", methods=["GET", "OPTIONS"])
+@bp.route("/C/<path:code>", methods=["GET", "OPTIONS"])
 def code_page(code: str) -> tuple[BaseResponse, int]:
+    if request.method == "OPTIONS":
+        return _preflight()
     if _asks_for_links():
         return _links(code, request.base_url)
     return _page_or_json(code)
 
 
-@bp.get("/01/<gtin>/10/<lot>/21/<serial>")
+@bp.route("/01/<gtin>/10/<lot>/21/<serial>", methods=["GET", "OPTIONS"])
 def digital_link_page(gtin: str, lot: str, serial: str) -> tuple[BaseResponse, int]:
+    if request.method == "OPTIONS":
+        return _preflight()
     # the code's URL as issued: the path and its signature, without any other parameter
     url = f"{request.base_url}?{urlencode({DIGSIG_AI: request.args.get(DIGSIG_AI, '')})}"
     if _asks_for_links():
         return _links(url, url)
     response, status = _page_or_json(request.url)
-    response.headers["Link"] = f'<{url}&linkType=all>; rel="linkset"; type="{LINKSET_TYPE}"'
+    response.headers["Link"] = linkset_header(url)
     return response, status
 
 
@@ -334,7 +351,7 @@ def _asks_for_links() -> bool:
 
 
 def _links(text: str, url: str) -> tuple[BaseResponse, int]:
-    """The code's links (`?linkType=all`) or a redirect to one (`?linkType=gs1:pip`).
+    """The code's links (`?linkType=linkset`) or a redirect to one (`?linkType=gs1:pip`).
 
     Only the code's syntax is checked (a malformed one is a 400, as GS1 asks): the links
     lead to the verdict, which says whether the code is genuine. Nothing is counted as a
@@ -347,9 +364,9 @@ def _links(text: str, url: str) -> tuple[BaseResponse, int]:
     except ScanError as exc:
         raise ValidationFailed(exc.message_zh, exc.message_en, code=exc.code, status=400) from None
     links = CodeLinks(url)
-    link_type = request.args.get("linkType", "all")
+    link_type = request.args.get("linkType", "linkset")
     response: BaseResponse
-    if link_type == "all":
+    if link_type in LINKSET_LINK_TYPES:
         accept = request.headers.get("Accept", "")
         mimetype = LINKSET_TYPE if LINKSET_TYPE in accept else "application/json"
         response = Response(json.dumps(links.linkset(), ensure_ascii=False), mimetype=mimetype)
@@ -365,6 +382,9 @@ def _links(text: str, url: str) -> tuple[BaseResponse, int]:
         status = 307
     response.headers["Vary"] = "Accept, Accept-Language, Cookie"
     response.headers["Access-Control-Allow-Origin"] = "*"
+    # named on redirects too, so a client that followed one can still find every link
+    response.headers["Link"] = linkset_header(url)
+    response.headers["Access-Control-Expose-Headers"] = "Link"
     return response, status
 
 

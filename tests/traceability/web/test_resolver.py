@@ -44,11 +44,11 @@ def scans(client: FlaskClient, path: str) -> int:
     )
 
 
-def test_link_type_all_lists_the_links_of_a_digital_link_anchored_on_it(
+def test_link_type_linkset_lists_the_links_of_a_digital_link_anchored_on_it(
     app: Flask, client: FlaskClient, demo: dict[str, Any]
 ) -> None:
     path = digital_link_path(app)
-    response = client.get(path + "&linkType=all", headers={"Accept": "application/json"})
+    response = client.get(path + "&linkType=linkset", headers={"Accept": "application/json"})
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert "Accept" in response.headers["Vary"]
     body = response.get_json()
@@ -71,7 +71,7 @@ def test_every_listed_link_answers_what_its_type_promises(
 ) -> None:
     path = genuine_path(demo)
     before = scans(client, path)
-    context = client.get(path + "?linkType=all").get_json()["linkset"][0]
+    context = client.get(path + "?linkType=linkset").get_json()["linkset"][0]
     assert context["anchor"] == "http://localhost" + path
     assert scans(client, path) == before + 1  # listing the links is not a scan
     for link_type, targets in context.items():
@@ -127,7 +127,7 @@ def test_the_product_page_link_follows_accept_language(
 
 
 def test_a_malformed_code_is_a_400_in_both_languages(client: FlaskClient) -> None:
-    response = client.get("/C/NOT-A-CODE?linkType=all", headers={"Accept": "application/json"})
+    response = client.get("/C/NOT-A-CODE?linkType=linkset", headers={"Accept": "application/json"})
     assert response.status_code == 400
     body = response.get_json()
     assert body["message_zh"] and body["message_en"]
@@ -138,11 +138,11 @@ def test_lookup_answers_name_their_linkset_and_may_be_read_cross_origin(
 ) -> None:
     short = client.get(genuine_path(demo), headers={"Accept": "application/json"})
     assert short.headers["Access-Control-Allow-Origin"] == "*"
-    assert short.headers["Link"].startswith('<?linkType=all>; rel="linkset"')
+    assert short.headers["Link"].startswith('<?linkType=linkset>; rel="linkset"')
     path = digital_link_path(app)
     link = client.get(path).headers["Link"]
     target = link.split(">", 1)[0].lstrip("<")
-    assert "linkType=all" in target and "8030=" in target
+    assert "linkType=linkset" in target and "8030=" in target
     assert client.get(local(target)).get_json()["linkset"][0]["anchor"] == "http://localhost" + path
 
 
@@ -154,6 +154,78 @@ def test_the_resolver_describes_itself_at_the_well_known_address(client: FlaskCl
     assert description["resolverRoot"] == "http://localhost"
     assert description["supportedPrimaryKeys"] == ["01"]
     assert "gs1:certificationInfo" in description["linkTypes"]
+    # resolver standard 1.2's names: a bare code URL redirects, it never lists by default
+    assert description["linkTypeDefaultCanBeLinkset"] is False
+    assert "linkTypeDefaultCanBeAll" not in description
+    assert description["jsonLdContextLocation"].startswith("https://ref.gs1.org/")
+
+
+def test_the_deprecated_link_type_all_still_lists_the_same_links(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    """GS1 Digital Link 1.1 clients ask `linkType=all`; 1.2 renamed it `linkset`."""
+    for path in (genuine_path(demo), digital_link_path(app)):
+        separator = "&" if "?" in path else "?"
+        standard = client.get(path + separator + "linkType=linkset")
+        deprecated = client.get(path + separator + "linkType=all")
+        assert standard.status_code == deprecated.status_code == 200
+        assert standard.get_json() == deprecated.get_json()
+        assert standard.get_json()["linkset"][0]["anchor"] == "http://localhost" + path
+
+
+def test_a_redirect_to_one_link_still_names_the_linkset(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    short = genuine_path(demo)
+    response = client.get(short + "?linkType=gs1:pip&utm_source=till")
+    assert response.status_code == 307
+    assert response.headers["Link"] == (
+        f'<http://localhost{short}?linkType=linkset>; rel="linkset"; type="{LINKSET}"'
+    )
+    assert "Link" in response.headers["Access-Control-Expose-Headers"]
+    path = digital_link_path(app)
+    response = client.get(path + "&linkType=gs1:certificationInfo")
+    assert response.status_code == 307
+    target = response.headers["Link"].split(">", 1)[0].lstrip("<")
+    assert "8030=" in target and target.endswith("&linkType=linkset")
+    assert client.get(local(target)).get_json()["linkset"][0]["anchor"] == "http://localhost" + path
+
+
+def test_a_cors_preflight_on_a_code_url_lets_any_origin_read_it(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    """A browser asks OPTIONS before a cross-origin fetch with its own headers."""
+    for path in (genuine_path(demo), digital_link_path(app)):
+        before = scans(client, path)
+        response = client.options(
+            path,
+            headers={
+                "Origin": "https://shop.example",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "accept-language",
+            },
+        )
+        assert response.status_code == 204 and response.data == b""
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        methods = {m.strip() for m in response.headers["Access-Control-Allow-Methods"].split(",")}
+        assert methods == {"GET", "HEAD", "OPTIONS"}
+        allowed = response.headers["Access-Control-Allow-Headers"].lower()
+        assert "accept" in allowed and "accept-language" in allowed
+        assert scans(client, path) == before + 1  # only the GET inside `scans` counted
+
+
+def test_a_head_request_answers_the_headers_without_counting_a_scan(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    """Link checkers and chat apps' previews send HEAD: nobody saw a verdict."""
+    for path in (genuine_path(demo), digital_link_path(app)):
+        before = scans(client, path)
+        for _ in range(3):
+            response = client.head(path)
+            assert response.status_code == 200 and response.data == b""
+            assert response.mimetype == "text/html"
+            assert 'rel="linkset"' in response.headers["Link"]
+        assert scans(client, path) == before + 1
 
 
 def test_link_type_names_in_each_spelling() -> None:
