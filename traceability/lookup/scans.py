@@ -1,7 +1,8 @@
 """Scan counting for the public lookup: kept in memory per worker, written in batches.
 
-Every lookup that answers a verdict (a GET) counts a scan, because the counts are the clone signal (one package is
-rarely scanned more than 20 times, or from more than 3 places). Writing each scan in its
+Every lookup that answers a verdict (a GET, not a HEAD) counts a scan, because the counts
+are the clone signal (one package is rarely scanned more than 20 times, or from more than
+3 places). Writing each scan in its
 own transaction made every lookup a writer: on SQLite all workers queued for the one
 write lock, on PostgreSQL every answer waited for a WAL flush. So a worker keeps the
 scans it answered here and writes them in one transaction every `SCAN_FLUSH_SECONDS`
