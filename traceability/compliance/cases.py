@@ -8,11 +8,12 @@ the case then goes investigating → closed with an outcome.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
+from traceability.beijing_time import beijing_date, day_start, format_beijing
 from traceability.compliance.testing import METHOD_ZH, RAPID_METHODS
 from traceability.errors import Conflict, NotFound, ValidationFailed
 from traceability.issuing.revocation import revoke_certificate
@@ -26,6 +27,7 @@ from traceability.models.compliance import (
     TestResult,
 )
 from traceability.models.types import utcnow
+from traceability.working_days import add_working_days
 
 RAPID_RETEST_WINDOW = timedelta(hours=4)
 LAB_RETEST_WORKING_DAYS = 5
@@ -43,14 +45,13 @@ OUTCOME_ZH = {
 
 
 def retest_deadline(test: RapidTest) -> datetime:
+    """4 hours after a rapid test; for a lab result, the end of the 5th working day after
+    the day of the test, both counted on Beijing's calendar with its holidays (a test on
+    Monday 04:00 Beijing time is Sunday in UTC)."""
     if test.method in RAPID_METHODS:
         return test.tested_at + RAPID_RETEST_WINDOW
-    moment, left = test.tested_at, LAB_RETEST_WORKING_DAYS
-    while left:  # weekends skipped; public holidays are not known to the service
-        moment += timedelta(days=1)
-        if moment.weekday() < 5:
-            left -= 1
-    return moment
+    last = add_working_days(beijing_date(test.tested_at), LAB_RETEST_WORKING_DAYS)
+    return (day_start(last + timedelta(days=1)) - timedelta(seconds=1)).astimezone(UTC)
 
 
 def _note(case: ComplianceCase, what: str, actor: str, now: datetime) -> None:
@@ -145,8 +146,8 @@ def request_retest(
         return case
     if now > case.retest_deadline:
         raise Conflict(
-            f"复检申请期已过（截止 {case.retest_deadline.isoformat()}）。",
-            f"The re-test window closed at {case.retest_deadline.isoformat()}.",
+            f"复检申请期已过（截止北京时间 {format_beijing(case.retest_deadline)}）。",
+            f"The re-test window closed at {format_beijing(case.retest_deadline)} Beijing time.",
             code="retest_window_closed",
         )
     case.retest_requested_at = now

@@ -13,17 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from traceability.beijing_time import CHINA
 from traceability.compliance.reference import text_field
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import RapidTest, TestMethod, TestResult
 from traceability.models.types import utcnow
 
-CHINA = ZoneInfo("Asia/Shanghai")
 POSITIVE_AT = Decimal(50)  # GB/T 5009.199: inhibition rate ≥ 50 % is positive
 RAPID_METHODS = {TestMethod.ENZYME_INHIBITION.value, TestMethod.COLLOIDAL_GOLD.value}
 METHOD_ZH = {

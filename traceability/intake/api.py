@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from traceability.auth import policy
 from traceability.auth.tokens import Principal
+from traceability.beijing_time import CHINA
 from traceability.db import begin_write, get_engine, get_session
 from traceability.errors import NotFound, ValidationFailed
 from traceability.extensions import csrf
@@ -210,7 +211,7 @@ def intake_ledger() -> Response:
     )
     session = get_session()
     kind = request.args.get("format", "json")
-    stamp = datetime.now(ledger.LOCAL_TZ).strftime("%Y%m%d")
+    stamp = datetime.now(CHINA).strftime("%Y%m%d")
     if kind == "csv":
         records = ledger.search(session, query, limit=ledger.EXPORT_LIMIT)
         return _download(ledger.to_csv(records), f"intake-{market.id}-{stamp}.csv", "text/csv")
@@ -323,7 +324,7 @@ def epcis_events() -> Response:
     else:
         policy.require_market(principal, "intake.read", None)
     start, end = _date("from"), _date("to")
-    tz = ledger.LOCAL_TZ
+    tz = CHINA
     document = epcis.epcis_document(
         get_session(),
         base_url=current_app.config["PUBLIC_BASE_URL"],

@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
 
+from traceability.beijing_time import CHINA
 from traceability.intake.photos import delete_photo
 from traceability.models import IntakeRecord
 from traceability.models.types import utcnow
 from traceability.spreadsheets import table_to_csv, table_to_xlsx
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 EXPORT_LIMIT = 200_000
 
 COLUMNS: list[tuple[str, str]] = [
@@ -62,7 +61,7 @@ class LedgerQuery:
 
 
 def _local_midnight_utc(day: date) -> datetime:
-    return datetime.combine(day, time(), LOCAL_TZ)
+    return datetime.combine(day, time(), CHINA)
 
 
 def search(session: Session, query: LedgerQuery, *, limit: int = 500) -> Sequence[IntakeRecord]:
@@ -96,7 +95,7 @@ def search(session: Session, query: LedgerQuery, *, limit: int = 500) -> Sequenc
 
 def row(record: IntakeRecord) -> list[Any]:
     """One ledger line as export cells, in COLUMNS order."""
-    local = record.received_at.astimezone(LOCAL_TZ)
+    local = record.received_at.astimezone(CHINA)
     values: dict[str, Any] = {
         "received_at": local.strftime("%Y-%m-%d %H:%M:%S"),
         "supplier": record.supplier,

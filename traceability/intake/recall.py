@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from traceability.beijing_time import SECONDS, format_beijing
 from traceability.errors import NotFound, ValidationFailed
 from traceability.intake.service import received_verdicts
 from traceability.issuing.revocation import revoke_batch, revoke_certificate
@@ -80,8 +81,8 @@ REPORT_COLUMNS = [
     "件数 Items",
     "数量 Quantity",
     "单位 Unit",
-    "首次收货 First received (UTC)",
-    "最近收货 Last received (UTC)",
+    "首次收货（北京时间）First received (Beijing time)",
+    "最近收货（北京时间）Last received (Beijing time)",
 ]
 
 
@@ -241,8 +242,8 @@ def report_rows(lines: list[RecallLine]) -> list[list[Any]]:
             line.items,
             float(line.quantity),
             line.unit,
-            line.first_received_at.strftime("%Y-%m-%d %H:%M:%S"),
-            line.last_received_at.strftime("%Y-%m-%d %H:%M:%S"),
+            format_beijing(line.first_received_at, SECONDS),
+            format_beijing(line.last_received_at, SECONDS),
         ]
         for line in lines
     ]

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
+from traceability.beijing_time import CHINA
 from traceability.codes import ItemCode as SignedCode
 from traceability.codes import (
     ScanError,
@@ -41,7 +41,6 @@ from traceability.models import (
 )
 from traceability.models.types import utcnow
 
-CHINA = ZoneInfo("Asia/Shanghai")
 MAX_ITEMS_PER_REQUEST = 10_000
 UNITS = (
     "kg",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask
 
+from traceability.beijing_time import MINUTES, SECONDS, format_beijing
 from traceability.lookup.service import mask_phone
 
 
@@ -41,6 +44,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(supervision_views.bp)
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["mask_phone"] = mask_phone
+    app.jinja_env.filters["beijing_time"] = beijing_time
+
+
+def beijing_time(moment: datetime | None, *, seconds: bool = False, date_only: bool = False) -> str:
+    """Pages print every stored instant on Beijing's clock (`traceability.beijing_time`)."""
+    pattern = "%Y-%m-%d" if date_only else SECONDS if seconds else MINUTES
+    return format_beijing(moment, pattern)
 
 
 def kind_label(kind: str) -> str:

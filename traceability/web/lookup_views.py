@@ -32,6 +32,7 @@ from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response as BaseResponse
 
 from traceability import keystore
+from traceability.beijing_time import format_beijing
 from traceability.codes import sign_canonical
 from traceability.codes.errors import ScanError
 from traceability.codes.scanning import parse_scanned_text
@@ -272,7 +273,7 @@ class KeptPage:
             )
         scans = scans.replace(_COUNT, str(result.scan_count), 1)
         if first is not None:
-            scans = scans.replace(_FIRST, first.strftime("%Y-%m-%d %H:%M"), 1)
+            scans = scans.replace(_FIRST, format_beijing(first), 1)
         return self.page.replace(_SEQ, str(result.item.seq), 1).replace(_SCANS, scans, 1)
 
 

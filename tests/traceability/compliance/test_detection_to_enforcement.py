@@ -6,14 +6,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.traceability.compliance.conftest import add_test, certificates, in_session, issue_body
+from traceability.beijing_time import SECONDS, format_beijing
 from traceability.compliance import cases
 from traceability.compliance.testing import record_test
+from traceability.errors import Conflict
 from traceability.models import Batch
-from traceability.models.compliance import ComplianceCase
+from traceability.models.compliance import ComplianceCase, RapidTest
 
 LAB_PASS = {
     "method": "lab_report",
@@ -183,3 +186,41 @@ def test_a_producer_cannot_close_its_own_case(
     )
     assert response.status_code == 403
     assert client.post(f"/api/v1/cases/{case_id}/retest-request", headers=own).status_code == 200
+
+
+def _lab_fail(tested_at: datetime) -> RapidTest:
+    return RapidTest(method="lab_report", result="fail", tested_at=tested_at)
+
+
+def test_a_lab_result_leaves_five_working_days_on_beijing_s_calendar_with_its_holidays() -> None:
+    # Friday 13 Feb 2026, 10:00 Beijing: Sat 14 is a make-up working day, 15-23 the
+    # Spring Festival; the 5th working day is Friday 27 Feb, to its last second
+    deadline = cases.retest_deadline(_lab_fail(datetime(2026, 2, 13, 2, tzinfo=UTC)))
+    assert format_beijing(deadline, SECONDS) == "2026-02-27 23:59:59"
+    # Sunday 20:00 UTC is Monday 04:00 in Beijing: the count starts from Monday
+    deadline = cases.retest_deadline(_lab_fail(datetime(2026, 12, 6, 20, tzinfo=UTC)))
+    assert format_beijing(deadline, SECONDS) == "2026-12-14 23:59:59"
+
+
+def test_the_late_retest_request_names_the_deadline_in_beijing_time(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    tested = datetime.now(UTC) - timedelta(hours=6)
+    add_test(
+        app,
+        cucumbers,
+        method="colloidal_gold",
+        target="毒死蜱",
+        result="阳性",
+        tested_at=tested.isoformat(),
+        now=tested,
+    )
+    case = _case(app, cucumbers)
+    with pytest.raises(Conflict) as refused:
+        in_session(
+            app,
+            lambda s: cases.request_retest(s, cases.get_case(s, case.id or 0), actor="p"),
+        )
+    shown = format_beijing(case.retest_deadline)
+    assert f"北京时间 {shown}" in refused.value.message_zh
+    assert f"{shown} Beijing time" in refused.value.message_en

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sqlmodel import Session
 
 from tests.traceability.smallholder import issue_as_smallholder
 from traceability import keystore
+from traceability.beijing_time import format_beijing
 from traceability.codes import canonical_json, code_url, sign_item_code, verify_jws
 from traceability.compliance.testing import record_test
 from traceability.db import get_engine
@@ -272,3 +274,14 @@ def test_a_certificate_keeps_a_few_pages_and_renders_the_rest_each_time(
         assert f"第{n + 1}件标签损坏" in page and f"<dd>{n + 1} / {items}</dd>" in page
         assert "已撤销" in page
     assert len(_kept(app, number).pages) == MAX_PAGES_PER_CERTIFICATE
+
+
+def test_the_first_lookup_time_is_shown_on_beijing_s_clock_in_each_language(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    _, (first, _second, _third) = _issue(app)
+    _page(client, first)
+    answer = client.get(first, headers={"Accept": "application/json"}).get_json()
+    shown = format_beijing(datetime.fromisoformat(answer["scans"]["first_at"]))
+    assert f"首次查询于北京时间 {shown}" in _page(client, first)
+    assert f"first looked up on {shown} Beijing time" in _page(client, first + "?lang=en")

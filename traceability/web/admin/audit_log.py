@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from flask import render_template, request
@@ -11,15 +10,17 @@ from werkzeug.wrappers import Response
 
 from traceability.audit import list_entries, record_audit
 from traceability.auth import policy
+from traceability.beijing_time import SECONDS, format_beijing
 from traceability.db import get_session
 from traceability.errors import ValidationFailed
 from traceability.models import AuditEntry
+from traceability.models.types import utcnow
 from traceability.spreadsheets import XLSX, table_to_csv, table_to_xlsx
 from traceability.web.admin import bp, signed_in
 
 EXPORT_LIMIT = 50_000  # newest first; narrow the filters for older entries
 EXPORT_COLUMNS = (
-    "时间 (UTC)",
+    "时间（北京时间）",
     "操作人",
     "操作人姓名",
     "角色",
@@ -61,7 +62,7 @@ def _json(value: dict[str, Any] | None) -> str:
 
 def export_row(entry: AuditEntry) -> list[Any]:
     return [
-        entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+        format_beijing(entry.at, SECONDS),
         entry.actor,
         entry.actor_name,
         entry.role,
@@ -103,7 +104,7 @@ def audit_export() -> Response:
     )
     session.commit()
     rows = (export_row(e) for e in entries)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    stamp = format_beijing(utcnow(), "%Y%m%d-%H%M")
     if kind == "csv":
         data, mimetype = table_to_csv(EXPORT_COLUMNS, rows), "text/csv"
     else:

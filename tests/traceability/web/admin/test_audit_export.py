@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from tests.traceability.signing_in import sign_in
 from traceability.audit import record_audit
+from traceability.beijing_time import SECONDS, format_beijing
 from traceability.db import get_engine, session_scope
 from traceability.models import AuditEntry
 
@@ -61,12 +62,17 @@ def test_csv_export_follows_the_filters_and_keeps_every_column(
     )
     assert response.headers["Cache-Control"] == "private, no-store"
     header, *rows = _csv_rows(response.data)
-    assert header[:5] == ["时间 (UTC)", "操作人", "操作人姓名", "角色", "操作"]
+    assert header[:5] == ["时间（北京时间）", "操作人", "操作人姓名", "角色", "操作"]
     (row,) = rows
     named = dict(zip(header, row, strict=True))
     assert named["操作人"] == "user:41" and named["对象编号"] == "7"
     assert named["之前"] == '{"status": "active"}' and named["之后"] == '{"status": "suspended"}'
     assert (named["原因"], named["来源地址"]) == ("抽检不合格", "10.0.0.8")
+    with app.app_context(), session_scope(get_engine()) as session:
+        at = (
+            session.exec(select(AuditEntry).where(AuditEntry.action == "producer.suspend")).one().at
+        )
+    assert named["时间（北京时间）"] == format_beijing(at, SECONDS)  # UTC + 8 h, as people read it
 
 
 def test_xlsx_export_reads_back_and_defuses_formulas(app: Flask, auditor: FlaskClient) -> None:
