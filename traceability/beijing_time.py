@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
+DAY = "%Y-%m-%d"
 MINUTES = "%Y-%m-%d %H:%M"
 SECONDS = "%Y-%m-%d %H:%M:%S"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from traceability.beijing_time import beijing_date, day_start, format_beijing
+from traceability.beijing_time import DAY, beijing_date, day_start, format_beijing
 from traceability.compliance.testing import METHOD_ZH, RAPID_METHODS
 from traceability.errors import Conflict, NotFound, ValidationFailed
 from traceability.issuing.revocation import revoke_certificate
@@ -60,8 +60,9 @@ def _note(case: ComplianceCase, what: str, actor: str, now: datetime) -> None:
 
 def revocation_reason(test: RapidTest) -> str:
     what = METHOD_ZH[TestMethod(test.method)] + (f"（{test.target}）" if test.target else "")
+    day = format_beijing(test.tested_at, DAY)  # the day on the test sheet, not in UTC
     return (
-        f"抽检不合格：{test.tested_at:%Y-%m-%d} {what}检测不合格（检测记录 T{test.id}），"
+        f"抽检不合格：{day} {what}检测不合格（检测记录 T{test.id}），"
         "该批次合格证已撤销 / Failed test: certificates of this batch revoked"
     )[:300]
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
+from traceability.beijing_time import DAY, format_beijing
 from traceability.compliance import reference
 from traceability.compliance.cases import blocking_case
 from traceability.compliance.records import crop_groups_of, entries_for, is_animal
@@ -213,11 +214,12 @@ def _test_finding(ctx: IssueContext) -> Finding | None:
     failed = [t for t in tests if t.result == TestResult.FAIL]
     if failed:
         test = failed[0]
+        day = format_beijing(test.tested_at, DAY)
         return Finding(
             "linked_test_failed",
-            f"不能开具合格证：关联的检测记录 T{test.id}（{test.tested_at:%Y-%m-%d} "
+            f"不能开具合格证：关联的检测记录 T{test.id}（{day} "
             f"{METHOD_ZH[TestMethod(test.method)]}）结果不合格。",
-            f"Cannot issue: the linked test T{test.id} of {test.tested_at:%Y-%m-%d} failed.",
+            f"Cannot issue: the linked test T{test.id} of {day} failed.",
         )
     if needs_test and not tests:
         basis = "、".join(o.zh for o in needs_test)
@@ -242,10 +244,10 @@ def _batch_test_finding(ctx: IssueContext) -> Finding | None:
         if latest is not None and latest.result == TestResult.FAIL:
             return Finding(
                 "latest_test_failed",
-                f"不能开具合格证：本批次最近一次检测（{latest.tested_at:%Y-%m-%d} "
+                f"不能开具合格证：本批次最近一次检测（{format_beijing(latest.tested_at, DAY)} "
                 f"{METHOD_ZH[TestMethod(latest.method)]}，记录 T{latest.id}）结果不合格。",
                 f"Cannot issue: the latest test of this batch (T{latest.id}, "
-                f"{latest.tested_at:%Y-%m-%d}) failed.",
+                f"{format_beijing(latest.tested_at, DAY)}) failed.",
             )
     case = blocking_case(ctx.session, ctx.producer.id or 0, batch_id, product_id)
     if case is not None:

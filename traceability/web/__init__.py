@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import Flask
 
-from traceability.beijing_time import MINUTES, SECONDS, format_beijing
+from traceability.beijing_time import DAY, MINUTES, SECONDS, format_beijing
 from traceability.lookup.service import mask_phone
 
 
@@ -49,7 +49,7 @@ def register_blueprints(app: Flask) -> None:
 
 def beijing_time(moment: datetime | None, *, seconds: bool = False, date_only: bool = False) -> str:
     """Pages print every stored instant on Beijing's clock (`traceability.beijing_time`)."""
-    pattern = "%Y-%m-%d" if date_only else SECONDS if seconds else MINUTES
+    pattern = DAY if date_only else SECONDS if seconds else MINUTES
     return format_beijing(moment, pattern)
 
 

@@ -224,3 +224,10 @@ def test_the_late_retest_request_names_the_deadline_in_beijing_time(
     shown = format_beijing(case.retest_deadline)
     assert f"北京时间 {shown}" in refused.value.message_zh
     assert f"{shown} Beijing time" in refused.value.message_en
+
+
+def test_the_revocation_reason_names_the_day_of_the_test_sheet_not_the_utc_day() -> None:
+    # 07:00 on 4 Dec in Beijing is still 3 Dec in UTC
+    test = RapidTest(id=12, method="colloidal_gold", target="毒死蜱", result="fail")
+    test.tested_at = datetime(2026, 12, 3, 23, tzinfo=UTC)
+    assert cases.revocation_reason(test).startswith("抽检不合格：2026-12-04 ")
