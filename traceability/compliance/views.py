@@ -44,8 +44,8 @@ from traceability.compliance.gate import entry_finding
 from traceability.compliance.lab_reports import (
     attach_report,
     attachable_test,
+    attachable_tests,
     files_of_tests,
-    may_attach,
     megabytes,
     report_for_download,
     takes_another_file,
@@ -264,13 +264,8 @@ def _tests_page(session: Session, principal: Principal, form: TestForm) -> str:
         query = query.where(col(RapidTest.producer_id).in_(visible or {-1}))
     rows = session.exec(query).all()
     files = files_of_tests(session, [r.id for r in rows if r.id is not None])
-    attachable = {
-        row.id
-        for row in rows
-        if row.id is not None
-        and takes_another_file(row, len(files.get(row.id, [])))
-        and may_attach(session, principal, row)
-    }
+    open_to_files = [r for r in rows if r.id and takes_another_file(r, len(files.get(r.id, [])))]
+    attachable = attachable_tests(session, principal, open_to_files)
     return render_template(
         "compliance/tests.html",
         form=form,
