@@ -45,8 +45,8 @@ from traceability.compliance.lab_reports import (
     attach_report,
     attachable_test,
     attachable_tests,
+    file_size,
     files_of_tests,
-    megabytes,
     report_for_download,
     takes_another_file,
 )
@@ -277,7 +277,8 @@ def _tests_page(session: Session, principal: Principal, form: TestForm) -> str:
         attachable=attachable,
         method_zh=METHOD_ZH,
         result_zh=RESULT_ZH,
-        limit_mb=megabytes(int(current_app.config["LAB_REPORT_MAX_BYTES"])),
+        limit=file_size(int(current_app.config["LAB_REPORT_MAX_BYTES"])),
+        file_size=file_size,
     )
 
 
