@@ -76,8 +76,17 @@ def read_capped(stream: IO[bytes], max_bytes: int) -> bytes:
     return stream.read(max_bytes + 1)
 
 
-def megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+def file_size(size: int) -> str:
+    """A size as people read it, with its unit: "0 B", "30 KB", "10.5 MB" (binary units,
+    one decimal at most), so a small limit or file never reads as "0 MB"."""
+    if size < 1024:
+        return f"{size} B"
+    value, unit = size / 1024, "KB"
+    for larger in ("MB", "GB"):
+        if round(value, 1) < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
 
 
 def check_report_file(data: bytes, max_bytes: int) -> str:
@@ -90,10 +99,10 @@ def check_report_file(data: bytes, max_bytes: int) -> str:
             code="report_file_empty",
         )
     if len(data) > max_bytes:
-        limit = megabytes(max_bytes)
+        limit = file_size(max_bytes)
         raise ReportFileRefused(
-            f"检测报告文件超过 {limit} MB 的上限。请压缩 PDF，或用较低分辨率重新拍照后上传。",
-            f"The lab report file is larger than the {limit} MB limit. Compress the PDF "
+            f"检测报告文件超过 {limit} 的上限。请压缩 PDF，或用较低分辨率重新拍照后上传。",
+            f"The lab report file is larger than the {limit} limit. Compress the PDF "
             "or retake the photo at a lower resolution, then upload it.",
             code="report_file_too_large",
             status=413,
@@ -201,9 +210,24 @@ def readable_test(session: Session, principal: Principal, test_id: int) -> Rapid
 def may_attach(session: Session, principal: Principal, test: RapidTest) -> bool:
     """Who may add files to a test: those who may record tests for its producer, or, for a
     test of an unknown seller, those who record tests at all."""
-    if test.producer_id is None:
-        return policy.can(principal, "test.record")
-    return policy.allowed(principal, "test.record", test.producer_id, session=session)
+    return test.id is not None and test.id in attachable_tests(session, principal, [test])
+
+
+def attachable_tests(
+    session: Session, principal: Principal, tests: Iterable[RapidTest]
+) -> set[int]:
+    """The ids of the `tests` the caller may add files to (the rule of `may_attach`), asked
+    in a fixed number of queries however many tests a page lists."""
+    tests = list(tests)
+    producers = {t.producer_id for t in tests if t.producer_id is not None}
+    allowed = policy.allowed_producers(principal, "test.record", producers, session=session)
+    unknown_sellers = policy.can(principal, "test.record")
+    return {
+        t.id
+        for t in tests
+        if t.id is not None
+        and (unknown_sellers if t.producer_id is None else t.producer_id in allowed)
+    }
 
 
 def takes_another_file(test: RapidTest, file_count: int) -> bool:

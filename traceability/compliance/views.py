@@ -44,9 +44,9 @@ from traceability.compliance.gate import entry_finding
 from traceability.compliance.lab_reports import (
     attach_report,
     attachable_test,
+    attachable_tests,
+    file_size,
     files_of_tests,
-    may_attach,
-    megabytes,
     report_for_download,
     takes_another_file,
 )
@@ -240,11 +240,13 @@ def tests() -> Any:
                 limit = int(current_app.config["LAB_REPORT_MAX_BYTES"])
                 attach_report(session, test, *upload, uploaded_by=principal.key, max_bytes=limit)
             session.commit()
-            flash(
-                f"已登记检测记录 T{test.id}：{RESULT_ZH[test.result]}"  # type: ignore[index]
-                + ("，已开立案件并撤销该批次合格证。" if test.result == "fail" else "。"),
-                "ok" if test.result == "pass" else "warn",
-            )
+            if test.result == "pass":
+                flash(_("已登记检测记录 T%(id)s：合格。", id=test.id), "ok")
+            else:
+                flash(
+                    _("已登记检测记录 T%(id)s：不合格，已开立案件并撤销该批次合格证。", id=test.id),
+                    "warn",
+                )
             return redirect(url_for("compliance.tests"))
         except DomainError as exc:
             session.rollback()
@@ -264,13 +266,8 @@ def _tests_page(session: Session, principal: Principal, form: TestForm) -> str:
         query = query.where(col(RapidTest.producer_id).in_(visible or {-1}))
     rows = session.exec(query).all()
     files = files_of_tests(session, [r.id for r in rows if r.id is not None])
-    attachable = {
-        row.id
-        for row in rows
-        if row.id is not None
-        and takes_another_file(row, len(files.get(row.id, [])))
-        and may_attach(session, principal, row)
-    }
+    open_to_files = [r for r in rows if r.id and takes_another_file(r, len(files.get(r.id, [])))]
+    attachable = attachable_tests(session, principal, open_to_files)
     return render_template(
         "compliance/tests.html",
         form=form,
@@ -280,7 +277,8 @@ def _tests_page(session: Session, principal: Principal, form: TestForm) -> str:
         attachable=attachable,
         method_zh=METHOD_ZH,
         result_zh=RESULT_ZH,
-        limit_mb=megabytes(int(current_app.config["LAB_REPORT_MAX_BYTES"])),
+        limit=file_size(int(current_app.config["LAB_REPORT_MAX_BYTES"])),
+        file_size=file_size,
     )
 
 
@@ -439,7 +437,7 @@ def case(case_id: int) -> Any:
                         session, record, form.outcome.data or "", form.text.data or "", actor=actor
                     )
             session.commit()
-            flash("已保存。", "ok")
+            flash(_("已保存。"), "ok")
             return redirect(url_for("compliance.case", case_id=case_id))
         except DomainError as exc:
             session.rollback()
@@ -486,9 +484,9 @@ def reference_lists() -> Any:
                     "source": form.source.data,
                     "verified": form.verified.data,
                 }
-            _, version = reference.add_entry(session, kind, values, actor=principal.key)
+            _row, version = reference.add_entry(session, kind, values, actor=principal.key)
             session.commit()
-            flash(f"已添加，名录版本 {version.label}。", "ok")
+            flash(_("已添加，名录版本 %(version)s。", version=version.label), "ok")
             return redirect(url_for("compliance.reference_lists", _anchor=kind.value))
         except DomainError as exc:
             session.rollback()
@@ -513,11 +511,11 @@ def reference_toggle(kind: str, entry_id: int) -> Response:
     if ToggleForm().validate_on_submit():
         list_kind = _kind(kind)
         body = _current(session, list_kind, entry_id)
-        _, version = reference.update_entry(
+        _row, version = reference.update_entry(
             session, list_kind, entry_id, {"active": not body["active"]}, actor=principal.key
         )
         session.commit()
-        flash(f"已更新，名录版本 {version.label}。", "ok")
+        flash(_("已更新，名录版本 %(version)s。", version=version.label), "ok")
     return redirect(url_for("compliance.reference_lists", _anchor=kind))
 
 

@@ -6,7 +6,9 @@ the region itself or its parent. Records without a township are county-level onl
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
 
 from traceability.models import Market, Producer, Region, RegionLevel
 
@@ -27,6 +29,28 @@ def township_of_producer(session: Session, producer_id: int) -> int | None:
     return None if producer is None else township_of_region(session, producer.region_id)
 
 
+def townships_of_producers(session: Session, producer_ids: Iterable[int]) -> dict[int, int | None]:
+    """`township_of_producer` for many producers in one query (unknown ids are left out)."""
+    ids = set(producer_ids)
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Producer.id, Region.id, Region.level, Region.parent_id)
+        .join(Region, col(Producer.region_id) == col(Region.id), isouter=True)
+        .where(col(Producer.id).in_(ids))
+    ).all()
+    found: dict[int, int | None] = {}
+    for producer_id, region_id, level, parent_id in rows:
+        assert producer_id is not None
+        if level == RegionLevel.TOWNSHIP:
+            found[producer_id] = region_id
+        elif level == RegionLevel.VILLAGE:
+            found[producer_id] = parent_id
+        else:
+            found[producer_id] = None
+    return found
+
+
 def township_of_market(session: Session, market_id: int) -> int | None:
     market = session.get(Market, market_id)
     return None if market is None else township_of_region(session, market.region_id)
@@ -34,8 +58,6 @@ def township_of_market(session: Session, market_id: int) -> int | None:
 
 def regions_within(session: Session, township_ids: set[int]) -> set[int]:
     """The townships and their villages: every region id a supervisor's records may use."""
-    from sqlmodel import col, select
-
     if not township_ids:
         return set()
     villages = session.exec(select(Region.id).where(col(Region.parent_id).in_(township_ids))).all()

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from tests.traceability.compliance.conftest import add_test, count, in_session
 from tests.traceability.signing_in import form_csrf, sign_in
-from traceability.compliance.lab_reports import display_filename, sniff_content_type
+from traceability.compliance.lab_reports import display_filename, file_size, sniff_content_type
 from traceability.models import AuditEntry, Batch
 from traceability.models.compliance import LabReportFile, RapidTest
 
@@ -105,6 +105,26 @@ def test_a_long_name_is_cut_before_its_extension() -> None:
     assert len(name) == 200 and name.endswith("检.pdf")
 
 
+@pytest.mark.parametrize(
+    ("size", "said"),
+    [
+        (0, "0 B"),
+        (1, "1 B"),
+        (1023, "1023 B"),
+        (1024, "1 KB"),
+        (30 * 1024, "30 KB"),
+        (200 * 1024 + 100, "200.1 KB"),
+        (1024 * 1024 - 1, "1 MB"),  # 1023.999 KB rounds to the next unit, not to "1024 KB"
+        (1024 * 1024, "1 MB"),
+        (10 * 1024 * 1024 + 512 * 1024, "10.5 MB"),
+    ],
+)
+def test_a_file_size_is_said_in_the_unit_that_keeps_a_digit_worth_reading(
+    size: int, said: str
+) -> None:
+    assert file_size(size) == said
+
+
 # -- the API --------------------------------------------------------------------------------
 
 
@@ -178,7 +198,13 @@ REFUSALS = [
     pytest.param("report.pdf", EXE, 415, "report_file_type", "PDF", "PDF", id="exe-named-pdf"),
     pytest.param("report.pdf", HTML, 415, "report_file_type", "PDF", "PDF", id="html-named-pdf"),
     pytest.param(
-        "big.pdf", PDF + bytes(2048), 413, "report_file_too_large", "MB", "limit", id="big"
+        "big.pdf",
+        PDF + bytes(2048),
+        413,
+        "report_file_too_large",
+        "超过 2 KB 的上限",
+        "larger than the 2 KB limit",
+        id="big",
     ),
 ]
 
@@ -289,6 +315,18 @@ def test_a_report_uploaded_on_the_page_is_listed_and_downloads_identical(
     assert download.status_code == 200 and download.data == PNG
     assert download.mimetype == "image/png"
     assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_page_states_the_size_limit_and_each_files_size_in_a_readable_unit(
+    small_limit: dict[str, object], admin: FlaskClient, app: Flask, cucumbers: Batch
+) -> None:
+    test_id = add_lab_test(app, cucumbers)
+    add_files(app, test_id, 1)  # PDF is 80-odd bytes: "0.1 KB" before, "0 MB" for the limit
+    html = admin.get("/compliance/tests").get_data(as_text=True)
+    assert "最大 2 KB）" in html
+    assert f"{len(PDF)} B</small>" in html
+    english = admin.get("/compliance/tests?lang=en").get_data(as_text=True)
+    assert "at most 2 KB)" in english
 
 
 def test_a_file_input_left_empty_saves_the_test_without_a_file(
@@ -449,7 +487,7 @@ PAGE_REFUSALS = [
     pytest.param(
         "report.pdf", EXE, 415, "检测报告只接受 PDF、JPEG 或 PNG", "PDF, JPEG or PNG only", id="exe"
     ),
-    pytest.param("big.pdf", PDF + bytes(2048), 413, "MB 的上限", "MB limit", id="too-large"),
+    pytest.param("big.pdf", PDF + bytes(2048), 413, "2 KB 的上限", "2 KB limit", id="too-large"),
     pytest.param("empty.pdf", b"", 422, "0 字节", "0 bytes", id="empty"),
 ]
 
