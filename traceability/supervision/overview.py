@@ -387,7 +387,7 @@ def export_header(overview: Overview, *, english: bool) -> list[str]:
     header = [en if english else zh for _name, zh, en in COLUMNS]
     if overview.per_producer:
         header[0] = "Producer" if english else "生产主体"
-        header += ["Credit grade", "Credit score"] if english else ["信用评级", "信用得分"]
+        header += ["Credit grade", "Credit score"] if english else ["信用等级", "信用得分"]
     else:
         header += [
             f"Credit {g} ({GRADE_EN[g]})" if english else f"信用{g}（{GRADE_ZH[g]}）"

@@ -326,4 +326,4 @@ def test_the_export_ends_township_lines_with_grades_and_producer_lines_with_the_
     assert drill.rows[0].grade is not None
     assert farmer[-2:] == [drill.rows[0].grade.grade, drill.rows[0].grade.score]
     assert total[-2] == " / ".join(f"{g} {drill.total.grades[g]}" for g in "ABCD")
-    assert export_header(drill, english=False)[-2:] == ["信用评级", "信用得分"]
+    assert export_header(drill, english=False)[-2:] == ["信用等级", "信用得分"]
