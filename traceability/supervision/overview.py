@@ -49,6 +49,9 @@ CHINA = ZoneInfo("Asia/Shanghai")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366 * 3  # the ledger keeps two years; three bound a mistyped year
 COUNTY_ROW = None  # township key of the county's own row
+# dates a period may take: long before the first certificates (2016) and far ahead, while
+# the period before it and the day after it stay dates Python can hold (year 1 to 9999)
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 GRADES = tuple(GRADE_ZH)  # A B C D, best first
 GRADE_EN = {"A": "excellent", "B": "good", "C": "warning", "D": "seriously untrustworthy"}
 
@@ -90,12 +93,18 @@ def parse_period(first: str | None, last: str | None, today: date) -> Period:
 
 def _date(value: str, name: str, name_zh: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        found = date.fromisoformat(value.strip())
     except ValueError:
         raise ValidationFailed(
             f"{name_zh}“{value}”不是有效日期，请按 2026-01-31 的格式填写。",
             f"{name} “{value}” is not a date; write it as 2026-01-31.",
         ) from None
+    if not EARLIEST <= found <= LATEST:
+        raise ValidationFailed(
+            f"{name_zh} {found} 超出可查询的日期范围（{EARLIEST} 至 {LATEST}）。",
+            f"{name} {found} is outside the dates one can look up ({EARLIEST} to {LATEST}).",
+        )
+    return found
 
 
 @dataclass

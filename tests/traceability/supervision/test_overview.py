@@ -206,10 +206,14 @@ def test_the_export_has_a_line_per_township_and_the_totals_last(
         ("2026-13-01", None, "2026-13-01"),
         ("2026-12-05", "2026-12-01", "2026-12-05"),
         ("2020-01-01", "2026-12-01", "1098"),
+        ("0001-01-01", "0001-01-31", "0001-01-31"),  # its previous period would be no date
+        (None, "0001-01-05", "0001-01-05"),  # nor would its default start
+        ("9999-12-01", "9999-12-31", "9999-12-31"),  # nor the day after it
+        ("1999-12-31", "2000-01-31", "1999-12-31"),
     ],
 )
 def test_a_period_it_cannot_use_is_refused_in_both_languages(
-    first: str, last: str | None, named: str
+    first: str | None, last: str | None, named: str
 ) -> None:
     with pytest.raises(ValidationFailed) as refused:
         parse_period(first, last, TODAY)

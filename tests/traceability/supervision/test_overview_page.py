@@ -262,3 +262,15 @@ def test_an_unknown_export_view_is_refused(county: FlaskClient, view: str) -> No
     )
     assert response.status_code == 422
     assert "table or trend" in response.get_json()["message_en"]
+
+
+@pytest.mark.parametrize(
+    "query", ["from=0001-01-01&to=0001-01-31", "to=0001-01-05", "from=9999-12-01&to=9999-12-31"]
+)
+def test_dates_at_the_ends_of_the_calendar_are_refused_not_an_error(
+    county: FlaskClient, query: str
+) -> None:
+    for path in ("/supervision/?", "/supervision/export?format=csv&view=trend&"):
+        response = county.get(path + query, headers={"Accept": "application/json"})
+        assert response.status_code == 422, path
+        assert "2000-01-01" in response.get_json()["message_en"]
