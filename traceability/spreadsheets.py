@@ -31,15 +31,24 @@ def table_to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]  # title, header, rows
+
+
 def table_to_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """One sheet, written row by row (openpyxl's write-only mode keeps memory flat)."""
+    return tables_to_xlsx([(title, header, rows)])
+
+
+def tables_to_xlsx(sheets: Iterable[Sheet]) -> bytes:
+    """A sheet per table, in order; titles cut to Excel's 31 characters."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(list(header))
-    for values in rows:
-        sheet.append([safe_cell(v) for v in values])
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append(list(header))
+        for values in rows:
+            sheet.append([safe_cell(v) for v in values])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -71,8 +71,19 @@ def test_supervisors_read_their_townships_and_export_the_table(
             with county.expect_download() as download:
                 county.click("text=Excel (XLSX)")
             data = Path(download.value.path()).read_bytes()
-            sheet = load_workbook(io.BytesIO(data), read_only=True).active
+            workbook = load_workbook(io.BytesIO(data), read_only=True)
+            sheet = workbook.active
             assert sheet is not None
+            # the trend below the table: this period's certificates, as in the file's sheet
+            this_period = list(
+                county.eval_on_selector_all(
+                    "table.trend tr[data-bucket='current'] td",
+                    "cells => cells.map(c => c.innerText)",
+                )
+            )
+            assert this_period[0] == "3"
+            trend = [list(row) for row in workbook.worksheets[1].iter_rows(values_only=True)]
+            assert trend[-4][0] == "本期合计" and trend[-4][4] == 3
             lines = [list(row) for row in sheet.iter_rows(values_only=True)]
             assert [line[0] for line in lines[1:]] == [
                 "城关街道",

@@ -15,10 +15,16 @@ county-level roles, so the totals add up to everything the county holds.
 A township's row opens into the same figures per producer (`producer_overview`): the
 producers that did not issue in the period are whom a supervisor visits next, and a
 producer with a failed test or an overdue case is where a 检打联动 case stands.
+
+Either table carries each producer's credit grade (compliance/credit.py, as of today from
+its last 365 days; one batched grading for the whole table), a township's row how many of
+its producers hold each grade, and the trend of the same scope across the period
+(trends.py).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -27,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
+from traceability.compliance.credit import GRADE_ZH, CreditGrade, credit_grades
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Certificate, Producer, ProducerStatus, Region, RegionLevel
 from traceability.models.compliance import (
@@ -36,11 +43,17 @@ from traceability.models.compliance import (
     RapidTest,
     TestResult,
 )
+from traceability.supervision.trends import Trend, period_trend
 
 CHINA = ZoneInfo("Asia/Shanghai")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366 * 3  # the ledger keeps two years; three bound a mistyped year
 COUNTY_ROW = None  # township key of the county's own row
+# dates a period may take: long before the first certificates (2016) and far ahead, while
+# the period before it and the day after it stay dates Python can hold (year 1 to 9999)
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+GRADES = tuple(GRADE_ZH)  # A B C D, best first
+GRADE_EN = {"A": "excellent", "B": "good", "C": "warning", "D": "seriously untrustworthy"}
 
 
 @dataclass(frozen=True)
@@ -80,12 +93,18 @@ def parse_period(first: str | None, last: str | None, today: date) -> Period:
 
 def _date(value: str, name: str, name_zh: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        found = date.fromisoformat(value.strip())
     except ValueError:
         raise ValidationFailed(
             f"{name_zh}“{value}”不是有效日期，请按 2026-01-31 的格式填写。",
             f"{name} “{value}” is not a date; write it as 2026-01-31.",
         ) from None
+    if not EARLIEST <= found <= LATEST:
+        raise ValidationFailed(
+            f"{name_zh} {found} 超出可查询的日期范围（{EARLIEST} 至 {LATEST}）。",
+            f"{name} {found} is outside the dates one can look up ({EARLIEST} to {LATEST}).",
+        )
+    return found
 
 
 @dataclass
@@ -108,6 +127,13 @@ class Figures:
     refusals: int = 0
     open_cases: int = 0
     awaiting_investigation: int = 0  # still in disposal though the re-test window closed
+    grades: Counter[str] = field(default_factory=Counter)  # producers per credit grade, today
+    grade: CreditGrade | None = None  # producer rows: the producer's own grade
+
+    @property
+    def lowest_grades(self) -> int:
+        """Producers graded C (warning) or D (seriously untrustworthy): sampled more often."""
+        return self.grades["C"] + self.grades["D"]
 
     @property
     def coverage(self) -> float | None:
@@ -117,6 +143,7 @@ class Figures:
     def add(self, other: Figures) -> None:
         for name in COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.grades.update(other.grades)
 
 
 COUNTS = (
@@ -140,6 +167,7 @@ class Overview:
     total: Figures = field(default_factory=lambda: Figures(None, "", "合计"))
     township: Region | None = None  # a township's drill-down: that township
     county_level: bool = False  # the drill-down of the county's own row
+    trend: Trend | None = None  # the same scope per week or month, and the previous period
 
     @property
     def per_producer(self) -> bool:
@@ -169,9 +197,11 @@ def township_overview(
         if (target := row(producer_id)) is not None:
             target.producers += 1
     _fold(session, row, period, now)
+    _grade(session, row, producer_township, now)
     overview = Overview(period, [rows[t.id] for t in townships])
     if COUNTY_ROW in rows:
         overview.rows.append(rows[COUNTY_ROW])
+    overview.trend = _trend(session, row, period)
     return overview.close()
 
 
@@ -213,8 +243,11 @@ def producer_overview(
     if township_id is None:
         rows[None] = Figures(None, "", "来源不明的抽检")  # tests of unknown sellers
     _fold(session, rows.get, period, now)
+    for producer_id, grade in _grade(session, rows.get, mine, now).items():
+        rows[producer_id].grade = grade
     overview = Overview(period, list(rows.values()), township=township)
     overview.county_level = township_id is None
+    overview.trend = _trend(session, rows.get, period)
     return overview.close()
 
 
@@ -268,6 +301,29 @@ def _fold(
             target.open_cases += 1
             if state == CaseState.DISPOSAL and deadline < now:
                 target.awaiting_investigation += 1
+
+
+def _grade(
+    session: Session,
+    row: Callable[[int | None], Figures | None],
+    producers: Any,
+    now: datetime,
+) -> dict[int, CreditGrade]:
+    """Grade the `producers` that have a row, in one batched call, and count them there."""
+    graded = credit_grades(
+        session, [p for p in producers if p is not None and row(p) is not None], now=now
+    )
+    for producer_id, grade in graded.items():
+        target = row(producer_id)
+        assert target is not None
+        target.grades[grade.grade] += 1
+    return graded
+
+
+def _trend(session: Session, row: Callable[[int | None], Figures | None], period: Period) -> Trend:
+    return period_trend(
+        session, lambda producer: row(producer) is not None, period.first, period.last
+    )
 
 
 def _counts(session: Session, producer: Any, moment: Any, period: Period) -> list[Any]:
@@ -340,11 +396,21 @@ def export_header(overview: Overview, *, english: bool) -> list[str]:
     header = [en if english else zh for _name, zh, en in COLUMNS]
     if overview.per_producer:
         header[0] = "Producer" if english else "生产主体"
+        header += ["Credit grade", "Credit score"] if english else ["信用等级", "信用得分"]
+    else:
+        header += [
+            f"Credit {g} ({GRADE_EN[g]})" if english else f"信用{g}（{GRADE_ZH[g]}）"
+            for g in GRADES
+        ]
     return header
 
 
 def export_rows(overview: Overview) -> list[list[Any]]:
-    """The table as exported: one line per row, then the totals; rates as percentages."""
+    """The table as exported: one line per row, then the totals; rates as percentages.
+
+    Township rows end with their producers per credit grade (A to D); producer rows with
+    the producer's grade and score, and their totals line with the grades counted.
+    """
     lines = []
     for figures in [*overview.rows, overview.total]:
         line: list[Any] = []
@@ -353,5 +419,13 @@ def export_rows(overview: Overview) -> list[list[Any]]:
             if name == "coverage":
                 value = "" if value is None else round(value * 100, 1)
             line.append(value)
+        if not overview.per_producer:
+            line += [figures.grades[g] for g in GRADES]
+        elif figures.grade is not None:
+            line += [figures.grade.grade, figures.grade.score]
+        elif figures is overview.total:
+            line += [" / ".join(f"{g} {figures.grades[g]}" for g in GRADES), ""]
+        else:
+            line += ["", ""]  # tests of samples from unknown sellers: nobody to grade
         lines.append(line)
     return lines

@@ -17,7 +17,7 @@ from traceability.db import get_session
 from traceability.errors import ValidationFailed
 from traceability.issuing.service import today_in_china
 from traceability.models.types import utcnow
-from traceability.spreadsheets import XLSX, table_to_csv, table_to_xlsx
+from traceability.spreadsheets import XLSX, table_to_csv, tables_to_xlsx
 from traceability.supervision.overview import (
     Overview,
     export_header,
@@ -27,6 +27,7 @@ from traceability.supervision.overview import (
     township_not_found,
     township_overview,
 )
+from traceability.supervision.trends import trend_header, trend_rows
 from traceability.web.admin import signed_in
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
@@ -50,29 +51,48 @@ def _overview(principal: Principal) -> Overview:
 @bp.get("/")
 def overview() -> str:
     principal = signed_in()
-    return render_template("supervision/overview.html", overview=_overview(principal))
+    return render_template(
+        "supervision/overview.html",
+        overview=_overview(principal),
+        credit_link=policy.can(principal, "compliance.supervise"),  # what /compliance/credit asks
+    )
 
 
 @bp.get("/export")
 def export() -> Response:
-    """The same table as CSV or XLSX, for the monthly report to the county bureau."""
+    """The same table as CSV or XLSX, for the monthly report to the county bureau.
+
+    The XLSX holds the table and, on a second sheet, its trend; a CSV holds one table, the
+    trend with `view=trend`.
+    """
     principal = signed_in()
     kind = request.args.get("format", "xlsx")
     if kind not in ("csv", "xlsx"):
         raise ValidationFailed(
             "导出格式只能是 csv 或 xlsx。", "format must be csv or xlsx.", code="invalid_format"
         )
+    view = request.args.get("view", "table")
+    if view not in ("table", "trend"):
+        raise ValidationFailed(
+            "导出内容只能是 table（本表）或 trend（趋势）。",
+            "view must be table or trend.",
+            code="invalid_view",
+        )
     overview = _overview(principal)
+    assert overview.trend is not None
     english = str(get_locale()) == "en"
     header = export_header(overview, english=english)
     rows = export_rows(overview)
     if english:
         rows[-1][0] = "Total"
+    trend_lines = (trend_header(english=english), trend_rows(overview.trend, english=english))
     period = overview.period
     session = get_session()
     exported = {"format": kind, "from": str(period.first), "to": str(period.last)}
     if overview.per_producer:
         exported["township"] = request.args.get("township", "")
+    if view == "trend":
+        exported["view"] = view
     record_audit(
         session,
         principal,
@@ -87,10 +107,15 @@ def export() -> Response:
         what = f"producers-{overview.township.code}"
     elif overview.county_level:
         what = "producers-county"
-    if kind == "csv":
+    if kind == "csv" and view == "trend":
+        what += "-trend"
+        data, mimetype = table_to_csv(*trend_lines), "text/csv"
+    elif kind == "csv":
         data, mimetype = table_to_csv(header, rows), "text/csv"
     else:
-        data, mimetype = table_to_xlsx(title, header, rows), XLSX
+        trend_title = ("Trend " if english else "趋势 ") + title
+        sheets = [(title, header, rows), (trend_title, *trend_lines)]
+        data, mimetype = tables_to_xlsx(sheets), XLSX
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{what}-{period.first}-{period.last}.{kind}"'

@@ -6,6 +6,7 @@ The demo county has three townships: 城关街道 (an enterprise and a purchaser
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from tests.traceability.compliance.conftest import add_test, in_session
 from traceability import keystore
+from traceability.compliance.credit import credit_grade, credit_grades
 from traceability.errors import NotFound, ValidationFailed
 from traceability.issuing.service import IssueRequest, issue_certificate, today_in_china
 from traceability.models import Batch, Certificate, Producer, Region
@@ -23,6 +25,7 @@ from traceability.models.types import utcnow
 from traceability.supervision.overview import (
     Figures,
     Overview,
+    export_header,
     export_rows,
     parse_period,
     producer_overview,
@@ -203,10 +206,14 @@ def test_the_export_has_a_line_per_township_and_the_totals_last(
         ("2026-13-01", None, "2026-13-01"),
         ("2026-12-05", "2026-12-01", "2026-12-05"),
         ("2020-01-01", "2026-12-01", "1098"),
+        ("0001-01-01", "0001-01-31", "0001-01-31"),  # its previous period would be no date
+        (None, "0001-01-05", "0001-01-05"),  # nor would its default start
+        ("9999-12-01", "9999-12-31", "9999-12-31"),  # nor the day after it
+        ("1999-12-31", "2000-01-31", "1999-12-31"),
     ],
 )
 def test_a_period_it_cannot_use_is_refused_in_both_languages(
-    first: str, last: str | None, named: str
+    first: str | None, last: str | None, named: str
 ) -> None:
     with pytest.raises(ValidationFailed) as refused:
         parse_period(first, last, TODAY)
@@ -279,3 +286,48 @@ def test_the_county_rows_drill_down_holds_unknown_sellers_tests(
     drill = producers_of(app, None)
     assert [row.key for row in drill.rows][-1] is None  # 来源不明的抽检, last
     assert drill.total.tests == by_name(overview(app))["县级及未关联乡镇"].tests
+
+
+def test_each_producer_row_carries_its_credit_grade_as_the_credit_page_computes_it(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    drill = producers_of(app, "清河镇")
+    keys = [row.key for row in drill.rows if row.key is not None]
+    expected = in_session(app, lambda s: credit_grades(s, keys))
+    assert {row.key: row.grade for row in drill.rows} == expected
+    assert sum(drill.total.grades.values()) == len(keys) == 2
+
+
+def test_a_failed_test_lowers_the_grade_counted_on_the_townships_row(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    # the demo: 城关街道's enterprise B (records for few batches), its purchaser C
+    assert by_name(overview(app))["城关街道"].grades == Counter({"B": 1, "C": 1})
+    enterprise = first_batch(app, "青禾绿源蔬菜有限公司")
+    add_test(app, enterprise, inhibition_rate="72.0")  # 30 off, and 5 for its revoked certificate
+    rows = by_name(overview(app))
+    assert rows["城关街道"].grades == Counter({"C": 1, "D": 1})
+    assert rows["城关街道"].lowest_grades == 2
+    grade = by_name(producers_of(app, "城关街道"))["青禾绿源蔬菜有限公司"].grade
+    assert grade == in_session(app, lambda s: credit_grade(s, enterprise.producer_id))
+    assert grade is not None and (grade.grade, grade.score) == ("D", 45)
+    assert rows["清河镇"].grades == Counter({"B": 1, "C": 1})  # nothing leaks across
+    total = overview(app).total
+    assert sum(total.grades.values()) == total.producers == 5
+
+
+def test_the_export_ends_township_lines_with_grades_and_producer_lines_with_the_grade(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    townships = overview(app)
+    for figures, line in zip(
+        [*townships.rows, townships.total], export_rows(townships), strict=True
+    ):
+        assert line[-4:] == [figures.grades[g] for g in "ABCD"]
+    assert export_header(townships, english=True)[-1] == "Credit D (seriously untrustworthy)"
+    drill = producers_of(app, "石门乡")
+    farmer, total = export_rows(drill)
+    assert drill.rows[0].grade is not None
+    assert farmer[-2:] == [drill.rows[0].grade.grade, drill.rows[0].grade.score]
+    assert total[-2] == " / ".join(f"{g} {drill.total.grades[g]}" for g in "ABCD")
+    assert export_header(drill, english=False)[-2:] == ["信用等级", "信用得分"]

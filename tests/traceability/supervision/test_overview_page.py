@@ -162,3 +162,115 @@ def test_the_county_row_opens_for_the_county_admin(county: FlaskClient) -> None:
     assert producer_rows(page)[-2:] == ["unknown", "total"]
     english = county.get("/supervision/?township=county&lang=en").get_data(as_text=True)
     assert "Producer" in english and "Back to the townships" in english
+
+
+def test_the_page_shows_the_trend_per_week_with_the_previous_period(county: FlaskClient) -> None:
+    page = county.get("/supervision/?from=2026-11-01&to=2026-11-30").get_data(as_text=True)
+    assert "趋势：按周" in page and 'class="grid trend"' in page
+    buckets = [part.split('"', 1)[0] for part in page.split('data-bucket="')[1:]]
+    assert buckets == [
+        "2026-11-01",  # a Sunday: the week is cut to the period
+        "2026-11-02",
+        "2026-11-09",
+        "2026-11-16",
+        "2026-11-23",
+        "2026-11-30",
+        "current",
+        "previous",
+        "change",
+    ]
+    assert "（1 天）" in page  # the cut weeks say how long they are
+    assert "2026-10-02 至 2026-10-31" in page  # the previous period, as long as this one
+    longer = county.get("/supervision/?from=2026-01-01&to=2026-11-30").get_data(as_text=True)
+    assert "趋势：按月" in longer and 'data-bucket="2026-06-01"' in longer
+
+
+def test_the_trend_and_the_grades_speak_english_on_request(county: FlaskClient) -> None:
+    page = county.get("/supervision/?lang=en").get_data(as_text=True)
+    assert "Trend: by week" in page and "This period" in page and "Previous period" in page
+    assert "Credit A" in page and "seriously untrustworthy" in page
+
+
+def test_township_rows_count_producers_per_grade_and_link_to_the_credit_page(
+    county: FlaskClient,
+) -> None:
+    page = county.get("/supervision/").get_data(as_text=True)
+    assert "信用 D" in page and 'href="/compliance/credit"' in page
+    row = page.split('data-township="379901001"', 1)[1].split("</tr>", 1)[0]
+    cells = [cell.split("</td>", 1)[0] for cell in row.split("<td")[1:]]
+    assert [cell.rsplit(">", 1)[-1] for cell in cells[-4:]] == ["0", "1", "1", "0"]  # B and C
+
+
+def test_each_producer_row_shows_its_grade_linked_to_its_line_on_the_credit_page(
+    app: Flask, county: FlaskClient
+) -> None:
+    qinghe = township_id(app, "清河镇")
+    page = county.get(f"/supervision/?township={qinghe}").get_data(as_text=True)
+    cooperative = page.split('data-producer="2"', 1)[1].split("</tr>", 1)[0]
+    assert 'href="/compliance/credit#producer-2"' in cooperative
+    assert "B</strong> 良好" in cooperative and "75 分" in cooperative
+    assert 'id="producer-2"' in county.get("/compliance/credit").get_data(as_text=True)
+
+
+def test_the_xlsx_export_has_the_trend_on_a_second_sheet(county: FlaskClient) -> None:
+    response = county.get("/supervision/export?format=xlsx&from=2026-11-01&to=2026-11-30")
+    workbook = load_workbook(io.BytesIO(response.data), read_only=True)
+    assert workbook.sheetnames == ["2026-11-01_2026-11-30", "趋势 2026-11-01_2026-11-30"]
+    table = [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
+    assert table[0][-4:] == [
+        "信用A（优秀）",
+        "信用B（良好）",
+        "信用C（信用警示）",
+        "信用D（严重失信）",
+    ]
+    assert sum(table[-1][-4:]) == 5  # every registered producer holds a grade
+    trend = [list(r) for r in workbook.worksheets[1].iter_rows(values_only=True)]
+    assert trend[0][:5] == ["时段", "起始日期", "截止日期", "天数", "合格证"]
+    assert trend[1][:4] == ["2026-11-01 起一周", "2026-11-01", "2026-11-01", 1]
+    assert [line[0] for line in trend[-4:]] == ["本期合计", "上期", "较上期增减", "较上期增减率(%)"]
+    assert trend[-3][1:4] == ["2026-10-02", "2026-10-31", 30]
+
+
+def test_the_csv_export_of_the_trend_follows_the_township_and_is_audited(
+    app: Flask, county: FlaskClient
+) -> None:
+    shimen = township_id(app, "石门乡")
+    response = county.get(
+        f"/supervision/export?format=csv&view=trend&township={shimen}&from=2026-11-01&to=2026-11-30"
+    )
+    assert (
+        "producers-379901201-trend-2026-11-01-2026-11-30.csv"
+        in (response.headers["Content-Disposition"])
+    )
+    lines = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert lines[0][0] == "时段" and lines[-4][0] == "本期合计" and len(lines) == 1 + 6 + 4
+    last = in_session(
+        app,
+        lambda s: s.exec(select(AuditEntry).order_by(AuditEntry.id.desc())).first(),  # type: ignore[union-attr]
+    )
+    assert last.after == {"format": "csv", "from": "2026-11-01", "to": "2026-11-30",
+                          "township": str(shimen), "view": "trend"}  # fmt: skip
+    english = county.get("/supervision/export?format=csv&view=trend&lang=en")
+    header = next(csv.reader(io.StringIO(english.data.decode("utf-8-sig"))))
+    assert header[:5] == ["Period", "From", "To", "Days", "Certificates"]
+
+
+@pytest.mark.parametrize("view", ["chart", "%C2%B2", "TREND", ""])
+def test_an_unknown_export_view_is_refused(county: FlaskClient, view: str) -> None:
+    response = county.get(
+        f"/supervision/export?format=csv&view={view}", headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "table or trend" in response.get_json()["message_en"]
+
+
+@pytest.mark.parametrize(
+    "query", ["from=0001-01-01&to=0001-01-31", "to=0001-01-05", "from=9999-12-01&to=9999-12-31"]
+)
+def test_dates_at_the_ends_of_the_calendar_are_refused_not_an_error(
+    county: FlaskClient, query: str
+) -> None:
+    for path in ("/supervision/?", "/supervision/export?format=csv&view=trend&"):
+        response = county.get(path + query, headers={"Accept": "application/json"})
+        assert response.status_code == 422, path
+        assert "2000-01-01" in response.get_json()["message_en"]
