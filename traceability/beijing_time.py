@@ -13,6 +13,9 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+"""Dates a filter may take: long before the first certificates (2016) and far ahead, while
+the day before and the day after stay dates Python can hold (year 1 to 9999) in any zone."""
 DAY = "%Y-%m-%d"
 MINUTES = "%Y-%m-%d %H:%M"
 SECONDS = "%Y-%m-%d %H:%M:%S"

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from traceability.auth import policy
 from traceability.auth.tokens import Principal
-from traceability.beijing_time import CHINA
+from traceability.beijing_time import CHINA, EARLIEST_DAY, LATEST_DAY
 from traceability.db import begin_write, get_engine, get_session
 from traceability.errors import NotFound, ValidationFailed
 from traceability.extensions import csrf
@@ -179,13 +179,21 @@ def _date(name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        found = date.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed(
             f"{name} 须为 YYYY-MM-DD 日期。",
             f"`{name}` must be a YYYY-MM-DD date.",
             code="invalid_date",
         ) from None
+    if not EARLIEST_DAY <= found <= LATEST_DAY:  # day bounds in Beijing time stay in range
+        raise ValidationFailed(
+            f"{name} {found} 超出可查询的日期范围（{EARLIEST_DAY} 至 {LATEST_DAY}）。",
+            f"`{name}` {found} is outside the dates one can look up "
+            f"({EARLIEST_DAY} to {LATEST_DAY}).",
+            code="invalid_date",
+        )
+    return found
 
 
 def _download(data: bytes, filename: str, mimetype: str) -> Response:

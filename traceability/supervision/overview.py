@@ -29,10 +29,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
+from traceability.beijing_time import CHINA, EARLIEST_DAY, LATEST_DAY
 from traceability.compliance.credit import GRADE_ZH, CreditGrade, credit_grades
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Certificate, Producer, ProducerStatus, Region, RegionLevel
@@ -45,13 +45,9 @@ from traceability.models.compliance import (
 )
 from traceability.supervision.trends import Trend, period_trend
 
-CHINA = ZoneInfo("Asia/Shanghai")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366 * 3  # the ledger keeps two years; three bound a mistyped year
 COUNTY_ROW = None  # township key of the county's own row
-# dates a period may take: long before the first certificates (2016) and far ahead, while
-# the period before it and the day after it stay dates Python can hold (year 1 to 9999)
-EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 GRADES = tuple(GRADE_ZH)  # A B C D, best first
 GRADE_EN = {"A": "excellent", "B": "good", "C": "warning", "D": "seriously untrustworthy"}
 
@@ -99,10 +95,11 @@ def _date(value: str, name: str, name_zh: str) -> date:
             f"{name_zh}“{value}”不是有效日期，请按 2026-01-31 的格式填写。",
             f"{name} “{value}” is not a date; write it as 2026-01-31.",
         ) from None
-    if not EARLIEST <= found <= LATEST:
+    if not EARLIEST_DAY <= found <= LATEST_DAY:
         raise ValidationFailed(
-            f"{name_zh} {found} 超出可查询的日期范围（{EARLIEST} 至 {LATEST}）。",
-            f"{name} {found} is outside the dates one can look up ({EARLIEST} to {LATEST}).",
+            f"{name_zh} {found} 超出可查询的日期范围（{EARLIEST_DAY} 至 {LATEST_DAY}）。",
+            f"{name} {found} is outside the dates one can look up "
+            f"({EARLIEST_DAY} to {LATEST_DAY}).",
         )
     return found
 

@@ -19,15 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
+from traceability.beijing_time import CHINA
 from traceability.models import Certificate
 from traceability.models.compliance import IssueRefusal, RapidTest, TestResult
 
-CHINA = ZoneInfo("Asia/Shanghai")
 WEEKLY_UP_TO = 62  # days: about two months read per week; longer periods per month
 PREVIOUS = -1  # bucket index of the previous period
 

@@ -26,6 +26,8 @@ QUERIES = [
     "?limit=abc&page=0&before=x",
     "?limit=-1&offset=99999999999999999999",
     "?from=zz&to=2026-02-30&format=exe",
+    # real dates at the ends of the calendar: a day's bounds in Beijing time overflow
+    "?from=0001-01-01&to=9999-12-31",
     "?q=%00%ff&producer_id=abc&batch_id=-5",
     "?lang=xx&status=%E2%80%AE",
     # "²" passes str.isdigit() but not int(): every number parsed from text must refuse it
