@@ -81,11 +81,22 @@ def _basis_line(version: reference.ListVersion, source: str) -> tuple[str, str]:
     )
 
 
+SubstanceLists = dict[ReferenceKind, list[ReferenceSubstance]]
+
+
+def _substance_lists(session: Session) -> SubstanceLists:
+    """The lists, read once per decision rather than once per entry."""
+    return {kind: reference.substances(session, kind) for kind in reference.SUBSTANCE_KINDS}
+
+
 def _substance_finding(
-    session: Session, entry: InputUse, groups: set[str], product_label: str
+    session: Session,
+    entry: InputUse,
+    groups: set[str],
+    product_label: str,
+    lists: SubstanceLists,
 ) -> Finding | None:
-    for kind in reference.SUBSTANCE_KINDS:
-        rows = reference.substances(session, kind)
+    for kind, rows in lists.items():
         for row in matching_rows(entry, rows):
             if row.effective_from and entry.used_on < row.effective_from:
                 continue
@@ -125,10 +136,10 @@ def _substance_finding(
 
 
 def _default_interval(
-    session: Session, entry: InputUse, groups: set[str], product_name: str
+    entry: InputUse, groups: set[str], product_name: str, defaults: list[IntervalDefault]
 ) -> IntervalDefault | None:
     substance = normalise(entry.substance)
-    for row in reference.interval_defaults(session):
+    for row in defaults:
         if normalise(row.substance) != substance:
             continue
         if row.applies_to in groups or row.applies_to == product_name:
@@ -137,11 +148,16 @@ def _default_interval(
 
 
 def _interval_finding(
-    session: Session, entry: InputUse, groups: set[str], product_name: str, harvest: date
+    session: Session,
+    entry: InputUse,
+    groups: set[str],
+    product_name: str,
+    harvest: date,
+    defaults: list[IntervalDefault],
 ) -> Finding | None:
     days, default = entry.interval_days, None
     if days is None:
-        default = _default_interval(session, entry, groups, product_name)
+        default = _default_interval(entry, groups, product_name, defaults)
         days = default.days if default else None
     if days is None:
         return None  # nothing on record to check against; never guess a number
@@ -319,12 +335,14 @@ def compliance_gate(ctx: IssueContext) -> None:
         harvest,
     )
     label = f"“{product_name}”" if product_name else ""
+    lists = _substance_lists(ctx.session) if entries else {}
     for entry in entries:
-        finding = _substance_finding(ctx.session, entry, groups, label)
+        finding = _substance_finding(ctx.session, entry, groups, label, lists)
         if finding is not None:
             _refuse(ctx, finding)
+    defaults = reference.interval_defaults(ctx.session) if entries else []
     for entry in entries:
-        finding = _interval_finding(ctx.session, entry, groups, product_name, harvest)
+        finding = _interval_finding(ctx.session, entry, groups, product_name, harvest, defaults)
         if finding is not None:
             _refuse(ctx, finding)
     tests = _linked_tests(ctx)
@@ -346,7 +364,11 @@ def entry_finding(session: Session, entry: InputUse) -> Finding | None:
     product = session.get(Product, entry.product_id) if entry.product_id else None
     name = product.name if product else ""
     return _substance_finding(
-        session, entry, crop_groups_of(product, name), f"“{name}”" if name else ""
+        session,
+        entry,
+        crop_groups_of(product, name),
+        f"“{name}”" if name else "",
+        _substance_lists(session),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from tests.traceability.compliance.conftest import (
     add_input,
@@ -21,6 +22,7 @@ from tests.traceability.compliance.conftest import (
     refusals,
 )
 from traceability.compliance.coverage import class_members, uncovered
+from traceability.db import get_engine
 from traceability.models import Batch, ItemCode
 from traceability.models.compliance import InputUse, RapidTest
 
@@ -236,3 +238,32 @@ def test_every_listed_substance_has_a_class_its_irac_group_and_a_source() -> Non
         f"IRAC MoA Classification v10.1 group {row['irac_group']}" in row["source"] for row in rows
     )
     assert len(class_members()) == len(rows)
+
+
+def test_the_gate_runs_as_many_queries_for_five_substances_as_for_one(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    statements: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    def queries_to_issue(*tests: int) -> int:
+        headers = make_token()
+        statements.clear()
+        event.listen(get_engine(app), "before_cursor_execute", note)
+        try:
+            body = issue_body(cucumbers, basis=["self_test"], tests=list(tests))
+            response = client.post("/api/v1/certificates", json=body, headers=headers)
+        finally:
+            event.remove(get_engine(app), "before_cursor_execute", note)
+        assert response.status_code == 201, response.get_json()
+        return len(statements)
+
+    add_input(app, cucumbers, substance="辛硫磷")
+    tests = (enzyme(app, cucumbers), lab_report(app, cucumbers, "吡虫啉", "啶虫脒", "高效氯氰菊酯"))
+    queries_to_issue(*tests)  # the reference lists load on first use
+    one = queries_to_issue(*tests)
+    for substance in ("异丙威", "吡虫啉", "啶虫脒", "高效氯氰菊酯"):
+        add_input(app, cucumbers, substance=substance)
+    assert queries_to_issue(*tests) == one
