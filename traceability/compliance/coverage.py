@@ -168,3 +168,26 @@ def uncovered(
     coverage = coverage_of(tests)
     used = sprayed(entries, coverage.keys)
     return used, [s for s in used if not coverage.covers(s)]
+
+
+def which_test_covers(entry: InputUse) -> tuple[str, str] | None:
+    """Which test would cover this drug, said when the use is recorded (zh, en).
+
+    A producer who sprays a neonicotinoid learns at the record book, not at the kiosk on
+    market day, that the usual enzyme-inhibition card will not back a tested basis.
+    """
+    if entry.kind not in SPRAYED_KINDS:
+        return None
+    substance = _identify(entry, ())
+    zh = "提示：承诺依据选检测时，须检这次用的药。"
+    en = "Note: if the certificate's basis is a test, it must cover the drugs used. "
+    if substance.chemical_class in ENZYME_CLASSES:
+        return (
+            f"{zh}{entry.substance}可用酶抑制率法快检。",
+            f"{en}{substance.en} is covered by an enzyme-inhibition rapid test.",
+        )
+    return (
+        f"{zh}{entry.substance}不能用酶抑制率法快检，要用{entry.substance}试纸条或送检。",
+        f"{en}An enzyme-inhibition rapid test does not cover {substance.en}: use a gold strip "
+        "for it or a lab report that names it.",
+    )
