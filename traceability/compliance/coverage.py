@@ -125,24 +125,37 @@ def coverage_of(tests: Iterable[RapidTest]) -> Coverage:
     return coverage
 
 
-def _identify(entry: InputUse, tested: Iterable[str]) -> Sprayed:
-    """Who the entry's substance is: a listed member, a tested name inside it, or itself."""
-    own = names_in(entry.substance) | {normalise(entry.substance)}
-    members = _members_by_name()
-    found = [members[n] for n in own if n in members]
-    keys = {m.key for m in found}
-    if not keys:
-        lexicon = {**{k: k for k in tested}, **{n: m.key for n, m in members.items()}}
-        hits = names_inside(f"{entry.substance}|{entry.product_name}", lexicon)
-        keys = {lexicon[n] for n in hits}
-        found = [members[n] for n in hits if n in members]
-    member = found[0] if found else None
+def _sprayed(name: str, member: ClassMember | None, keys: Iterable[str]) -> Sprayed:
     return Sprayed(
-        zh=entry.substance,
-        en=member.en if member else entry.substance,
-        keys=frozenset(keys or own),
+        zh=name,
+        en=member.en if member else name,
+        keys=frozenset(keys),
         chemical_class=member.chemical_class if member else None,
     )
+
+
+def _identify(entry: InputUse, tested: Iterable[str]) -> list[Sprayed]:
+    """The substances an entry names: each part of a mixture ("毒死蜱·吡虫啉") as a listed
+    member, else a known or tested name inside it ("40%氧乐果乳油"), else as written; and any
+    known or tested name inside the trade name besides."""
+    members = _members_by_name()
+    lexicon = {**{k: k for k in tested}, **{n: m.key for n, m in members.items()}}
+
+    def inside(text: str) -> list[Sprayed]:
+        return [
+            _sprayed(lexicon[n] if n in members else n, members.get(n), {lexicon[n]})
+            for n in names_inside(text, lexicon)
+        ]
+
+    found: list[Sprayed] = []
+    for part in re.split(r"[·・•+＋、,，;；/]", entry.substance):
+        own = names_in(part) | {normalise(part)} - {""}
+        member = next((members[n] for n in sorted(own) if n in members), None)
+        if member is not None:
+            found.append(_sprayed(part.strip(), member, {member.key}))
+        elif own:
+            found += inside(part) or [_sprayed(part.strip(), None, own)]
+    return found + inside(entry.product_name)
 
 
 def sprayed(entries: Iterable[InputUse], tested: Iterable[str] = ()) -> list[Sprayed]:
@@ -153,11 +166,11 @@ def sprayed(entries: Iterable[InputUse], tested: Iterable[str] = ()) -> list[Spr
     for entry in entries:
         if entry.kind not in SPRAYED_KINDS:
             continue
-        substance = _identify(entry, tested)
-        if substance.keys in seen:
-            continue
-        seen.add(substance.keys)
-        found.append(substance)
+        for substance in _identify(entry, tested):
+            if substance.keys in seen:
+                continue
+            seen.add(substance.keys)
+            found.append(substance)
     return found
 
 
@@ -178,16 +191,20 @@ def which_test_covers(entry: InputUse) -> tuple[str, str] | None:
     """
     if entry.kind not in SPRAYED_KINDS:
         return None
-    substance = _identify(entry, ())
+    found = sprayed([entry])
+    if not found:
+        return None
     zh = "提示：承诺依据选检测时，须检这次用的药。"
     en = "Note: if the certificate's basis is a test, it must cover the drugs used. "
-    if substance.chemical_class in ENZYME_CLASSES:
+    others = [s for s in found if s.chemical_class not in ENZYME_CLASSES]
+    if not others:
         return (
-            f"{zh}{entry.substance}可用酶抑制率法快检。",
-            f"{en}{substance.en} is covered by an enzyme-inhibition rapid test.",
+            f"{zh}{'、'.join(s.zh for s in found)}可用酶抑制率法快检。",
+            f"{en}{', '.join(s.en for s in found)}: covered by an enzyme-inhibition rapid test.",
         )
+    names_zh, names_en = "、".join(s.zh for s in others), ", ".join(s.en for s in others)
     return (
-        f"{zh}{entry.substance}不能用酶抑制率法快检，要用{entry.substance}试纸条或送检。",
-        f"{en}An enzyme-inhibition rapid test does not cover {substance.en}: use a gold strip "
+        f"{zh}{names_zh}不能用酶抑制率法快检，要用{names_zh}试纸条或送检。",
+        f"{en}An enzyme-inhibition rapid test does not cover {names_en}: use a gold strip "
         "for it or a lab report that names it.",
     )

@@ -206,7 +206,7 @@ def test_a_listed_old_name_or_english_name_answers_to_the_common_name() -> None:
 def test_a_strip_for_dimethoate_does_not_cover_omethoate() -> None:
     strip = [rapid_test("colloidal_gold", target="乐果")]
     assert missing([entry("氧乐果")], strip) == ["氧乐果"]
-    assert missing([entry("40%氧乐果乳油")], strip) == ["40%氧乐果乳油"]
+    assert missing([entry("40%氧乐果乳油")], strip) == ["氧乐果"]
 
 
 def test_a_substance_recorded_twice_is_named_once() -> None:
@@ -216,6 +216,12 @@ def test_a_substance_recorded_twice_is_named_once() -> None:
 
 def test_a_tested_name_inside_a_formulation_counts() -> None:
     assert missing([entry("70%吡虫啉水分散粒剂")], [rapid_test("colloidal_gold", "吡虫啉")]) == []
+
+
+def test_each_part_of_a_mixture_needs_covering() -> None:
+    strip = [rapid_test("colloidal_gold", target="吡虫啉")]
+    assert missing([entry("毒死蜱·吡虫啉")], strip) == ["毒死蜱"]
+    assert missing([entry("吡虫啉", trade_name="22%辛硫磷·吡虫啉乳油")], strip) == ["辛硫磷"]
 
 
 def test_a_dithiocarbamate_item_does_not_cover_carbamate_insecticides() -> None:
