@@ -3,13 +3,13 @@
 Runs inside every `issue_certificate` (API, CLI, kiosk, pages). It refuses, in words a
 producer understands, when the batch used a banned substance or one restricted for its
 crop, when the harvest falls inside a pre-harvest interval or withdrawal period, when a
-test basis has no passing linked test, when the latest test failed or the batch is
-blocked after a failed test. Every refusal is recorded with the list version it used.
+test basis has no passing linked test or its tests do not cover the drugs the batch was
+treated with (用什么药、检什么药), when the latest test failed or the batch is blocked
+after a failed test. Every refusal is recorded with the list version it used.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, select
 
 from traceability.beijing_time import DAY, format_beijing
-from traceability.compliance import reference
+from traceability.compliance import coverage, reference
 from traceability.compliance.cases import blocking_case
+from traceability.compliance.names import names_in, normalise
 from traceability.compliance.records import crop_groups_of, entries_for, is_animal
 from traceability.compliance.refusals import IssueRefused, PendingRefusal, queue_refusal
 from traceability.compliance.testing import METHOD_ZH
@@ -36,28 +37,12 @@ from traceability.models.compliance import (
 
 if TYPE_CHECKING:
     from traceability.issuing.service import IssueContext, IssueRequest
-
-
-def normalise(text: str) -> str:
-    return re.sub(r"\s+", "", text.replace("（", "(").replace("）", ")")).lower()
+    from traceability.issuing.templates import BasisOption
 
 
 def aliases(row: ReferenceSubstance) -> set[str]:
     """The names a list row answers to: 呋喃丹（克百威） is also 呋喃丹 and 克百威."""
-    names: set[str] = set()
-    for text in (row.substance_zh, row.substance_en):
-        text = normalise(text)
-        if not text:
-            continue
-        names.add(text)
-        outer = re.sub(r"\(.*?\)", "", text).strip()
-        if outer:
-            names.add(outer)
-        for inner in re.findall(r"\((.*?)\)", text):
-            names.update(p.strip() for p in re.split(r"[、;,，]", inner) if p.strip())
-        if ";" in outer:
-            names.update(p.strip() for p in outer.split(";") if p.strip())
-    return {n for n in names if len(n) >= 2}
+    return names_in(row.substance_zh, row.substance_en)
 
 
 def matching_rows(entry: InputUse, rows: list[ReferenceSubstance]) -> list[ReferenceSubstance]:
@@ -96,11 +81,22 @@ def _basis_line(version: reference.ListVersion, source: str) -> tuple[str, str]:
     )
 
 
+SubstanceLists = dict[ReferenceKind, list[ReferenceSubstance]]
+
+
+def _substance_lists(session: Session) -> SubstanceLists:
+    """The lists, read once per decision rather than once per entry."""
+    return {kind: reference.substances(session, kind) for kind in reference.SUBSTANCE_KINDS}
+
+
 def _substance_finding(
-    session: Session, entry: InputUse, groups: set[str], product_label: str
+    session: Session,
+    entry: InputUse,
+    groups: set[str],
+    product_label: str,
+    lists: SubstanceLists,
 ) -> Finding | None:
-    for kind in reference.SUBSTANCE_KINDS:
-        rows = reference.substances(session, kind)
+    for kind, rows in lists.items():
         for row in matching_rows(entry, rows):
             if row.effective_from and entry.used_on < row.effective_from:
                 continue
@@ -140,10 +136,10 @@ def _substance_finding(
 
 
 def _default_interval(
-    session: Session, entry: InputUse, groups: set[str], product_name: str
+    entry: InputUse, groups: set[str], product_name: str, defaults: list[IntervalDefault]
 ) -> IntervalDefault | None:
     substance = normalise(entry.substance)
-    for row in reference.interval_defaults(session):
+    for row in defaults:
         if normalise(row.substance) != substance:
             continue
         if row.applies_to in groups or row.applies_to == product_name:
@@ -152,11 +148,16 @@ def _default_interval(
 
 
 def _interval_finding(
-    session: Session, entry: InputUse, groups: set[str], product_name: str, harvest: date
+    session: Session,
+    entry: InputUse,
+    groups: set[str],
+    product_name: str,
+    harvest: date,
+    defaults: list[IntervalDefault],
 ) -> Finding | None:
     days, default = entry.interval_days, None
     if days is None:
-        default = _default_interval(session, entry, groups, product_name)
+        default = _default_interval(entry, groups, product_name, defaults)
         days = default.days if default else None
     if days is None:
         return None  # nothing on record to check against; never guess a number
@@ -208,9 +209,12 @@ def _linked_tests(ctx: IssueContext) -> list[RapidTest]:
     return tests
 
 
-def _test_finding(ctx: IssueContext) -> Finding | None:
-    needs_test = [o for o in ctx.template.basis if o.requires_test and o.code in ctx.basis_codes]
-    tests = _linked_tests(ctx)
+def _tested_basis(ctx: IssueContext) -> list[BasisOption]:
+    return [o for o in ctx.template.basis if o.requires_test and o.code in ctx.basis_codes]
+
+
+def _test_finding(ctx: IssueContext, tests: list[RapidTest]) -> Finding | None:
+    needs_test = _tested_basis(ctx)
     failed = [t for t in tests if t.result == TestResult.FAIL]
     if failed:
         test = failed[0]
@@ -230,6 +234,32 @@ def _test_finding(ctx: IssueContext) -> Finding | None:
             "passing test (rapid test or lab report).",
         )
     return None
+
+
+def _coverage_finding(
+    ctx: IssueContext, entries: list[InputUse], tests: list[RapidTest]
+) -> Finding | None:
+    """用什么药、检什么药: a tested basis promises the drugs used were tested for."""
+    if not tests or not _tested_basis(ctx):
+        return None
+    used, missing = coverage.uncovered(entries, tests)
+    if not missing:
+        return None
+    names_zh = "、".join(s.zh for s in missing)
+    names_en = ", ".join(s.en for s in missing)
+    hint_zh = f"{names_zh}胶体金试纸条或检测报告"
+    hint_en = f"a gold strip for {names_en} or a lab report"
+    if all(s.chemical_class in coverage.ENZYME_CLASSES for s in missing):
+        hint_zh = f"酶抑制率法快检、{hint_zh}"
+        hint_en = f"an enzyme-inhibition rapid test, {hint_en}"
+    return Finding(
+        "test_not_covering",
+        f"不能开具合格证：本批次使用过 {'、'.join(s.zh for s in used)}，所关联的检测未覆盖："
+        f"{names_zh}。请关联覆盖这些药物的检测（如{hint_zh}），或改选承诺依据。",
+        f"Cannot issue: this batch was treated with {', '.join(s.en for s in used)}; the linked "
+        f"tests do not cover {names_en}. Link a test that covers them (such as {hint_en}), or "
+        "choose another basis for the promise.",
+    )
 
 
 def _batch_test_finding(ctx: IssueContext) -> Finding | None:
@@ -305,15 +335,22 @@ def compliance_gate(ctx: IssueContext) -> None:
         harvest,
     )
     label = f"“{product_name}”" if product_name else ""
+    lists = _substance_lists(ctx.session) if entries else {}
     for entry in entries:
-        finding = _substance_finding(ctx.session, entry, groups, label)
+        finding = _substance_finding(ctx.session, entry, groups, label, lists)
         if finding is not None:
             _refuse(ctx, finding)
+    defaults = reference.interval_defaults(ctx.session) if entries else []
     for entry in entries:
-        finding = _interval_finding(ctx.session, entry, groups, product_name, harvest)
+        finding = _interval_finding(ctx.session, entry, groups, product_name, harvest, defaults)
         if finding is not None:
             _refuse(ctx, finding)
-    finding = _test_finding(ctx) or _batch_test_finding(ctx)
+    tests = _linked_tests(ctx)
+    finding = (
+        _test_finding(ctx, tests)
+        or _batch_test_finding(ctx)
+        or _coverage_finding(ctx, entries, tests)
+    )
     if finding is not None:
         _refuse(ctx, finding)
 
@@ -327,7 +364,11 @@ def entry_finding(session: Session, entry: InputUse) -> Finding | None:
     product = session.get(Product, entry.product_id) if entry.product_id else None
     name = product.name if product else ""
     return _substance_finding(
-        session, entry, crop_groups_of(product, name), f"“{name}”" if name else ""
+        session,
+        entry,
+        crop_groups_of(product, name),
+        f"“{name}”" if name else "",
+        _substance_lists(session),
     )
 
 

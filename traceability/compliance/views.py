@@ -39,6 +39,7 @@ from traceability.compliance.api import (
     uploaded_report,
     visible_producers,
 )
+from traceability.compliance.coverage import which_test_covers
 from traceability.compliance.credit import credit_grades
 from traceability.compliance.gate import entry_finding
 from traceability.compliance.lab_reports import (
@@ -344,7 +345,8 @@ def records() -> Any:
     """Production records of one producer: a producer's own, or any a supervisor may see.
 
     Saving uses `record_input_use`, as the API does; a substance the issuing gate would
-    refuse is said at once, so nobody learns it first at the kiosk on market day.
+    refuse is said at once, so nobody learns it first at the kiosk on market day, and so is
+    which test would cover a pesticide or veterinary drug (用什么药、检什么药).
     """
     principal = signed_in()
     session = get_session()
@@ -379,6 +381,7 @@ def records() -> Any:
             }
             entry = record_input_use(session, producer_id, values, recorded_by=principal.key)
             finding = entry_finding(session, entry)
+            advice = which_test_covers(entry)
             session.commit()
         except DomainError as exc:
             session.rollback()
@@ -387,6 +390,8 @@ def records() -> Any:
             flash(_("已保存生产记录 #%(id)s。", id=entry.id), "ok")
             if finding is not None:
                 flash(finding.en if str(get_locale()) == "en" else finding.zh, "warn")
+            elif advice is not None:
+                flash(advice[1] if str(get_locale()) == "en" else advice[0], "ok")
             return redirect(url_for("compliance.records", producer_id=producer_id))
     return render_template(
         "compliance/records.html",

@@ -49,6 +49,11 @@ def linked_failed(app: Flask, batch: Batch) -> dict[str, Any]:
     return {"basis": ["self_test"], "tests": [test_id]}
 
 
+def untested_substance(app: Flask, batch: Batch) -> dict[str, Any]:
+    add_input(app, batch, substance="吡虫啉")
+    return {"basis": ["self_test"], "tests": [add_test(app, batch, inhibition_rate="8")]}
+
+
 def latest_failed(app: Flask, batch: Batch) -> dict[str, Any]:
     add_test(app, batch, inhibition_rate="63.0")
     return {}
@@ -65,6 +70,7 @@ REASONS: list[tuple[str, Callable[[Flask, Batch], dict[str, Any]], str]] = [
     ("pre_harvest_interval", inside_interval, "安全间隔期为 7 天"),
     ("test_required", untested, "检测记录"),
     ("linked_test_failed", linked_failed, "不合格"),
+    ("test_not_covering", untested_substance, "未覆盖：吡虫啉"),
     ("latest_test_failed", latest_failed, "不合格"),
     ("producer_suspended", suspended, "暂停"),
 ]

@@ -178,3 +178,32 @@ def test_an_unknown_producer_number_is_a_clear_404(
 def test_the_page_needs_a_signed_in_user(client: FlaskClient, demo: dict[str, Any]) -> None:
     response = client.get("/compliance/records")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("substance", "advice"),
+    [
+        ("吡虫啉", "吡虫啉不能用酶抑制率法快检，要用吡虫啉试纸条或送检。"),
+        ("辛硫磷", "辛硫磷可用酶抑制率法快检。"),
+    ],
+)
+def test_saving_a_pesticide_says_which_test_would_cover_it(
+    app: Flask, grower: FlaskClient, cucumbers: Batch, substance: str, advice: str
+) -> None:
+    answer = _form(grower, cucumbers, substance=substance).get_data(as_text=True)
+    assert "提示：承诺依据选检测时，须检这次用的药。" + advice in answer
+
+
+def test_saving_a_fertiliser_gives_no_test_advice(
+    app: Flask, grower: FlaskClient, cucumbers: Batch
+) -> None:
+    answer = _form(grower, cucumbers, kind="fertilizer", substance="尿素").get_data(as_text=True)
+    assert "已保存生产记录" in answer and "须检这次用的药" not in answer
+
+
+def test_the_test_advice_comes_in_english_too(
+    app: Flask, grower: FlaskClient, cucumbers: Batch
+) -> None:
+    grower.get("/compliance/records?lang=en")
+    answer = _form(grower, cucumbers, substance="辛硫磷").get_data(as_text=True)
+    assert "phoxim: covered by an enzyme-inhibition rapid test" in answer

@@ -1,0 +1,275 @@
+"""Test what you spray (用什么药、检什么药): a tested basis needs tests covering the drugs used."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from importlib.resources import files
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from tests.traceability.compliance.conftest import (
+    add_input,
+    add_test,
+    certificates,
+    count,
+    issue_body,
+    refusals,
+)
+from traceability.compliance.coverage import class_members, uncovered
+from traceability.db import get_engine
+from traceability.models import Batch, ItemCode
+from traceability.models.compliance import InputUse, RapidTest
+
+
+def gold_strip(app: Flask, batch: Batch, target: str) -> int:
+    return add_test(app, batch, method="colloidal_gold", target=target, result="negative")
+
+
+def enzyme(app: Flask, batch: Batch) -> int:
+    return add_test(app, batch, method="enzyme_inhibition", inhibition_rate="8.0")
+
+
+def lab_report(app: Flask, batch: Batch, *items: str) -> int:
+    return add_test(
+        app,
+        batch,
+        method="lab_report",
+        lab_name="县农产品质量安全检测站",
+        report_no="JC-2026-118",
+        items=list(items),
+        result="pass",
+    )
+
+
+def issue(client: FlaskClient, make_token: Any, batch: Batch, *tests: int, **extra: Any) -> Any:
+    body = issue_body(batch, basis=["self_test"], tests=list(tests), **extra)
+    return client.post("/api/v1/certificates", json=body, headers=make_token())
+
+
+def test_a_gold_strip_for_the_sprayed_substance_covers_it(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_input(app, cucumbers, substance="吡虫啉")
+    response = issue(client, make_token, cucumbers, gold_strip(app, cucumbers, "吡虫啉"))
+    assert response.status_code == 201, response.get_json()
+
+
+def test_enzyme_inhibition_covers_an_organophosphate_and_a_carbamate(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_input(app, cucumbers, substance="辛硫磷")
+    add_input(app, cucumbers, substance="异丙威")
+    response = issue(client, make_token, cucumbers, enzyme(app, cucumbers))
+    assert response.status_code == 201, response.get_json()
+
+
+def test_enzyme_inhibition_does_not_cover_a_neonicotinoid(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_input(app, cucumbers, substance="辛硫磷")
+    add_input(app, cucumbers, substance="吡虫啉")
+    response = issue(client, make_token, cucumbers, enzyme(app, cucumbers))
+    body = response.get_json()
+    assert response.status_code == 422 and body["error"] == "test_not_covering"
+    assert "所关联的检测未覆盖：吡虫啉。" in body["message_zh"]
+    assert "do not cover 吡虫啉" in body["message_en"]
+
+
+@pytest.mark.parametrize("item", ["辛硫磷", "phoxim", "有机磷类农药", "有机磷和氨基甲酸酯类"])
+def test_a_lab_report_item_naming_the_substance_or_its_class_covers_it(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any, item: str
+) -> None:
+    add_input(app, cucumbers, substance="辛硫磷")
+    response = issue(client, make_token, cucumbers, lab_report(app, cucumbers, "铅", item))
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_lab_report_of_another_class_does_not_cover(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_input(app, cucumbers, substance="高效氯氰菊酯")
+    test_id = lab_report(app, cucumbers, "有机磷类", "氨基甲酸酯类")
+    assert issue(client, make_token, cucumbers, test_id).get_json()["error"] == "test_not_covering"
+    covered = issue(client, make_token, cucumbers, lab_report(app, cucumbers, "拟除虫菊酯类"))
+    assert covered.status_code == 201, covered.get_json()
+
+
+def test_an_uncovered_substance_is_refused_recorded_and_nothing_issued(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_input(app, cucumbers, substance="辛硫磷")
+    add_input(app, cucumbers, substance="吡虫啉")
+    test_id = gold_strip(app, cucumbers, "辛硫磷")
+    before = certificates(app), count(app, ItemCode)
+    body = issue(client, make_token, cucumbers, test_id).get_json()
+    assert body["message_zh"] == (
+        "不能开具合格证：本批次使用过 辛硫磷、吡虫啉，所关联的检测未覆盖：吡虫啉。"
+        "请关联覆盖这些药物的检测（如吡虫啉胶体金试纸条或检测报告），或改选承诺依据。"
+    )
+    assert body["message_en"] == (
+        "Cannot issue: this batch was treated with phoxim, 吡虫啉; the linked tests do not "
+        "cover 吡虫啉. Link a test that covers them (such as a gold strip for 吡虫啉 or a lab "
+        "report), or choose another basis for the promise."
+    )
+    assert (certificates(app), count(app, ItemCode)) == before
+    [refusal] = refusals(app)
+    assert refusal.reason == "test_not_covering" and refusal.batch_id == cucumbers.id
+    assert refusal.message_zh == body["message_zh"] and refusal.message_en == body["message_en"]
+
+
+def test_an_uncovered_organophosphate_is_pointed_to_enzyme_inhibition(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_input(app, cucumbers, substance="辛硫磷")
+    body = issue(client, make_token, cucumbers, gold_strip(app, cucumbers, "吡虫啉")).get_json()
+    assert "（如酶抑制率法快检、辛硫磷胶体金试纸条或检测报告）" in body["message_zh"]
+
+
+def test_several_linked_tests_combine_their_coverage(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_input(app, cucumbers, substance="辛硫磷")
+    add_input(app, cucumbers, substance="吡虫啉")
+    add_input(app, cucumbers, substance="高效氯氰菊酯")
+    tests = (
+        enzyme(app, cucumbers),
+        gold_strip(app, cucumbers, "吡虫啉"),
+        lab_report(app, cucumbers, "高效氯氰菊酯"),
+    )
+    for alone in tests:
+        assert issue(client, make_token, cucumbers, alone).status_code == 422
+    response = issue(client, make_token, cucumbers, *tests)
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_basis_without_a_test_is_unaffected(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_input(app, cucumbers, substance="吡虫啉")
+    test_id = enzyme(app, cucumbers)
+    body = issue_body(cucumbers, basis=["quality_control"], tests=[test_id])
+    response = client.post("/api/v1/certificates", json=body, headers=make_token())
+    assert response.status_code == 201, response.get_json()
+
+
+def test_fertiliser_needs_no_test(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    add_input(app, cucumbers, kind="fertilizer", substance="尿素", dose="10 kg/亩", method="撒施")
+    response = issue(client, make_token, cucumbers, enzyme(app, cucumbers))
+    assert response.status_code == 201, response.get_json()
+
+
+# How names and classes are matched, without a database.
+
+
+def entry(substance: str, trade_name: str = "", kind: str = "pesticide") -> InputUse:
+    return InputUse(
+        producer_id=1,
+        kind=kind,
+        substance=substance,
+        product_name=trade_name,
+        dose="",
+        method="",
+        used_on=date(2026, 5, 1),
+        operator="",
+    )
+
+
+def rapid_test(method: str, target: str = "", items: tuple[str, ...] = ()) -> RapidTest:
+    return RapidTest(
+        product_name="黄瓜",
+        method=method,
+        target=target,
+        items=list(items),
+        result="pass",
+        operator="",
+        tested_at=datetime(2026, 5, 20),
+    )
+
+
+def missing(entries: list[InputUse], tests: list[RapidTest]) -> list[str]:
+    return [s.zh for s in uncovered(entries, tests)[1]]
+
+
+def test_a_listed_old_name_or_english_name_answers_to_the_common_name() -> None:
+    strip = [rapid_test("colloidal_gold", target="克百威")]
+    assert missing([entry("呋喃丹"), entry("carbofuran"), entry("克百威")], strip) == []
+
+
+def test_a_strip_for_dimethoate_does_not_cover_omethoate() -> None:
+    strip = [rapid_test("colloidal_gold", target="乐果")]
+    assert missing([entry("氧乐果")], strip) == ["氧乐果"]
+    assert missing([entry("40%氧乐果乳油")], strip) == ["氧乐果"]
+
+
+def test_a_substance_recorded_twice_is_named_once() -> None:
+    entries = [entry("辛硫磷"), entry("phoxim"), entry("40%辛硫磷乳油"), entry("吡虫啉")]
+    assert missing(entries, []) == ["辛硫磷", "吡虫啉"]
+
+
+def test_a_tested_name_inside_a_formulation_counts() -> None:
+    assert missing([entry("70%吡虫啉水分散粒剂")], [rapid_test("colloidal_gold", "吡虫啉")]) == []
+
+
+def test_each_part_of_a_mixture_needs_covering() -> None:
+    strip = [rapid_test("colloidal_gold", target="吡虫啉")]
+    assert missing([entry("毒死蜱·吡虫啉")], strip) == ["毒死蜱"]
+    assert missing([entry("吡虫啉", trade_name="22%辛硫磷·吡虫啉乳油")], strip) == ["辛硫磷"]
+
+
+def test_a_dithiocarbamate_item_does_not_cover_carbamate_insecticides() -> None:
+    report = [rapid_test("lab_report", items=("二硫代氨基甲酸酯类（以CS2计）",))]
+    assert missing([entry("异丙威")], report) == ["异丙威"]
+
+
+def test_a_veterinary_drug_is_covered_by_name_only() -> None:
+    drug = entry("恩诺沙星", kind="veterinary")
+    assert missing([drug], [rapid_test("enzyme_inhibition")]) == ["恩诺沙星"]
+    assert missing([drug], [rapid_test("colloidal_gold", "恩诺沙星")]) == []
+
+
+def test_every_listed_substance_has_a_class_its_irac_group_and_a_source() -> None:
+    text = files("traceability.data").joinpath("reference/pesticide_classes.csv").read_text("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    groups = {"organophosphate": "1B", "carbamate": "1A", "pyrethroid": "3A"}
+    assert rows and all(groups[row["class"]] == row["irac_group"] for row in rows)
+    assert all(
+        f"IRAC MoA Classification v10.1 group {row['irac_group']}" in row["source"] for row in rows
+    )
+    assert len(class_members()) == len(rows)
+
+
+def test_the_gate_runs_as_many_queries_for_five_substances_as_for_one(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    statements: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    def queries_to_issue(*tests: int) -> int:
+        headers = make_token()
+        statements.clear()
+        event.listen(get_engine(app), "before_cursor_execute", note)
+        try:
+            body = issue_body(cucumbers, basis=["self_test"], tests=list(tests))
+            response = client.post("/api/v1/certificates", json=body, headers=headers)
+        finally:
+            event.remove(get_engine(app), "before_cursor_execute", note)
+        assert response.status_code == 201, response.get_json()
+        return len(statements)
+
+    add_input(app, cucumbers, substance="辛硫磷")
+    tests = (enzyme(app, cucumbers), lab_report(app, cucumbers, "吡虫啉", "啶虫脒", "高效氯氰菊酯"))
+    queries_to_issue(*tests)  # the reference lists load on first use
+    one = queries_to_issue(*tests)
+    for substance in ("异丙威", "吡虫啉", "啶虫脒", "高效氯氰菊酯"):
+        add_input(app, cucumbers, substance=substance)
+    assert queries_to_issue(*tests) == one

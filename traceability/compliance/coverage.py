@@ -1,0 +1,210 @@
+"""Test what you spray (用什么药、检什么药): do the linked tests cover the drugs used?
+
+Under the 2025 rules a certificate whose basis is a test promises that the pesticides and
+veterinary drugs actually used were tested for. A passing test covers a recorded substance
+when a gold strip's target or a lab report's item names it, or when it tests the
+substance's chemical class: enzyme inhibition (GB/T 5009.199, NY/T 448) detects
+organophosphates and carbamates and nothing else, and a lab item may name a class
+(有机磷类). Class membership is chemistry, shipped with its source in
+`data/reference/pesticide_classes.csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from traceability.compliance.names import names_in, names_inside, normalise
+from traceability.models.compliance import InputKind, InputUse, RapidTest, TestMethod
+
+ORGANOPHOSPHATE, CARBAMATE, PYRETHROID = "organophosphate", "carbamate", "pyrethroid"
+CLASS_ZH = {ORGANOPHOSPHATE: "有机磷类", CARBAMATE: "氨基甲酸酯类", PYRETHROID: "拟除虫菊酯类"}
+# the words by which a lab report item names a whole class ("有机磷和氨基甲酸酯类农药")
+CLASS_WORDS = {
+    ORGANOPHOSPHATE: ("有机磷", "organophosph"),
+    CARBAMATE: ("氨基甲酸酯", "carbamate"),
+    PYRETHROID: ("拟除虫菊酯", "菊酯类", "pyrethroid"),
+}
+# dithiocarbamates are fungicides (代森锰锌 …), not carbamate insecticides
+NOT_CLASS_WORDS = ("二硫代氨基甲酸", "dithiocarbamat")
+ENZYME_CLASSES = frozenset({ORGANOPHOSPHATE, CARBAMATE})  # GB/T 5009.199 scope
+SPRAYED_KINDS = frozenset({InputKind.PESTICIDE.value, InputKind.VETERINARY.value})
+
+
+@dataclass(frozen=True)
+class ClassMember:
+    """A substance of a chemical class, as listed in pesticide_classes.csv."""
+
+    key: str
+    names: frozenset[str]
+    en: str
+    chemical_class: str
+
+
+@lru_cache(maxsize=1)
+def class_members() -> tuple[ClassMember, ...]:
+    text = (
+        resources.files("traceability.data")
+        .joinpath("reference")
+        .joinpath("pesticide_classes.csv")
+        .read_text("utf-8")
+    )
+    members = []
+    for row in csv.DictReader(io.StringIO(text)):
+        zh = row["substance_zh"].strip()
+        members.append(
+            ClassMember(
+                key=normalise(re.sub(r"（.*?）|\(.*?\)", "", zh)),
+                names=frozenset(names_in(zh, row["substance_en"])),
+                en=re.sub(r"\s*\(.*?\)", "", row["substance_en"].strip()),
+                chemical_class=row["class"].strip(),
+            )
+        )
+    return tuple(members)
+
+
+@lru_cache(maxsize=1)
+def _members_by_name() -> dict[str, ClassMember]:
+    return {name: member for member in class_members() for name in member.names}
+
+
+@dataclass(frozen=True)
+class Sprayed:
+    """A pesticide or veterinary drug recorded for the batch, as the check knows it."""
+
+    zh: str  # as recorded
+    en: str  # the listed English name, else as recorded
+    keys: frozenset[str]
+    chemical_class: str | None
+
+
+@dataclass
+class Coverage:
+    """What a set of passing tests tested for: substances by name, and whole classes."""
+
+    keys: set[str] = field(default_factory=set)
+    classes: set[str] = field(default_factory=set)
+
+    def covers(self, substance: Sprayed) -> bool:
+        return bool(substance.keys & self.keys) or substance.chemical_class in self.classes
+
+
+def _parts(text: str) -> list[str]:
+    return [p for p in re.split(r"[、;；,，]", text) if p.strip()]
+
+
+def _key(name: str) -> str:
+    member = _members_by_name().get(name)
+    return member.key if member else name
+
+
+def _classes_named(item: str) -> set[str]:
+    text = normalise(item)
+    for word in NOT_CLASS_WORDS:
+        text = text.replace(word, "|")
+    return {c for c, words in CLASS_WORDS.items() if any(w in text for w in words)}
+
+
+def coverage_of(tests: Iterable[RapidTest]) -> Coverage:
+    """What the tests cover (the caller passes passing tests only)."""
+    coverage = Coverage()
+    for test in tests:
+        if test.method == TestMethod.ENZYME_INHIBITION:
+            coverage.classes |= ENZYME_CLASSES
+        elif test.method == TestMethod.COLLOIDAL_GOLD:
+            coverage.keys |= {_key(n) for part in _parts(test.target) for n in names_in(part)}
+        elif test.method == TestMethod.LAB_REPORT:
+            for item in test.items:
+                coverage.classes |= _classes_named(item)
+                coverage.keys |= {_key(n) for part in _parts(item) for n in names_in(part)}
+    return coverage
+
+
+def _sprayed(name: str, member: ClassMember | None, keys: Iterable[str]) -> Sprayed:
+    return Sprayed(
+        zh=name,
+        en=member.en if member else name,
+        keys=frozenset(keys),
+        chemical_class=member.chemical_class if member else None,
+    )
+
+
+def _identify(entry: InputUse, tested: Iterable[str]) -> list[Sprayed]:
+    """The substances an entry names: each part of a mixture ("毒死蜱·吡虫啉") as a listed
+    member, else a known or tested name inside it ("40%氧乐果乳油"), else as written; and any
+    known or tested name inside the trade name besides."""
+    members = _members_by_name()
+    lexicon = {**{k: k for k in tested}, **{n: m.key for n, m in members.items()}}
+
+    def inside(text: str) -> list[Sprayed]:
+        return [
+            _sprayed(lexicon[n] if n in members else n, members.get(n), {lexicon[n]})
+            for n in names_inside(text, lexicon)
+        ]
+
+    found: list[Sprayed] = []
+    for part in re.split(r"[·・•+＋、,，;；/]", entry.substance):
+        own = names_in(part) | {normalise(part)} - {""}
+        member = next((members[n] for n in sorted(own) if n in members), None)
+        if member is not None:
+            found.append(_sprayed(part.strip(), member, {member.key}))
+        elif own:
+            found += inside(part) or [_sprayed(part.strip(), None, own)]
+    return found + inside(entry.product_name)
+
+
+def sprayed(entries: Iterable[InputUse], tested: Iterable[str] = ()) -> list[Sprayed]:
+    """The pesticides and veterinary drugs among the entries, each once, in order of use."""
+    tested = set(tested)
+    seen: set[frozenset[str]] = set()
+    found = []
+    for entry in entries:
+        if entry.kind not in SPRAYED_KINDS:
+            continue
+        for substance in _identify(entry, tested):
+            if substance.keys in seen:
+                continue
+            seen.add(substance.keys)
+            found.append(substance)
+    return found
+
+
+def uncovered(
+    entries: Iterable[InputUse], tests: Iterable[RapidTest]
+) -> tuple[list[Sprayed], list[Sprayed]]:
+    """The substances used, and those of them that no test covers."""
+    coverage = coverage_of(tests)
+    used = sprayed(entries, coverage.keys)
+    return used, [s for s in used if not coverage.covers(s)]
+
+
+def which_test_covers(entry: InputUse) -> tuple[str, str] | None:
+    """Which test would cover this drug, said when the use is recorded (zh, en).
+
+    A producer who sprays a neonicotinoid learns at the record book, not at the kiosk on
+    market day, that the usual enzyme-inhibition card will not back a tested basis.
+    """
+    if entry.kind not in SPRAYED_KINDS:
+        return None
+    found = sprayed([entry])
+    if not found:
+        return None
+    zh = "提示：承诺依据选检测时，须检这次用的药。"
+    en = "Note: if the certificate's basis is a test, it must cover the drugs used. "
+    others = [s for s in found if s.chemical_class not in ENZYME_CLASSES]
+    if not others:
+        return (
+            f"{zh}{'、'.join(s.zh for s in found)}可用酶抑制率法快检。",
+            f"{en}{', '.join(s.en for s in found)}: covered by an enzyme-inhibition rapid test.",
+        )
+    names_zh, names_en = "、".join(s.zh for s in others), ", ".join(s.en for s in others)
+    return (
+        f"{zh}{names_zh}不能用酶抑制率法快检，要用{names_zh}试纸条或送检。",
+        f"{en}An enzyme-inhibition rapid test does not cover {names_en}: use a gold strip "
+        "for it or a lab report that names it.",
+    )
