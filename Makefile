@@ -51,7 +51,7 @@ bench: install-test
 
 ## make translations: extract the Chinese msgids, merge them into the English catalogue, compile the .mo (commit all three)
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k lazy_gettext -k _l --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k lazy_gettext -k _l -k N_ --no-location --sort-output \
 	  --project traceability -o traceability/translations/messages.pot .
 	$(BIN)/pybabel update -i traceability/translations/messages.pot -d traceability/translations -l en --no-fuzzy-matching -w 100
 	$(BIN)/pybabel compile -d traceability/translations

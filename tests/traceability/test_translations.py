@@ -22,7 +22,7 @@ TRANSLATIONS = ROOT / "traceability" / "translations"
 EN_PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
 EN_MO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo"
 # the same keywords as `make translations` (pybabel extract -k … adds to the defaults)
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None, "N_": None}
 HAN = re.compile(r"[\u3400-\u9fff]")
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
 
@@ -91,3 +91,22 @@ def test_home_page_is_english_on_request_and_chinese_by_default(
     assert "承诺达标合格证与一品一码" in _h1_and_brand(chinese)
     assert "承诺达标合格证追溯服务" in _h1_and_brand(chinese)
     assert "消费者和市场扫码即可查验真伪" in chinese
+
+
+def test_labels_defined_in_the_domain_and_shown_on_pages_are_in_the_catalogue() -> None:
+    """Methods, results, case states, input and list kinds, import outcomes: the domain keeps
+    them in Chinese for its messages, pages translate them where they show them (`N_`)."""
+    from traceability.compliance.cases import OUTCOME_ZH, STATE_ZH
+    from traceability.compliance.records import INPUT_KIND_ZH
+    from traceability.compliance.reference import KIND_ZH
+    from traceability.compliance.testing import METHOD_ZH, RESULT_ZH
+    from traceability.registry.importing import STATUS_ZH
+
+    english = {m.id: m.string for m in read_po(EN_PO.open("rb")) if m.id}
+    labels = [
+        label
+        for table in (OUTCOME_ZH, STATE_ZH, INPUT_KIND_ZH, KIND_ZH, METHOD_ZH, RESULT_ZH, STATUS_ZH)
+        for label in table.values()
+    ]
+    untranslated = [label for label in labels if not english.get(label)]
+    assert untranslated == []

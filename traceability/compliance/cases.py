@@ -27,20 +27,21 @@ from traceability.models.compliance import (
     TestResult,
 )
 from traceability.models.types import utcnow
+from traceability.translatable import N_
 from traceability.working_days import add_working_days
 
 RAPID_RETEST_WINDOW = timedelta(hours=4)
 LAB_RETEST_WORKING_DAYS = 5
 STATE_ZH = {
-    CaseState.DISPOSAL: "不合格处置（复检申请期）",
-    CaseState.RETEST_REQUESTED: "已申请复检",
-    CaseState.INVESTIGATING: "调查中",
-    CaseState.CLOSED: "已结案",
+    CaseState.DISPOSAL: N_("不合格处置（复检申请期）"),
+    CaseState.RETEST_REQUESTED: N_("已申请复检"),
+    CaseState.INVESTIGATING: N_("调查中"),
+    CaseState.CLOSED: N_("已结案"),
 }
 OUTCOME_ZH = {
-    CaseOutcome.PENALTY: "行政处罚",
-    CaseOutcome.WARNING: "警告/责令改正",
-    CaseOutcome.CLEARED: "排除（解除限制）",
+    CaseOutcome.PENALTY: N_("行政处罚"),
+    CaseOutcome.WARNING: N_("警告/责令改正"),
+    CaseOutcome.CLEARED: N_("排除（解除限制）"),
 }
 
 

@@ -16,13 +16,14 @@ from traceability.compliance.reference import crop_group_rules, text_field
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Batch, Product
 from traceability.models.compliance import InputKind, InputUse
+from traceability.translatable import N_
 
 INPUT_KIND_ZH = {
-    InputKind.PESTICIDE: "农药",
-    InputKind.VETERINARY: "兽药",
-    InputKind.FERTILIZER: "肥料",
-    InputKind.FEED: "饲料",
-    InputKind.OTHER: "其他",
+    InputKind.PESTICIDE: N_("农药"),
+    InputKind.VETERINARY: N_("兽药"),
+    InputKind.FERTILIZER: N_("肥料"),
+    InputKind.FEED: N_("饲料"),
+    InputKind.OTHER: N_("其他"),
 }
 ANIMAL_GROUPS = {"畜禽", "禽蛋", "水产品"}
 

@@ -29,12 +29,13 @@ from traceability.models.compliance import (
     ReferenceSubstance,
 )
 from traceability.models.types import utcnow
+from traceability.translatable import N_
 
 KIND_ZH = {
-    ReferenceKind.PESTICIDE: "禁限用农药名录",
-    ReferenceKind.VETERINARY: "食品动物禁用兽药名录",
-    ReferenceKind.ADDITIVE: "非法添加物名录",
-    ReferenceKind.INTERVAL: "安全间隔期/休药期默认值",
+    ReferenceKind.PESTICIDE: N_("禁限用农药名录"),
+    ReferenceKind.VETERINARY: N_("食品动物禁用兽药名录"),
+    ReferenceKind.ADDITIVE: N_("非法添加物名录"),
+    ReferenceKind.INTERVAL: N_("安全间隔期/休药期默认值"),
 }
 SUBSTANCE_KINDS = (ReferenceKind.PESTICIDE, ReferenceKind.VETERINARY, ReferenceKind.ADDITIVE)
 

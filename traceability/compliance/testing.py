@@ -22,15 +22,16 @@ from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import RapidTest, TestMethod, TestResult
 from traceability.models.types import utcnow
+from traceability.translatable import N_
 
 POSITIVE_AT = Decimal(50)  # GB/T 5009.199: inhibition rate ≥ 50 % is positive
 RAPID_METHODS = {TestMethod.ENZYME_INHIBITION.value, TestMethod.COLLOIDAL_GOLD.value}
 METHOD_ZH = {
-    TestMethod.ENZYME_INHIBITION: "酶抑制率法",
-    TestMethod.COLLOIDAL_GOLD: "胶体金试纸条",
-    TestMethod.LAB_REPORT: "实验室检测",
+    TestMethod.ENZYME_INHIBITION: N_("酶抑制率法"),
+    TestMethod.COLLOIDAL_GOLD: N_("胶体金试纸条"),
+    TestMethod.LAB_REPORT: N_("实验室检测"),
 }
-RESULT_ZH = {TestResult.PASS: "合格", TestResult.FAIL: "不合格"}
+RESULT_ZH = {TestResult.PASS: N_("合格"), TestResult.FAIL: N_("不合格")}
 _RESULT_WORDS = {
     "pass": TestResult.PASS,
     "negative": TestResult.PASS,

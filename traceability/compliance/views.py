@@ -74,7 +74,7 @@ bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 
 class TestForm(FlaskForm):
     __test__ = False
-    method = SelectField(_l("检测方法"), choices=[(m.value, zh) for m, zh in METHOD_ZH.items()])
+    method = SelectField(_l("检测方法"), choices=[(m.value, _l(zh)) for m, zh in METHOD_ZH.items()])
     producer_id = IntegerField(_l("生产主体编号"), validators=[Optional()])
     batch_id = IntegerField(_l("批次编号"), validators=[Optional()])
     product_name = StringField(_l("样品名称"), validators=[Optional(), Length(max=100)])
@@ -84,7 +84,7 @@ class TestForm(FlaskForm):
     target = StringField(_l("检测项目（目标物质）"), validators=[Optional(), Length(max=100)])
     result = SelectField(
         _l("结果"),
-        choices=[("", "—"), ("pass", "合格/阴性"), ("fail", "不合格/阳性")],
+        choices=[("", "—"), ("pass", _l("合格/阴性")), ("fail", _l("不合格/阳性"))],
         validators=[Optional()],
     )
     lab_name = StringField(_l("检测机构"), validators=[Optional(), Length(max=200)])
@@ -123,7 +123,9 @@ class RecordForm(FlaskForm):
 
     product_id = SelectField(_l("产品"), coerce=int, validators=[DataRequired()])
     batch_id = SelectField(_l("批次"), coerce=int, validators=[Optional()])
-    kind = SelectField(_l("投入品类别"), choices=[(k.value, zh) for k, zh in INPUT_KIND_ZH.items()])
+    kind = SelectField(
+        _l("投入品类别"), choices=[(k.value, _l(zh)) for k, zh in INPUT_KIND_ZH.items()]
+    )
     substance = StringField(
         _l("投入品名称（有效成分）"), validators=[DataRequired(), Length(max=100)]
     )
@@ -145,27 +147,29 @@ class CaseForm(FlaskForm):
     action = SelectField(
         _l("操作"),
         choices=[
-            ("disposal", "登记处置措施"),
-            ("retest-request", "登记复检申请"),
-            ("investigate", "立案调查"),
-            ("close", "结案"),
+            ("disposal", _l("登记处置措施")),
+            ("retest-request", _l("登记复检申请")),
+            ("investigate", _l("立案调查")),
+            ("close", _l("结案")),
         ],
     )
     text = TextAreaField(_l("处置措施 / 结案说明"), validators=[Optional(), Length(max=500)])
     outcome = SelectField(
         _l("结案结果"),
-        choices=[("", "—"), *((o.value, zh) for o, zh in case_service.OUTCOME_ZH.items())],
+        choices=[("", "—"), *((o.value, _l(zh)) for o, zh in case_service.OUTCOME_ZH.items())],
         validators=[Optional()],
     )
 
 
 class ReferenceForm(FlaskForm):
-    kind = SelectField(_l("名录"), choices=[(k.value, zh) for k, zh in reference.KIND_ZH.items()])
+    kind = SelectField(
+        _l("名录"), choices=[(k.value, _l(zh)) for k, zh in reference.KIND_ZH.items()]
+    )
     substance_zh = StringField(_l("物质（中文）"), validators=[DataRequired(), Length(max=200)])
     substance_en = StringField(_l("物质（英文）"), validators=[Optional(), Length(max=200)])
     scope = SelectField(
         _l("范围"),
-        choices=[("all", "全面禁用"), ("crops", "限定作物禁用")],
+        choices=[("all", _l("全面禁用")), ("crops", _l("限定作物禁用"))],
         validators=[Optional()],
     )
     crops = StringField(
@@ -174,7 +178,7 @@ class ReferenceForm(FlaskForm):
     days = IntegerField(_l("间隔期/休药期（天）"), validators=[Optional()])
     effective_from = StringField(_l("生效日期"), validators=[Optional(), Length(max=10)])
     source = StringField(_l("依据（公告）"), validators=[DataRequired(), Length(max=200)])
-    verified = SelectField(_l("核对"), choices=[("check", "待核对"), ("yes", "已核对")])
+    verified = SelectField(_l("核对"), choices=[("check", _l("待核对")), ("yes", _l("已核对"))])
 
 
 class ToggleForm(FlaskForm):

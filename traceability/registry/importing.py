@@ -31,6 +31,7 @@ from traceability.registry.service import (
     find_duplicates,
     register_producer,
 )
+from traceability.translatable import N_
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "kind": ("主体类型", "类型", "kind"),
@@ -51,7 +52,7 @@ KIND_WORDS: dict[str, str] = {
     "收购单位": ProducerKind.PURCHASER.value,
     "收购商": ProducerKind.PURCHASER.value,
 }
-STATUS_ZH = {"created": "已导入", "duplicate": "已登记，未重复导入", "error": "未导入"}
+STATUS_ZH = {"created": N_("已导入"), "duplicate": N_("已登记，未重复导入"), "error": N_("未导入")}
 
 
 @dataclass
