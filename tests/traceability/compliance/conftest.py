@@ -10,17 +10,46 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlmodel import Session, func, select
 
+from tests.traceability.signing_in import sign_in
 from traceability.cli import main
 from traceability.db import get_engine, session_scope
 from traceability.models import Batch, Certificate, Producer, Product
-from traceability.models.compliance import IssueRefusal
+from traceability.models.compliance import ComplianceCase, IssueRefusal
 
 
 def in_session(app: Flask, work: Callable[[Session], Any]) -> Any:
     with app.app_context(), session_scope(get_engine()) as session:
         return work(session)
+
+
+@pytest.fixture
+def admin(app: Flask, client: FlaskClient) -> FlaskClient:
+    """The test client signed in as a county admin, who may use every compliance page."""
+    return sign_in(app, client, "compliance-admin", role="county_admin")
+
+
+def failed_lab_case(app: Flask, batch: Batch, **values: Any) -> int:
+    """A failed lab report on `batch` (so a case opens); the case's id."""
+    entry = {
+        "method": "lab_report",
+        "lab_name": "青禾县农产品质量安全检测站",
+        "report_no": "QH2026-0100",
+        "items": ["毒死蜱"],
+        "result": "fail",
+        **values,
+    }
+    add_test(app, batch, **entry)
+    return int(
+        in_session(
+            app,
+            lambda s: s.exec(
+                select(ComplianceCase.id).where(ComplianceCase.batch_id == batch.id)
+            ).one(),
+        )
+    )
 
 
 @pytest.fixture

@@ -283,11 +283,6 @@ def test_a_download_without_credentials_is_refused(
 # -- the tests page -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def admin(app: Flask, client: FlaskClient) -> FlaskClient:
-    return sign_in(app, client, "lab-admin", role="county_admin")
-
-
 def page_fields(admin: FlaskClient, batch: Batch, **extra: Any) -> dict[str, Any]:
     return lab_fields(
         batch, csrf_token=form_csrf(admin, "/compliance/tests"), result="pass", **extra

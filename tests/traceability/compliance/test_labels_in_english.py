@@ -2,46 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import select
 
-from tests.traceability.compliance.conftest import add_test, in_session
-from tests.traceability.signing_in import sign_in
+from tests.traceability.compliance.conftest import failed_lab_case
 from traceability.models import Batch
-from traceability.models.compliance import ComplianceCase
-
-
-@pytest.fixture
-def admin(app: Flask, client: FlaskClient) -> FlaskClient:
-    return sign_in(app, client, "compliance-admin", role="county_admin")
-
-
-def _failed_lab_case(app: Flask, batch: Batch) -> int:
-    add_test(
-        app,
-        batch,
-        method="lab_report",
-        lab_name="青禾县农产品质量安全检测站",
-        report_no="QH2026-0100",
-        items=["毒死蜱"],
-        result="fail",
-    )
-    return int(
-        in_session(
-            app,
-            lambda s: s.exec(
-                select(ComplianceCase.id).where(ComplianceCase.batch_id == batch.id)
-            ).one(),
-        )
-    )
 
 
 def test_the_tests_and_case_pages_speak_english_when_asked(
     admin: FlaskClient, app: Flask, cucumbers: Batch
 ) -> None:
-    case_id = _failed_lab_case(app, cucumbers)
+    case_id = failed_lab_case(app, cucumbers)
     tests = admin.get("/compliance/tests?lang=en").get_data(as_text=True)
     assert "<td>Lab report" in tests and "<td>Failed</td>" in tests
     assert ">Enzyme inhibition</option>" in tests and ">Passed / negative</option>" in tests
@@ -57,7 +28,7 @@ def test_the_tests_and_case_pages_speak_english_when_asked(
 def test_the_same_pages_stay_chinese_by_default(
     admin: FlaskClient, app: Flask, cucumbers: Batch
 ) -> None:
-    case_id = _failed_lab_case(app, cucumbers)
+    case_id = failed_lab_case(app, cucumbers)
     tests = admin.get("/compliance/tests").get_data(as_text=True)
     assert "<td>实验室检测" in tests and "<td>不合格</td>" in tests
     case = admin.get(f"/compliance/cases/{case_id}").get_data(as_text=True)

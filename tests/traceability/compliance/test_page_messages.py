@@ -10,14 +10,9 @@ from flask.testing import FlaskClient
 from sqlmodel import select
 
 from tests.traceability.compliance.conftest import in_session
-from tests.traceability.signing_in import form_csrf, sign_in
+from tests.traceability.signing_in import form_csrf
 from traceability.models import Batch
 from traceability.models.compliance import ComplianceCase, ReferenceSubstance
-
-
-@pytest.fixture
-def admin(app: Flask, client: FlaskClient) -> FlaskClient:
-    return sign_in(app, client, "county", role="county_admin")
 
 
 def in_english(client: FlaskClient) -> FlaskClient:

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.traceability.compliance.conftest import add_input, count, issue_body
-from tests.traceability.signing_in import form_csrf, sign_in
+from tests.traceability.signing_in import form_csrf
 from traceability.models import Batch
 from traceability.models.compliance import RapidTest
-
-
-@pytest.fixture
-def admin(app: Flask, client: FlaskClient) -> FlaskClient:
-    return sign_in(app, client, "compliance-admin", role="county_admin")
 
 
 def test_every_page_renders_in_chinese(

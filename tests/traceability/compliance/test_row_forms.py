@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from tests.traceability.compliance.conftest import add_test, in_session
 from tests.traceability.page_forms import forms_on
-from tests.traceability.signing_in import sign_in
 from traceability.compliance import reference
 from traceability.models import Batch
 from traceability.models.compliance import LabReportFile, ReferenceKind, ReferenceSubstance
-
-
-@pytest.fixture
-def admin(app: Flask, client: FlaskClient) -> FlaskClient:
-    return sign_in(app, client, "county", role="county_admin")
 
 
 def test_the_tests_page_names_each_id_once_and_each_row_form_posts(
