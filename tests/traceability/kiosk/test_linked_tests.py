@@ -197,3 +197,10 @@ def test_another_producers_test_is_refused_and_stays_theirs(
 def test_test_ids_must_be_a_list_of_numbers(kiosk: FlaskClient, cucumbers: Batch) -> None:
     answer = issue(kiosk, cucumbers, ["1"])  # type: ignore[list-item]
     assert answer.status_code == 422 and answer.get_json()["error"] == "invalid_field"
+
+
+def test_the_screen_says_there_is_no_test_in_chinese_and_in_english(kiosk: FlaskClient) -> None:
+    chinese = kiosk.get("/kiosk").get_data(as_text=True)
+    english = kiosk.get("/kiosk?lang=en").get_data(as_text=True)
+    assert "没有可用的检测记录：请先到检测室快检，或改选其他承诺依据。" in chinese
+    assert "No test you can use: have a rapid test done at the testing room first" in english
