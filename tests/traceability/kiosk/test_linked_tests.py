@@ -204,3 +204,28 @@ def test_the_screen_says_there_is_no_test_in_chinese_and_in_english(kiosk: Flask
     english = kiosk.get("/kiosk?lang=en").get_data(as_text=True)
     assert "没有可用的检测记录：请先到检测室快检，或改选其他承诺依据。" in chinese
     assert "No test you can use: have a rapid test done at the testing room first" in english
+
+
+def test_a_test_of_another_product_cannot_back_the_certificate(
+    app: Flask, kiosk: FlaskClient, cucumbers: Batch
+) -> None:
+    """The list offers only the product's tests; a crafted request is refused by the gate."""
+
+    def other_product(session: Session) -> int:
+        product = session.exec(
+            select(Product).where(
+                Product.producer_id == cucumbers.producer_id, Product.id != cucumbers.product_id
+            )
+        ).first()
+        assert product is not None, "the demo producer grows more than cucumbers"
+        return int(product.id or 0)
+
+    product_id = in_session(app, other_product)
+    test_id = unbatched_test(app, cucumbers, product_id=product_id, product_name="other")
+    before = certificates(app)
+    answer = issue(kiosk, cucumbers, [test_id])
+    body = answer.get_json()
+    assert answer.status_code == 422 and body["error"] == "test_other_product"
+    assert "黄瓜" in body["message_zh"] and "黄瓜" in body["message_en"]
+    assert certificates(app) == before
+    assert in_session(app, lambda s: s.get(RapidTest, test_id)).batch_id is None
