@@ -321,3 +321,86 @@ def test_a_batch_refused_by_a_compliance_rule_says_why_and_prints_nothing(
     assert message and "甲胺磷" in message
     assert still_confirming
     assert kiosk_site["printer"].jobs == 0
+
+
+def test_a_self_tested_basis_links_this_mornings_rapid_test_and_prints(
+    kiosk_site: dict[str, Any],
+) -> None:
+    from sqlalchemy import text
+
+    from traceability.db import make_engine
+
+    server = kiosk_site["server"]
+    engine = make_engine(server.env["DATABASE_URL"])
+    with engine.connect() as connection:
+        product_id = connection.execute(
+            text("select id from product where producer_id = 1 and name = '黄瓜'")
+        ).scalar_one()
+    test = api(server, "POST", "/api/v1/tests", kiosk_site["token"], {
+        "producer_id": 1, "product_id": product_id, "method": "enzyme_inhibition",
+        "inhibition_rate": "12.5", "operator": "检测员",
+    })["test"]  # fmt: skip
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 600})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_kiosk(page, kiosk_site)
+        counter = TapCounter(page)
+        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+        page.wait_for_selector("#screen-products.active")
+        counter.tap('.product:has-text("黄瓜")')
+        page.wait_for_function("document.getElementById('quantity').value === '12.500'")
+        counter.tap("#weight-next")
+        page.wait_for_selector("#screen-confirm.active")
+        counter.tap('#basis label:has-text("自行检测合格")')
+        page.wait_for_selector("#tests-list input:checked")
+        offered = page.text_content("#tests-list label")
+        preselected = page.locator("#tests-list input:checked").input_value()
+        page.screenshot(path=str(ARTIFACTS / "kiosk-tested-basis-1024x600.png"))
+        counter.tap("#confirm-go")
+        page.wait_for_selector("#screen-done.active", timeout=30_000)
+        number = page.text_content("#done-number")
+        browser.close()
+    assert errors == []
+    assert counter.taps <= 6  # the usual five and the tick of the tested basis
+    assert preselected == str(test["id"])
+    assert offered and "酶抑制率法" in offered and "合格" in offered
+    assert number and "HGZ" in number
+    assert len(label_jobs(kiosk_site["printer"].received)) == 2
+    with engine.connect() as connection:
+        linked = connection.execute(
+            text(
+                "select c.number from rapid_test t join certificate c on c.batch_id = t.batch_id"
+                " where t.id = :id"
+            ),
+            {"id": test["id"]},
+        ).scalar_one()
+    engine.dispose()
+    assert linked in number
+
+
+def test_a_self_tested_basis_without_a_test_says_so_and_sends_nothing(
+    kiosk_site: dict[str, Any],
+) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 600})
+        open_kiosk(page, kiosk_site)
+        counter = TapCounter(page)
+        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+        page.wait_for_selector("#screen-products.active")
+        counter.tap('.product:has-text("黄瓜")')
+        page.wait_for_function("document.getElementById('quantity').value === '12.500'")
+        counter.tap("#weight-next")
+        counter.tap('#basis label:has-text("自行检测合格")')
+        page.wait_for_selector("#tests-none:not([hidden])")
+        inline = page.text_content("#tests-none")
+        counter.tap("#confirm-go")
+        page.wait_for_selector("#banner:not([hidden])")
+        message = page.text_content("#banner")
+        browser.close()
+    assert inline and "没有可用的检测记录" in inline
+    assert message == inline
+    assert kiosk_site["printer"].jobs == 0

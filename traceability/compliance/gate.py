@@ -205,6 +205,17 @@ def _linked_tests(ctx: IssueContext) -> list[RapidTest]:
                 f"Test {test_id} belongs to another batch.",
                 code="test_other_batch",
             )
+        product = ctx.product
+        if (
+            product is not None
+            and test.product_id != product.id
+            and (test.product_id is not None or test.product_name != product.name)
+        ):
+            raise ValidationFailed(
+                f"检测记录 {test_id} 检测的不是“{product.name}”，不能用于这张合格证。",
+                f"Test {test_id} is not of {product.name}; it cannot back this certificate.",
+                code="test_other_product",
+            )
         tests.append(test)
     return tests
 

@@ -1,7 +1,8 @@
 """Issuing at a kiosk: a batch for today's harvest, the certificate, and its print job.
 
 The same `issue_certificate` as the API and the CLI, so every rule (suspension,
-compliance gates, wording) applies; the kiosk only adds the batch and the print job.
+compliance gates, wording) applies; the kiosk only adds the batch, the print job, and
+ties the tests it linked to that batch.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from traceability.issuing.service import (
 )
 from traceability.kiosk.jobs import enqueue_certificate
 from traceability.models import Batch, PrintJob, Producer, Product, Terminal
+from traceability.models.compliance import RapidTest
 from traceability.models.types import utcnow
 
 MAX_KIOSK_LABELS = 200
@@ -48,8 +50,12 @@ def issue_at_kiosk(
     key: SigningKey,
     terminal: Terminal | None,
     channel: str = "kiosk",
+    test_ids: list[int] | None = None,
 ) -> KioskIssue:
-    """Issue for today's harvest; queue the labels on `terminal` (None: phone issuing)."""
+    """Issue for today's harvest; queue the labels on `terminal` (None: phone issuing).
+
+    `test_ids` back a tested basis; the gate checks them (owner, batch, result, coverage).
+    """
     product = session.get(Product, product_id)
     if product is None or product.producer_id != producer.id or not product.active:
         raise NotFound(
@@ -83,14 +89,27 @@ def issue_at_kiosk(
             basis=basis,
             signature_confirmed=True,
             channel=channel,
+            test_ids=list(test_ids or []),
         ),
         key,
         max_items=MAX_KIOSK_LABELS,
         now=now,
     )
+    _tie_tests_to_batch(session, test_ids or [], batch)
     job = None
     if terminal is not None:
         job = enqueue_certificate(
             session, terminal.id or 0, issued.certificate, requested_by=f"producer:{producer.id}"
         )
     return KioskIssue(issued, job)
+
+
+def _tie_tests_to_batch(session: Session, test_ids: list[int], batch: Batch) -> None:
+    """The linked tests were of this harvest: the certificate's lookup shows them, and a test
+    backs one kiosk batch only (the gate refuses a test of another batch)."""
+    for test_id in test_ids:
+        test = session.get(RapidTest, test_id)
+        if test is not None and test.batch_id is None:  # the gate let only these through
+            test.batch_id = batch.id
+            session.add(test)
+    session.flush()

@@ -22,6 +22,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale, gettext
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -30,6 +31,8 @@ from wtforms.validators import DataRequired
 
 from traceability import keystore
 from traceability.auth.tokens import Unauthorized
+from traceability.beijing_time import format_beijing
+from traceability.compliance.testing import METHOD_ZH, RESULT_ZH
 from traceability.db import get_session
 from traceability.errors import NotFound, ValidationFailed
 from traceability.extensions import limiter
@@ -37,8 +40,10 @@ from traceability.issuing.revocation import find_certificate
 from traceability.issuing.templates import current_template
 from traceability.kiosk import jobs, signin, terminals
 from traceability.kiosk.issuing import MAX_KIOSK_LABELS, issue_at_kiosk
+from traceability.kiosk.linkable_tests import linkable_tests
 from traceability.labels import label_data, render_label_png
 from traceability.models import Producer, ProducerKind, Product, Terminal
+from traceability.models.compliance import RapidTest, TestMethod, TestResult
 from traceability.models.product import CATEGORY_ICONS
 from traceability.models.types import utcnow
 
@@ -153,11 +158,55 @@ def api_catalog() -> Response:
             ],
             "promise": template.promise,
             "promise_en": template.promise_en,
-            "basis": [{"code": b.code, "zh": b.zh, "en": b.en} for b in template.basis],
+            "basis": [
+                {"code": b.code, "zh": b.zh, "en": b.en, "requires_test": b.requires_test}
+                for b in template.basis
+            ],
             "title": template.title,
             "style": style,
         }
     )
+
+
+def _in_english(label: str) -> str:
+    with force_locale("en"):
+        return gettext(label)
+
+
+def _test_choice(test: RapidTest) -> dict[str, Any]:
+    """One test as the kiosk lists it: Beijing time, method, what it tested, result."""
+    method = METHOD_ZH[TestMethod(test.method)]
+    result = RESULT_ZH[TestResult(test.result)]
+    return {
+        "id": test.id,
+        "tested_at": format_beijing(test.tested_at),
+        "method_zh": method,
+        "method_en": _in_english(method),
+        "target": test.target or "、".join(test.items),
+        "inhibition_rate": str(test.inhibition_rate) if test.inhibition_rate is not None else None,
+        "result_zh": result,
+        "result_en": _in_english(result),
+    }
+
+
+@bp.get("/kiosk/api/tests")
+def api_tests() -> Response:
+    """The signed-in producer's recent passing tests of a product, to back a tested basis."""
+    producer = _producer()
+    product = get_session().get(Product, request.args.get("product_id", 0, type=int))
+    if product is None or product.producer_id != producer.id:
+        raise NotFound("找不到该产品。", "No such product.", code="product_not_found")
+    tests = linkable_tests(get_session(), producer, product)
+    return jsonify({"tests": [_test_choice(t) for t in tests]})
+
+
+def _test_ids(body: dict[str, Any]) -> list[int]:
+    value = body.get("tests") or []
+    if not isinstance(value, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in value
+    ):
+        raise ValidationFailed("请求无效。", "Invalid request.", code="invalid_field")
+    return value
 
 
 def _issue_body() -> dict[str, Any]:
@@ -193,6 +242,7 @@ def api_issue() -> tuple[Response, int]:
         key=key,
         terminal=terminal,
         channel="kiosk" if terminal else "phone",
+        test_ids=_test_ids(body),
     )
     db.commit()
     cert = result.issued.certificate

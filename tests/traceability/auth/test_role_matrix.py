@@ -147,6 +147,7 @@ RULES: dict[str, Rule] = {
     "kiosk.api_signin": Rule("public", lambda ids: "/kiosk/api/signin", NOBODY, lambda ids: {}),
     "kiosk.api_signout": Rule("public", lambda ids: "/kiosk/api/signout", EVERYONE, lambda ids: {}),
     "kiosk.api_catalog": Rule("public", lambda ids: "/kiosk/api/catalog", NOBODY),
+    "kiosk.api_tests": Rule("public", lambda ids: "/kiosk/api/tests?product_id=1", NOBODY),
     "kiosk.api_issue": Rule("public", lambda ids: "/kiosk/api/issue", NOBODY, lambda ids: {}),
     "kiosk.api_job": Rule("public", lambda ids: "/kiosk/api/jobs/{job_a}".format(**ids), NOBODY),
     "kiosk.certificate_label": Rule(

@@ -8,7 +8,7 @@
   const maxLabels = parseInt(body.dataset.maxLabels, 10) || 200;
   const messages = JSON.parse(document.getElementById("messages").textContent);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const state = { catalog: null, product: null, items: 1, job: null, poll: null, scale: null };
+  const state = { catalog: null, product: null, items: 1, job: null, poll: null, scale: null, tests: null };
   const $ = (id) => document.getElementById(id);
 
   function show(name) {
@@ -57,7 +57,7 @@
 
   async function restart() {
     clearInterval(state.poll);
-    state.product = null; state.items = 1; state.job = null;
+    state.product = null; state.items = 1; state.job = null; state.tests = null;
     $("identifier").value = ""; $("pin").value = ""; $("quantity").value = "";
     $("who").textContent = "";
     banner("");
@@ -126,6 +126,7 @@
 
   function chooseProduct(product) {
     state.product = product;
+    state.tests = null;
     $("weight-product").textContent = product.name;
     $("unit").textContent = product.unit;
     show("weight");
@@ -161,6 +162,7 @@
     if (!(value > 0)) { banner(messages.need_weight); return; }
     banner("");
     updatePreview();
+    showTests();
     show("confirm");
   });
 
@@ -173,7 +175,51 @@
     $("basis").querySelectorAll("input:checked").forEach((i) => params.append("basis", i.nextElementSibling.textContent));
     $("preview").src = "/kiosk/api/preview.png?" + params.toString();
   }
-  $("basis").addEventListener("change", updatePreview);
+  $("basis").addEventListener("change", () => { updatePreview(); showTests(); });
+
+  // --- tests backing a tested basis (自行检测合格 / 委托检测合格) -------------------------
+  function needsTest() {
+    const codes = chosenBasis();
+    return state.catalog.basis.some((option) => option.requires_test && codes.includes(option.code));
+  }
+  function chosenTests() {
+    return Array.from($("tests-list").querySelectorAll("input:checked")).map((i) => parseInt(i.value, 10));
+  }
+  function testText(test) {
+    const en = document.documentElement.lang === "en";
+    const parts = [test.tested_at, en ? test.method_en : test.method_zh];
+    if (test.target) parts.push(test.target);
+    if (test.inhibition_rate !== null) parts.push(messages.inhibition + " " + test.inhibition_rate + "%");
+    parts.push(en ? test.result_en : test.result_zh);
+    return parts.join(" · ");
+  }
+  async function showTests() {
+    if (!needsTest()) { $("tests").hidden = true; return; }
+    $("tests").hidden = false;
+    if (state.tests === null) {
+      const product = state.product;
+      let tests = [];
+      try {
+        tests = (await api("GET", "/kiosk/api/tests?product_id=" + product.id)).tests;
+      } catch (err) {
+        banner(err.message);
+      }
+      if (state.product !== product) return;
+      state.tests = tests;
+      const list = $("tests-list");
+      list.innerHTML = "";
+      tests.forEach((test, index) => {
+        const label = document.createElement("label");
+        label.className = "check";
+        label.innerHTML = '<input type="checkbox"><span></span>';
+        label.querySelector("input").value = test.id;
+        label.querySelector("input").checked = index === 0;  // the newest: usually this morning's
+        label.querySelector("span").textContent = testText(test);
+        list.appendChild(label);
+      });
+    }
+    $("tests-none").hidden = state.tests.length > 0;
+  }
   document.querySelectorAll("[data-step]").forEach((button) => button.addEventListener("click", () => {
     state.items = Math.min(maxLabels, Math.max(1, state.items + parseInt(button.dataset.step, 10)));
     $("items").textContent = state.items;
@@ -182,12 +228,18 @@
   $("confirm-go").addEventListener("click", async () => {
     const basis = chosenBasis();
     if (!basis.length) { banner(messages.need_basis); return; }
+    const tests = needsTest() ? chosenTests() : [];
+    if (needsTest() && !tests.length) {
+      // Sure to be refused (test_required): say what to do here instead of asking the server.
+      banner(state.tests === null || state.tests.length ? messages.need_test : messages.no_tests);
+      return;
+    }
     banner("");
     $("confirm-go").disabled = true;
     try {
       const answer = await api("POST", "/kiosk/api/issue", {
         mode: mode, product_id: state.product.id, quantity: $("quantity").value, unit: state.product.unit,
-        basis: basis, items: state.items,
+        basis: basis, items: state.items, tests: tests,
       });
       $("done-number").textContent = messages.number + answer.certificate.number;
       if (mode === "phone") { showPhoneResult(answer); return; }
