@@ -16,7 +16,7 @@ from sqlmodel import Session, func, select
 from tests.traceability.signing_in import sign_in
 from traceability.cli import main
 from traceability.db import get_engine, session_scope
-from traceability.models import Batch, Certificate, Producer, Product
+from traceability.models import Batch, Certificate, Producer
 from traceability.models.compliance import ComplianceCase, IssueRefusal
 
 
@@ -50,18 +50,6 @@ def failed_lab_case(app: Flask, batch: Batch, **values: Any) -> int:
             ).one(),
         )
     )
-
-
-@pytest.fixture
-def cucumbers(app: Flask, demo: dict[str, Any]) -> Batch:
-    """The demo enterprise's 黄瓜 (a vegetable) batch, harvested yesterday."""
-
-    def find(session: Session) -> Batch:
-        product = session.exec(select(Product).where(Product.name == "黄瓜")).one()
-        return session.exec(select(Batch).where(Batch.product_id == product.id)).one()
-
-    batch: Batch = in_session(app, find)
-    return batch
 
 
 def issue_body(batch: Batch, **extra: Any) -> dict[str, Any]:

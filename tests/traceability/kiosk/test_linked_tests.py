@@ -20,18 +20,6 @@ from traceability.models.types import utcnow
 
 
 @pytest.fixture
-def cucumbers(app: Flask, demo: dict[str, Any]) -> Batch:
-    """The demo enterprise's 黄瓜 batch: its producer signs in at the kiosk."""
-
-    def find(session: Session) -> Batch:
-        product = session.exec(select(Product).where(Product.name == "黄瓜")).one()
-        return session.exec(select(Batch).where(Batch.product_id == product.id)).one()
-
-    batch: Batch = in_session(app, find)
-    return batch
-
-
-@pytest.fixture
 def kiosk(app: Flask, client: FlaskClient, demo: dict[str, Any], cucumbers: Batch) -> FlaskClient:
     """The client as a kiosk browser bound to a terminal, the 黄瓜 producer signed in."""
     terminal_id = in_session(
