@@ -10,8 +10,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlmodel import Session
+from sqlalchemy import CursorResult, not_, or_, update
+from sqlmodel import Session, col, select
 
 from traceability.codes import SigningKey
 from traceability.errors import NotFound, ValidationFailed
@@ -106,10 +108,34 @@ def issue_at_kiosk(
 
 def _tie_tests_to_batch(session: Session, test_ids: list[int], batch: Batch) -> None:
     """The linked tests were of this harvest: the certificate's lookup shows them, and a test
-    backs one kiosk batch only (the gate refuses a test of another batch)."""
-    for test_id in test_ids:
-        test = session.get(RapidTest, test_id)
-        if test is not None and test.batch_id is None:  # the gate let only these through
-            test.batch_id = batch.id
-            session.add(test)
-    session.flush()
+    backs one kiosk batch only (the gate refuses a test of another batch).
+
+    The gate read the tests unlinked, but two kiosks may issue with the same test at the
+    same moment. The tie is one conditional UPDATE: on PostgreSQL the second transaction
+    waits for the first's row lock, then finds the test taken and matches no row; its whole
+    issue is refused and rolled back, so a test never backs two certificates. (On SQLite
+    a writing request holds the write lock from its start, so the second gate already sees
+    the test taken.)
+    """
+    ids = sorted(set(test_ids))
+    if not ids:
+        return
+    unlinked = or_(col(RapidTest.batch_id).is_(None), col(RapidTest.batch_id) == batch.id)
+    claimed = cast(
+        CursorResult[Any],
+        session.execute(
+            update(RapidTest)
+            .where(col(RapidTest.id).in_(ids), unlinked)
+            .values(batch_id=batch.id)
+            .execution_options(synchronize_session="fetch")
+        ),
+    )
+    if claimed.rowcount != len(ids):
+        taken = session.exec(
+            select(RapidTest.id).where(col(RapidTest.id).in_(ids), not_(unlinked))
+        ).first()
+        raise ValidationFailed(
+            f"检测记录 {taken} 刚刚被另一张合格证使用，请重新选择检测记录。",
+            f"Test {taken} was just used for another certificate; choose the tests again.",
+            code="test_other_batch",
+        )

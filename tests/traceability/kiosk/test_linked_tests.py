@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from tests.traceability.compliance.conftest import add_test, certificates, in_session
+from traceability import keystore
 from traceability.compliance import testing
+from traceability.db import begin_write, get_engine
+from traceability.errors import ValidationFailed
 from traceability.kiosk import terminals
+from traceability.kiosk.issuing import KioskIssue, issue_at_kiosk
 from traceability.models import Batch, Certificate, PrintJob, Producer, Product
 from traceability.models.compliance import RapidTest
 from traceability.models.types import utcnow
@@ -217,3 +224,85 @@ def test_a_test_of_another_product_cannot_back_the_certificate(
     assert "黄瓜" in body["message_zh"] and "黄瓜" in body["message_en"]
     assert certificates(app) == before
     assert in_session(app, lambda s: s.get(RapidTest, test_id)).batch_id is None
+
+
+def test_two_kiosks_issuing_with_the_same_test_at_once_issue_one_certificate(
+    app: Flask, demo: dict[str, Any], cucumbers: Batch
+) -> None:
+    """The second kiosk's gate reads the test before the first commits; its issue is refused
+    and rolled back whole, so one test never backs two certificates."""
+    test_id = unbatched_test(app, cucumbers)
+    before = certificates(app)
+    first, second = open_issuing(app), open_issuing(app)
+    passphrase = app.config["SIGNING_KEY_PASSPHRASE"]
+    first_issue = kiosk_issue(first, cucumbers, test_id, passphrase)
+    outcome: dict[str, Any] = {}
+
+    def issue_second() -> None:
+        try:
+            outcome["issue"] = kiosk_issue(second, cucumbers, test_id, passphrase)
+        except ValidationFailed as refusal:
+            outcome["refusal"] = refusal
+            second.rollback()
+
+    racer = threading.Thread(target=issue_second)
+    racer.start()
+    if app.config["DATABASE_URL"].startswith("postgresql"):
+        assert waits_for_a_lock(app), "the second issue never met the first's row lock"
+    else:
+        racer.join(0.3)  # SQLite: it waits for the write lock, held since the first began
+    first.commit()
+    racer.join(30)
+    assert not racer.is_alive()
+    second.close()
+    first.close()
+    refusal = outcome.get("refusal")
+    assert refusal is not None, "both kiosks issued with the same test"
+    assert refusal.code == "test_other_batch"
+    assert str(test_id) in refusal.message_zh and str(test_id) in refusal.message_en
+    assert certificates(app) == before + 1
+    owner = in_session(app, lambda s: s.get(RapidTest, test_id).batch_id)
+    assert owner == first_issue.issued.certificate.batch_id
+
+
+def open_issuing(app: Flask) -> Session:
+    """A session that writes as a kiosk request does (SQLite's write lock from the start)."""
+    with app.app_context():
+        return Session(get_engine(), expire_on_commit=False)
+
+
+def kiosk_issue(session: Session, batch: Batch, test_id: int, passphrase: str) -> KioskIssue:
+    begin_write(session)
+    producer = session.get(Producer, batch.producer_id)
+    assert producer is not None
+    return issue_at_kiosk(
+        session,
+        producer,
+        product_id=batch.product_id,
+        quantity="12.5",
+        unit="kg",
+        basis=["self_test"],
+        items=1,
+        key=keystore.active_signing_key(session, passphrase),
+        terminal=None,
+        channel="phone",
+        test_ids=[test_id],
+    )
+
+
+def waits_for_a_lock(app: Flask) -> bool:
+    with app.app_context():
+        engine = get_engine()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            waiting = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+        if waiting:
+            return True
+        time.sleep(0.02)
+    return False
