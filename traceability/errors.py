@@ -17,6 +17,8 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
 
+from traceability.file_sizes import file_size
+
 log = logging.getLogger(__name__)
 
 
@@ -174,7 +176,7 @@ def init_app(app: Flask) -> None:
                 "The form expired or lacks its security token; reload and retry.",
             )
         if status == 413 and app.config.get("MAX_CONTENT_LENGTH"):
-            limit = f"{int(app.config['MAX_CONTENT_LENGTH']) / (1024 * 1024):.0f} MB"
+            limit = file_size(int(app.config["MAX_CONTENT_LENGTH"]))
             zh, en = (
                 f"上传内容过大（一次最多 {limit}），请压缩文件或降低照片分辨率后重试。",
                 f"The upload is too large (at most {limit} at once); compress the file or "

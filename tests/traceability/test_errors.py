@@ -79,3 +79,21 @@ def test_an_http_error_keeps_its_own_headers(app_config: dict[str, object]) -> N
     assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET"}
     assert response.get_json()["message_zh"] == "不支持该请求方法。"
     service.extensions["db_engine"].dispose()
+
+
+def test_a_too_large_request_names_the_limit_as_set_not_rounded(
+    app_config: dict[str, object],
+) -> None:
+    """11.5 MB reads "11.5 MB": rounded to whole megabytes it said "12 MB", more than allowed."""
+    limit = 11 * 1024 * 1024 + 512 * 1024
+    service = create_app({**app_config, "MAX_CONTENT_LENGTH": limit})
+    response = service.test_client().post(
+        "/api/v1/certificates",
+        data=b"x" * (limit + 1),
+        content_type="application/x-www-form-urlencoded",
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 413
+    body = response.get_json()
+    assert "11.5 MB" in body["message_zh"] and "11.5 MB" in body["message_en"]
+    service.extensions["db_engine"].dispose()

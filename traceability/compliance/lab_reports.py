@@ -24,6 +24,7 @@ from traceability.audit import record_audit
 from traceability.auth import policy
 from traceability.auth.tokens import Principal
 from traceability.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from traceability.file_sizes import file_size
 from traceability.models.compliance import LabReportFile, RapidTest, TestMethod
 from traceability.models.types import utcnow
 
@@ -74,19 +75,6 @@ def sniff_content_type(data: bytes) -> str | None:
 def read_capped(stream: IO[bytes], max_bytes: int) -> bytes:
     """At most one byte more than `max_bytes`: enough to tell a file is too big."""
     return stream.read(max_bytes + 1)
-
-
-def file_size(size: int) -> str:
-    """A size as people read it, with its unit: "0 B", "30 KB", "10.5 MB" (binary units,
-    one decimal at most), so a small limit or file never reads as "0 MB"."""
-    if size < 1024:
-        return f"{size} B"
-    value, unit = size / 1024, "KB"
-    for larger in ("MB", "GB"):
-        if round(value, 1) < 1024:
-            break
-        value, unit = value / 1024, larger
-    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
 
 
 def check_report_file(data: bytes, max_bytes: int) -> str:

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from tests.traceability.compliance.conftest import add_test, count, in_session
 from tests.traceability.signing_in import form_csrf, sign_in
-from traceability.compliance.lab_reports import display_filename, file_size, sniff_content_type
+from traceability.compliance.lab_reports import display_filename, sniff_content_type
 from traceability.models import AuditEntry, Batch
 from traceability.models.compliance import LabReportFile, RapidTest
 
@@ -103,26 +103,6 @@ def test_a_stored_name_has_no_path_or_quotes_and_the_extension_of_its_content(
 def test_a_long_name_is_cut_before_its_extension() -> None:
     name = display_filename("检" * 300 + ".pdf", "application/pdf", 1)
     assert len(name) == 200 and name.endswith("检.pdf")
-
-
-@pytest.mark.parametrize(
-    ("size", "said"),
-    [
-        (0, "0 B"),
-        (1, "1 B"),
-        (1023, "1023 B"),
-        (1024, "1 KB"),
-        (30 * 1024, "30 KB"),
-        (200 * 1024 + 100, "200.1 KB"),
-        (1024 * 1024 - 1, "1 MB"),  # 1023.999 KB rounds to the next unit, not to "1024 KB"
-        (1024 * 1024, "1 MB"),
-        (10 * 1024 * 1024 + 512 * 1024, "10.5 MB"),
-    ],
-)
-def test_a_file_size_is_said_in_the_unit_that_keeps_a_digit_worth_reading(
-    size: int, said: str
-) -> None:
-    assert file_size(size) == said
 
 
 # -- the API --------------------------------------------------------------------------------
