@@ -32,6 +32,19 @@ def _issue(client: FlaskClient, batch: Batch, headers: dict[str, str]) -> Any:
     return client.post("/api/v1/certificates", json=issue_body(batch), headers=headers)
 
 
+def positive_gold_strip(app: Flask, batch: Batch, tested: datetime) -> None:
+    """A gold strip for 毒死蜱 read positive at `tested`: a failed test that opens a case."""
+    add_test(
+        app,
+        batch,
+        method="colloidal_gold",
+        target="毒死蜱",
+        result="阳性",
+        tested_at=tested.isoformat(),
+        now=tested,
+    )
+
+
 def _case(app: Flask, batch: Batch) -> ComplianceCase:
     from sqlmodel import select
 
@@ -118,15 +131,7 @@ def test_a_retest_asked_for_in_time_counts_even_when_the_lab_answers_later(
     client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
 ) -> None:
     tested = datetime.now(UTC) - timedelta(days=2)
-    add_test(
-        app,
-        cucumbers,
-        method="colloidal_gold",
-        target="毒死蜱",
-        result="阳性",
-        tested_at=tested.isoformat(),
-        now=tested,
-    )
+    positive_gold_strip(app, cucumbers, tested)
     case_id = _case(app, cucumbers).id or 0
     in_session(
         app,
@@ -206,15 +211,7 @@ def test_the_late_retest_request_names_the_deadline_in_beijing_time(
     client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
 ) -> None:
     tested = datetime.now(UTC) - timedelta(hours=6)
-    add_test(
-        app,
-        cucumbers,
-        method="colloidal_gold",
-        target="毒死蜱",
-        result="阳性",
-        tested_at=tested.isoformat(),
-        now=tested,
-    )
+    positive_gold_strip(app, cucumbers, tested)
     case = _case(app, cucumbers)
     with pytest.raises(Conflict) as refused:
         in_session(
