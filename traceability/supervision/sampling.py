@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
@@ -62,6 +63,14 @@ HIGH_RISK_PRODUCTS: dict[str, tuple[str, int]] = {
     "芹菜": ("celery", 15),
     "豇豆": ("cowpea, a national focus", 20),
 }
+# the points of each factor, for the page's legend
+WEIGHTS: dict[str, Any] = {
+    "grade": GRADE_POINTS,
+    "untested": UNTESTED_POINTS,
+    "uncertified": UNCERTIFIED_POINTS,
+    "high_risk": {name: points for name, (_english, points) in HIGH_RISK_PRODUCTS.items()},
+    "case_or_failure": CASE_OR_FAILURE_POINTS,
+}
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,14 @@ class Week:
     def as_of(self) -> datetime:
         """Monday 00:00 Beijing time: the instant every window of the plan ends at."""
         return day_start(self.monday)
+
+    @property
+    def previous(self) -> Week:
+        return Week(self.monday - timedelta(days=7))
+
+    @property
+    def following(self) -> Week:
+        return Week(self.monday + timedelta(days=7))
 
     @property
     def label(self) -> str:
@@ -364,3 +381,41 @@ def _high_risk_products(session: Session) -> dict[int, str]:
             ):
                 found[producer_id] = key
     return found
+
+
+EXPORT_COLUMNS: list[tuple[str, str]] = [
+    ("乡镇", "Township"),
+    ("顺序", "Order"),
+    ("生产主体", "Producer"),
+    ("统一社会信用代码", "USCC"),
+    ("信用等级", "Credit grade"),
+    ("风险分", "Risk score"),
+    ("抽检理由", "Reasons"),
+    ("上次检测", "Last tested"),
+]
+
+
+def export_header(*, english: bool) -> list[str]:
+    return [en if english else zh for zh, en in EXPORT_COLUMNS]
+
+
+def export_rows(plan: SamplingPlan, *, english: bool) -> list[list[Any]]:
+    """One line per chosen producer, township by township, in the order to sample them."""
+    lines: list[list[Any]] = []
+    for township in plan.townships:
+        name = "County level" if english and township.key is None else township.name
+        for order, candidate in enumerate(township.chosen, start=1):
+            reasons = [(r.en if english else r.zh) + f" +{r.points}" for r in candidate.reasons]
+            lines.append(
+                [
+                    name,
+                    order,
+                    candidate.name,
+                    candidate.code,
+                    candidate.grade,
+                    candidate.score,
+                    ("; " if english else "；").join(reasons),
+                    str(candidate.last_tested or ""),
+                ]
+            )
+    return lines
