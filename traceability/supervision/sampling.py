@@ -26,6 +26,9 @@ passed over for a B one by chance, and a supervisor can say why a subject was ch
 while producers of equal risk take turns from week to week instead of the same lowest ids
 every time. The same records and week always give the same plan.
 
+The whole county's plan (scope None) has a row for producers registered at county level,
+as the overview has; a township supervisor's holds only its townships.
+
 The cost is a fixed set of grouped queries, whatever the number of townships or producers,
 folded per producer in Python as overview.py does.
 """
