@@ -180,8 +180,8 @@ def township_overview(
     session: Session, scope: set[int] | None, period: Period, *, now: datetime
 ) -> Overview:
     """Figures per township in `scope` (None: the whole county, with the county's own row)."""
-    townships = _townships(session, scope)
-    producer_township = _producer_townships(session)
+    townships = townships_in_scope(session, scope)
+    producer_township = producer_townships(session)
     rows: dict[int | None, Figures] = {t.id: Figures(t.id, t.code, t.name) for t in townships}
     if scope is None:
         rows[COUNTY_ROW] = Figures(COUNTY_ROW, "", "县级及未关联乡镇")
@@ -227,7 +227,7 @@ def producer_overview(
             or (scope is not None and township_id not in scope)
         ):
             raise township_not_found()
-    mine = {p for p, t in _producer_townships(session).items() if t == township_id}
+    mine = {p for p, t in producer_townships(session).items() if t == township_id}
     producers = session.exec(
         select(Producer).where(col(Producer.id).in_(mine or {-1})).order_by(col(Producer.name))
     ).all()
@@ -341,7 +341,7 @@ def _add(row: Callable[[int | None], Figures | None], name: str, counts: Any) ->
             setattr(target, name, getattr(target, name) + int(number))
 
 
-def _townships(session: Session, scope: set[int] | None) -> list[Region]:
+def townships_in_scope(session: Session, scope: set[int] | None) -> list[Region]:
     query = select(Region).where(
         Region.level == RegionLevel.TOWNSHIP, col(Region.retired).is_(False)
     )
@@ -350,7 +350,7 @@ def _townships(session: Session, scope: set[int] | None) -> list[Region]:
     return list(session.exec(query.order_by(col(Region.code))).all())
 
 
-def _producer_townships(session: Session) -> dict[int | None, int | None]:
+def producer_townships(session: Session) -> dict[int | None, int | None]:
     """Producer id → its township id (None: registered at county level)."""
     regions = {
         region_id: (level, parent)

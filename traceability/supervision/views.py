@@ -2,6 +2,7 @@
 
 `?township=<id>` opens a township's row into its producers (`county`: the county's own
 row); the export follows the same parameter, so either table goes into the report.
+`/supervision/sampling` is the week's risk-based sampling plan for the same townships.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from traceability.errors import ValidationFailed
 from traceability.issuing.service import today_in_china
 from traceability.models.types import utcnow
 from traceability.spreadsheets import XLSX, table_to_csv, tables_to_xlsx
+from traceability.supervision import sampling as plans
 from traceability.supervision.overview import (
     Overview,
     export_header,
@@ -119,6 +121,61 @@ def export() -> Response:
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{what}-{period.first}-{period.last}.{kind}"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _sampling_plan(principal: Principal) -> plans.SamplingPlan:
+    policy.require_general(principal, "compliance.supervise")
+    week = plans.parse_week(request.args.get("week"), today_in_china(utcnow()))
+    per_township = plans.parse_per_township(request.args.get("per_township"))
+    scope = policy.township_scope(principal)
+    return plans.sampling_plan(get_session(), scope, week, per_township)
+
+
+@bp.get("/sampling")
+def sampling() -> str:
+    """The week's sampling plan (抽检计划): per township, whom to sample, in order."""
+    plan = _sampling_plan(signed_in())
+    return render_template(
+        "supervision/sampling.html",
+        plan=plan,
+        english=str(get_locale()) == "en",
+        weights=plans.WEIGHTS,
+    )
+
+
+@bp.get("/sampling/export")
+def sampling_export() -> Response:
+    """The plan as CSV or XLSX, to hand to the samplers; written to the audit log."""
+    principal = signed_in()
+    kind = request.args.get("format", "xlsx")
+    if kind not in ("csv", "xlsx"):
+        raise ValidationFailed(
+            "导出格式只能是 csv 或 xlsx。", "format must be csv or xlsx.", code="invalid_format"
+        )
+    plan = _sampling_plan(principal)
+    english = str(get_locale()) == "en"
+    header = plans.export_header(english=english)
+    rows = plans.export_rows(plan, english=english)
+    session = get_session()
+    record_audit(
+        session,
+        principal,
+        "supervision.export",
+        object_type="sampling_plan",
+        after={"format": kind, "week": str(plan.week.monday), "per_township": plan.per_township},
+    )
+    session.commit()
+    if kind == "csv":
+        data, mimetype = table_to_csv(header, rows), "text/csv"
+    else:
+        title = ("Sampling plan " if english else "抽检计划 ") + plan.week.label
+        data, mimetype = tables_to_xlsx([(title, header, rows)]), XLSX
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="sampling-plan-{plan.week.label}.{kind}"'
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response

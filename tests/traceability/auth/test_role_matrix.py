@@ -248,6 +248,10 @@ RULES: dict[str, Rule] = {
     # a foreign supervisor gets through, to the townships in its own charge only
     "supervision.overview": page("/supervision/", {ADMIN, SUP, F_SUP}),
     "supervision.export": page("/supervision/export?format=csv", {ADMIN, SUP, F_SUP}),
+    "supervision.sampling": page("/supervision/sampling", {ADMIN, SUP, F_SUP}),
+    "supervision.sampling_export": page(
+        "/supervision/sampling/export?format=csv", {ADMIN, SUP, F_SUP}
+    ),
 }
 
 

@@ -7,18 +7,16 @@ later is Monday, the next week.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 from sqlmodel import Session
 
 from tests.traceability.compliance.conftest import add_test, in_session
+from tests.traceability.statements import count_statements
 from tests.traceability.supervision.test_overview import first_batch, issue, township_id
-from traceability.db import get_engine
 from traceability.models import Certificate, CertificateStatus
 from traceability.models.compliance import IssueRefusal
 from traceability.models.types import utcnow
@@ -225,22 +223,6 @@ def test_the_exported_trend_has_a_line_per_week_then_this_period_the_previous_an
     assert lines[7][1:5] == ["2025-01-29", "2025-02-28", 31, 1]
     assert lines[8][4] == 2 and lines[9][4] == 200.0
     assert lines[9][7] == ""  # tests: none in the previous period
-
-
-def count_statements(app: Flask, work: Callable[[Session], Any]) -> int:
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    with app.app_context():
-        engine = get_engine()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            in_session(app, work)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-    return len(statements)
 
 
 def test_the_overview_takes_as_many_queries_for_many_townships_and_buckets_as_for_one(
