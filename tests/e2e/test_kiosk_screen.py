@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import zxingcpp
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import FloatRect, Page, sync_playwright
 
 from printers.testing import FakePrinter
 from tests.e2e.server import ROOT, free_port, gunicorn_server, traceability_cli
@@ -404,3 +404,99 @@ def test_a_self_tested_basis_without_a_test_says_so_and_sends_nothing(
     assert inline and "没有可用的检测记录" in inline
     assert message == inline
     assert kiosk_site["printer"].jobs == 0
+
+
+TOUCH_MIN_PX = 48  # kiosk.css: `.check` and buttons never below 3rem (48 px), even at 1024×600
+FIVE_PASSING_TESTS: list[dict[str, Any]] = [
+    {"method": "enzyme_inhibition", "inhibition_rate": "12.5"},
+    {"method": "colloidal_gold", "target": "毒死蜱", "result": "阴性"},
+    {"method": "lab_report", "items": ["毒死蜱", "克百威", "氧乐果"], "lab_name": "县农产品检测站",
+     "report_no": "JC-2026-0142", "result": "合格"},
+    {"method": "enzyme_inhibition", "inhibition_rate": "31.25"},
+    {"method": "colloidal_gold", "target": "克百威", "result": "阴性"},
+]  # fmt: skip
+"""The longest list the kiosk offers (MAX_LINKABLE_TESTS), each method and a lab report's items."""
+
+SCROLLING = """() => {
+    const root = document.scrollingElement;
+    return [root, ...document.querySelectorAll("main, #screen-confirm")]
+        .filter((el) => el.scrollHeight > el.clientHeight || el.scrollTop > 0)
+        .map((el) => el.tagName + "#" + el.id + " " + el.scrollHeight + ">" + el.clientHeight);
+}"""
+TAPPED_AT_CENTRE = """(el) => {
+    const box = el.getBoundingClientRect();
+    return el.contains(document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2));
+}"""
+
+
+def on_screen(box: FloatRect | None, size: tuple[int, int]) -> bool:
+    """Wholly inside the viewport: a finger reaches it as the page stands, without scrolling."""
+    return (
+        box is not None
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size[0]
+        and box["y"] + box["height"] <= size[1]
+    )
+
+
+@pytest.mark.parametrize("size", [(1024, 600), (1920, 1080)], ids=["1024x600", "1920x1080"])
+def test_five_offered_tests_leave_the_print_button_on_screen_without_scrolling(
+    kiosk_site: dict[str, Any], size: tuple[int, int]
+) -> None:
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import text
+
+    from traceability.beijing_time import CHINA
+    from traceability.db import make_engine
+
+    server = kiosk_site["server"]
+    engine = make_engine(server.env["DATABASE_URL"])
+    with engine.connect() as connection:
+        product_id = connection.execute(
+            text("select id from product where producer_id = 1 and name = '黄瓜'")
+        ).scalar_one()
+    engine.dispose()
+    now = datetime.now(CHINA).replace(microsecond=0)
+    for n, values in enumerate(FIVE_PASSING_TESTS):  # newest first, over the last four days
+        tested_at = (now - timedelta(hours=20 * n)).isoformat()
+        api(server, "POST", "/api/v1/tests", kiosk_site["token"], {
+            "producer_id": 1, "product_id": product_id, "operator": "检测员",
+            "tested_at": tested_at, **values,
+        })  # fmt: skip
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_kiosk(page, kiosk_site)
+        counter = TapCounter(page)
+        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+        page.wait_for_selector("#screen-products.active")
+        counter.tap('.product:has-text("黄瓜")')
+        page.wait_for_function("document.getElementById('quantity').value === '12.500'")
+        counter.tap("#weight-next")
+        page.wait_for_selector("#screen-confirm.active")
+        counter.tap('#basis label:has-text("自行检测合格")')
+        page.wait_for_function("document.querySelectorAll('#tests-list label').length === 5")
+        page.wait_for_function(
+            "document.getElementById('preview').complete && document.getElementById('preview').naturalWidth > 0"
+        )
+        page.screenshot(path=str(ARTIFACTS / f"kiosk-five-tests-{size[0]}x{size[1]}.png"))
+        scrolling = page.evaluate(SCROLLING)
+        button = page.locator("#confirm-go")
+        box = button.bounding_box()
+        labels = [page.locator("#tests-list label").nth(i).bounding_box() for i in range(5)]
+        assert scrolling == []
+        assert on_screen(box, size) and box is not None
+        assert button.evaluate(TAPPED_AT_CENTRE)  # nothing covers it
+        for label in labels:
+            assert on_screen(label, size) and label is not None  # all five at a glance
+            assert label["height"] >= TOUCH_MIN_PX and label["width"] >= TOUCH_MIN_PX
+        # A tap where the button shows (a locator's click would scroll it into view first).
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_selector("#screen-done.active", timeout=30_000)
+        browser.close()
+    assert errors == []
