@@ -137,6 +137,24 @@ def sign_in(page: Page, counter: TapCounter, identifier: str, pin: str) -> None:
 
 
 @pytest.mark.parametrize("size", [(1024, 600), (1920, 1080)], ids=["1024x600", "1920x1080"])
+def cucumber_product_id(server: Any) -> int:
+    """The demo enterprise's 黄瓜, read from the server's database."""
+    from sqlalchemy import text
+
+    from traceability.db import make_engine
+
+    engine = make_engine(server.env["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text("select id from product where producer_id = 1 and name = '黄瓜'")
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
 def test_from_start_screen_to_printed_label_in_at_most_five_taps(
     kiosk_site: dict[str, Any], size: tuple[int, int]
 ) -> None:
@@ -287,17 +305,8 @@ def test_a_batch_refused_by_a_compliance_rule_says_why_and_prints_nothing(
 ) -> None:
     from datetime import date
 
-    from sqlalchemy import text
-
-    from traceability.db import make_engine
-
     server = kiosk_site["server"]
-    engine = make_engine(server.env["DATABASE_URL"])
-    with engine.connect() as connection:
-        product_id = connection.execute(
-            text("select id from product where producer_id = 1 and name = '黄瓜'")
-        ).scalar_one()
-    engine.dispose()
+    product_id = cucumber_product_id(server)
     api(server, "POST", "/api/v1/production-records", kiosk_site["token"], {
         "producer_id": 1, "product_id": product_id, "substance": "甲胺磷", "dose": "50 ml/亩",
         "method": "喷雾", "used_on": date.today().isoformat(), "operator": "张三",
@@ -331,11 +340,7 @@ def test_a_self_tested_basis_links_this_mornings_rapid_test_and_prints(
     from traceability.db import make_engine
 
     server = kiosk_site["server"]
-    engine = make_engine(server.env["DATABASE_URL"])
-    with engine.connect() as connection:
-        product_id = connection.execute(
-            text("select id from product where producer_id = 1 and name = '黄瓜'")
-        ).scalar_one()
+    product_id = cucumber_product_id(server)
     test = api(server, "POST", "/api/v1/tests", kiosk_site["token"], {
         "producer_id": 1, "product_id": product_id, "method": "enzyme_inhibition",
         "inhibition_rate": "12.5", "operator": "检测员",
@@ -369,6 +374,7 @@ def test_a_self_tested_basis_links_this_mornings_rapid_test_and_prints(
     assert offered and "酶抑制率法" in offered and "合格" in offered
     assert number and "HGZ" in number
     assert len(label_jobs(kiosk_site["printer"].received)) == 2
+    engine = make_engine(server.env["DATABASE_URL"])
     with engine.connect() as connection:
         linked = connection.execute(
             text(
@@ -446,18 +452,10 @@ def test_five_offered_tests_leave_the_print_button_on_screen_without_scrolling(
 ) -> None:
     from datetime import datetime, timedelta
 
-    from sqlalchemy import text
-
     from traceability.beijing_time import CHINA
-    from traceability.db import make_engine
 
     server = kiosk_site["server"]
-    engine = make_engine(server.env["DATABASE_URL"])
-    with engine.connect() as connection:
-        product_id = connection.execute(
-            text("select id from product where producer_id = 1 and name = '黄瓜'")
-        ).scalar_one()
-    engine.dispose()
+    product_id = cucumber_product_id(server)
     now = datetime.now(CHINA).replace(microsecond=0)
     for n, values in enumerate(FIVE_PASSING_TESTS):  # newest first, over the last four days
         tested_at = (now - timedelta(hours=20 * n)).isoformat()
