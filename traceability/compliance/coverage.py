@@ -24,6 +24,7 @@ from traceability.models.compliance import InputKind, InputUse, RapidTest, TestM
 
 ORGANOPHOSPHATE, CARBAMATE, PYRETHROID = "organophosphate", "carbamate", "pyrethroid"
 CLASS_ZH = {ORGANOPHOSPHATE: "有机磷类", CARBAMATE: "氨基甲酸酯类", PYRETHROID: "拟除虫菊酯类"}
+CLASS_EN = {ORGANOPHOSPHATE: "organophosphates", CARBAMATE: "carbamates", PYRETHROID: "pyrethroids"}
 # the words by which a lab report item names a whole class ("有机磷和氨基甲酸酯类农药")
 CLASS_WORDS = {
     ORGANOPHOSPHATE: ("有机磷", "organophosph"),
@@ -110,18 +111,29 @@ def _classes_named(item: str) -> set[str]:
     return {c for c, words in CLASS_WORDS.items() if any(w in text for w in words)}
 
 
+def _classes_tested(test: RapidTest) -> set[str]:
+    if test.method == TestMethod.ENZYME_INHIBITION:
+        return set(ENZYME_CLASSES)
+    if test.method == TestMethod.LAB_REPORT:
+        return {c for item in test.items for c in _classes_named(item)}
+    return set()
+
+
+def _named_parts(test: RapidTest) -> list[str]:
+    """The parts of a gold strip's target or a lab report's items, each naming a substance."""
+    if test.method == TestMethod.COLLOIDAL_GOLD:
+        return _parts(test.target)
+    if test.method == TestMethod.LAB_REPORT:
+        return [part for item in test.items for part in _parts(item)]
+    return []
+
+
 def coverage_of(tests: Iterable[RapidTest]) -> Coverage:
     """What the tests cover (the caller passes passing tests only)."""
     coverage = Coverage()
     for test in tests:
-        if test.method == TestMethod.ENZYME_INHIBITION:
-            coverage.classes |= ENZYME_CLASSES
-        elif test.method == TestMethod.COLLOIDAL_GOLD:
-            coverage.keys |= {_key(n) for part in _parts(test.target) for n in names_in(part)}
-        elif test.method == TestMethod.LAB_REPORT:
-            for item in test.items:
-                coverage.classes |= _classes_named(item)
-                coverage.keys |= {_key(n) for part in _parts(item) for n in names_in(part)}
+        coverage.classes |= _classes_tested(test)
+        coverage.keys |= {_key(n) for part in _named_parts(test) for n in names_in(part)}
     return coverage
 
 
@@ -134,7 +146,7 @@ def _sprayed(name: str, member: ClassMember | None, keys: Iterable[str]) -> Spra
     )
 
 
-def _identify(entry: InputUse, tested: Iterable[str]) -> list[Sprayed]:
+def _identify(substance: str, trade_name: str, tested: Iterable[str]) -> list[Sprayed]:
     """The substances an entry names: each part of a mixture ("毒死蜱·吡虫啉") as a listed
     member, else a known or tested name inside it ("40%氧乐果乳油"), else as written; and any
     known or tested name inside the trade name besides."""
@@ -148,14 +160,14 @@ def _identify(entry: InputUse, tested: Iterable[str]) -> list[Sprayed]:
         ]
 
     found: list[Sprayed] = []
-    for part in re.split(r"[·・•+＋、,，;；/]", entry.substance):
+    for part in re.split(r"[·・•+＋、,，;；/]", substance):
         own = names_in(part) | {normalise(part)} - {""}
         member = next((members[n] for n in sorted(own) if n in members), None)
         if member is not None:
             found.append(_sprayed(part.strip(), member, {member.key}))
         elif own:
             found += inside(part) or [_sprayed(part.strip(), None, own)]
-    return found + inside(entry.product_name)
+    return found + inside(trade_name)
 
 
 def sprayed(entries: Iterable[InputUse], tested: Iterable[str] = ()) -> list[Sprayed]:
@@ -166,7 +178,7 @@ def sprayed(entries: Iterable[InputUse], tested: Iterable[str] = ()) -> list[Spr
     for entry in entries:
         if entry.kind not in SPRAYED_KINDS:
             continue
-        for substance in _identify(entry, tested):
+        for substance in _identify(entry.substance, entry.product_name, tested):
             if substance.keys in seen:
                 continue
             seen.add(substance.keys)
@@ -181,6 +193,33 @@ def uncovered(
     coverage = coverage_of(tests)
     used = sprayed(entries, coverage.keys)
     return used, [s for s in used if not coverage.covers(s)]
+
+
+@dataclass(frozen=True)
+class Covered:
+    """A class or a substance a test covers, as a page names it."""
+
+    zh: str
+    en: str
+
+
+def covered_by(test: RapidTest) -> list[Covered]:
+    """What one test covers, to show with it, so a producer sees before issuing whether it
+    will back a tested basis: the classes it tests, then each substance its target or items
+    name that the gate would count as covered in a record of that name (as written, with its
+    listed English name). A part naming a class is shown as the class, if the test covers it."""
+    coverage = coverage_of([test])
+    shown = [Covered(CLASS_ZH[c], CLASS_EN[c]) for c in CLASS_ZH if c in coverage.classes]
+    for part in _named_parts(test):
+        read = _identify(part, "", coverage.keys)
+        if _classes_named(part) or not read or not all(coverage.covers(s) for s in read):
+            continue
+        zh = part.strip()
+        listed = [s.en for s in read if s.chemical_class is not None]
+        covered = Covered(zh, ", ".join(listed) if len(listed) == len(read) else zh)
+        if covered not in shown:
+            shown.append(covered)
+    return shown
 
 
 def which_test_covers(entry: InputUse) -> tuple[str, str] | None:

@@ -39,7 +39,7 @@ from traceability.compliance.api import (
     uploaded_report,
     visible_producers,
 )
-from traceability.compliance.coverage import which_test_covers
+from traceability.compliance.coverage import covered_by, which_test_covers
 from traceability.compliance.credit import credit_grades
 from traceability.compliance.gate import entry_finding
 from traceability.compliance.lab_reports import (
@@ -261,8 +261,9 @@ def tests() -> Any:
 
 
 def _tests_page(session: Session, principal: Principal, form: TestForm) -> str:
-    """The entry form and the latest tests the caller may see, each lab report the caller
-    may add a file to with its own small upload form."""
+    """The entry form and the latest tests the caller may see, each with what it covers at the
+    issuing gate, and each lab report the caller may add a file to with its own small upload
+    form."""
     visible = visible_producers(session, principal)
     query = select(RapidTest).order_by(col(RapidTest.id).desc()).limit(100)
     if principal.role == "producer":
@@ -278,6 +279,7 @@ def _tests_page(session: Session, principal: Principal, form: TestForm) -> str:
         form=form,
         attach_form=AttachReportForm(formdata=None),
         rows=rows,
+        covers={r.id: covered_by(r) for r in rows},
         files=files,
         attachable=attachable,
         method_zh=METHOD_ZH,

@@ -21,7 +21,14 @@ from tests.traceability.compliance.conftest import (
     issue_body,
     refusals,
 )
-from traceability.compliance.coverage import class_members, uncovered
+from traceability.compliance.coverage import (
+    CLASS_ZH,
+    Covered,
+    class_members,
+    covered_by,
+    uncovered,
+)
+from traceability.compliance.names import names_in
 from traceability.db import get_engine
 from traceability.models import Batch, ItemCode
 from traceability.models.compliance import InputUse, RapidTest
@@ -233,6 +240,78 @@ def test_a_veterinary_drug_is_covered_by_name_only() -> None:
     drug = entry("恩诺沙星", kind="veterinary")
     assert missing([drug], [rapid_test("enzyme_inhibition")]) == ["恩诺沙星"]
     assert missing([drug], [rapid_test("colloidal_gold", "恩诺沙星")]) == []
+
+
+# What one test is shown to cover, on the tests page, against what the gate decides.
+
+SHOWN_TESTS = [
+    ("enzyme_inhibition", "", ()),
+    ("colloidal_gold", "吡虫啉、呋喃丹（克百威）", ()),
+    ("colloidal_gold", "毒死蜱/吡虫啉", ()),
+    ("colloidal_gold", "有机磷类", ()),
+    ("lab_report", "", ("铅", "有机磷类农药", "高效氯氰菊酯", "二硫代氨基甲酸酯类（以CS2计）")),
+    ("lab_report", "", ("有机磷和氨基甲酸酯类", "Imidacloprid")),
+]
+
+
+def shown(method: str, target: str = "", items: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    return [(c.zh, c.en) for c in covered_by(rapid_test(method, target, items))]
+
+
+def test_enzyme_inhibition_is_shown_to_cover_its_two_classes() -> None:
+    assert shown("enzyme_inhibition") == [
+        ("有机磷类", "organophosphates"),
+        ("氨基甲酸酯类", "carbamates"),
+    ]
+
+
+def test_a_gold_strip_is_shown_to_cover_its_targets_as_written_with_listed_english_names() -> None:
+    assert shown("colloidal_gold", "吡虫啉、呋喃丹（克百威）") == [
+        ("吡虫啉", "吡虫啉"),
+        ("呋喃丹（克百威）", "carbofuran"),
+    ]
+
+
+def test_a_lab_report_is_shown_to_cover_the_classes_and_substances_its_items_name() -> None:
+    items = ("铅", "有机磷类农药", "高效氯氰菊酯", "二硫代氨基甲酸酯类（以CS2计）")
+    assert shown("lab_report", items=items) == [
+        ("有机磷类", "organophosphates"),
+        ("高效氯氰菊酯", "beta-cypermethrin"),
+        ("二硫代氨基甲酸酯类（以CS2计）", "二硫代氨基甲酸酯类（以CS2计）"),  # not carbamates
+    ]
+
+
+def _is_class(covered: Covered) -> bool:
+    return covered.zh in CLASS_ZH.values()
+
+
+@pytest.mark.parametrize(("method", "target", "items"), SHOWN_TESTS)
+def test_what_a_test_is_shown_to_cover_the_gate_does_not_report_missing(
+    method: str, target: str, items: tuple[str, ...]
+) -> None:
+    test = rapid_test(method, target, items)
+    for covered in covered_by(test):
+        if _is_class(covered):
+            chemical_class = next(c for c, zh in CLASS_ZH.items() if zh == covered.zh)
+            members = [m.key for m in class_members() if m.chemical_class == chemical_class]
+            assert missing([entry(m) for m in members], [test]) == [], covered
+        else:
+            assert missing([entry(covered.zh), entry(covered.en)], [test]) == [], covered
+
+
+@pytest.mark.parametrize(("method", "target", "items"), SHOWN_TESTS)
+def test_a_listed_substance_a_test_is_not_shown_to_cover_the_gate_reports_missing(
+    method: str, target: str, items: tuple[str, ...]
+) -> None:
+    test = rapid_test(method, target, items)
+    covers = covered_by(test)
+    for member in class_members():
+        named = any(
+            c.en == member.en or names_in(c.zh) & member.names for c in covers if not _is_class(c)
+        )
+        of_class = CLASS_ZH[member.chemical_class] in {c.zh for c in covers if _is_class(c)}
+        reported = missing([entry(member.key)], [test]) == [member.key]
+        assert reported != (named or of_class), member.key
 
 
 def test_every_listed_substance_has_a_class_its_irac_group_and_a_source() -> None:

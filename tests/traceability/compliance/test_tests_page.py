@@ -1,8 +1,10 @@
-"""The tests page (/compliance/tests): what it costs to show, and who gets an upload form."""
+"""The tests page (/compliance/tests): what each test covers, what it costs to show, and who
+gets an upload form."""
 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from flask import Flask
@@ -10,13 +12,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from tests.traceability.compliance.conftest import in_session
+from tests.traceability.compliance.conftest import add_test, in_session
 from tests.traceability.signing_in import form_csrf, sign_in
 from traceability.auth.tokens import Principal
 from traceability.compliance.lab_reports import attachable_tests, may_attach
 from traceability.compliance.testing import record_test
 from traceability.db import get_engine
-from traceability.models import Producer, Region
+from traceability.models import Batch, Producer, Region
 from traceability.models.compliance import LabReportFile, RapidTest
 from traceability.models.producer import ProducerKind
 
@@ -40,6 +42,7 @@ def _lab_test(session: Session, region_id: int | None, n: int) -> RapidTest:
         "method": "lab_report",
         "lab_name": "县检测站",
         "report_no": f"R-{n}",
+        "items": ["毒死蜱"],
         "product_name": "黄瓜",
         "result": "合格",
         "operator": "检测员",
@@ -73,20 +76,58 @@ def _statements_for(client: FlaskClient, path: str) -> int:
     return len(statements)
 
 
+def _row(html: str, test_id: int) -> str:
+    found = re.search(rf"<td>T{test_id}</td>.*?</tr>", html, re.DOTALL)
+    assert found, f"T{test_id} is listed"
+    return found.group(0)
+
+
+def _enzyme_and_strip(app: Flask, batch: Batch) -> tuple[int, int]:
+    enzyme = add_test(app, batch, method="enzyme_inhibition", inhibition_rate="8.0")
+    strip = add_test(
+        app, batch, method="colloidal_gold", target="吡虫啉、克百威", result="negative"
+    )
+    return enzyme, strip
+
+
+def test_each_test_says_what_it_covers_at_the_gate(
+    app: Flask, admin: FlaskClient, cucumbers: Batch
+) -> None:
+    """An enzyme-inhibition card covers two classes; a gold strip the substances it names."""
+    enzyme, strip = _enzyme_and_strip(app, cucumbers)
+    html = admin.get("/compliance/tests").get_data(as_text=True)
+    assert "检测范围：有机磷类、氨基甲酸酯类" in _row(html, enzyme)
+    assert "检测范围：吡虫啉、克百威" in _row(html, strip)
+
+
+def test_what_a_test_covers_reads_in_english_on_the_english_page(
+    app: Flask, admin: FlaskClient, cucumbers: Batch
+) -> None:
+    """Classes by their English names, a listed substance by its English name, others as
+    written (as the gate's refusal names them)."""
+    enzyme, strip = _enzyme_and_strip(app, cucumbers)
+    html = admin.get("/compliance/tests?lang=en").get_data(as_text=True)
+    assert "Covers: organophosphates, carbamates" in _row(html, enzyme)
+    assert "Covers: 吡虫啉, carbofuran" in _row(html, strip)
+
+
 def test_the_tests_page_costs_as_many_queries_with_30_rows_as_with_3(
     app: Flask, client: FlaskClient, demo: dict[str, Any]
 ) -> None:
-    """Each row's upload form asks whether the supervisor may attach: in one query for all."""
+    """Each row's upload form asks whether the supervisor may attach: in one query for all;
+    what each test covers is read from the row itself."""
     _add_lab_tests(app, "village", 3, start=1)
     home = in_session(app, lambda s: _regions(s)["home"])
     supervisor = sign_in(app, client, "sup", role="township_supervisor", township_ids=[home])
     few = _statements_for(supervisor, "/compliance/tests")
     html = supervisor.get("/compliance/tests").get_data(as_text=True)
     assert html.count('class="attach-report"') == 3
+    assert html.count("检测范围：毒死蜱") == 3
     _add_lab_tests(app, "village", 27, start=4)
     many = _statements_for(supervisor, "/compliance/tests")
     html = supervisor.get("/compliance/tests").get_data(as_text=True)
     assert html.count('class="attach-report"') == 30
+    assert html.count("检测范围：毒死蜱") == 30
     assert few == many
 
 
