@@ -21,6 +21,7 @@ from wtforms import (
     DateField,
     DecimalField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -74,7 +75,9 @@ bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 
 class TestForm(FlaskForm):
     __test__ = False
-    method = SelectField(_l("检测方法"), choices=[(m.value, _l(zh)) for m, zh in METHOD_ZH.items()])
+    method = SelectField(
+        _l("检测方法"), choices=[SelectChoice(m.value, _l(zh)) for m, zh in METHOD_ZH.items()]
+    )
     producer_id = IntegerField(_l("生产主体编号"), validators=[Optional()])
     batch_id = IntegerField(_l("批次编号"), validators=[Optional()])
     product_name = StringField(_l("样品名称"), validators=[Optional(), Length(max=100)])
@@ -84,7 +87,11 @@ class TestForm(FlaskForm):
     target = StringField(_l("检测项目（目标物质）"), validators=[Optional(), Length(max=100)])
     result = SelectField(
         _l("结果"),
-        choices=[("", "—"), ("pass", _l("合格/阴性")), ("fail", _l("不合格/阳性"))],
+        choices=[
+            SelectChoice("", "—"),
+            SelectChoice("pass", _l("合格/阴性")),
+            SelectChoice("fail", _l("不合格/阳性")),
+        ],
         validators=[Optional()],
     )
     lab_name = StringField(_l("检测机构"), validators=[Optional(), Length(max=200)])
@@ -124,7 +131,7 @@ class RecordForm(FlaskForm):
     product_id = SelectField(_l("产品"), coerce=int, validators=[DataRequired()])
     batch_id = SelectField(_l("批次"), coerce=int, validators=[Optional()])
     kind = SelectField(
-        _l("投入品类别"), choices=[(k.value, _l(zh)) for k, zh in INPUT_KIND_ZH.items()]
+        _l("投入品类别"), choices=[SelectChoice(k.value, _l(zh)) for k, zh in INPUT_KIND_ZH.items()]
     )
     substance = StringField(
         _l("投入品名称（有效成分）"), validators=[DataRequired(), Length(max=100)]
@@ -147,29 +154,32 @@ class CaseForm(FlaskForm):
     action = SelectField(
         _l("操作"),
         choices=[
-            ("disposal", _l("登记处置措施")),
-            ("retest-request", _l("登记复检申请")),
-            ("investigate", _l("立案调查")),
-            ("close", _l("结案")),
+            SelectChoice("disposal", _l("登记处置措施")),
+            SelectChoice("retest-request", _l("登记复检申请")),
+            SelectChoice("investigate", _l("立案调查")),
+            SelectChoice("close", _l("结案")),
         ],
     )
     text = TextAreaField(_l("处置措施 / 结案说明"), validators=[Optional(), Length(max=500)])
     outcome = SelectField(
         _l("结案结果"),
-        choices=[("", "—"), *((o.value, _l(zh)) for o, zh in case_service.OUTCOME_ZH.items())],
+        choices=[
+            SelectChoice("", "—"),
+            *(SelectChoice(o.value, _l(zh)) for o, zh in case_service.OUTCOME_ZH.items()),
+        ],
         validators=[Optional()],
     )
 
 
 class ReferenceForm(FlaskForm):
     kind = SelectField(
-        _l("名录"), choices=[(k.value, _l(zh)) for k, zh in reference.KIND_ZH.items()]
+        _l("名录"), choices=[SelectChoice(k.value, _l(zh)) for k, zh in reference.KIND_ZH.items()]
     )
     substance_zh = StringField(_l("物质（中文）"), validators=[DataRequired(), Length(max=200)])
     substance_en = StringField(_l("物质（英文）"), validators=[Optional(), Length(max=200)])
     scope = SelectField(
         _l("范围"),
-        choices=[("all", _l("全面禁用")), ("crops", _l("限定作物禁用"))],
+        choices=[SelectChoice("all", _l("全面禁用")), SelectChoice("crops", _l("限定作物禁用"))],
         validators=[Optional()],
     )
     crops = StringField(
@@ -178,7 +188,9 @@ class ReferenceForm(FlaskForm):
     days = IntegerField(_l("间隔期/休药期（天）"), validators=[Optional()])
     effective_from = StringField(_l("生效日期"), validators=[Optional(), Length(max=10)])
     source = StringField(_l("依据（公告）"), validators=[DataRequired(), Length(max=200)])
-    verified = SelectField(_l("核对"), choices=[("check", _l("待核对")), ("yes", _l("已核对"))])
+    verified = SelectField(
+        _l("核对"), choices=[SelectChoice("check", _l("待核对")), SelectChoice("yes", _l("已核对"))]
+    )
 
 
 class ToggleForm(FlaskForm):
@@ -336,11 +348,13 @@ def _record_choices(form: RecordForm, session: Any, producer_id: int) -> None:
         .order_by(col(Batch.id).desc())
         .limit(50)
     ).all()
-    form.product_id.choices = [(p.id, p.name) for p in products]
+    form.product_id.choices = [SelectChoice(p.id, p.name) for p in products]
     form.batch_id.choices = [
-        (0, _("不指定：计入该产品的下一次采收")),
+        SelectChoice(0, _("不指定：计入该产品的下一次采收")),
         *(
-            (b.id, f"#{b.id} {names.get(b.product_id, '')} {b.harvest_date or ''}".strip())
+            SelectChoice(
+                b.id, f"#{b.id} {names.get(b.product_id, '')} {b.harvest_date or ''}".strip()
+            )
             for b in batches
         ),
     ]

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms import IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from traceability.accounts.service import (
@@ -42,7 +42,7 @@ def _ids(text: str | None) -> list[int]:
 
 
 class ScopeFields(FlaskForm):
-    role = SelectField(_l("角色"), choices=[(r, ROLE_ZH[r]) for r in ROLES])
+    role = SelectField(_l("角色"), choices=[SelectChoice(r, ROLE_ZH[r]) for r in ROLES])
     producer_id = IntegerField(_l("生产主体编号"), validators=[Optional()])
     market_id = IntegerField(_l("市场编号"), validators=[Optional()])
     township_ids = StringField(_l("乡镇编号（逗号分隔）"), validators=[Optional(), Length(max=200)])
