@@ -10,12 +10,11 @@ from itertools import count
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
 from sqlmodel import Session, select
 
 from tests.traceability.compliance.conftest import add_input, add_test, in_session
+from tests.traceability.statements import count_statements
 from traceability.compliance.credit import credit_grade, credit_grades
-from traceability.db import get_engine
 from traceability.models import Batch, Certificate, Producer, ProducerKind, Product
 from traceability.models.compliance import (
     CaseOutcome,
@@ -306,17 +305,7 @@ def test_grading_ten_producers_takes_as_many_queries_as_grading_two(app: Flask) 
 
 
 def _statements(app: Flask, producer_ids: list[int]) -> int:
-    statements: list[str] = []
+    def grade(session: Session) -> None:
+        assert len(credit_grades(session, producer_ids)) == len(producer_ids)
 
-    def count_statement(*args: Any) -> None:
-        statements.append(args[2])
-
-    with app.app_context():
-        engine = get_engine()
-        event.listen(engine, "before_cursor_execute", count_statement)
-        try:
-            grades = in_session(app, lambda s: credit_grades(s, producer_ids))
-        finally:
-            event.remove(engine, "before_cursor_execute", count_statement)
-    assert len(grades) == len(producer_ids)
-    return len(statements)
+    return count_statements(app, grade)
