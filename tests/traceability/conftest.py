@@ -21,3 +21,13 @@ def cucumbers(app: Flask, demo: dict[str, Any]) -> Batch:
         batch = session.exec(select(Batch).where(Batch.product_id == product.id)).one()
         session.expunge(batch)
     return batch
+
+
+@pytest.fixture
+def pigs(app: Flask, demo: dict[str, Any]) -> Batch:
+    """The demo family farm's 生猪 (livestock) batch, harvested yesterday: for veterinary drugs."""
+    with app.app_context(), session_scope(get_engine()) as session:
+        product = session.exec(select(Product).where(Product.name == "生猪")).one()
+        batch = session.exec(select(Batch).where(Batch.product_id == product.id)).one()
+        session.expunge(batch)
+    return batch

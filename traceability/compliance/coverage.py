@@ -3,10 +3,10 @@
 Under the 2025 rules a certificate whose basis is a test promises that the pesticides and
 veterinary drugs actually used were tested for. A passing test covers a recorded substance
 when a gold strip's target or a lab report's item names it, or when it tests the
-substance's chemical class: enzyme inhibition (GB/T 5009.199, NY/T 448) detects
-organophosphates and carbamates and nothing else, and a lab item may name a class
-(有机磷类). Class membership is chemistry, shipped with its source in
-`data/reference/pesticide_classes.csv`.
+substance's class: enzyme inhibition (GB/T 5009.199, NY/T 448) detects organophosphates
+and carbamates and nothing else, and a strip's target or a lab item may name a class
+(有机磷类, 喹诺酮类, 瘦肉精). Class membership is chemistry and pharmacology, shipped with
+its source in `data/reference/pesticide_classes.csv` and `veterinary_drug_classes.csv`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -23,13 +23,53 @@ from traceability.compliance.names import names_in, names_inside, normalise
 from traceability.models.compliance import InputKind, InputUse, RapidTest, TestMethod
 
 ORGANOPHOSPHATE, CARBAMATE, PYRETHROID = "organophosphate", "carbamate", "pyrethroid"
-CLASS_ZH = {ORGANOPHOSPHATE: "有机磷类", CARBAMATE: "氨基甲酸酯类", PYRETHROID: "拟除虫菊酯类"}
-CLASS_EN = {ORGANOPHOSPHATE: "organophosphates", CARBAMATE: "carbamates", PYRETHROID: "pyrethroids"}
-# the words by which a lab report item names a whole class ("有机磷和氨基甲酸酯类农药")
+QUINOLONE, SULFONAMIDE, TETRACYCLINE = "quinolone", "sulfonamide", "tetracycline"
+AMPHENICOL, BETA_AGONIST, NITROFURAN = "amphenicol", "beta_agonist", "nitrofuran"
+CLASS_ZH = {
+    ORGANOPHOSPHATE: "有机磷类",
+    CARBAMATE: "氨基甲酸酯类",
+    PYRETHROID: "拟除虫菊酯类",
+    QUINOLONE: "喹诺酮类",
+    SULFONAMIDE: "磺胺类",
+    TETRACYCLINE: "四环素类",
+    AMPHENICOL: "酰胺醇类",
+    BETA_AGONIST: "β-受体激动剂类（瘦肉精）",
+    NITROFURAN: "硝基呋喃类",
+}
+CLASS_EN = {
+    ORGANOPHOSPHATE: "organophosphates",
+    CARBAMATE: "carbamates",
+    PYRETHROID: "pyrethroids",
+    QUINOLONE: "quinolones",
+    SULFONAMIDE: "sulfonamides",
+    TETRACYCLINE: "tetracyclines",
+    AMPHENICOL: "amphenicols",
+    BETA_AGONIST: "beta-agonists",
+    NITROFURAN: "nitrofurans",
+}
+# The words by which a strip's target or a lab item names a whole class ("有机磷和氨基甲酸酯类
+# 农药", "喹诺酮类"), matched after `normalise` and with dashes dropped ("β-受体激动剂"). None
+# may be found in a single substance's name: 四环素 and 氯霉素 are substances, 磺胺嘧啶 holds
+# 磺胺, chloramphenicol holds amphenicol and nitrofurantoin nitrofuran.
 CLASS_WORDS = {
     ORGANOPHOSPHATE: ("有机磷", "organophosph"),
     CARBAMATE: ("氨基甲酸酯", "carbamate"),
     PYRETHROID: ("拟除虫菊酯", "菊酯类", "pyrethroid"),
+    QUINOLONE: ("喹诺酮", "quinolone"),
+    SULFONAMIDE: ("磺胺类", "sulfonamide", "sulphonamide"),
+    TETRACYCLINE: ("四环素类", "tetracyclines"),
+    AMPHENICOL: ("酰胺醇", "氯霉素类", "amphenicols"),
+    BETA_AGONIST: (
+        "瘦肉精",
+        "β受体激动剂",
+        "β2受体激动剂",
+        "β兴奋剂",
+        "betaagonist",
+        "beta2agonist",
+        "βagonist",
+        "β2agonist",
+    ),
+    NITROFURAN: ("硝基呋喃", "nitrofurans"),
 }
 # dithiocarbamates are fungicides (代森锰锌 …), not carbamate insecticides
 NOT_CLASS_WORDS = ("二硫代氨基甲酸", "dithiocarbamat")
@@ -39,7 +79,7 @@ SPRAYED_KINDS = frozenset({InputKind.PESTICIDE.value, InputKind.VETERINARY.value
 
 @dataclass(frozen=True)
 class ClassMember:
-    """A substance of a chemical class, as listed in pesticide_classes.csv."""
+    """A substance of a class, as listed in pesticide_classes.csv or veterinary_drug_classes.csv."""
 
     key: str
     names: frozenset[str]
@@ -47,16 +87,19 @@ class ClassMember:
     chemical_class: str
 
 
+CLASS_FILES = ("pesticide_classes.csv", "veterinary_drug_classes.csv")
+
+
+def _class_rows() -> Iterator[dict[str, str]]:
+    reference = resources.files("traceability.data").joinpath("reference")
+    for name in CLASS_FILES:
+        yield from csv.DictReader(io.StringIO(reference.joinpath(name).read_text("utf-8")))
+
+
 @lru_cache(maxsize=1)
 def class_members() -> tuple[ClassMember, ...]:
-    text = (
-        resources.files("traceability.data")
-        .joinpath("reference")
-        .joinpath("pesticide_classes.csv")
-        .read_text("utf-8")
-    )
     members = []
-    for row in csv.DictReader(io.StringIO(text)):
+    for row in _class_rows():
         zh = row["substance_zh"].strip()
         members.append(
             ClassMember(
@@ -105,7 +148,7 @@ def _key(name: str) -> str:
 
 
 def _classes_named(item: str) -> set[str]:
-    text = normalise(item)
+    text = re.sub(r"[-‐‑–—－]", "", normalise(item))
     for word in NOT_CLASS_WORDS:
         text = text.replace(word, "|")
     return {c for c, words in CLASS_WORDS.items() if any(w in text for w in words)}
@@ -114,6 +157,10 @@ def _classes_named(item: str) -> set[str]:
 def _classes_tested(test: RapidTest) -> set[str]:
     if test.method == TestMethod.ENZYME_INHIBITION:
         return set(ENZYME_CLASSES)
+    # a class strip (喹诺酮类, 瘦肉精) as a lab item naming the class; a strip for one
+    # substance (氯霉素, 克仑特罗) names no class and covers that substance only
+    if test.method == TestMethod.COLLOIDAL_GOLD:
+        return _classes_named(test.target)
     if test.method == TestMethod.LAB_REPORT:
         return {c for item in test.items for c in _classes_named(item)}
     return set()

@@ -25,6 +25,7 @@ from traceability.compliance.coverage import (
     CLASS_ZH,
     Covered,
     class_members,
+    coverage_of,
     covered_by,
     uncovered,
 )
@@ -105,6 +106,30 @@ def test_a_lab_report_of_another_class_does_not_cover(
     assert issue(client, make_token, cucumbers, test_id).get_json()["error"] == "test_not_covering"
     covered = issue(client, make_token, cucumbers, lab_report(app, cucumbers, "拟除虫菊酯类"))
     assert covered.status_code == 201, covered.get_json()
+
+
+def enrofloxacin(app: Flask, batch: Batch) -> None:
+    add_input(
+        app, batch, kind="veterinary", substance="恩诺沙星", dose="2.5 mg/kg", method="肌肉注射"
+    )
+
+
+def test_a_quinolone_strip_covers_enrofloxacin(
+    client: FlaskClient, app: Flask, pigs: Batch, make_token: Any
+) -> None:
+    enrofloxacin(app, pigs)
+    response = issue(client, make_token, pigs, gold_strip(app, pigs, "喹诺酮类"))
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_sulfonamide_strip_does_not_cover_enrofloxacin(
+    client: FlaskClient, app: Flask, pigs: Batch, make_token: Any
+) -> None:
+    enrofloxacin(app, pigs)
+    body = issue(client, make_token, pigs, gold_strip(app, pigs, "磺胺类")).get_json()
+    assert body["error"] == "test_not_covering"
+    assert "所关联的检测未覆盖：恩诺沙星。" in body["message_zh"]
+    assert "the linked tests do not cover enrofloxacin." in body["message_en"]
 
 
 def test_an_uncovered_substance_is_refused_recorded_and_nothing_issued(
@@ -236,10 +261,57 @@ def test_a_dithiocarbamate_item_does_not_cover_carbamate_insecticides() -> None:
     assert missing([entry("异丙威")], report) == ["异丙威"]
 
 
-def test_a_veterinary_drug_is_covered_by_name_only() -> None:
-    drug = entry("恩诺沙星", kind="veterinary")
-    assert missing([drug], [rapid_test("enzyme_inhibition")]) == ["恩诺沙星"]
-    assert missing([drug], [rapid_test("colloidal_gold", "恩诺沙星")]) == []
+VETERINARY_CLASSES = {
+    "quinolone",
+    "sulfonamide",
+    "tetracycline",
+    "amphenicol",
+    "beta_agonist",
+    "nitrofuran",
+}
+
+
+def vet(*substances: str) -> list[InputUse]:
+    return [entry(s, kind="veterinary") for s in substances]
+
+
+def test_enzyme_inhibition_covers_no_veterinary_drug() -> None:
+    drugs = [m.key for m in class_members() if m.chemical_class in VETERINARY_CLASSES]
+    listed = {m.chemical_class for m in class_members()}
+    assert "恩诺沙星" in drugs and listed >= VETERINARY_CLASSES
+    assert missing(vet(*drugs), [rapid_test("enzyme_inhibition")]) == drugs
+
+
+def test_a_strip_for_one_sulfonamide_covers_it_and_not_the_class() -> None:
+    strip = rapid_test("colloidal_gold", "磺胺嘧啶")
+    assert missing(vet("磺胺嘧啶", "磺胺甲噁唑"), [strip]) == ["磺胺甲噁唑"]
+    assert [(c.zh, c.en) for c in covered_by(strip)] == [("磺胺嘧啶", "sulfadiazine")]
+
+
+@pytest.mark.parametrize("target", ["瘦肉精", "β-受体激动剂", "β2受体激动剂", "beta-agonists"])
+def test_a_lean_meat_powder_strip_covers_clenbuterol_and_ractopamine(target: str) -> None:
+    strip = rapid_test("colloidal_gold", target)
+    assert missing(vet("克伦特罗", "克仑特罗", "莱克多巴胺"), [strip]) == []
+
+
+def test_a_chloramphenicol_strip_covers_chloramphenicol_not_florfenicol() -> None:
+    drugs = vet("氯霉素", "氟苯尼考")
+    assert missing(drugs, [rapid_test("colloidal_gold", "氯霉素")]) == ["氟苯尼考"]
+    assert missing(drugs, [rapid_test("colloidal_gold", "酰胺醇类")]) == []
+
+
+def test_a_strip_for_a_pesticide_class_covers_the_class_as_a_lab_item_does() -> None:
+    assert (
+        missing([entry("辛硫磷"), entry("敌敌畏")], [rapid_test("colloidal_gold", "有机磷类")])
+        == []
+    )
+
+
+def test_no_class_word_is_found_in_a_listed_substance_name() -> None:
+    """Else a strip for one substance (四环素, 磺胺嘧啶) would be read as a class strip."""
+    for member in class_members():
+        for name in member.names:
+            assert coverage_of([rapid_test("colloidal_gold", name)]).classes == set(), name
 
 
 # What one test is shown to cover, on the tests page, against what the gate decides.
@@ -249,6 +321,10 @@ SHOWN_TESTS = [
     ("colloidal_gold", "吡虫啉、呋喃丹（克百威）", ()),
     ("colloidal_gold", "毒死蜱/吡虫啉", ()),
     ("colloidal_gold", "有机磷类", ()),
+    ("colloidal_gold", "喹诺酮类", ()),
+    ("colloidal_gold", "氯霉素、瘦肉精", ()),
+    ("colloidal_gold", "磺胺嘧啶、四环素", ()),
+    ("lab_report", "", ("磺胺类药物", "土霉素", "β-受体激动剂", "硝基呋喃类代谢物")),
     ("lab_report", "", ("铅", "有机磷类农药", "高效氯氰菊酯", "二硫代氨基甲酸酯类（以CS2计）")),
     ("lab_report", "", ("有机磷和氨基甲酸酯类", "Imidacloprid")),
 ]
@@ -314,15 +390,29 @@ def test_a_listed_substance_a_test_is_not_shown_to_cover_the_gate_reports_missin
         assert reported != (named or of_class), member.key
 
 
-def test_every_listed_substance_has_a_class_its_irac_group_and_a_source() -> None:
-    text = files("traceability.data").joinpath("reference/pesticide_classes.csv").read_text("utf-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
+def class_rows(name: str) -> list[dict[str, str]]:
+    text = files("traceability.data").joinpath(f"reference/{name}").read_text("utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_every_listed_pesticide_has_a_class_its_irac_group_and_a_source() -> None:
+    rows = class_rows("pesticide_classes.csv")
     groups = {"organophosphate": "1B", "carbamate": "1A", "pyrethroid": "3A"}
     assert rows and all(groups[row["class"]] == row["irac_group"] for row in rows)
     assert all(
         f"IRAC MoA Classification v10.1 group {row['irac_group']}" in row["source"] for row in rows
     )
-    assert len(class_members()) == len(rows)
+
+
+def test_every_listed_veterinary_drug_has_a_class_and_a_source_to_check() -> None:
+    rows = class_rows("veterinary_drug_classes.csv")
+    assert {row["class"] for row in rows} == VETERINARY_CLASSES
+    assert all(
+        row["source"].startswith("药理学分类") and row["verified"] == "check" for row in rows
+    )
+    assert "甲氧苄啶" not in {row["substance_zh"] for row in rows}  # a potentiator, not a sulfa
+    pesticides = class_rows("pesticide_classes.csv")
+    assert len(class_members()) == len(rows) + len(pesticides)
 
 
 def test_the_gate_runs_as_many_queries_for_five_substances_as_for_one(

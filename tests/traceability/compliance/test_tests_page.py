@@ -111,6 +111,16 @@ def test_what_a_test_covers_reads_in_english_on_the_english_page(
     assert "Covers: 吡虫啉, carbofuran" in _row(html, strip)
 
 
+def test_a_class_strip_is_shown_to_cover_its_class(
+    app: Flask, admin: FlaskClient, pigs: Batch
+) -> None:
+    strip = add_test(app, pigs, method="colloidal_gold", target="喹诺酮类", result="negative")
+    zh = admin.get("/compliance/tests").get_data(as_text=True)
+    en = admin.get("/compliance/tests?lang=en").get_data(as_text=True)
+    assert "检测范围：喹诺酮类<" in _row(zh, strip)
+    assert "Covers: quinolones<" in _row(en, strip)
+
+
 def test_the_tests_page_costs_as_many_queries_with_30_rows_as_with_3(
     app: Flask, client: FlaskClient, demo: dict[str, Any]
 ) -> None:
