@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -22,7 +23,9 @@ def test_the_shipped_lists_load_with_version_and_source(
     assert names["甲胺磷"]["verified"] == "yes" and names["硫丹"]["verified"] == "check"
     assert names["氧乐果"]["crop_groups"] == ["蔬菜", "瓜果", "茶叶", "菌类", "中草药材"]
     drugs = client.get("/api/v1/reference/veterinary", headers=headers).get_json()
-    assert {"克仑特罗", "莱克多巴胺", "沙丁胺醇"} <= {e["substance_zh"] for e in drugs["entries"]}
+    assert {"克仑特罗（克伦特罗）", "莱克多巴胺", "沙丁胺醇"} <= {
+        e["substance_zh"] for e in drugs["entries"]
+    }
     additives = client.get("/api/v1/reference/additive", headers=headers).get_json()
     assert additives["entries"] and all(e["verified"] == "check" for e in additives["entries"])
     intervals = client.get("/api/v1/reference/interval", headers=headers).get_json()
@@ -37,11 +40,30 @@ def test_a_refusal_shows_the_list_version_and_source(
         "/api/v1/certificates", json=issue_body(cucumbers), headers=make_token()
     ).get_json()
     assert body["error"] == "banned_substance"
-    assert body["details"]["list_version"] == "veterinary 2026.1 r1"
+    assert body["details"]["list_version"] == "veterinary 2026.2 r1"
     assert "第250号" in body["details"]["source"]
-    assert "veterinary 2026.1 r1" in body["message_zh"] and "第250号" in body["message_zh"]
+    assert "veterinary 2026.2 r1" in body["message_zh"] and "第250号" in body["message_zh"]
     [refusal] = refusals(app)
-    assert refusal.list_version == "veterinary 2026.1 r1" and "第250号" in (refusal.source or "")
+    assert refusal.list_version == "veterinary 2026.2 r1" and "第250号" in (refusal.source or "")
+
+
+@pytest.mark.parametrize(
+    ("recorded", "source"),
+    [
+        ("克伦特罗", "第250号"),  # the everyday spelling of 克仑特罗 (clenbuterol, 瘦肉精)
+        ("诺氟沙星", "第2292号"),  # one of the four fluoroquinolones stopped for food animals
+        ("10%盐酸洛美沙星可溶性粉", "第2292号"),  # named inside a product's trade name
+    ],
+)
+def test_a_banned_veterinary_drug_is_refused_by_either_spelling_and_with_its_source(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any, recorded: str, source: str
+) -> None:
+    add_input(app, cucumbers, substance=recorded)
+    body = client.post(
+        "/api/v1/certificates", json=issue_body(cucumbers), headers=make_token()
+    ).get_json()
+    assert body["error"] == "banned_substance"
+    assert source in body["details"]["source"] and source in body["message_zh"]
 
 
 def test_an_admin_edit_changes_the_next_decision_not_the_past_ones(
