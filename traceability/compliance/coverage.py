@@ -269,6 +269,27 @@ def covered_by(test: RapidTest) -> list[Covered]:
     return shown
 
 
+def strip_hint(substances: list[Sprayed], card: str = "试纸条") -> tuple[str, str]:
+    """Which gold strip would test these substances, in zh and en: their own names, and
+    the class strips that cover them (a station is likelier to stock 喹诺酮类 cards than
+    恩诺沙星 ones). Organophosphates and carbamates go without: the enzyme-inhibition
+    card, offered beside this hint, is the usual test for them."""
+    names_zh, names_en = "、".join(s.zh for s in substances), ", ".join(s.en for s in substances)
+    classes = list(
+        dict.fromkeys(
+            s.chemical_class
+            for s in substances
+            if s.chemical_class and s.chemical_class not in ENZYME_CLASSES
+        )
+    )
+    if not classes:
+        return f"{names_zh}{card}", f"a gold strip for {names_en}"
+    return (
+        f"{names_zh}{card}（或{'、'.join(CLASS_ZH[c] for c in classes)}{card}）",
+        f"a gold strip for {names_en} (or for {', '.join(CLASS_EN[c] for c in classes)})",
+    )
+
+
 def which_test_covers(entry: InputUse) -> tuple[str, str] | None:
     """Which test would cover this drug, said when the use is recorded (zh, en).
 
@@ -289,8 +310,9 @@ def which_test_covers(entry: InputUse) -> tuple[str, str] | None:
             f"{en}{', '.join(s.en for s in found)}: covered by an enzyme-inhibition rapid test.",
         )
     names_zh, names_en = "、".join(s.zh for s in others), ", ".join(s.en for s in others)
+    strip_zh, strip_en = strip_hint(others)
     return (
-        f"{zh}{names_zh}不能用酶抑制率法快检，要用{names_zh}试纸条或送检。",
-        f"{en}An enzyme-inhibition rapid test does not cover {names_en}: use a gold strip "
-        "for it or a lab report that names it.",
+        f"{zh}{names_zh}不能用酶抑制率法快检，要用{strip_zh}或送检。",
+        f"{en}An enzyme-inhibition rapid test does not cover {names_en}: use {strip_en} "
+        "or a lab report that names it.",
     )

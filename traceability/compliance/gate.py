@@ -258,8 +258,9 @@ def _coverage_finding(
         return None
     names_zh = "、".join(s.zh for s in missing)
     names_en = ", ".join(s.en for s in missing)
-    hint_zh = f"{names_zh}胶体金试纸条或检测报告"
-    hint_en = f"a gold strip for {names_en} or a lab report"
+    strip_zh, strip_en = coverage.strip_hint(missing, card="胶体金试纸条")
+    hint_zh = f"{strip_zh}或检测报告"
+    hint_en = f"{strip_en} or a lab report"
     if all(s.chemical_class in coverage.ENZYME_CLASSES for s in missing):
         hint_zh = f"酶抑制率法快检、{hint_zh}"
         hint_en = f"an enzyme-inhibition rapid test, {hint_en}"

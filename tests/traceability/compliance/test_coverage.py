@@ -130,6 +130,12 @@ def test_a_sulfonamide_strip_does_not_cover_enrofloxacin(
     assert body["error"] == "test_not_covering"
     assert "所关联的检测未覆盖：恩诺沙星。" in body["message_zh"]
     assert "the linked tests do not cover enrofloxacin." in body["message_en"]
+    # the hint names the class card a station stocks, not only the drug's own
+    assert "（如恩诺沙星胶体金试纸条（或喹诺酮类胶体金试纸条）或检测报告）" in body["message_zh"]
+    assert (
+        "(such as a gold strip for enrofloxacin (or for quinolones) or a lab report)"
+        in (body["message_en"])
+    )
 
 
 def test_an_uncovered_substance_is_refused_recorded_and_nothing_issued(

@@ -185,6 +185,10 @@ def test_the_page_needs_a_signed_in_user(client: FlaskClient, demo: dict[str, An
     [
         ("吡虫啉", "吡虫啉不能用酶抑制率法快检，要用吡虫啉试纸条或送检。"),
         ("辛硫磷", "辛硫磷可用酶抑制率法快检。"),
+        (
+            "溴氰菊酯",
+            "溴氰菊酯不能用酶抑制率法快检，要用溴氰菊酯试纸条（或拟除虫菊酯类试纸条）或送检。",
+        ),
     ],
 )
 def test_saving_a_pesticide_says_which_test_would_cover_it(
