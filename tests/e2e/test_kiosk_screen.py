@@ -332,6 +332,20 @@ def test_a_batch_refused_by_a_compliance_rule_says_why_and_prints_nothing(
     assert kiosk_site["printer"].jobs == 0
 
 
+def tick_self_tested_basis(page: Page, site: dict[str, Any]) -> TapCounter:
+    """The 黄瓜 producer signs in, weighs and ticks 自行检测合格 on the confirm screen."""
+    open_kiosk(page, site)
+    counter = TapCounter(page)
+    sign_in(page, counter, site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+    page.wait_for_selector("#screen-products.active")
+    counter.tap('.product:has-text("黄瓜")')
+    page.wait_for_function("document.getElementById('quantity').value === '12.500'")
+    counter.tap("#weight-next")
+    page.wait_for_selector("#screen-confirm.active")
+    counter.tap('#basis label:has-text("自行检测合格")')
+    return counter
+
+
 def test_a_self_tested_basis_links_this_mornings_rapid_test_and_prints(
     kiosk_site: dict[str, Any],
 ) -> None:
@@ -351,15 +365,7 @@ def test_a_self_tested_basis_links_this_mornings_rapid_test_and_prints(
         page = browser.new_page(viewport={"width": 1024, "height": 600})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        open_kiosk(page, kiosk_site)
-        counter = TapCounter(page)
-        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
-        page.wait_for_selector("#screen-products.active")
-        counter.tap('.product:has-text("黄瓜")')
-        page.wait_for_function("document.getElementById('quantity').value === '12.500'")
-        counter.tap("#weight-next")
-        page.wait_for_selector("#screen-confirm.active")
-        counter.tap('#basis label:has-text("自行检测合格")')
+        counter = tick_self_tested_basis(page, kiosk_site)
         page.wait_for_selector("#tests-list input:checked")
         offered = page.text_content("#tests-list label")
         preselected = page.locator("#tests-list input:checked").input_value()
@@ -469,15 +475,7 @@ def test_five_offered_tests_leave_the_print_button_on_screen_without_scrolling(
         page = browser.new_page(viewport={"width": size[0], "height": size[1]})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        open_kiosk(page, kiosk_site)
-        counter = TapCounter(page)
-        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
-        page.wait_for_selector("#screen-products.active")
-        counter.tap('.product:has-text("黄瓜")')
-        page.wait_for_function("document.getElementById('quantity').value === '12.500'")
-        counter.tap("#weight-next")
-        page.wait_for_selector("#screen-confirm.active")
-        counter.tap('#basis label:has-text("自行检测合格")')
+        tick_self_tested_basis(page, kiosk_site)
         page.wait_for_function("document.querySelectorAll('#tests-list label').length === 5")
         page.wait_for_function(
             "document.getElementById('preview').complete && document.getElementById('preview').naturalWidth > 0"
