@@ -108,3 +108,54 @@ def test_supervisors_read_their_townships_and_export_the_table(
             assert "晚于截止日期" in township.content()
             browser.close()
         assert problems == []
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+def test_supervisors_open_the_weeks_sampling_plan_and_export_it(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
+        base = server.base_url
+        cli_json(server.env, "demo")
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            problems: list[str] = []
+
+            county = browser.new_context(accept_downloads=True).new_page()
+            county.on("pageerror", lambda exc: problems.append(str(exc)))
+            sign_in(county, base, "admin")
+            county.goto(base + "/supervision/")
+            county.click("text=本周抽检计划（按风险排序）")
+            county.wait_for_selector("section.sampling")
+            sections = county.eval_on_selector_all(
+                "section.sampling", "sections => sections.map(s => s.dataset.township)"
+            )
+            assert sections == ["379901001", "379901101", "379901201", "county"]
+            planned = county.eval_on_selector_all(
+                "table.sampling tbody tr", "rows => rows.map(r => r.dataset.producer)"
+            )
+            assert planned  # the demo county's producers are planned somewhere
+            with county.expect_download() as download:
+                county.click("p.exports >> text=Excel (XLSX)")
+            sheet = load_workbook(
+                io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True
+            ).active
+            assert sheet is not None
+            assert sum(1 for _ in sheet.iter_rows(min_row=2)) >= len(planned)
+
+            # the form's own min=1 stops a 0 in the browser; a hand-made URL gets the server's word
+            refused = county.goto(base + "/supervision/sampling?per_township=0")
+            assert refused is not None and refused.status == 422
+            assert "1 至 50 之间的整数" in county.content()
+
+            township = browser.new_context().new_page()
+            township.on("pageerror", lambda exc: problems.append(str(exc)))
+            sign_in(township, base, "chengguan")
+            township.goto(base + "/supervision/sampling?lang=en")
+            township.wait_for_selector("section.sampling")
+            assert township.eval_on_selector_all(
+                "section.sampling", "sections => sections.map(s => s.dataset.township)"
+            ) == ["379901001"]
+            assert "Sampling plan" in township.content() and "石门乡" not in township.content()
+            browser.close()
+        assert problems == []
