@@ -136,7 +136,6 @@ def sign_in(page: Page, counter: TapCounter, identifier: str, pin: str) -> None:
     counter.tap("#signin-go")
 
 
-@pytest.mark.parametrize("size", [(1024, 600), (1920, 1080)], ids=["1024x600", "1920x1080"])
 def cucumber_product_id(server: Any) -> int:
     """The demo enterprise's 黄瓜, read from the server's database."""
     from sqlalchemy import text
@@ -155,6 +154,7 @@ def cucumber_product_id(server: Any) -> int:
         engine.dispose()
 
 
+@pytest.mark.parametrize("size", [(1024, 600), (1920, 1080)], ids=["1024x600", "1920x1080"])
 def test_from_start_screen_to_printed_label_in_at_most_five_taps(
     kiosk_site: dict[str, Any], size: tuple[int, int]
 ) -> None:
