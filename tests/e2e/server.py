@@ -83,7 +83,8 @@ def gunicorn_server(
             "PUBLIC_BASE_URL": base_url,
             "WEB_CONCURRENCY": "2",
             "RATELIMIT_ENABLED": "false",
-            "GUNICORN_ACCESS_LOG": "/dev/null",
+            # which requests came and how they were answered, for a failing test's output
+            "GUNICORN_ACCESS_LOG": str(home / "access.log"),
         }
     )
     env.update(extra_env or {})
@@ -92,7 +93,14 @@ def gunicorn_server(
     home.mkdir(parents=True, exist_ok=True)  # `init` makes none when the secrets come from env
     command = [sys.executable, "-m", "traceability", "serve", "--bind", f"127.0.0.1:{port}"]
     with running(command, env, base_url + "/healthz", home / "gunicorn.log") as process:
-        yield RunningServer(base_url, env, process)
+        try:
+            yield RunningServer(base_url, env, process)
+        except BaseException:
+            access = Path(env["GUNICORN_ACCESS_LOG"])
+            if access.is_file():
+                tail = access.read_text("utf-8", errors="replace")[-4000:]
+                print("--- access log (tail) ---\n" + tail)
+            raise
 
 
 @contextmanager

@@ -131,7 +131,14 @@ def test_intake_page_scans_online_and_offline_and_syncs_once(
             page.fill("#inspector", "李娜")
             page.click("#token-form button[type=submit]")
             page.wait_for_selector("#intake[data-ready=true]")
-            page.wait_for_function("document.querySelector('#market-name').textContent.length > 0")
+            try:
+                page.wait_for_function(
+                    "document.querySelector('#market-name').textContent.length > 0"
+                )
+            except playwright.Error:
+                # a rare failure under load: what the page saw goes into the test's output
+                print("--- browser console ---\n" + "\n".join(problems))
+                raise
             intake = IntakePage(page)
 
             intake.scan(a, "genuine")
