@@ -393,6 +393,61 @@ def test_a_self_tested_basis_links_this_mornings_rapid_test_and_prints(
     assert linked in number
 
 
+def test_a_test_just_used_at_another_kiosk_is_refused_and_the_list_offers_what_is_left(
+    kiosk_site: dict[str, Any],
+) -> None:
+    from sqlalchemy import text
+
+    from traceability.db import make_engine
+
+    server = kiosk_site["server"]
+    product_id = cucumber_product_id(server)
+    older, newer = (
+        api(server, "POST", "/api/v1/tests", kiosk_site["token"], {"producer_id": 1,
+            "product_id": product_id, "method": "enzyme_inhibition", "inhibition_rate": rate,
+            "operator": "检测员"})["test"]
+        for rate in ("20.0", "12.5")
+    )  # fmt: skip
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        here, there = (browser.new_page(viewport={"width": 1024, "height": 600}) for _ in "ab")
+        for page in (here, there):
+            tick_self_tested_basis(page, kiosk_site)
+            page.wait_for_selector("#tests-list input:checked")
+        offered_before = here.locator("#tests-list input").count()
+        # the other kiosk prints first with this morning's test, which both screens tick
+        there.click("#confirm-go")
+        there.wait_for_selector("#screen-done.active", timeout=30_000)
+        here.click("#confirm-go")
+        here.wait_for_selector("#banner:not([hidden])")
+        refusal = here.text_content("#banner")
+        here.wait_for_function("document.querySelectorAll('#tests-list input').length === 1")
+        offered_after = here.locator("#tests-list input").input_value()
+        ticked_after = here.locator("#tests-list input").is_checked()
+        here.click("#confirm-go")
+        here.wait_for_selector("#screen-done.active", timeout=30_000)
+        numbers = [page.text_content("#done-number") or "" for page in (here, there)]
+        browser.close()
+    assert offered_before == 2
+    assert refusal and f"检测记录 {newer['id']} 属于另一个批次" in refusal
+    assert "请重新选择检测记录" in refusal
+    assert offered_after == str(older["id"]) and ticked_after
+    engine = make_engine(server.env["DATABASE_URL"])
+    with engine.connect() as connection:
+        linked = dict(
+            connection.execute(
+                text(
+                    "select t.id, c.number from rapid_test t"
+                    " join certificate c on c.batch_id = t.batch_id where t.id in (:a, :b)"
+                ),
+                {"a": older["id"], "b": newer["id"]},
+            ).all()
+        )
+    engine.dispose()
+    assert linked[newer["id"]] in numbers[1]
+    assert linked[older["id"]] in numbers[0]
+
+
 def test_a_self_tested_basis_without_a_test_says_so_and_sends_nothing(
     kiosk_site: dict[str, Any],
 ) -> None:

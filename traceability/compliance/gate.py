@@ -201,8 +201,9 @@ def _linked_tests(ctx: IssueContext) -> list[RapidTest]:
             )
         if ctx.batch is not None and test.batch_id not in (None, ctx.batch.id):
             raise ValidationFailed(
-                f"检测记录 {test_id} 属于另一个批次。",
-                f"Test {test_id} belongs to another batch.",
+                f"检测记录 {test_id} 属于另一个批次，不能用于这张合格证，请重新选择检测记录。",
+                f"Test {test_id} belongs to another batch and cannot back this certificate;"
+                " choose the tests again.",
                 code="test_other_batch",
             )
         product = ctx.product

@@ -42,6 +42,7 @@
       const lang = document.documentElement.lang === "en" ? "message_en" : "message_zh";
       const error = new Error(answer[lang] || answer.message || messages.network);
       error.status = response.status;
+      error.code = answer.error;
       throw error;
     }
     return answer;
@@ -250,6 +251,9 @@
       state.poll = setInterval(pollJob, 800);
     } catch (err) {
       banner(err.message);
+      // A refusal about the tests (one just used at another kiosk, say): the list on screen
+      // is stale, so offer again what may still be linked, under the refusal's words.
+      if (err.code && err.code.startsWith("test_")) { state.tests = null; showTests(); }
     } finally {
       $("confirm-go").disabled = false;
     }
