@@ -300,6 +300,13 @@ def test_a_lean_meat_powder_strip_covers_clenbuterol_and_ractopamine(target: str
     assert missing(vet("克伦特罗", "克仑特罗", "莱克多巴胺"), [strip]) == []
 
 
+def test_a_quinolone_strip_covers_levofloxacin_as_itself() -> None:
+    strip = rapid_test("colloidal_gold", "喹诺酮类")
+    assert missing(vet("左氧氟沙星", "恩诺沙星"), [strip]) == []
+    # a strip for ofloxacin covers ofloxacin; levofloxacin is read whole, not as ofloxacin
+    assert missing(vet("左氧氟沙星"), [rapid_test("colloidal_gold", "氧氟沙星")]) == ["左氧氟沙星"]
+
+
 def test_a_chloramphenicol_strip_covers_chloramphenicol_not_florfenicol() -> None:
     drugs = vet("氯霉素", "氟苯尼考")
     assert missing(drugs, [rapid_test("colloidal_gold", "氯霉素")]) == ["氟苯尼考"]

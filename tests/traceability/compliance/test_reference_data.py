@@ -40,23 +40,34 @@ def test_a_refusal_shows_the_list_version_and_source(
         "/api/v1/certificates", json=issue_body(cucumbers), headers=make_token()
     ).get_json()
     assert body["error"] == "banned_substance"
-    assert body["details"]["list_version"] == "veterinary 2026.2 r1"
+    assert body["details"]["list_version"] == "veterinary 2026.3 r1"
     assert "第250号" in body["details"]["source"]
-    assert "veterinary 2026.2 r1" in body["message_zh"] and "第250号" in body["message_zh"]
+    assert "veterinary 2026.3 r1" in body["message_zh"] and "第250号" in body["message_zh"]
     [refusal] = refusals(app)
-    assert refusal.list_version == "veterinary 2026.2 r1" and "第250号" in (refusal.source or "")
+    assert refusal.list_version == "veterinary 2026.3 r1" and "第250号" in (refusal.source or "")
 
 
 @pytest.mark.parametrize(
-    ("recorded", "source"),
+    ("recorded", "source", "listed_as"),
     [
-        ("克伦特罗", "第250号"),  # the everyday spelling of 克仑特罗 (clenbuterol, 瘦肉精)
-        ("诺氟沙星", "第2292号"),  # one of the four fluoroquinolones stopped for food animals
-        ("10%盐酸洛美沙星可溶性粉", "第2292号"),  # named inside a product's trade name
+        # the everyday spelling of 克仑特罗 (clenbuterol, 瘦肉精)
+        ("克伦特罗", "第250号", "克仑特罗（克伦特罗）"),
+        # one of the four fluoroquinolones stopped for food animals
+        ("诺氟沙星", "第2292号", "诺氟沙星"),
+        # named inside a product's trade name
+        ("10%盐酸洛美沙星可溶性粉", "第2292号", "洛美沙星"),
+        # a human drug, ofloxacin's isomer: refused under its own name, not as 氧氟沙星
+        ("左氧氟沙星", "兽药管理条例", "左氧氟沙星"),
     ],
 )
 def test_a_banned_veterinary_drug_is_refused_by_either_spelling_and_with_its_source(
-    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any, recorded: str, source: str
+    client: FlaskClient,
+    app: Flask,
+    cucumbers: Batch,
+    make_token: Any,
+    recorded: str,
+    source: str,
+    listed_as: str,
 ) -> None:
     add_input(app, cucumbers, substance=recorded)
     body = client.post(
@@ -64,6 +75,7 @@ def test_a_banned_veterinary_drug_is_refused_by_either_spelling_and_with_its_sou
     ).get_json()
     assert body["error"] == "banned_substance"
     assert source in body["details"]["source"] and source in body["message_zh"]
+    assert f"禁用物质“{listed_as}”" in body["message_zh"]
 
 
 def test_an_admin_edit_changes_the_next_decision_not_the_past_ones(
