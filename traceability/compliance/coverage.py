@@ -139,7 +139,8 @@ class Coverage:
 
 
 def _parts(text: str) -> list[str]:
-    return [p for p in re.split(r"[、;；,，]", text) if p.strip()]
+    """A combined card ("毒死蜱/吡虫啉", "克百威+氧乐果") tests each substance it names."""
+    return [p for p in re.split(r"[、;；,，/／+＋]", text) if p.strip()]
 
 
 def _key(name: str) -> str:

@@ -307,6 +307,13 @@ def test_a_quinolone_strip_covers_levofloxacin_as_itself() -> None:
     assert missing(vet("左氧氟沙星"), [rapid_test("colloidal_gold", "氧氟沙星")]) == ["左氧氟沙星"]
 
 
+@pytest.mark.parametrize("target", ["毒死蜱/吡虫啉", "毒死蜱＋吡虫啉", "吡虫啉+毒死蜱"])
+def test_a_combined_strip_covers_each_substance_it_names(target: str) -> None:
+    strip = rapid_test("colloidal_gold", target)
+    assert missing([entry("毒死蜱"), entry("吡虫啉"), entry("啶虫脒")], [strip]) == ["啶虫脒"]
+    assert sorted(c.zh for c in covered_by(strip)) == ["吡虫啉", "毒死蜱"]
+
+
 def test_a_chloramphenicol_strip_covers_chloramphenicol_not_florfenicol() -> None:
     drugs = vet("氯霉素", "氟苯尼考")
     assert missing(drugs, [rapid_test("colloidal_gold", "氯霉素")]) == ["氟苯尼考"]
