@@ -82,13 +82,27 @@ def credit_grades(
     ids = set(producer_ids)
     if not ids:
         return {}
-    since = (now or utcnow()) - PERIOD
+    # A past `now` (a past week's sampling plan) reads the year before it and nothing
+    # after it: a grade as it stood then, not one that later records change.
+    until = now or utcnow()
+    period = _Period(until - PERIOD, until)
     records = {producer_id: _Record() for producer_id in ids}
-    _load_failed_cases(session, ids, since, records)
-    _load_refusals(session, ids, since, records)
-    _load_revocations(session, ids, since, records)
-    _load_batches(session, ids, since, records)
+    _load_failed_cases(session, ids, period, records)
+    _load_refusals(session, ids, period, records)
+    _load_revocations(session, ids, period, records)
+    _load_batches(session, ids, period, records)
     return {producer_id: _grade(producer_id, record) for producer_id, record in records.items()}
+
+
+@dataclass(frozen=True)
+class _Period:
+    """The 365 days a grade reads: from `since` (included) to `until` (excluded)."""
+
+    since: datetime
+    until: datetime
+
+    def holds(self, column: Any) -> tuple[Any, Any]:
+        return column >= self.since, column < self.until
 
 
 @dataclass
@@ -138,7 +152,7 @@ def _grade(producer_id: int, record: _Record) -> CreditGrade:
 
 
 def _load_failed_cases(
-    session: Session, ids: set[int], since: datetime, records: dict[int, _Record]
+    session: Session, ids: set[int], period: _Period, records: dict[int, _Record]
 ) -> None:
     """Cases opened in the period that still count as a failed test, oldest (lowest id) first."""
     cases = session.exec(
@@ -148,7 +162,10 @@ def _load_failed_cases(
             ComplianceCase.outcome,
             ComplianceCase.blocking,
         )
-        .where(col(ComplianceCase.producer_id).in_(ids), col(ComplianceCase.opened_at) >= since)
+        .where(
+            col(ComplianceCase.producer_id).in_(ids),
+            *period.holds(col(ComplianceCase.opened_at)),
+        )
         .order_by(col(ComplianceCase.id))
     ).all()
     for case_id, producer_id, outcome, blocking in cases:
@@ -158,11 +175,11 @@ def _load_failed_cases(
 
 
 def _load_refusals(
-    session: Session, ids: set[int], since: datetime, records: dict[int, _Record]
+    session: Session, ids: set[int], period: _Period, records: dict[int, _Record]
 ) -> None:
     counts = session.exec(
         select(IssueRefusal.producer_id, IssueRefusal.reason, func.count())
-        .where(col(IssueRefusal.producer_id).in_(ids), col(IssueRefusal.at) >= since)
+        .where(col(IssueRefusal.producer_id).in_(ids), *period.holds(col(IssueRefusal.at)))
         .group_by(col(IssueRefusal.producer_id), col(IssueRefusal.reason))
     ).all()
     for producer_id, reason, n in counts:
@@ -170,14 +187,14 @@ def _load_refusals(
 
 
 def _load_revocations(
-    session: Session, ids: set[int], since: datetime, records: dict[int, _Record]
+    session: Session, ids: set[int], period: _Period, records: dict[int, _Record]
 ) -> None:
     counts = session.exec(
         select(Certificate.producer_id, func.count())
         .where(
             col(Certificate.producer_id).in_(ids),
             Certificate.status == CertificateStatus.REVOKED.value,
-            col(Certificate.revoked_at) >= since,
+            *period.holds(col(Certificate.revoked_at)),
         )
         .group_by(col(Certificate.producer_id))
     ).all()
@@ -186,7 +203,7 @@ def _load_revocations(
 
 
 def _load_batches(
-    session: Session, ids: set[int], since: datetime, records: dict[int, _Record]
+    session: Session, ids: set[int], period: _Period, records: dict[int, _Record]
 ) -> None:
     """Batches of the period, those with a certificate and those with a production record.
 
@@ -194,7 +211,7 @@ def _load_batches(
     recorded a use on its product (no batch) on or before its harvest (any time if the
     harvest date is unknown): the earliest such use per product decides.
     """
-    in_period = (col(Batch.producer_id).in_(ids), col(Batch.created_at) >= since)
+    in_period = (col(Batch.producer_id).in_(ids), *period.holds(col(Batch.created_at)))
     batch_ids = select(Batch.id).where(*in_period)
     batches = session.exec(
         select(col(Batch.id), Batch.producer_id, Batch.product_id, col(Batch.harvest_date)).where(
@@ -203,19 +220,29 @@ def _load_batches(
     ).all()
     certified = set(
         session.exec(
-            select(Certificate.batch_id).distinct().where(col(Certificate.batch_id).in_(batch_ids))
+            select(Certificate.batch_id)
+            .distinct()
+            .where(
+                col(Certificate.batch_id).in_(batch_ids), col(Certificate.issued_at) < period.until
+            )
         ).all()
     )
     direct = set(
         session.exec(
-            select(InputUse.batch_id).distinct().where(col(InputUse.batch_id).in_(batch_ids))
+            select(InputUse.batch_id)
+            .distinct()
+            .where(col(InputUse.batch_id).in_(batch_ids), col(InputUse.recorded_at) < period.until)
         ).all()
     )
     first_product_use = {
         (producer_id, product_id): used_on
         for producer_id, product_id, used_on in session.exec(
             select(InputUse.producer_id, InputUse.product_id, func.min(InputUse.used_on))
-            .where(col(InputUse.producer_id).in_(ids), col(InputUse.batch_id).is_(None))
+            .where(
+                col(InputUse.producer_id).in_(ids),
+                col(InputUse.batch_id).is_(None),
+                col(InputUse.recorded_at) < period.until,
+            )
             .group_by(col(InputUse.producer_id), col(InputUse.product_id))
         ).all()
     }

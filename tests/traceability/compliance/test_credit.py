@@ -75,6 +75,25 @@ def test_a_banned_substance_refusal_grades_d(app: Flask, cucumbers: Batch) -> No
     assert _grade(app, cucumbers.producer_id).grade == "D"
 
 
+def test_a_grade_as_of_a_past_moment_reads_nothing_recorded_after_it(
+    app: Flask, cucumbers: Batch
+) -> None:
+    """A past week's sampling plan ranks producers by the grade they had then."""
+    for batch in _enterprise_batches(app):
+        add_input(app, batch)
+    then = utcnow()
+    add_test(app, cucumbers, inhibition_rate="72.0")  # a failed test opens a case
+
+    def refuse(session: Session) -> None:
+        session.add(IssueRefusal(producer_id=cucumbers.producer_id, batch_id=cucumbers.id,
+                                 reason="banned_substance", message_zh="甲胺磷", message_en="methamidophos", channel="api"))  # fmt: skip
+
+    in_session(app, refuse)
+    as_of_then = in_session(app, lambda s: credit_grade(s, cucumbers.producer_id, now=then))
+    assert (as_of_then.grade, as_of_then.score, as_of_then.factors) == ("A", 100, [])
+    assert _grade(app, cucumbers.producer_id).grade == "D"
+
+
 def test_a_producer_without_batches_starts_at_b(app: Flask, cucumbers: Batch) -> None:
     def new_producer(session: Session) -> int:
         producer = Producer(kind=ProducerKind.SMALLHOLDER, name="新农户", phone="13700000000")
