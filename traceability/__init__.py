@@ -17,7 +17,7 @@ __all__ = ["create_app"]
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build a configured app; `config` overrides the environment (tests use it)."""
     from traceability import config as config_module
-    from traceability import db, errors, extensions, i18n
+    from traceability import db, errors, extensions, i18n, working_days
     from traceability.lookup import scans, snapshots
     from traceability.web import (
         lookup_fast_path,
@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     scans.init_app(app)
     snapshots.init_app(app)
     errors.init_app(app)
+    working_days.init_app(app)
     request_guard.init_app(app)
     register_blueprints(app)
     lookup_fast_path.init_app(app)

@@ -21,8 +21,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _app() -> Flask:
     from traceability import create_app
+    from traceability.working_days import ScheduleFileError
 
-    return create_app()
+    try:
+        return create_app()
+    except ScheduleFileError as exc:  # an admin's file: say which line, not a traceback
+        raise click.ClickException(f"节假日安排文件有误 / holiday schedule file: {exc}") from None
 
 
 def with_app(func: F) -> F:

@@ -55,6 +55,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "CJK_FONT": os.environ.get("TRACEABILITY_CJK_FONT", ""),
         # scans of public lookups are written in batches this often (0: in each request)
         "SCAN_FLUSH_SECONDS": float(os.environ.get("SCAN_FLUSH_SECONDS", "1")),
+        # the State Council's holiday schedule for years chinesecalendar does not know yet
+        "WORKING_DAYS_FILE": os.environ.get("WORKING_DAYS_FILE", ""),
         # public lookups keep certificate facts per worker this long (0: read them every time)
         "LOOKUP_CACHE_SECONDS": float(os.environ.get("LOOKUP_CACHE_SECONDS", "60")),
         # … and notice a revocation, key compromise or new rapid test within this time
