@@ -32,6 +32,9 @@ QUERIES = [
     "?lang=xx&status=%E2%80%AE",
     # "²" passes str.isdigit() but not int(): every number parsed from text must refuse it
     "?limit=%C2%B2&before=%C2%B2&township=%C2%B2&page=%C2%B2&producer_id=%C2%B2",
+    # the sampling plan's week and size; the trend's bucket; a week at the calendar's end
+    "?week=2026-W49&per_township=%C2%B2&bucket=fortnight&view=x",
+    "?week=9999-12-31&per_township=99999999999999999999",
 ]
 JSON_BODIES: list[Any] = [
     "x",
