@@ -195,6 +195,8 @@
     return parts.join(" · ");
   }
   async function showTests() {
+    // a class, not CSS :has(), so kiosks on browsers older than Chromium 105 get two columns
+    $("screen-confirm").classList.toggle("with-tests", needsTest());
     if (!needsTest()) { $("tests").hidden = true; return; }
     $("tests").hidden = false;
     if (state.tests === null) {
