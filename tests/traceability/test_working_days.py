@@ -77,6 +77,13 @@ def no_schedule_file() -> Iterator[None]:
     use_schedule(Schedule())
 
 
+@pytest.fixture
+def schedule_2040(tmp_path: Path) -> Path:
+    path = tmp_path / "2040.csv"
+    path.write_text(SCHEDULE_2040, encoding="utf-8")
+    return path
+
+
 def _app_with(tmp_path: Path, **config: str) -> Flask:
     return create_app(
         {"TRACEABILITY_HOME": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/t.db", **config}
@@ -84,11 +91,9 @@ def _app_with(tmp_path: Path, **config: str) -> Flask:
 
 
 def test_a_schedule_file_makes_a_year_known_and_deadlines_follow_it(
-    tmp_path: Path, no_schedule_file: None
+    tmp_path: Path, schedule_2040: Path, no_schedule_file: None
 ) -> None:
-    path = tmp_path / "2040.csv"
-    path.write_text(SCHEDULE_2040, encoding="utf-8")
-    _app_with(tmp_path, WORKING_DAYS_FILE=str(path))
+    _app_with(tmp_path, WORKING_DAYS_FILE=str(schedule_2040))
     assert schedule_known(date(2040, 10, 1))
     assert not is_working_day(date(2040, 10, 1))  # a Monday, National Day
     assert is_working_day(date(2040, 10, 6))  # a Saturday, made a working day
@@ -107,11 +112,9 @@ def test_the_schedule_file_in_the_instance_folder_is_read_without_a_setting(
 
 
 def test_an_app_without_a_schedule_file_counts_as_the_package_does(
-    tmp_path: Path, no_schedule_file: None
+    tmp_path: Path, schedule_2040: Path, no_schedule_file: None
 ) -> None:
-    path = tmp_path / "2040.csv"
-    path.write_text(SCHEDULE_2040, encoding="utf-8")
-    _app_with(tmp_path, WORKING_DAYS_FILE=str(path))
+    _app_with(tmp_path, WORKING_DAYS_FILE=str(schedule_2040))
     _app_with(tmp_path / "other")  # another app, with no file: nothing left over
     assert not schedule_known(date(2040, 10, 1))
 
