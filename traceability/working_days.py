@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,9 +42,9 @@ class Schedule:
 
     working: dict[date, bool] = field(default_factory=dict)  # True: a make-up working day
 
-    @property
-    def years(self) -> set[int]:
-        return {day.year for day in self.working}
+    @cached_property
+    def years(self) -> frozenset[int]:
+        return frozenset(day.year for day in self.working)
 
 
 _file_schedule = Schedule()
