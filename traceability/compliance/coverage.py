@@ -138,9 +138,14 @@ class Coverage:
         return bool(substance.keys & self.keys) or substance.chemical_class in self.classes
 
 
+# Between the names of a list, a mixture ("毒死蜱·吡虫啉") or a combined card ("毒死蜱/吡虫啉",
+# "克百威+氧乐果"); a comma between digits is part of a name (2,4-滴丁酯), not a list.
+_SEPARATORS = re.compile(r"[·・•、;；/／+＋]|(?<!\d)[,，]|[,，](?!\d)")
+
+
 def _parts(text: str) -> list[str]:
-    """A combined card ("毒死蜱/吡虫啉", "克百威+氧乐果") tests each substance it names."""
-    return [p for p in re.split(r"[、;；,，/／+＋]", text) if p.strip()]
+    """The names a list, mixture or combined card is made of, each on its own."""
+    return [p for p in _SEPARATORS.split(text) if p.strip()]
 
 
 def _key(name: str) -> str:
@@ -208,7 +213,7 @@ def _identify(substance: str, trade_name: str, tested: Iterable[str]) -> list[Sp
         ]
 
     found: list[Sprayed] = []
-    for part in re.split(r"[·・•+＋、,，;；/]", substance):
+    for part in _SEPARATORS.split(substance):
         own = names_in(part) | {normalise(part)} - {""}
         member = next((members[n] for n in sorted(own) if n in members), None)
         if member is not None:

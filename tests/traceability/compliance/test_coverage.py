@@ -314,6 +314,11 @@ def test_a_combined_strip_covers_each_substance_it_names(target: str) -> None:
     assert sorted(c.zh for c in covered_by(strip)) == ["吡虫啉", "毒死蜱"]
 
 
+def test_a_comma_between_digits_stays_inside_the_name() -> None:
+    report = rapid_test("lab_report", "", ("2,4-滴丁酯，毒死蜱",))
+    assert missing([entry("2,4-滴丁酯"), entry("毒死蜱")], [report]) == []
+
+
 def test_a_chloramphenicol_strip_covers_chloramphenicol_not_florfenicol() -> None:
     drugs = vet("氯霉素", "氟苯尼考")
     assert missing(drugs, [rapid_test("colloidal_gold", "氯霉素")]) == ["氟苯尼考"]
