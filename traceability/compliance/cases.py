@@ -28,7 +28,7 @@ from traceability.models.compliance import (
 )
 from traceability.models.types import utcnow
 from traceability.translatable import N_
-from traceability.working_days import add_working_days
+from traceability.working_days import add_working_days, schedule_known
 
 RAPID_RETEST_WINDOW = timedelta(hours=4)
 LAB_RETEST_WORKING_DAYS = 5
@@ -53,6 +53,15 @@ def retest_deadline(test: RapidTest) -> datetime:
         return test.tested_at + RAPID_RETEST_WINDOW
     last = add_working_days(beijing_date(test.tested_at), LAB_RETEST_WORKING_DAYS)
     return (day_start(last + timedelta(days=1)) - timedelta(seconds=1)).astimezone(UTC)
+
+
+def deadline_estimated(test: RapidTest, deadline: datetime) -> bool:
+    """Whether a lab result's deadline was counted Monday to Friday, its year's holidays not
+    being known here (docs/compliance.md: the schedule file): the page says so."""
+    if test.method in RAPID_METHODS:
+        return False
+    days = (beijing_date(test.tested_at), beijing_date(deadline))
+    return not all(schedule_known(day) for day in days)
 
 
 def _note(case: ComplianceCase, what: str, actor: str, now: datetime) -> None:

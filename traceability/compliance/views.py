@@ -474,6 +474,8 @@ def case(case_id: int) -> Any:
         case=record,
         test=test,
         retest=retest,
+        deadline_estimated=test is not None
+        and case_service.deadline_estimated(test, record.retest_deadline),
         form=form,
         state_zh=case_service.STATE_ZH,
         outcome_zh={o.value: zh for o, zh in case_service.OUTCOME_ZH.items()},

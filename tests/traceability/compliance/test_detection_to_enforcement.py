@@ -9,8 +9,15 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlmodel import Session
 
-from tests.traceability.compliance.conftest import add_test, certificates, in_session, issue_body
+from tests.traceability.compliance.conftest import (
+    add_test,
+    certificates,
+    failed_lab_case,
+    in_session,
+    issue_body,
+)
 from traceability.beijing_time import SECONDS, format_beijing
 from traceability.compliance import cases
 from traceability.compliance.testing import record_test
@@ -205,6 +212,36 @@ def test_a_lab_result_leaves_five_working_days_on_beijing_s_calendar_with_its_ho
     # Sunday 20:00 UTC is Monday 04:00 in Beijing: the count starts from Monday
     deadline = cases.retest_deadline(_lab_fail(datetime(2026, 12, 6, 20, tzinfo=UTC)))
     assert format_beijing(deadline, SECONDS) == "2026-12-14 23:59:59"
+
+
+def test_a_deadline_counted_in_a_year_without_a_schedule_is_marked_an_estimate() -> None:
+    known = _lab_fail(datetime(2026, 2, 13, 2, tzinfo=UTC))
+    assert not cases.deadline_estimated(known, cases.retest_deadline(known))
+    unknown = _lab_fail(datetime(2040, 9, 28, 2, tzinfo=UTC))  # a year no schedule names
+    assert cases.deadline_estimated(unknown, cases.retest_deadline(unknown))
+    # 4 hours after a rapid test: no working days, so nothing to estimate
+    rapid = RapidTest(method="enzyme_inhibition", result="fail", tested_at=unknown.tested_at)
+    assert not cases.deadline_estimated(rapid, cases.retest_deadline(rapid))
+
+
+def test_the_case_page_says_when_its_deadline_is_an_estimate(
+    admin: FlaskClient, app: Flask, cucumbers: Batch
+) -> None:
+    case_id = failed_lab_case(app, cucumbers)
+    note = "按周一至周五估算"
+    assert note not in admin.get(f"/compliance/cases/{case_id}").get_data(as_text=True)
+
+    def into_an_unknown_year(session: Session) -> None:
+        case = session.get(ComplianceCase, case_id)
+        assert case is not None
+        case.retest_deadline = datetime(2040, 10, 10, 15, 59, 59, tzinfo=UTC)
+        session.add(case)
+
+    in_session(app, into_an_unknown_year)
+    page = admin.get(f"/compliance/cases/{case_id}").get_data(as_text=True)
+    assert note in page and "2040-10-10 23:59" in page
+    english = admin.get(f"/compliance/cases/{case_id}?lang=en").get_data(as_text=True)
+    assert "counted Monday to Friday" in english
 
 
 def test_the_late_retest_request_names_the_deadline_in_beijing_time(
