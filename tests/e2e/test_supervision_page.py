@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +19,29 @@ ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--no-first-run"]
 DEMO_PASSWORD = "qinghe-demo-2026"  # README, "Demo accounts"
 
 
-def sign_in(page: Any, base: str, username: str) -> None:
+@contextmanager
+def demo_site(database_url: str, home: Path) -> Iterator[tuple[str, Any, list[str]]]:
+    """The service with the demo county, a Chromium, and the page errors seen (to be none)."""
+    with gunicorn_server(database_url, home) as server:
+        cli_json(server.env, "demo")
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                yield server.base_url, browser, []
+            finally:
+                browser.close()
+
+
+def signed_in(browser: Any, base: str, username: str, problems: list[str]) -> Any:
+    """A page of its own signed in as a demo account, its script errors noted in `problems`."""
+    page = browser.new_context(accept_downloads=True).new_page()
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.goto(base + "/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+    return page
 
 
 def township_rows(page: Any) -> list[str]:
@@ -37,125 +56,104 @@ def township_rows(page: Any) -> list[str]:
 def test_supervisors_read_their_townships_and_export_the_table(
     empty_database_url: str, tmp_path: Path
 ) -> None:
-    with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
-        base = server.base_url
-        cli_json(server.env, "demo")
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            problems: list[str] = []
+    with demo_site(empty_database_url, tmp_path / "instance") as (base, browser, problems):
+        county = signed_in(browser, base, "admin", problems)
+        county.goto(base + "/admin/")
+        county.click("text=监管概览：各乡镇开证、快检与检打联动")
+        county.wait_for_selector("table.overview")
+        assert township_rows(county) == [
+            "379901001",
+            "379901101",
+            "379901201",
+            "county",
+            "total",
+        ]
 
-            county = browser.new_context(accept_downloads=True).new_page()
-            county.on("pageerror", lambda exc: problems.append(str(exc)))
-            sign_in(county, base, "admin")
-            county.goto(base + "/admin/")
-            county.click("text=监管概览：各乡镇开证、快检与检打联动")
-            county.wait_for_selector("table.overview")
-            assert township_rows(county) == [
-                "379901001",
-                "379901101",
-                "379901201",
-                "county",
-                "total",
-            ]
-
-            def cells(key: str) -> list[str]:
-                return list(
-                    county.eval_on_selector_all(
-                        f"tr[data-township='{key}'] td", "cells => cells.map(c => c.innerText)"
-                    )
-                )
-
-            # the demo county: 5 producers, 3 certificates issued today, the last one revoked
-            total = cells("total")
-            assert (total[0], total[3], total[5]) == ("5", "3", "1")
-            with county.expect_download() as download:
-                county.click("text=Excel (XLSX)")
-            data = Path(download.value.path()).read_bytes()
-            workbook = load_workbook(io.BytesIO(data), read_only=True)
-            sheet = workbook.active
-            assert sheet is not None
-            # the trend below the table: this period's certificates, as in the file's sheet
-            this_period = list(
+        def cells(key: str) -> list[str]:
+            return list(
                 county.eval_on_selector_all(
-                    "table.trend tr[data-bucket='current'] td",
-                    "cells => cells.map(c => c.innerText)",
+                    f"tr[data-township='{key}'] td", "cells => cells.map(c => c.innerText)"
                 )
             )
-            assert this_period[0] == "3"
-            trend = [list(row) for row in workbook.worksheets[1].iter_rows(values_only=True)]
-            assert trend[-4][0] == "本期合计" and trend[-4][4] == 3
-            lines = [list(row) for row in sheet.iter_rows(values_only=True)]
-            assert [line[0] for line in lines[1:]] == [
-                "城关街道",
-                "清河镇",
-                "石门乡",
-                "县级及未关联乡镇",
-                "合计",
-            ]
-            as_page = [str(v) for v in lines[1][1:]]  # the file's figures as the page prints them
-            as_page[2] = f"{float(lines[1][3]):.1f}%"  # the issuing rate, a percentage in the file
-            assert cells("379901001") == as_page
 
-            township = browser.new_context().new_page()
-            sign_in(township, base, "chengguan")
-            township.goto(base + "/supervision/")
-            assert township_rows(township) == ["379901001", "total"]
-            assert "石门乡" not in township.content()
+        # the demo county: 5 producers, 3 certificates issued today, the last one revoked
+        total = cells("total")
+        assert (total[0], total[3], total[5]) == ("5", "3", "1")
+        with county.expect_download() as download:
+            county.click("text=Excel (XLSX)")
+        data = Path(download.value.path()).read_bytes()
+        workbook = load_workbook(io.BytesIO(data), read_only=True)
+        sheet = workbook.active
+        assert sheet is not None
+        # the trend below the table: this period's certificates, as in the file's sheet
+        this_period = list(
+            county.eval_on_selector_all(
+                "table.trend tr[data-bucket='current'] td",
+                "cells => cells.map(c => c.innerText)",
+            )
+        )
+        assert this_period[0] == "3"
+        trend = [list(row) for row in workbook.worksheets[1].iter_rows(values_only=True)]
+        assert trend[-4][0] == "本期合计" and trend[-4][4] == 3
+        lines = [list(row) for row in sheet.iter_rows(values_only=True)]
+        assert [line[0] for line in lines[1:]] == [
+            "城关街道",
+            "清河镇",
+            "石门乡",
+            "县级及未关联乡镇",
+            "合计",
+        ]
+        as_page = [str(v) for v in lines[1][1:]]  # the file's figures as the page prints them
+        as_page[2] = f"{float(lines[1][3]):.1f}%"  # the issuing rate, a percentage in the file
+        assert cells("379901001") == as_page
 
-            township.fill("input[name=from]", "2026-12-31")
-            township.fill("input[name=to]", "2026-12-01")
-            township.click("form.filters button[type=submit]")
-            assert "晚于截止日期" in township.content()
-            browser.close()
-        assert problems == []
+        township = signed_in(browser, base, "chengguan", problems)
+        township.goto(base + "/supervision/")
+        assert township_rows(township) == ["379901001", "total"]
+        assert "石门乡" not in township.content()
+
+        township.fill("input[name=from]", "2026-12-31")
+        township.fill("input[name=to]", "2026-12-01")
+        township.click("form.filters button[type=submit]")
+        assert "晚于截止日期" in township.content()
+    assert problems == []
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
 def test_supervisors_open_the_weeks_sampling_plan_and_export_it(
     empty_database_url: str, tmp_path: Path
 ) -> None:
-    with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
-        base = server.base_url
-        cli_json(server.env, "demo")
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            problems: list[str] = []
+    with demo_site(empty_database_url, tmp_path / "instance") as (base, browser, problems):
+        county = signed_in(browser, base, "admin", problems)
+        county.goto(base + "/supervision/")
+        county.click("text=本周抽检计划（按风险排序）")
+        county.wait_for_selector("section.sampling")
+        sections = county.eval_on_selector_all(
+            "section.sampling", "sections => sections.map(s => s.dataset.township)"
+        )
+        assert sections == ["379901001", "379901101", "379901201", "county"]
+        planned = county.eval_on_selector_all(
+            "table.sampling tbody tr", "rows => rows.map(r => r.dataset.producer)"
+        )
+        assert planned  # the demo county's producers are planned somewhere
+        with county.expect_download() as download:
+            county.click("p.exports >> text=Excel (XLSX)")
+        sheet = load_workbook(
+            io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True
+        ).active
+        assert sheet is not None
+        assert sum(1 for _ in sheet.iter_rows(min_row=2)) >= len(planned)
 
-            county = browser.new_context(accept_downloads=True).new_page()
-            county.on("pageerror", lambda exc: problems.append(str(exc)))
-            sign_in(county, base, "admin")
-            county.goto(base + "/supervision/")
-            county.click("text=本周抽检计划（按风险排序）")
-            county.wait_for_selector("section.sampling")
-            sections = county.eval_on_selector_all(
-                "section.sampling", "sections => sections.map(s => s.dataset.township)"
-            )
-            assert sections == ["379901001", "379901101", "379901201", "county"]
-            planned = county.eval_on_selector_all(
-                "table.sampling tbody tr", "rows => rows.map(r => r.dataset.producer)"
-            )
-            assert planned  # the demo county's producers are planned somewhere
-            with county.expect_download() as download:
-                county.click("p.exports >> text=Excel (XLSX)")
-            sheet = load_workbook(
-                io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True
-            ).active
-            assert sheet is not None
-            assert sum(1 for _ in sheet.iter_rows(min_row=2)) >= len(planned)
+        # the form's own min=1 stops a 0 in the browser; a hand-made URL gets the server's word
+        refused = county.goto(base + "/supervision/sampling?per_township=0")
+        assert refused is not None and refused.status == 422
+        assert "1 至 50 之间的整数" in county.content()
 
-            # the form's own min=1 stops a 0 in the browser; a hand-made URL gets the server's word
-            refused = county.goto(base + "/supervision/sampling?per_township=0")
-            assert refused is not None and refused.status == 422
-            assert "1 至 50 之间的整数" in county.content()
-
-            township = browser.new_context().new_page()
-            township.on("pageerror", lambda exc: problems.append(str(exc)))
-            sign_in(township, base, "chengguan")
-            township.goto(base + "/supervision/sampling?lang=en")
-            township.wait_for_selector("section.sampling")
-            assert township.eval_on_selector_all(
-                "section.sampling", "sections => sections.map(s => s.dataset.township)"
-            ) == ["379901001"]
-            assert "Sampling plan" in township.content() and "石门乡" not in township.content()
-            browser.close()
-        assert problems == []
+        township = signed_in(browser, base, "chengguan", problems)
+        township.goto(base + "/supervision/sampling?lang=en")
+        township.wait_for_selector("section.sampling")
+        assert township.eval_on_selector_all(
+            "section.sampling", "sections => sections.map(s => s.dataset.township)"
+        ) == ["379901001"]
+        assert "Sampling plan" in township.content() and "石门乡" not in township.content()
+    assert problems == []
