@@ -300,6 +300,26 @@ def test_phone_issuing_ends_with_the_label_and_bluetooth_printer_bytes(
     assert kiosk_site["printer"].jobs == 0  # phone issuing prints nothing on the kiosk
 
 
+def weigh_cucumbers(page: Page, site: dict[str, Any]) -> TapCounter:
+    """The 黄瓜 producer signs in, chooses 黄瓜 and is weighed: the confirm screen is up."""
+    open_kiosk(page, site)
+    counter = TapCounter(page)
+    sign_in(page, counter, site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+    page.wait_for_selector("#screen-products.active")
+    counter.tap('.product:has-text("黄瓜")')
+    page.wait_for_function("document.getElementById('quantity').value === '12.500'")
+    counter.tap("#weight-next")
+    page.wait_for_selector("#screen-confirm.active")
+    return counter
+
+
+def tick_self_tested_basis(page: Page, site: dict[str, Any]) -> TapCounter:
+    """`weigh_cucumbers`, then 自行检测合格 ticked on the confirm screen."""
+    counter = weigh_cucumbers(page, site)
+    counter.tap('#basis label:has-text("自行检测合格")')
+    return counter
+
+
 def test_a_batch_refused_by_a_compliance_rule_says_why_and_prints_nothing(
     kiosk_site: dict[str, Any],
 ) -> None:
@@ -314,13 +334,7 @@ def test_a_batch_refused_by_a_compliance_rule_says_why_and_prints_nothing(
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1024, "height": 600})
-        open_kiosk(page, kiosk_site)
-        counter = TapCounter(page)
-        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
-        page.wait_for_selector("#screen-products.active")
-        counter.tap('.product:has-text("黄瓜")')
-        page.wait_for_function("document.getElementById('quantity').value === '12.500'")
-        counter.tap("#weight-next")
+        counter = weigh_cucumbers(page, kiosk_site)
         counter.tap("#confirm-go")
         page.wait_for_selector("#banner:not([hidden])")
         message = page.text_content("#banner")
@@ -330,20 +344,6 @@ def test_a_batch_refused_by_a_compliance_rule_says_why_and_prints_nothing(
     assert message and "甲胺磷" in message
     assert still_confirming
     assert kiosk_site["printer"].jobs == 0
-
-
-def tick_self_tested_basis(page: Page, site: dict[str, Any]) -> TapCounter:
-    """The 黄瓜 producer signs in, weighs and ticks 自行检测合格 on the confirm screen."""
-    open_kiosk(page, site)
-    counter = TapCounter(page)
-    sign_in(page, counter, site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
-    page.wait_for_selector("#screen-products.active")
-    counter.tap('.product:has-text("黄瓜")')
-    page.wait_for_function("document.getElementById('quantity').value === '12.500'")
-    counter.tap("#weight-next")
-    page.wait_for_selector("#screen-confirm.active")
-    counter.tap('#basis label:has-text("自行检测合格")')
-    return counter
 
 
 def test_a_self_tested_basis_links_this_mornings_rapid_test_and_prints(
@@ -454,14 +454,7 @@ def test_a_self_tested_basis_without_a_test_says_so_and_sends_nothing(
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1024, "height": 600})
-        open_kiosk(page, kiosk_site)
-        counter = TapCounter(page)
-        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
-        page.wait_for_selector("#screen-products.active")
-        counter.tap('.product:has-text("黄瓜")')
-        page.wait_for_function("document.getElementById('quantity').value === '12.500'")
-        counter.tap("#weight-next")
-        counter.tap('#basis label:has-text("自行检测合格")')
+        counter = tick_self_tested_basis(page, kiosk_site)
         page.wait_for_selector("#tests-none:not([hidden])")
         inline = page.text_content("#tests-none")
         counter.tap("#confirm-go")
