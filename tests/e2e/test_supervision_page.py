@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,23 +13,25 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.server import cli_json, gunicorn_server
+from tests.e2e.server import ROOT, cli_json, gunicorn_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--no-first-run"]
 DEMO_PASSWORD = "qinghe-demo-2026"  # README, "Demo accounts"
+ARTIFACTS = ROOT / "test-artifacts"
 
 
 @contextmanager
-def demo_site(database_url: str, home: Path) -> Iterator[tuple[str, Any, list[str]]]:
-    """The service with the demo county, a Chromium, and the page errors seen (to be none)."""
+def demo_site(database_url: str, home: Path) -> Iterator[tuple[str, Any, list[str], Any]]:
+    """The service with the demo county, a Chromium, the page errors seen (to be none), and
+    what `traceability demo` reported."""
     with gunicorn_server(database_url, home) as server:
-        cli_json(server.env, "demo")
+        demo = cli_json(server.env, "demo")
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
-                yield server.base_url, browser, []
+                yield server.base_url, browser, [], demo
             finally:
                 browser.close()
 
@@ -56,7 +60,7 @@ def township_rows(page: Any) -> list[str]:
 def test_supervisors_read_their_townships_and_export_the_table(
     empty_database_url: str, tmp_path: Path
 ) -> None:
-    with demo_site(empty_database_url, tmp_path / "instance") as (base, browser, problems):
+    with demo_site(empty_database_url, tmp_path / "instance") as (base, browser, problems, _):
         county = signed_in(browser, base, "admin", problems)
         county.goto(base + "/admin/")
         county.click("text=监管概览：各乡镇开证、快检与检打联动")
@@ -123,7 +127,7 @@ def test_supervisors_read_their_townships_and_export_the_table(
 def test_supervisors_open_the_weeks_sampling_plan_and_export_it(
     empty_database_url: str, tmp_path: Path
 ) -> None:
-    with demo_site(empty_database_url, tmp_path / "instance") as (base, browser, problems):
+    with demo_site(empty_database_url, tmp_path / "instance") as (base, browser, problems, _):
         county = signed_in(browser, base, "admin", problems)
         county.goto(base + "/supervision/")
         county.click("text=本周抽检计划（按风险排序）")
@@ -156,4 +160,35 @@ def test_supervisors_open_the_weeks_sampling_plan_and_export_it(
             "section.sampling", "sections => sections.map(s => s.dataset.township)"
         ) == ["379901001"]
         assert "Sampling plan" in township.content() and "石门乡" not in township.content()
+    assert problems == []
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+def test_a_copied_code_shows_on_the_supervisors_list(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    with demo_site(empty_database_url, tmp_path / "instance") as (base, browser, problems, demo):
+        url = next(c["url"] for c in demo["codes"] if c["status"] == "valid")
+        path = "/C/" + url.split("/C/", 1)[1]
+        serial = path[3:].split(".")[0]
+        for _ in range(21):  # more than one package is scanned: a copied label
+            with urllib.request.urlopen(base + path, timeout=10) as response:
+                assert response.status == 200
+        county = signed_in(browser, base, "admin", problems)
+        county.goto(base + "/supervision/")
+        county.click("text=疑似被复制的追溯码")
+        county.wait_for_selector("h1:has-text('疑似被复制的追溯码')")
+        # the scans reach the database at the workers' next flush (SCAN_FLUSH_SECONDS=1)
+        for _ in range(20):
+            if county.locator(f"tr[data-serial='{serial}']").count():
+                break
+            time.sleep(0.5)
+            county.reload()
+        row = county.locator(f"tr[data-serial='{serial}'] td").all_inner_texts()
+        county.screenshot(path=str(ARTIFACTS / "supervision-cloned-codes.png"), full_page=True)
+        township = signed_in(browser, base, "chengguan", problems)
+        township.goto(base + "/supervision/cloned-codes?lang=en")
+        english = township.content()
+    assert row[0] == "21" and row[1] == "1"
+    assert "Codes that may have been copied" in english
     assert problems == []

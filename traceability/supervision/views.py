@@ -2,7 +2,8 @@
 
 `?township=<id>` opens a township's row into its producers (`county`: the county's own
 row); the export follows the same parameter, so either table goes into the report.
-`/supervision/sampling` is the week's risk-based sampling plan for the same townships.
+`/supervision/sampling` is the week's risk-based sampling plan for the same townships;
+`/supervision/cloned-codes` lists their codes scanned more than one package would be.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from traceability.auth.tokens import Principal
 from traceability.db import get_session
 from traceability.errors import ValidationFailed
 from traceability.issuing.service import today_in_china
+from traceability.lookup.service import PLACES_PLAUSIBLE, SCANS_PLAUSIBLE
 from traceability.models.types import utcnow
 from traceability.spreadsheets import XLSX, table_to_csv, tables_to_xlsx
+from traceability.supervision import cloned_codes as suspects
 from traceability.supervision import sampling as plans
 from traceability.supervision.overview import (
     Overview,
@@ -179,3 +182,19 @@ def sampling_export() -> Response:
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.get("/cloned-codes")
+def cloned_codes() -> str:
+    """Codes of the supervisor's townships that may have been copied (疑似被复制的追溯码)."""
+    principal = signed_in()
+    policy.require_general(principal, "compliance.supervise")
+    days = suspects.parse_days(request.args.get("days"))
+    scope = policy.township_scope(principal)
+    return render_template(
+        "supervision/cloned_codes.html",
+        found=suspects.suspect_codes(get_session(), scope, days, now=utcnow()),
+        scans=SCANS_PLAUSIBLE,
+        places=PLACES_PLAUSIBLE,
+        max_days=suspects.MAX_DAYS,
+    )

@@ -1,0 +1,132 @@
+"""Codes that may have been copied (疑似被复制的追溯码), listed for the supervisors.
+
+A consumer's phone says 可能被复制 when a code was scanned more than `SCANS_PLAUSIBLE`
+times or from more than `PLACES_PLAUSIBLE` places (`traceability.lookup.service`): one
+package is rarely scanned that often, so a printed label has likely been copied onto
+others. The supervisors see the same codes here, for their own townships, so the
+township can go to the producer and the market rather than wait for a complaint.
+
+The codes are those of certificates issued in the last `days` days (90 by default, at
+most 365), most-scanned first, at most `LIMIT`. They are found through their
+certificates (indexed), never by reading the whole `item_code` table. Places are
+counted only for codes scanned more than `PLACES_PLAUSIBLE` times, since fewer scans
+cannot come from more places. No index on the scan counts: it would end the HOT updates
+that keep the lookup's scan flushes cheap (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session, col
+
+from traceability.errors import ValidationFailed
+from traceability.lookup.service import PLACES_PLAUSIBLE, SCANS_PLAUSIBLE
+from traceability.models import Certificate, ItemCode, Producer, ScanPlace
+from traceability.supervision.overview import producer_townships, townships_in_scope
+
+DEFAULT_DAYS = 90
+MAX_DAYS = 365
+LIMIT = 200
+
+
+@dataclass(frozen=True)
+class SuspectCode:
+    """One code scanned more often, or from more places, than one package would be."""
+
+    serial: str
+    scans: int
+    places: int
+    first_scan_at: datetime | None
+    last_scan_at: datetime | None
+    certificate_number: str
+    certificate_status: str
+    product_name: str
+    producer_id: int
+    producer_name: str
+    township: str | None  # None: a producer registered at county level
+
+
+@dataclass(frozen=True)
+class SuspectCodes:
+    days: int
+    codes: list[SuspectCode]
+    more: bool  # LIMIT reached: there are more than shown
+
+
+def parse_days(value: str | None) -> int:
+    """How many days of certificates to look through: 1 to MAX_DAYS, 90 by default."""
+    if value is None or value == "":
+        return DEFAULT_DAYS
+    if not value.isdecimal() or not 1 <= int(value) <= MAX_DAYS:
+        raise ValidationFailed(
+            f"天数“{value}”必须是 1 至 {MAX_DAYS} 之间的整数。",
+            f"days “{value}” must be a whole number from 1 to {MAX_DAYS}.",
+            code="invalid_days",
+        )
+    return int(value)
+
+
+def suspect_codes(
+    session: Session, scope: set[int] | None, days: int, *, now: datetime
+) -> SuspectCodes:
+    """The suspect codes of the townships in `scope` (None: the whole county)."""
+    townships = producer_townships(session)
+    names = {t.id: t.name for t in townships_in_scope(session, scope)}
+    places = (
+        select(func.count())
+        .where(col(ScanPlace.item_code_id) == col(ItemCode.id))
+        .correlate(ItemCode)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            col(ItemCode.serial),
+            col(ItemCode.scan_count),
+            places,
+            col(ItemCode.first_scan_at),
+            col(ItemCode.last_scan_at),
+            col(Certificate.number),
+            col(Certificate.status),
+            col(Certificate.product_name),
+            col(Certificate.producer_id),
+            col(Producer.name),
+        )
+        .join(Certificate, col(Certificate.id) == col(ItemCode.certificate_id))
+        .join(Producer, col(Producer.id) == col(Certificate.producer_id))
+        .where(
+            col(Certificate.issued_at) >= now - timedelta(days=days),
+            col(ItemCode.scan_count) > PLACES_PLAUSIBLE,
+            or_(col(ItemCode.scan_count) > SCANS_PLAUSIBLE, places > PLACES_PLAUSIBLE),
+        )
+        .order_by(col(ItemCode.scan_count).desc(), col(ItemCode.serial))
+        .limit(LIMIT + 1)
+    )
+    if scope is not None:
+        mine = [p for p, t in townships.items() if p is not None and t in names]
+        query = query.where(col(Certificate.producer_id).in_(mine or [-1]))
+    rows = session.execute(query).all()
+
+    def township(producer_id: int) -> str | None:
+        township_id = townships.get(producer_id)
+        return names.get(township_id) if township_id is not None else None
+
+    codes = [
+        SuspectCode(
+            serial=row[0],
+            scans=row[1],
+            places=int(row[2]),
+            first_scan_at=row[3],
+            last_scan_at=row[4],
+            certificate_number=row[5],
+            certificate_status=row[6],
+            product_name=row[7],
+            producer_id=row[8],
+            producer_name=row[9],
+            township=township(row[8]),
+        )
+        for row in rows[:LIMIT]
+    ]
+    return SuspectCodes(days, codes, more=len(rows) > LIMIT)
