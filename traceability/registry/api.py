@@ -29,6 +29,7 @@ from traceability.registry.service import (
     require_placement,
 )
 from traceability.web.api import current_principal, json_body
+from traceability.whole_numbers import whole_number
 
 bp = Blueprint("registry_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -70,14 +71,15 @@ def base_dict(base: ProductionBase) -> dict[str, Any]:
 
 
 def _limit() -> int:
-    raw = request.args.get("limit", "200")
-    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationFailed(
-            f"limit 须为 1–{MAX_LIMIT} 的整数。",
-            f"limit must be a whole number from 1 to {MAX_LIMIT}.",
-            code="invalid_limit",
-        )
-    return int(raw)
+    return whole_number(
+        request.args.get("limit"),
+        low=1,
+        high=MAX_LIMIT,
+        default=200,
+        field_zh="limit ",
+        field_en="limit",
+        code="invalid_limit",
+    )
 
 
 @bp.get("/producers")

@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
-from traceability.errors import ValidationFailed
 from traceability.lookup.service import PLACES_PLAUSIBLE, SCANS_PLAUSIBLE
 from traceability.models import Certificate, ItemCode, Producer, ScanPlace
 from traceability.supervision.overview import producer_townships, townships_in_scope
+from traceability.whole_numbers import whole_number
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 365
@@ -58,15 +58,15 @@ class SuspectCodes:
 
 def parse_days(value: str | None) -> int:
     """How many days of certificates to look through: 1 to MAX_DAYS, 90 by default."""
-    if value is None or value == "":
-        return DEFAULT_DAYS
-    if not value.isdecimal() or not 1 <= int(value) <= MAX_DAYS:
-        raise ValidationFailed(
-            f"天数“{value}”必须是 1 至 {MAX_DAYS} 之间的整数。",
-            f"days “{value}” must be a whole number from 1 to {MAX_DAYS}.",
-            code="invalid_days",
-        )
-    return int(value)
+    return whole_number(
+        value,
+        low=1,
+        high=MAX_DAYS,
+        default=DEFAULT_DAYS,
+        field_zh="天数",
+        field_en="days",
+        code="invalid_days",
+    )
 
 
 def suspect_codes(

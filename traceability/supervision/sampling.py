@@ -48,6 +48,7 @@ from traceability.errors import ValidationFailed
 from traceability.models import Batch, Certificate, Producer, ProducerStatus, Product
 from traceability.models.compliance import ComplianceCase, RapidTest, TestResult
 from traceability.supervision.overview import producer_townships, townships_in_scope
+from traceability.whole_numbers import whole_number
 
 LOOKBACK = timedelta(days=30)  # tests, batches and failures the score reads
 RECENTLY_SAMPLED = timedelta(days=14)  # tested this recently: not planned again
@@ -132,17 +133,15 @@ def parse_week(value: str | None, today: date) -> Week:
 
 def parse_per_township(value: str | None) -> int:
     """How many producers to plan per township: 1 to MAX_PER_TOWNSHIP, 5 by default."""
-    if value is None or not value.strip():
-        return DEFAULT_PER_TOWNSHIP
-    text = value.strip()
-    number = int(text) if text.isascii() and text.isdecimal() else 0
-    if not 1 <= number <= MAX_PER_TOWNSHIP:
-        raise ValidationFailed(
-            f"每个乡镇的抽检数“{value}”须为 1 至 {MAX_PER_TOWNSHIP} 之间的整数。",
-            f"per_township “{value}” must be a whole number from 1 to {MAX_PER_TOWNSHIP}.",
-            code="invalid_per_township",
-        )
-    return number
+    return whole_number(
+        value,
+        low=1,
+        high=MAX_PER_TOWNSHIP,
+        default=DEFAULT_PER_TOWNSHIP,
+        field_zh="每个乡镇的抽检数",
+        field_en="per_township",
+        code="invalid_per_township",
+    )
 
 
 @dataclass(frozen=True)
