@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+CLOSE = 0.05  # a met target within 5 % of its bound is reported as a close call
+
 
 @dataclass(frozen=True)
 class Target:
@@ -19,6 +21,18 @@ class Target:
         if subject is None or math.isnan(subject):
             return None
         return subject >= self.bound if self.op == ">=" else subject <= self.bound
+
+    def headroom(self, value: float | None, ratio: float | None) -> float | None:
+        """How far inside its line the figure is, as a fraction of the bound (< 0: missed).
+
+        Run-to-run noise here is several percent, so a figure met by less than `CLOSE`
+        may miss on the next run; the report says so instead of a bare "met".
+        """
+        subject = ratio if self.on == "ratio" else value
+        if subject is None or math.isnan(subject) or not self.bound:
+            return None
+        spare = subject - self.bound if self.op == ">=" else self.bound - subject
+        return spare / abs(self.bound)
 
     def __str__(self) -> str:
         sign = "≥" if self.op == ">=" else "≤"
@@ -49,6 +63,14 @@ class Result:
     def met(self) -> bool | None:
         return self.target.met(self.value, self.ratio) if self.target else None
 
+    @property
+    def close(self) -> bool:
+        """Met, but by less than `CLOSE` of the bound: the next run may miss it."""
+        if not self.met or self.target is None:
+            return False
+        headroom = self.target.headroom(self.value, self.ratio)
+        return headroom is not None and headroom < CLOSE
+
 
 def fmt(number: float | None) -> str:
     """Three significant figures, thousands separated; "–" when there is no number."""
@@ -67,7 +89,9 @@ def verdict(result: Result) -> str:
         return ""
     if met is None:
         return "pending"
-    return "met" if met else "**missed**"
+    if not met:
+        return "**missed**"
+    return "met, close" if result.close else "met"
 
 
 HEADER = ("Benchmark", "Backend", "Figure", "Value", "Baseline", "Ratio", "Target", "")
