@@ -186,9 +186,21 @@ def test_a_copied_code_shows_on_the_supervisors_list(
             county.reload()
         row = county.locator(f"tr[data-serial='{serial}'] td").all_inner_texts()
         county.screenshot(path=str(ARTIFACTS / "supervision-cloned-codes.png"), full_page=True)
+        # when and where: the code's own scans, one click away
+        county.click(f"tr[data-serial='{serial}'] a:has-text('{serial}')")
+        county.wait_for_selector("h1:has-text('追溯码查询记录')")
+        places = county.locator("table.scan-places tbody tr td").all_inner_texts()
+        days = county.locator("table.scan-days tbody tr").count()
+        warned = county.locator("dd.scan-count strong").inner_text()
+        county.screenshot(path=str(ARTIFACTS / "supervision-code-scans.png"), full_page=True)
+        # a label's whole URL, as a handheld scanner types it, finds the same code
+        county.fill("input[name=code]", url)
+        county.click("button:has-text('查询')")
+        county.wait_for_selector(f"section.code-scans[data-serial='{serial}']")
         township = signed_in(browser, base, "chengguan", problems)
         township.goto(base + "/supervision/cloned-codes?lang=en")
         english = township.content()
     assert row[0] == "21" and row[1] == "1"
+    assert places[0] == "21" and days == 1 and "可能已被复制" in warned
     assert "Codes that may have been copied" in english
     assert problems == []

@@ -3,7 +3,8 @@
 `?township=<id>` opens a township's row into its producers (`county`: the county's own
 row); the export follows the same parameter, so either table goes into the report.
 `/supervision/sampling` is the week's risk-based sampling plan for the same townships;
-`/supervision/cloned-codes` lists their codes scanned more than one package would be.
+`/supervision/cloned-codes` lists their codes scanned more than one package would be, and
+`/supervision/scans?code=` shows one code's scans place by place and day by day.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from traceability.audit import record_audit
 from traceability.auth import policy
 from traceability.auth.tokens import Principal
 from traceability.db import get_session
-from traceability.errors import ValidationFailed
+from traceability.errors import DomainError, ValidationFailed
 from traceability.issuing.service import today_in_china
 from traceability.lookup.service import PLACES_PLAUSIBLE, SCANS_PLAUSIBLE
 from traceability.models.types import utcnow
 from traceability.spreadsheets import XLSX, table_to_csv, tables_to_xlsx
 from traceability.supervision import cloned_codes as suspects
 from traceability.supervision import sampling as plans
+from traceability.supervision import scan_history
 from traceability.supervision.overview import (
     Overview,
     export_header,
@@ -197,4 +199,35 @@ def cloned_codes() -> str:
         scans=SCANS_PLAUSIBLE,
         places=PLACES_PLAUSIBLE,
         max_days=suspects.MAX_DAYS,
+    )
+
+
+@bp.get("/scans")
+def code_scans() -> str | tuple[str, int]:
+    """One code's scans (查询记录): when and from how many places, to judge a copied label.
+
+    A code that is mistyped, unknown or another township's is answered on the same page,
+    under the form, so the supervisor can correct it there (with the refusal's status).
+    """
+    principal = signed_in()
+    policy.require_general(principal, "compliance.supervise")
+    text = request.args.get("code")
+    page = "supervision/code_scans.html"
+    if text is None:  # the empty form, opened from the overview
+        return render_template(page, history=None, code="", refused=None)
+    try:
+        serial = scan_history.serial_of(text)
+        scope = policy.township_scope(principal)
+        history = scan_history.scan_history(get_session(), scope, serial)
+    except DomainError as refused:
+        code = text.strip()[: scan_history.LONGEST_INPUT]
+        return render_template(page, history=None, code=code, refused=refused), refused.status
+    return render_template(
+        page,
+        history=history,
+        code=serial,
+        refused=None,
+        scans=SCANS_PLAUSIBLE,
+        places=PLACES_PLAUSIBLE,
+        days_read=scan_history.EVENTS_READ,
     )

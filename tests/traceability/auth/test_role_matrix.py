@@ -250,6 +250,7 @@ RULES: dict[str, Rule] = {
     "supervision.export": page("/supervision/export?format=csv", {ADMIN, SUP, F_SUP}),
     "supervision.sampling": page("/supervision/sampling", {ADMIN, SUP, F_SUP}),
     "supervision.cloned_codes": page("/supervision/cloned-codes", {ADMIN, SUP, F_SUP}),
+    "supervision.code_scans": page("/supervision/scans", {ADMIN, SUP, F_SUP}),
     "supervision.sampling_export": page(
         "/supervision/sampling/export?format=csv", {ADMIN, SUP, F_SUP}
     ),
