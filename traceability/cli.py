@@ -628,6 +628,26 @@ def _register_accounts() -> None:
 _register_accounts()
 
 
+@main.group(help="Scan events of the public lookup (查询记录).")
+def scans() -> None:
+    """Scan events."""
+
+
+@scans.command("purge", help="Delete scan events older than SCAN_RETENTION_DAYS.")
+@with_app
+def scans_purge(app: Flask) -> None:
+    from traceability.db import get_engine
+    from traceability.lookup.scan_retention import purge_scan_events
+
+    days = int(app.config["SCAN_RETENTION_DAYS"])
+    if days < 1:
+        raise click.ClickException(
+            f"SCAN_RETENTION_DAYS 必须至少为 1 天 / must be at least 1 day (it is {days})"
+        )
+    count = purge_scan_events(get_engine(), days)
+    click.echo(f"deleted {count} scan event(s) older than {days} days")
+
+
 @main.group(help="Kiosks: register terminals, set producers' PINs, print producer cards.")
 def kiosk() -> None:
     """Kiosk administration."""

@@ -64,6 +64,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         # anonymous GETs of /C/<code> are answered without Flask's request cycle (same bytes)
         "LOOKUP_FAST_PATH": _flag("LOOKUP_FAST_PATH", True),
         "RECORD_RETENTION_DAYS": int(os.environ.get("RECORD_RETENTION_DAYS", "730")),
+        # scan events (one row per public scan) are kept this long for the per-code history;
+        # the counts and places the lookup shows are kept for good
+        "SCAN_RETENTION_DAYS": int(os.environ.get("SCAN_RETENTION_DAYS", "730")),
         # offline verdicts (intake page) call a revocation list older than this "to confirm"
         "OFFLINE_REVOCATIONS_MAX_AGE_HOURS": float(
             os.environ.get("OFFLINE_REVOCATIONS_MAX_AGE_HOURS", "24")

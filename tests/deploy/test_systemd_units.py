@@ -41,6 +41,8 @@ def test_every_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
         "traceability.service",
         "traceability-intake-purge.service",
         "traceability-intake-purge.timer",
+        "traceability-scans-purge.service",
+        "traceability-scans-purge.timer",
         "traceability-kiosk.service",
     }
     result = subprocess.run(
@@ -58,6 +60,7 @@ def test_units_start_this_projects_own_commands() -> None:
     for unit, program in (
         ("traceability.service", "traceability"),
         ("traceability-intake-purge.service", "traceability"),
+        ("traceability-scans-purge.service", "traceability"),
         ("traceability-kiosk.service", "traceability-kiosk"),
     ):
         argv = _exec_start(unit)
@@ -94,7 +97,19 @@ def test_the_purge_unit_runs_the_purge(tmp_path: Path) -> None:
     assert "deleted 0 record(s) older than 730 days" in result.stdout
 
 
-@pytest.mark.parametrize("unit", ["traceability.service", "traceability-intake-purge.service"])
+def test_the_scans_purge_unit_runs_the_command_its_test_runs() -> None:
+    """tests/traceability/lookup/test_scan_retention.py runs `scans purge` for real."""
+    assert _exec_start("traceability-scans-purge.service")[1:] == ["scans", "purge"]
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "traceability.service",
+        "traceability-intake-purge.service",
+        "traceability-scans-purge.service",
+    ],
+)
 def test_server_units_read_settings_from_a_root_only_file_and_are_confined(unit: str) -> None:
     text = (UNITS / unit).read_text("utf-8")
     assert "EnvironmentFile=/etc/traceability/env" in text
