@@ -139,7 +139,7 @@ def wait_until(predicate, timeout: float = 30.0) -> bool:  # type: ignore[no-unt
 
 
 def job_state(kiosk: dict[str, Any], job_id: str) -> dict[str, Any]:
-    return api(kiosk["server"], "GET", f"/api/v1/print-jobs/{job_id}", kiosk["token"])  # type: ignore[no-any-return]
+    return api(kiosk["server"], "GET", f"/api/v1/print-jobs/{job_id}", kiosk["token"])
 
 
 def test_agent_prints_a_queued_job_whose_qr_reads_genuine(kiosk: dict[str, Any]) -> None:

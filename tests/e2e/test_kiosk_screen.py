@@ -434,7 +434,7 @@ def test_a_test_just_used_at_another_kiosk_is_refused_and_the_list_offers_what_i
     assert offered_after == str(older["id"]) and ticked_after
     engine = make_engine(server.env["DATABASE_URL"])
     with engine.connect() as connection:
-        linked = dict(
+        linked: dict[int, str] = dict(
             connection.execute(
                 text(
                     "select t.id, c.number from rapid_test t"

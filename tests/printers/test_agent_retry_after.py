@@ -33,7 +33,8 @@ class ScriptedServer:
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 script.paths.append(self.path)
-                status, headers = 200, {}
+                status = 200
+                headers: dict[str, str] = {}
                 if self.path.endswith("/jobs/claim") and script.claims:
                     status, headers = script.claims.pop(0)
                 body = b'{"error": "busy"}' if status >= 400 else b""

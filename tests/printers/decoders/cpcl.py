@@ -37,8 +37,10 @@ def decode(data: bytes) -> Decoded:
             width = int(parts[1])
             out.image = blank(width, height)
         elif word == "T":
-            font, _size, x, y, raw = line.split(b" ", 5)[1:]
-            out.texts.append(TextRun(int(x), int(y), font.decode(), raw.decode("gbk"), raw))
+            font, _size, text_x, text_y, raw = line.split(b" ", 5)[1:]
+            out.texts.append(
+                TextRun(int(text_x), int(text_y), font.decode(), raw.decode("gbk"), raw)
+            )
         elif word == "B" and parts[1] == b"QR":
             x, y = int(parts[2]), int(parts[3])
             assert parts[4:6] == [b"M", b"2"] and parts[6] == b"U"

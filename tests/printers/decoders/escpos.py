@@ -7,11 +7,24 @@ fn 65/67/69/80/81), GS V (cut). The paper position `y` advances as a printer's w
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from tests.printers.decoders import Decoded, QrRun, TextRun, blank, draw_segno_qr, paste_bits
 
 
+class _Raster(NamedTuple):
+    width_bytes: int
+    rows: int
+    bits: bytes
+
+
+class _Qr(NamedTuple):
+    module: int
+    text: str
+
+
 def decode(data: bytes, width: int) -> Decoded:
-    ops: list[tuple[str, int, int, object]] = []
+    ops: list[tuple[str, int, int, _Raster | _Qr | None]] = []
     out = Decoded(blank(1, 1))
     y = x = 0
     spacing = 30
@@ -58,7 +71,7 @@ def decode(data: bytes, width: int) -> Decoded:
             assert data[i + 2] == 0x30
             wb, rows = u16(i + 4), u16(i + 6)
             bits = data[i + 8 : i + 8 + wb * rows]
-            ops.append(("raster", 0, y, (wb, rows, bits)))
+            ops.append(("raster", 0, y, _Raster(wb, rows, bits)))
             y += rows
             i += 8 + wb * rows
         elif b == 0x1D and data[i + 1] == 0x28 and data[i + 2] == 0x6B:
@@ -74,7 +87,7 @@ def decode(data: bytes, width: int) -> Decoded:
             elif fn == 0x51:
                 text = stored.decode("ascii")
                 qrs.append(QrRun(x, y, module, text))
-                ops.append(("qr", x, y, (module, text)))
+                ops.append(("qr", x, y, _Qr(module, text)))
                 y += (
                     len(__import__("segno").make_qr(text, error="m", boost_error=False).matrix)
                     * module
@@ -94,11 +107,11 @@ def decode(data: bytes, width: int) -> Decoded:
         if oy >= first_cut:
             break
         if kind == "raster":
-            wb, rows, bits = arg  # type: ignore[misc]
-            paste_bits(out.image, ox, oy, wb, rows, bits, one_is_black=True)
+            assert isinstance(arg, _Raster)
+            paste_bits(out.image, ox, oy, arg.width_bytes, arg.rows, arg.bits, one_is_black=True)
         elif kind == "qr":
-            module_size, text = arg  # type: ignore[misc]
-            draw_segno_qr(out.image, ox, oy, module_size, text)
+            assert isinstance(arg, _Qr)
+            draw_segno_qr(out.image, ox, oy, arg.module, arg.text)
     out.texts = [t for t in texts if t.y < first_cut]
     out.qrs = [q for q in qrs if q.y < first_cut]
     out.copies = max(cuts, 1)

@@ -64,7 +64,7 @@ def world(app: Flask, demo: dict[str, Any]) -> World:
         ).one()
         producer_b = session.exec(
             select(Producer).where(Producer.name.startswith("青禾县清河"))
-        ).one()  # type: ignore[attr-defined]
+        ).one()
         market_a = Market(name="城关农贸市场", kind="farmers_market", region_id=a)
         market_b = Market(name="清河超市", kind="supermarket", region_id=b)
         session.add_all([market_a, market_b])

@@ -38,7 +38,7 @@ def _enterprise_batches(app: Flask) -> list[Batch]:
         ).one()
         return list(session.exec(select(Batch).where(Batch.producer_id == producer.id)).all())
 
-    return in_session(app, find)  # type: ignore[no-any-return]
+    return in_session(app, find)
 
 
 def test_certified_batches_without_production_records_grade_b(app: Flask, cucumbers: Batch) -> None:

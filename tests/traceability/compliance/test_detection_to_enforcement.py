@@ -201,7 +201,13 @@ def test_a_producer_cannot_close_its_own_case(
 
 
 def _lab_fail(tested_at: datetime) -> RapidTest:
-    return RapidTest(method="lab_report", result="fail", tested_at=tested_at)
+    return RapidTest(
+        product_name="黄瓜",
+        method="lab_report",
+        result="fail",
+        operator="检测员",
+        tested_at=tested_at,
+    )
 
 
 def test_a_lab_result_leaves_five_working_days_on_beijing_s_calendar_with_its_holidays() -> None:
@@ -220,7 +226,13 @@ def test_a_deadline_counted_in_a_year_without_a_schedule_is_marked_an_estimate()
     unknown = _lab_fail(datetime(2040, 9, 28, 2, tzinfo=UTC))  # a year no schedule names
     assert cases.deadline_estimated(unknown, cases.retest_deadline(unknown))
     # 4 hours after a rapid test: no working days, so nothing to estimate
-    rapid = RapidTest(method="enzyme_inhibition", result="fail", tested_at=unknown.tested_at)
+    rapid = RapidTest(
+        product_name="黄瓜",
+        method="enzyme_inhibition",
+        result="fail",
+        operator="检测员",
+        tested_at=unknown.tested_at,
+    )
     assert not cases.deadline_estimated(rapid, cases.retest_deadline(rapid))
 
 
@@ -262,6 +274,13 @@ def test_the_late_retest_request_names_the_deadline_in_beijing_time(
 
 def test_the_revocation_reason_names_the_day_of_the_test_sheet_not_the_utc_day() -> None:
     # 07:00 on 4 Dec in Beijing is still 3 Dec in UTC
-    test = RapidTest(id=12, method="colloidal_gold", target="毒死蜱", result="fail")
-    test.tested_at = datetime(2026, 12, 3, 23, tzinfo=UTC)
+    test = RapidTest(
+        id=12,
+        product_name="黄瓜",
+        method="colloidal_gold",
+        target="毒死蜱",
+        result="fail",
+        operator="检测员",
+        tested_at=datetime(2026, 12, 3, 23, tzinfo=UTC),
+    )
     assert cases.revocation_reason(test).startswith("抽检不合格：2026-12-04 ")

@@ -118,7 +118,7 @@ def test_recall_report_exports_and_needs_a_supervisor(
     assert client.post("/api/v1/recalls", json=body, headers=market.headers).status_code == 403
     made = client.post("/api/v1/recalls", json=body, headers=make_token()).get_json()
     xlsx = client.get(f"/api/v1/recalls/{made['id']}?format=xlsx", headers=make_token())
-    rows = list(load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    rows = list(load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True))
     assert rows[1][0] == "甲超市" and rows[1][6] == cert.number
     csv_body = client.get(f"/api/v1/recalls/{made['id']}?format=csv", headers=make_token())
     assert "甲超市" in csv_body.data.decode("utf-8-sig")

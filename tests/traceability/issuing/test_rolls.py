@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -40,7 +42,7 @@ def _offline(client: FlaskClient) -> Verifier:
 def _roll(client: FlaskClient, headers: dict[str, str], count: int = 5) -> dict[str, Any]:
     response = client.post("/api/v1/rolls", json={"count": count}, headers=headers)
     assert response.status_code == 201, response.get_json()
-    return response.get_json()  # type: ignore[no-any-return]
+    return response.get_json()
 
 
 def _issue(client: FlaskClient, headers: dict[str, str], roll_codes: list[str]) -> Any:
@@ -50,8 +52,8 @@ def _issue(client: FlaskClient, headers: dict[str, str], roll_codes: list[str]) 
 
 
 def test_roll_codes_read_not_activated_online_and_offline(
-    client: FlaskClient, demo: dict, make_token
-) -> None:  # type: ignore[no-untyped-def, type-arg]
+    client: FlaskClient, demo: dict, make_token: Callable[..., dict[str, str]]
+) -> None:
     roll = _roll(client, make_token())
     url = roll["items"][0]["url"]
     assert _status(client, url) == "not_activated"
@@ -60,8 +62,8 @@ def test_roll_codes_read_not_activated_online_and_offline(
 
 
 def test_issuing_binds_scanned_roll_codes_and_only_those(
-    client: FlaskClient, demo: dict, make_token
-) -> None:  # type: ignore[no-untyped-def, type-arg]
+    client: FlaskClient, demo: dict, make_token: Callable[..., dict[str, str]]
+) -> None:
     headers = make_token()
     roll = _roll(client, headers)
     chosen = [roll["items"][0]["url"], roll["items"][1]["url"]]
@@ -82,8 +84,8 @@ def test_issuing_binds_scanned_roll_codes_and_only_those(
 
 
 def test_a_roll_code_cannot_be_activated_twice(
-    app: Flask, client: FlaskClient, demo: dict, make_token
-) -> None:  # type: ignore[no-untyped-def, type-arg]
+    app: Flask, client: FlaskClient, demo: dict, make_token: Callable[..., dict[str, str]]
+) -> None:
     headers = make_token()
     roll = _roll(client, headers)
     assert _issue(client, headers, [roll["items"][0]["url"]]).status_code == 201
@@ -100,8 +102,8 @@ def test_a_roll_code_cannot_be_activated_twice(
 
 
 def test_revoking_a_roll_certificate_reads_revoked_offline(
-    client: FlaskClient, demo: dict, make_token
-) -> None:  # type: ignore[no-untyped-def, type-arg]
+    client: FlaskClient, demo: dict, make_token: Callable[..., dict[str, str]]
+) -> None:
     headers = make_token()
     roll = _roll(client, headers)
     number = _issue(client, headers, [roll["items"][0]["url"]]).get_json()["certificate"]["number"]
@@ -113,8 +115,8 @@ def test_revoking_a_roll_certificate_reads_revoked_offline(
 
 
 def test_rolls_create_command_writes_codes_and_a_pdf_sheet(
-    app: Flask, demo: dict, tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def, type-arg]
+    app: Flask, demo: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setenv("TRACEABILITY_HOME", app.config["TRACEABILITY_HOME"])
     out, pdf = tmp_path / "roll.csv", tmp_path / "roll.pdf"

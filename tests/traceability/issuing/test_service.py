@@ -46,7 +46,7 @@ def _count(session: Session, model: type) -> int:
     return int(session.exec(select(func.count()).select_from(model)).one())
 
 
-def test_certificate_carries_the_required_fields_as_a_snapshot(app: Flask, demo: dict) -> None:  # type: ignore[type-arg]
+def test_certificate_carries_the_required_fields_as_a_snapshot(app: Flask, demo: dict) -> None:
     with app.app_context(), _session(app) as session:
         issued = _issue(session, app)
         session.commit()
@@ -72,7 +72,7 @@ def test_certificate_carries_the_required_fields_as_a_snapshot(app: Flask, demo:
     assert again.number.startswith("HGZ") and again.group_code in again.number
 
 
-def test_every_item_code_is_distinct_and_signed_by_the_active_key(app: Flask, demo: dict) -> None:  # type: ignore[type-arg]
+def test_every_item_code_is_distinct_and_signed_by_the_active_key(app: Flask, demo: dict) -> None:
     with app.app_context(), _session(app) as session:
         issued = _issue(session, app, item_count=50)
         session.commit()
@@ -87,7 +87,7 @@ def test_every_item_code_is_distinct_and_signed_by_the_active_key(app: Flask, de
     assert isinstance(ring, KeyRing)
 
 
-def test_ten_thousand_item_codes_in_one_request(app: Flask, demo: dict) -> None:  # type: ignore[type-arg]
+def test_ten_thousand_item_codes_in_one_request(app: Flask, demo: dict) -> None:
     with app.app_context(), _session(app) as session:
         issued = _issue(session, app, item_count=10_000)
         session.commit()
@@ -128,7 +128,7 @@ def test_bad_requests_are_refused_and_nothing_is_written(
     app: Flask,
     demo: dict,
     changes: dict[str, object],
-    code: str,  # type: ignore[type-arg]
+    code: str,
 ) -> None:
     with app.app_context(), _session(app) as session:
         before = (_count(session, Certificate), _count(session, ItemCode))
@@ -141,7 +141,7 @@ def test_bad_requests_are_refused_and_nothing_is_written(
     assert before == after
 
 
-def test_a_suspended_producer_cannot_issue(app: Flask, demo: dict) -> None:  # type: ignore[type-arg]
+def test_a_suspended_producer_cannot_issue(app: Flask, demo: dict) -> None:
     with app.app_context(), _session(app) as session:
         batch = _first_batch(session)
         producer = session.get(Producer, batch.producer_id)
@@ -154,7 +154,7 @@ def test_a_suspended_producer_cannot_issue(app: Flask, demo: dict) -> None:  # t
     assert caught.value.code == "producer_suspended" and caught.value.status == 403
 
 
-def test_purchaser_issues_style_2_linked_to_upstream_certificates(app: Flask, demo: dict) -> None:  # type: ignore[type-arg]
+def test_purchaser_issues_style_2_linked_to_upstream_certificates(app: Flask, demo: dict) -> None:
     with app.app_context(), _session(app) as session:
         upstream = _issue(session, app)
         session.commit()

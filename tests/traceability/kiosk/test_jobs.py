@@ -35,7 +35,7 @@ def _setup(app: Flask, session: Session):  # type: ignore[no-untyped-def]
     return registered.terminal, job
 
 
-def test_a_retried_claim_returns_the_same_job_and_token(app: Flask, demo: dict) -> None:  # type: ignore[type-arg]
+def test_a_retried_claim_returns_the_same_job_and_token(app: Flask, demo: dict) -> None:
     with app.app_context(), Session(get_engine(), expire_on_commit=False) as session:
         terminal, job = _setup(app, session)
         first = jobs.claim_next(session, terminal)
@@ -52,7 +52,7 @@ def test_a_retried_claim_returns_the_same_job_and_token(app: Flask, demo: dict) 
 
 def test_acknowledging_twice_is_harmless_and_a_stale_token_is_refused(
     app: Flask, demo: dict
-) -> None:  # type: ignore[type-arg]
+) -> None:
     with app.app_context(), Session(get_engine(), expire_on_commit=False) as session:
         terminal, job = _setup(app, session)
         claimed = jobs.claim_next(session, terminal)
@@ -66,7 +66,7 @@ def test_acknowledging_twice_is_harmless_and_a_stale_token_is_refused(
         assert jobs.get_job(session, job.id).state == "printed"
 
 
-def test_nothing_sent_puts_the_job_back_in_the_queue(app: Flask, demo: dict) -> None:  # type: ignore[type-arg]
+def test_nothing_sent_puts_the_job_back_in_the_queue(app: Flask, demo: dict) -> None:
     with app.app_context(), Session(get_engine(), expire_on_commit=False) as session:
         terminal, job = _setup(app, session)
         claimed = jobs.claim_next(session, terminal)
@@ -77,7 +77,7 @@ def test_nothing_sent_puts_the_job_back_in_the_queue(app: Flask, demo: dict) -> 
     assert again is not None and again.id == job.id and again.attempts == 2
 
 
-def test_a_reprint_is_a_new_job_marked_in_the_audit_log(app: Flask, demo: dict) -> None:  # type: ignore[type-arg]
+def test_a_reprint_is_a_new_job_marked_in_the_audit_log(app: Flask, demo: dict) -> None:
     with app.app_context(), Session(get_engine(), expire_on_commit=False) as session:
         _, job = _setup(app, session)
         reprint = jobs.request_reprint(session, job.id, "标签被雨淋湿", requested_by="user:1")
@@ -89,7 +89,7 @@ def test_a_reprint_is_a_new_job_marked_in_the_audit_log(app: Flask, demo: dict) 
     assert len(entries) == 1 and entries[0].reason == "标签被雨淋湿"
 
 
-def test_the_agent_payload_marks_reprinted_labels(app: Flask, demo: dict) -> None:  # type: ignore[type-arg]
+def test_the_agent_payload_marks_reprinted_labels(app: Flask, demo: dict) -> None:
     with app.app_context(), Session(get_engine(), expire_on_commit=False) as session:
         terminal, job = _setup(app, session)
         reprint = jobs.request_reprint(session, job.id, "丢失", requested_by="user:1")

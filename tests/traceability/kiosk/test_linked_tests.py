@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -171,7 +172,7 @@ def test_another_producers_test_is_refused_and_stays_theirs(
             producer_id=other.id,
             product_name="黄瓜",
             method="enzyme_inhibition",
-            inhibition_rate=12,
+            inhibition_rate=Decimal("12"),
             result="pass",
             operator="检测员",
             tested_at=utcnow(),
@@ -261,7 +262,13 @@ def test_two_kiosks_issuing_with_the_same_test_at_once_issue_one_certificate(
     assert refusal.code == "test_other_batch"
     assert str(test_id) in refusal.message_zh and str(test_id) in refusal.message_en
     assert certificates(app) == before + 1
-    owner = in_session(app, lambda s: s.get(RapidTest, test_id).batch_id)
+
+    def owner_of(session: Session) -> int | None:
+        test = session.get(RapidTest, test_id)
+        assert test is not None
+        return test.batch_id
+
+    owner = in_session(app, owner_of)
     assert owner == first_issue.issued.certificate.batch_id
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -66,8 +67,8 @@ def run_import(app: Flask, path: Path, *extra: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize("writer", [write_csv, write_xlsx], ids=["csv", "xlsx"])
 def test_exactly_the_good_rows_are_imported_and_bad_rows_reported_in_chinese(
-    app: Flask, tmp_path: Path, writer
-) -> None:  # type: ignore[no-untyped-def]
+    app: Flask, tmp_path: Path, writer: Callable[[Path], Path]
+) -> None:
     path = writer(tmp_path / f"producers{'.csv' if writer is write_csv else '.xlsx'}")
     code, output = run_import(app, path)
     assert set(producers(app)) == GOOD

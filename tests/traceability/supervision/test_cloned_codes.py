@@ -53,7 +53,7 @@ def scanned(app: Flask, demo: dict[str, Any]) -> dict[str, str]:
 
 
 def _found(app: Flask, scope: set[int] | None = None, days: int = 90) -> SuspectCodes:
-    return in_session(app, lambda s: suspect_codes(s, scope, days, now=utcnow()))  # type: ignore[no-any-return]
+    return in_session(app, lambda s: suspect_codes(s, scope, days, now=utcnow()))
 
 
 def test_codes_past_twenty_scans_or_three_places_are_listed_most_scanned_first(

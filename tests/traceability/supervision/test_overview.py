@@ -37,7 +37,7 @@ TODAY = date(2026, 12, 3)
 
 def overview(app: Flask, scope: set[int] | None = None, **period: str) -> Overview:
     chosen = parse_period(period.get("first"), period.get("last"), today=TODAY_LOCAL(app))
-    return in_session(app, lambda s: township_overview(s, scope, chosen, now=utcnow()))  # type: ignore[no-any-return]
+    return in_session(app, lambda s: township_overview(s, scope, chosen, now=utcnow()))
 
 
 def TODAY_LOCAL(app: Flask) -> date:
@@ -63,7 +63,7 @@ def first_batch(app: Flask, producer_name: str) -> Batch:
             select(Batch).where(Batch.producer_id == producer.id).order_by(col(Batch.id))
         ).first()  # type: ignore[return-value]
 
-    return in_session(app, find)  # type: ignore[no-any-return]
+    return in_session(app, find)
 
 
 def issue(app: Flask, batch: Batch, items: int) -> int:

@@ -61,7 +61,7 @@ def test_a_township_supervisor_sees_only_its_own_township(
 def test_roles_that_do_not_supervise_are_refused(
     app: Flask, client: FlaskClient, demo: dict[str, Any], role: str
 ) -> None:
-    sign_in(app, client, "someone", role=role, **({"producer_id": 1} if role == "producer" else {}))
+    sign_in(app, client, "someone", role=role, producer_id=1 if role == "producer" else None)
     assert client.get("/supervision/").status_code == 403
     assert client.get("/supervision/export").status_code == 403
 
@@ -86,6 +86,7 @@ def test_the_xlsx_export_holds_the_table_and_is_audited(app: Flask, county: Flas
     page = county.get("/supervision/?from=2026-11-01&to=2026-11-30").get_data(as_text=True)
     assert "/supervision/export?format=xlsx&amp;from=2026-11-01&amp;to=2026-11-30" in page
     response = county.get("/supervision/export?format=xlsx&from=2026-11-01&to=2026-11-30")
+    assert response.mimetype is not None
     assert response.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
     assert sheet is not None

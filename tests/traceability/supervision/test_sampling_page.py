@@ -68,7 +68,7 @@ def test_a_township_supervisor_plans_only_its_own_township(
 def test_roles_that_do_not_supervise_are_refused(
     app: Flask, client: FlaskClient, demo: dict[str, Any], role: str
 ) -> None:
-    sign_in(app, client, "someone", role=role, **({"producer_id": 1} if role == "producer" else {}))
+    sign_in(app, client, "someone", role=role, producer_id=1 if role == "producer" else None)
     assert client.get("/supervision/sampling").status_code == 403
     assert client.get("/supervision/sampling/export").status_code == 403
 
@@ -103,6 +103,7 @@ def test_the_xlsx_export_holds_the_plans_rows_and_is_audited(
         page.get_data(as_text=True)
     )
     response = county.get("/supervision/sampling/export?format=xlsx&week=2026-12-09&per_township=1")
+    assert response.mimetype is not None
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert "sampling-plan-2026-W50.xlsx" in response.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).active

@@ -50,7 +50,7 @@ def code(app: Flask, demo: dict[str, Any]) -> str:
 
 
 def _history(app: Flask, serial: str, scope: set[int] | None = None) -> ScanHistory:
-    return in_session(app, lambda s: scan_history(s, scope, serial))  # type: ignore[no-any-return]
+    return in_session(app, lambda s: scan_history(s, scope, serial))
 
 
 def _add_scans(app: Flask, serial: str, moments: list[tuple[str, str]]) -> None:
@@ -58,6 +58,7 @@ def _add_scans(app: Flask, serial: str, moments: list[tuple[str, str]]) -> None:
 
     def add(session: Session) -> None:
         item = session.exec(select(ItemCode).where(ItemCode.serial == serial)).one()
+        assert item.id is not None
         for at, place in moments:
             session.add(ScanEvent(item_code_id=item.id, place=place, at=datetime.fromisoformat(at)))
         item.scan_count += len(moments)

@@ -32,8 +32,10 @@ SHIMEN_FARMER = "张秀英"  # 石门乡
 COOPERATIVE = "青禾县清河果蔬专业合作社"  # 清河镇
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def certificate_at(app: Flask, producer: str, items: int, issued_at: datetime) -> int:
@@ -89,7 +91,7 @@ def trend_of(app: Flask, first: str, last: str, scope: set[int] | None = None) -
     period = parse_period(first, last, date(2026, 12, 3))
     result = in_session(app, lambda s: township_overview(s, scope, period, now=utcnow()))
     assert result.trend is not None
-    return result.trend  # type: ignore[no-any-return]
+    return result.trend
 
 
 def column(trend: Trend, name: str) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
@@ -36,13 +37,13 @@ def _certificates(app: Flask) -> int:
         return int(session.exec(select(func.count()).select_from(Certificate)).one())
 
 
-def test_issuing_needs_a_token(client: FlaskClient, app: Flask, demo: dict) -> None:  # type: ignore[type-arg]
+def test_issuing_needs_a_token(client: FlaskClient, app: Flask, demo: dict) -> None:
     response = client.post("/api/v1/certificates", json=_body(_batch(app)))
     assert response.status_code == 401
     assert response.get_json()["message_zh"]
 
 
-def test_an_invalid_token_is_refused(client: FlaskClient, app: Flask, demo: dict) -> None:  # type: ignore[type-arg]
+def test_an_invalid_token_is_refused(client: FlaskClient, app: Flask, demo: dict) -> None:
     headers = {"Authorization": "Bearer trc_deadbeef_notarealtoken"}
     assert (
         client.post("/api/v1/certificates", json=_body(_batch(app)), headers=headers).status_code
@@ -54,7 +55,7 @@ def test_a_producer_token_issues_for_its_own_producer_only(
     client: FlaskClient,
     app: Flask,
     demo: dict,
-    make_token,  # type: ignore[no-untyped-def, type-arg]
+    make_token: Callable[..., dict[str, str]],
 ) -> None:
     own = _batch(app)
     other = _batch(app, ProducerKind.COOPERATIVE)
@@ -70,7 +71,7 @@ def test_issuing_answers_the_certificate_and_one_url_per_item(
     client: FlaskClient,
     app: Flask,
     demo: dict,
-    make_token,  # type: ignore[no-untyped-def, type-arg]
+    make_token: Callable[..., dict[str, str]],
 ) -> None:
     response = client.post("/api/v1/certificates", json=_body(_batch(app)), headers=make_token())
     assert response.status_code == 201
@@ -84,7 +85,7 @@ def test_gs1_digital_link_form_is_valid_gs1_syntax(
     client: FlaskClient,
     app: Flask,
     demo: dict,
-    make_token,  # type: ignore[no-untyped-def, type-arg]
+    make_token: Callable[..., dict[str, str]],
 ) -> None:
     response = client.post(
         "/api/v1/certificates",
@@ -106,7 +107,7 @@ def test_bad_json_gets_a_4xx_in_both_languages(
     client: FlaskClient,
     app: Flask,
     demo: dict,
-    make_token,  # type: ignore[no-untyped-def, type-arg]
+    make_token: Callable[..., dict[str, str]],
 ) -> None:
     headers = make_token()
     for payload in (
@@ -126,7 +127,7 @@ def test_a_retried_request_returns_the_first_certificate(
     client: FlaskClient,
     app: Flask,
     demo: dict,
-    make_token,  # type: ignore[no-untyped-def, type-arg]
+    make_token: Callable[..., dict[str, str]],
 ) -> None:
     headers = {**make_token(), "Idempotency-Key": "kiosk-7-job-42"}
     body = _body(_batch(app))
@@ -146,7 +147,7 @@ def test_revoking_through_the_api(
     client: FlaskClient,
     app: Flask,
     demo: dict,
-    make_token,  # type: ignore[no-untyped-def, type-arg]
+    make_token: Callable[..., dict[str, str]],
 ) -> None:
     headers = make_token()
     issued = client.post(

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 import zxingcpp
 from click.testing import CliRunner
+from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
 from traceability.cli import main as cli_main
 
 
-def _valid_url(demo: dict) -> str:  # type: ignore[type-arg]
+def _valid_url(demo: dict) -> str:
     return next(c["url"] for c in demo["codes"] if c["status"] == "valid")
 
 
@@ -28,7 +29,7 @@ def test_label_png_qr_decodes_to_a_url_that_reads_genuine(
     client: FlaskClient,
     demo: dict,
     layout: str,
-    dpi: int,  # type: ignore[type-arg]
+    dpi: int,
 ) -> None:
     url = _valid_url(demo)
     path = "/C/" + url.split("/C/", 1)[1]
@@ -41,7 +42,7 @@ def test_label_png_qr_decodes_to_a_url_that_reads_genuine(
     assert verdict["status"] == "genuine"
 
 
-def test_label_for_an_unknown_or_forged_code_is_404(client: FlaskClient, demo: dict) -> None:  # type: ignore[type-arg]
+def test_label_for_an_unknown_or_forged_code_is_404(client: FlaskClient, demo: dict) -> None:
     url = _valid_url(demo)
     code = url.split("/C/", 1)[1]
     forged = code[:-2] + ("AA" if code[-2:] != "AA" else "BB")
@@ -50,7 +51,7 @@ def test_label_for_an_unknown_or_forged_code_is_404(client: FlaskClient, demo: d
 
 def test_label_rejects_unknown_layout_and_dpi_with_a_message(
     client: FlaskClient, demo: dict
-) -> None:  # type: ignore[type-arg]
+) -> None:
     path = "/C/" + _valid_url(demo).split("/C/", 1)[1]
     for query in ("layout=poster", "dpi=96", "dpi=abc"):
         response = client.get(f"{path}/label.png?{query}", headers={"Accept": "application/json"})
@@ -59,8 +60,8 @@ def test_label_rejects_unknown_layout_and_dpi_with_a_message(
 
 
 def test_label_command_writes_a_png_with_the_code(
-    app, demo: dict, tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def, type-arg]
+    app: Flask, demo: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setenv("TRACEABILITY_HOME", app.config["TRACEABILITY_HOME"])
     monkeypatch.setenv("PUBLIC_BASE_URL", "http://localhost")

@@ -39,12 +39,12 @@ def _urls(demo: dict[str, Any]) -> tuple[str, str]:
 def _json(client: FlaskClient, path: str) -> dict[str, Any]:
     response = client.get(path, headers={"Accept": "application/json"})
     assert response.status_code in (200, 400, 404)
-    return response.get_json()  # type: ignore[no-any-return]
+    return response.get_json()
 
 
 def test_genuine_code_page_shows_the_verdict_first_then_the_certificate(
     client: FlaskClient, demo: dict
-) -> None:  # type: ignore[type-arg]
+) -> None:
     valid, _ = _urls(demo)
     page = client.get(_path(valid)).get_data(as_text=True)
     assert page.index('data-verdict="genuine"') < page.index("承诺达标合格证</h2>")
@@ -61,13 +61,13 @@ def test_genuine_code_page_shows_the_verdict_first_then_the_certificate(
     assert "13912345678" not in page
 
 
-def test_english_switch(client: FlaskClient, demo: dict) -> None:  # type: ignore[type-arg]
+def test_english_switch(client: FlaskClient, demo: dict) -> None:
     valid, _ = _urls(demo)
     page = client.get(_path(valid) + "?lang=en").get_data(as_text=True)
     assert "Genuine" in page and 'lang="en"' in page
 
 
-def test_revoked_reads_revoked_on_page_json_and_verify_api(client: FlaskClient, demo: dict) -> None:  # type: ignore[type-arg]
+def test_revoked_reads_revoked_on_page_json_and_verify_api(client: FlaskClient, demo: dict) -> None:
     _, revoked = _urls(demo)
     assert "已撤销" in client.get(_path(revoked)).get_data(as_text=True)
     assert _json(client, _path(revoked))["verdict"]["status"] == "revoked"
@@ -78,7 +78,7 @@ def test_revoked_reads_revoked_on_page_json_and_verify_api(client: FlaskClient, 
     assert answer.get_json()["verdict"]["status"] == "revoked"
 
 
-def test_revoked_reads_revoked_offline(client: FlaskClient, demo: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+def test_revoked_reads_revoked_offline(client: FlaskClient, demo: dict, tmp_path: Path) -> None:
     valid, revoked = _urls(demo)
     keys = tmp_path / "jwks.json"
     keys.write_text(client.get("/.well-known/jwks.json").get_data(as_text=True))
@@ -96,7 +96,7 @@ def test_revoked_reads_revoked_offline(client: FlaskClient, demo: dict, tmp_path
 
 def test_json_answer_is_signed_and_verifies_with_the_published_keys(
     client: FlaskClient, demo: dict
-) -> None:  # type: ignore[type-arg]
+) -> None:
     valid, _ = _urls(demo)
     body = _json(client, _path(valid))
     keyset = jwcrypto_jwk.JWKSet.from_json(
@@ -111,7 +111,7 @@ def test_json_answer_is_signed_and_verifies_with_the_published_keys(
     assert signed["certificate"]["number"] == body["certificate"]["number"]
 
 
-def test_every_single_character_change_is_not_genuine(client: FlaskClient, demo: dict) -> None:  # type: ignore[type-arg]
+def test_every_single_character_change_is_not_genuine(client: FlaskClient, demo: dict) -> None:
     valid, _ = _urls(demo)
     code = valid.split("/C/", 1)[1]
     for position in range(0, len(code), 3):
@@ -124,7 +124,7 @@ def test_every_single_character_change_is_not_genuine(client: FlaskClient, demo:
         assert verdict != "genuine", (position, original, replacement)
 
 
-def test_a_code_signed_by_a_foreign_key_is_not_genuine(client: FlaskClient, demo: dict) -> None:  # type: ignore[type-arg]
+def test_a_code_signed_by_a_foreign_key_is_not_genuine(client: FlaskClient, demo: dict) -> None:
     valid, _ = _urls(demo)
     group = valid.split("/C/", 1)[1][:10]
     foreign = sign_item_code(group, "A" * 16, signing_key_from_seed(bytes(range(32))))
@@ -134,7 +134,7 @@ def test_a_code_signed_by_a_foreign_key_is_not_genuine(client: FlaskClient, demo
 
 def test_a_well_signed_code_that_was_never_issued_is_not_genuine(
     app: Flask, client: FlaskClient, demo: dict
-) -> None:  # type: ignore[type-arg]
+) -> None:
     with app.app_context(), Session(get_engine()) as session:
         key = keystore.active_signing_key(session, app.config["SIGNING_KEY_PASSPHRASE"])
     stolen_style = sign_item_code("ABCDEFGHIJ", "K" * 16, key)
@@ -144,7 +144,7 @@ def test_a_well_signed_code_that_was_never_issued_is_not_genuine(
 
 def test_repeated_scans_are_counted_and_flagged_when_implausible(
     client: FlaskClient, demo: dict
-) -> None:  # type: ignore[type-arg]
+) -> None:
     valid, _ = _urls(demo)
     for _ in range(21):
         body = _json(client, _path(valid))
@@ -173,7 +173,7 @@ def test_after_rotation_old_codes_still_verify_and_compromise_flags_later_codes(
     app: Flask,
     client: FlaskClient,
     demo: dict,
-    tmp_path: Path,  # type: ignore[type-arg]
+    tmp_path: Path,
 ) -> None:
     now = datetime.now(UTC)
     before = _issue_now(app, now - timedelta(days=2))
@@ -215,7 +215,7 @@ def test_after_rotation_old_codes_still_verify_and_compromise_flags_later_codes(
 @given(text=st.text(max_size=700))
 def test_any_text_to_the_verify_api_never_gives_a_5xx(
     client: FlaskClient, demo: dict, text: str
-) -> None:  # type: ignore[type-arg]
+) -> None:
     json_answer = client.post("/api/v1/verify", json={"text": text})
     plain_answer = client.post(
         "/api/v1/verify", data=text.encode("utf-8"), content_type="text/plain"
@@ -224,8 +224,8 @@ def test_any_text_to_the_verify_api_never_gives_a_5xx(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=600))
-def test_any_lookup_url_never_gives_a_5xx(client: FlaskClient, demo: dict, text: str) -> None:  # type: ignore[type-arg]
+@given(text=st.text(alphabet=st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=600))
+def test_any_lookup_url_never_gives_a_5xx(client: FlaskClient, demo: dict, text: str) -> None:
     from urllib.parse import quote
 
     for prefix in ("/C/", "/c/"):

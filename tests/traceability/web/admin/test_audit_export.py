@@ -77,6 +77,7 @@ def test_csv_export_follows_the_filters_and_keeps_every_column(
 
 def test_xlsx_export_reads_back_and_defuses_formulas(app: Flask, auditor: FlaskClient) -> None:
     response = auditor.get("/admin/audit/export?format=xlsx&object_type=producer")
+    assert response.mimetype is not None
     assert response.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(response.data), read_only=True)["审计日志"]
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
