@@ -23,8 +23,13 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from traceability.lookup.service import PLACES_PLAUSIBLE, SCANS_PLAUSIBLE
-from traceability.models import Certificate, ItemCode, Producer, ScanPlace
-from traceability.supervision.overview import producer_townships, townships_in_scope
+from traceability.models import Certificate, ItemCode, ScanPlace
+from traceability.supervision.code_owners import (
+    OWNER_COLUMNS,
+    CodeOwner,
+    TownshipScope,
+    with_owners,
+)
 from traceability.whole_numbers import whole_number
 
 DEFAULT_DAYS = 90
@@ -41,12 +46,7 @@ class SuspectCode:
     places: int
     first_scan_at: datetime | None
     last_scan_at: datetime | None
-    certificate_number: str
-    certificate_status: str
-    product_name: str
-    producer_id: int
-    producer_name: str
-    township: str | None  # None: a producer registered at county level
+    owner: CodeOwner
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,7 @@ def suspect_codes(
     session: Session, scope: set[int] | None, days: int, *, now: datetime
 ) -> SuspectCodes:
     """The suspect codes of the townships in `scope` (None: the whole county)."""
-    townships = producer_townships(session)
-    names = {t.id: t.name for t in townships_in_scope(session, scope)}
+    townships = TownshipScope(session, scope)
     places = (
         select(func.count())
         .where(col(ScanPlace.item_code_id) == col(ItemCode.id))
@@ -82,20 +81,16 @@ def suspect_codes(
         .scalar_subquery()
     )
     query = (
-        select(
-            col(ItemCode.serial),
-            col(ItemCode.scan_count),
-            places,
-            col(ItemCode.first_scan_at),
-            col(ItemCode.last_scan_at),
-            col(Certificate.number),
-            col(Certificate.status),
-            col(Certificate.product_name),
-            col(Certificate.producer_id),
-            col(Producer.name),
+        with_owners(
+            select(
+                col(ItemCode.serial),
+                col(ItemCode.scan_count),
+                places,
+                col(ItemCode.first_scan_at),
+                col(ItemCode.last_scan_at),
+                *OWNER_COLUMNS,
+            )
         )
-        .join(Certificate, col(Certificate.id) == col(ItemCode.certificate_id))
-        .join(Producer, col(Producer.id) == col(Certificate.producer_id))
         .where(
             col(Certificate.issued_at) >= now - timedelta(days=days),
             col(ItemCode.scan_count) > PLACES_PLAUSIBLE,
@@ -104,15 +99,9 @@ def suspect_codes(
         .order_by(col(ItemCode.scan_count).desc(), col(ItemCode.serial))
         .limit(LIMIT + 1)
     )
-    if scope is not None:
-        mine = [p for p, t in townships.items() if p is not None and t in names]
-        query = query.where(col(Certificate.producer_id).in_(mine or [-1]))
+    if not townships.whole_county:
+        query = query.where(col(Certificate.producer_id).in_(townships.producers() or [-1]))
     rows = session.execute(query).all()
-
-    def township(producer_id: int) -> str | None:
-        township_id = townships.get(producer_id)
-        return names.get(township_id) if township_id is not None else None
-
     codes = [
         SuspectCode(
             serial=row[0],
@@ -120,12 +109,7 @@ def suspect_codes(
             places=int(row[2]),
             first_scan_at=row[3],
             last_scan_at=row[4],
-            certificate_number=row[5],
-            certificate_status=row[6],
-            product_name=row[7],
-            producer_id=row[8],
-            producer_name=row[9],
-            township=township(row[8]),
+            owner=townships.owner(row),
         )
         for row in rows[:LIMIT]
     ]

@@ -24,8 +24,13 @@ from sqlmodel import Session, col
 
 from traceability.beijing_time import beijing_date
 from traceability.errors import NotFound, ValidationFailed
-from traceability.models import Certificate, ItemCode, Producer, ScanEvent
-from traceability.supervision.overview import producer_townships, townships_in_scope
+from traceability.models import ItemCode, ScanEvent
+from traceability.supervision.code_owners import (
+    OWNER_COLUMNS,
+    CodeOwner,
+    TownshipScope,
+    with_owners,
+)
 
 EVENTS_READ = 20_000
 KEY_SHOWN = 6  # characters of a place key on the page: enough to tell networks apart
@@ -58,12 +63,7 @@ class ScanHistory:
     scans: int  # the code's count, as the lookup shows it
     first_scan_at: datetime | None
     last_scan_at: datetime | None
-    certificate_number: str
-    certificate_status: str
-    product_name: str
-    producer_id: int
-    producer_name: str
-    township: str | None  # None: a producer registered at county level
+    owner: CodeOwner
     places: list[PlaceScans]
     days: list[DayScans]  # newest first
     days_cut: bool  # more than EVENTS_READ scans: older days are left out of `days`
@@ -102,42 +102,31 @@ def code_not_found() -> NotFound:
 def scan_history(session: Session, scope: set[int] | None, serial: str) -> ScanHistory:
     """The code's scans; NotFound when it is unknown, not issued or outside `scope`."""
     row = session.execute(
-        select(
-            col(ItemCode.id),
-            col(ItemCode.scan_count),
-            col(ItemCode.first_scan_at),
-            col(ItemCode.last_scan_at),
-            col(Certificate.number),
-            col(Certificate.status),
-            col(Certificate.product_name),
-            col(Certificate.producer_id),
-            col(Producer.name),
-        )
-        .join(Certificate, col(Certificate.id) == col(ItemCode.certificate_id))
-        .join(Producer, col(Producer.id) == col(Certificate.producer_id))
-        .where(col(ItemCode.serial) == serial)
+        with_owners(
+            select(
+                col(ItemCode.id),
+                col(ItemCode.scan_count),
+                col(ItemCode.first_scan_at),
+                col(ItemCode.last_scan_at),
+                *OWNER_COLUMNS,
+            )
+        ).where(col(ItemCode.serial) == serial)
     ).first()
     if row is None:
         raise code_not_found()
-    item_id, producer_id = row[0], row[7]
-    township_id = producer_townships(session).get(producer_id)
-    names = {t.id: t.name for t in townships_in_scope(session, scope)}
-    if scope is not None and township_id not in names:
-        raise code_not_found()  # the same answer as unknown: no code leaks across townships
-    places = _places(session, item_id)
+    townships = TownshipScope(session, scope)
+    owner = townships.owner(row)
+    if not townships.covers(owner.producer_id):
+        raise code_not_found()  # the unknown code's answer: no code leaks across townships
+    places = _places(session, row[0])
     numbers = {place: p.number for place, p in places.items()}
-    days, cut = _days(session, item_id, numbers)
+    days, cut = _days(session, row[0], numbers)
     return ScanHistory(
         serial=serial,
         scans=row[1],
         first_scan_at=row[2],
         last_scan_at=row[3],
-        certificate_number=row[4],
-        certificate_status=row[5],
-        product_name=row[6],
-        producer_id=producer_id,
-        producer_name=row[8],
-        township=names.get(township_id) if township_id is not None else None,
+        owner=owner,
         places=list(places.values()),
         days=days,
         days_cut=cut,

@@ -65,9 +65,15 @@ def test_codes_past_twenty_scans_or_three_places_are_listed_most_scanned_first(
         (_serial(scanned["places"]), 4, 4),
     ]
     copied, places = found.codes
-    assert copied.certificate_status == "valid" and places.certificate_status == "revoked"
+    assert (
+        copied.owner.certificate_status == "valid" and places.owner.certificate_status == "revoked"
+    )
     assert copied.first_scan_at is not None and copied.last_scan_at is not None
-    assert copied.township in TOWNSHIPS and copied.producer_name and copied.product_name
+    assert (
+        copied.owner.township in TOWNSHIPS
+        and copied.owner.producer_name
+        and copied.owner.product_name
+    )
     assert not found.more
 
 
@@ -83,7 +89,7 @@ def test_a_township_supervisor_sees_only_codes_of_its_townships(
     for name in TOWNSHIPS:
         mine = _found(app, {township_id(app, name)})
         assert [c.serial for c in mine.codes] == [
-            c.serial for c in everything.codes if c.township == name
+            c.serial for c in everything.codes if c.owner.township == name
         ]
     assert _found(app, set()).codes == []
 
@@ -143,7 +149,7 @@ def test_a_township_supervisor_of_another_township_sees_none_of_them(
     app: Flask, client: FlaskClient, scanned: dict[str, str]
 ) -> None:
     found = _found(app)
-    elsewhere = next(t for t in TOWNSHIPS if t not in {c.township for c in found.codes})
+    elsewhere = next(t for t in TOWNSHIPS if t not in {c.owner.township for c in found.codes})
     sign_in(
         app, client, "far", role="township_supervisor", township_ids=[township_id(app, elsewhere)]
     )

@@ -77,8 +77,12 @@ def test_places_are_numbered_in_the_order_they_first_scanned_with_their_counts(
     assert len({p.key for p in found.places}) == 3
     assert all(p.first_at <= p.last_at for p in found.places)
     assert found.places[0].first_at <= found.places[1].first_at <= found.places[2].first_at
-    assert found.certificate_status == "valid" and found.product_name and found.producer_name
-    assert found.township in TOWNSHIPS
+    assert (
+        found.owner.certificate_status == "valid"
+        and found.owner.product_name
+        and found.owner.producer_name
+    )
+    assert found.owner.township in TOWNSHIPS
 
 
 def test_a_network_keeps_its_key_from_one_code_to_the_next(
@@ -132,7 +136,7 @@ def test_a_code_outside_the_supervisors_townships_is_not_found_like_an_unknown_o
     app: Flask, code: str
 ) -> None:
     serial = _serial(code)
-    mine = _history(app, serial).township
+    mine = _history(app, serial).owner.township
     assert mine is not None
     assert _history(app, serial, {township_id(app, mine)}).serial == serial
     elsewhere = next(t for t in TOWNSHIPS if t != mine)
@@ -232,7 +236,7 @@ def test_a_producer_may_not_open_the_page(
 def test_a_supervisor_of_another_township_is_told_the_code_is_not_found(
     app: Flask, client: FlaskClient, code: str
 ) -> None:
-    mine = _history(app, _serial(code)).township
+    mine = _history(app, _serial(code)).owner.township
     elsewhere = next(t for t in TOWNSHIPS if t != mine)
     sign_in(
         app, client, "far", role="township_supervisor", township_ids=[township_id(app, elsewhere)]
