@@ -3,6 +3,7 @@
 import gc
 import multiprocessing
 import os
+import sys
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", str(min(4, multiprocessing.cpu_count() * 2))))
@@ -32,3 +33,19 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
     only sees what requests and caches made since (gc.freeze in the Python docs).
     """
     gc.freeze()
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Refuse a setting the app cannot use once, here in the master, before any fork.
+
+    Left to the workers, each would fail alike; gunicorn halts on the first ("App failed
+    to load", exit status 4) but with several workers its shutdown then raises again and
+    prints a traceback over the message that matters.
+    """
+    from traceability.config import SettingError, load_settings
+
+    try:
+        load_settings()
+    except SettingError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        raise SystemExit(4) from None

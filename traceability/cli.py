@@ -21,12 +21,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _app() -> Flask:
     from traceability import create_app
+    from traceability.config import SettingError
     from traceability.working_days import ScheduleFileError
 
     try:
         return create_app()
     except ScheduleFileError as exc:  # an admin's file: say which line, not a traceback
         raise click.ClickException(f"节假日安排文件有误 / holiday schedule file: {exc}") from None
+    except SettingError as exc:  # a typo in the environment: name it, not a traceback
+        raise click.ClickException(str(exc)) from None
 
 
 def with_app(func: F) -> F:
@@ -164,7 +167,13 @@ def _require_cjk_font() -> None:
     "--workers", type=int, default=None, help="Worker processes (default from gunicorn.conf.py)."
 )
 def serve(bind: str, workers: int | None) -> None:
+    from traceability.config import SettingError, load_settings
     from traceability.migrate import PROJECT_ROOT
+
+    try:  # a bad setting is said here, once, not by each gunicorn worker in turn
+        load_settings()
+    except SettingError as exc:
+        raise click.ClickException(str(exc)) from None
 
     args = [
         sys.executable,
@@ -639,11 +648,7 @@ def scans_purge(app: Flask) -> None:
     from traceability.db import get_engine
     from traceability.lookup.scan_retention import purge_scan_events
 
-    days = int(app.config["SCAN_RETENTION_DAYS"])
-    if days < 1:
-        raise click.ClickException(
-            f"SCAN_RETENTION_DAYS 必须至少为 1 天 / must be at least 1 day (it is {days})"
-        )
+    days = int(app.config["SCAN_RETENTION_DAYS"])  # at least 1: config.NUMBERS
     count = purge_scan_events(get_engine(), days)
     click.echo(f"deleted {count} scan event(s) older than {days} days")
 

@@ -6,13 +6,92 @@ environment they are generated once into the instance folder with mode 0600.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+class SettingError(ValueError):
+    """A setting that cannot be used; the message names it, its value and what it must be.
+
+    Raised when the app is built, so an administrator's typo stops the service at once
+    with one line to act on (`traceability` commands and wsgi.py print it without a
+    traceback) instead of failing later, or deleting records, with a number nobody meant.
+    """
+
+
+class Number(NamedTuple):
+    """How a numeric setting is read: whole or not, its default, its lowest value, its unit."""
+
+    whole: bool
+    default: str
+    low: int
+    unit_zh: str
+    unit_en: str
+
+
+NUMBERS: dict[str, Number] = {
+    # scans of public lookups are written in batches this often (0: in each request)
+    "SCAN_FLUSH_SECONDS": Number(False, "1", 0, "秒", "seconds"),
+    # public lookups keep certificate facts per worker this long (0: read them every time)
+    "LOOKUP_CACHE_SECONDS": Number(False, "60", 0, "秒", "seconds"),
+    # … and notice a revocation, key compromise or new rapid test within this time
+    "LOOKUP_FRESHNESS_SECONDS": Number(False, "1", 0, "秒", "seconds"),
+    # production records and the intake ledger are kept this long (two years); 0 would
+    # make the nightly purge delete every line
+    "RECORD_RETENTION_DAYS": Number(True, "730", 1, "天", "days"),
+    # scan events (one row per public scan) are kept this long for the per-code history;
+    # the counts and places the lookup shows are kept for good
+    "SCAN_RETENTION_DAYS": Number(True, "730", 1, "天", "days"),
+    # offline verdicts (intake page) call a revocation list older than this "to confirm"
+    "OFFLINE_REVOCATIONS_MAX_AGE_HOURS": Number(False, "24", 0, "小时", "hours"),
+    # largest lab report file (PDF, JPEG, PNG) a test may carry
+    "LAB_REPORT_MAX_BYTES": Number(True, str(10 * 1024 * 1024), 1, "字节", "bytes"),
+    # reverse proxies in front whose X-Forwarded-* headers are believed (web/reverse_proxy)
+    "TRUSTED_PROXIES": Number(True, "0", 0, "个", "proxies"),
+    # failed sign-ins in a row that lock an account, and for how long
+    "LOGIN_MAX_FAILURES": Number(True, "5", 1, "次", "failures"),
+    "LOGIN_LOCKOUT_MINUTES": Number(True, "15", 1, "分钟", "minutes"),
+}
+
+
+def _parse(value: Any, whole: bool) -> int | float | None:
+    """`value` as an int (`whole`) or a finite float; None when it is neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number: int | float = value
+    else:
+        try:
+            number = int(str(value).strip()) if whole else float(str(value).strip())
+        except ValueError:
+            return None
+    if not math.isfinite(number) or (whole and not float(number).is_integer()):
+        return None
+    return int(number) if whole else float(number)
+
+
+def number_setting(name: str, value: Any) -> int | float:
+    """`value` of setting `name` as NUMBERS says, or a SettingError naming it.
+
+    Strings come from the environment, numbers from `create_app`'s overrides; both are
+    checked alike, so a test cannot build an app that production would refuse.
+    """
+    rule = NUMBERS[name]
+    number = _parse(value, rule.whole)
+    if number is None or number < rule.low:
+        kind_zh, kind_en = ("整数", "whole number") if rule.whole else ("数", "number")
+        raise SettingError(
+            f"设置 {name} 的值“{value}”无效：须为不小于 {rule.low} 的{kind_zh}（{rule.unit_zh}）。"
+            f" / Setting {name} is “{value}”: it must be a {kind_en} of at least {rule.low}"
+            f" ({rule.unit_en})."
+        )
+    return number
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -53,28 +132,10 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_PUBLIC": os.environ.get("RATELIMIT_PUBLIC", "120 per minute"),
         "CJK_FONT": os.environ.get("TRACEABILITY_CJK_FONT", ""),
-        # scans of public lookups are written in batches this often (0: in each request)
-        "SCAN_FLUSH_SECONDS": float(os.environ.get("SCAN_FLUSH_SECONDS", "1")),
         # the State Council's holiday schedule for years chinesecalendar does not know yet
         "WORKING_DAYS_FILE": os.environ.get("WORKING_DAYS_FILE", ""),
-        # public lookups keep certificate facts per worker this long (0: read them every time)
-        "LOOKUP_CACHE_SECONDS": float(os.environ.get("LOOKUP_CACHE_SECONDS", "60")),
-        # … and notice a revocation, key compromise or new rapid test within this time
-        "LOOKUP_FRESHNESS_SECONDS": float(os.environ.get("LOOKUP_FRESHNESS_SECONDS", "1")),
         # anonymous GETs of /C/<code> are answered without Flask's request cycle (same bytes)
         "LOOKUP_FAST_PATH": _flag("LOOKUP_FAST_PATH", True),
-        "RECORD_RETENTION_DAYS": int(os.environ.get("RECORD_RETENTION_DAYS", "730")),
-        # scan events (one row per public scan) are kept this long for the per-code history;
-        # the counts and places the lookup shows are kept for good
-        "SCAN_RETENTION_DAYS": int(os.environ.get("SCAN_RETENTION_DAYS", "730")),
-        # offline verdicts (intake page) call a revocation list older than this "to confirm"
-        "OFFLINE_REVOCATIONS_MAX_AGE_HOURS": float(
-            os.environ.get("OFFLINE_REVOCATIONS_MAX_AGE_HOURS", "24")
-        ),
-        # largest lab report file (PDF, JPEG, PNG) a test may carry, in bytes
-        "LAB_REPORT_MAX_BYTES": int(os.environ.get("LAB_REPORT_MAX_BYTES", str(10 * 1024 * 1024))),
-        # reverse proxies in front whose X-Forwarded-* headers are believed (web/reverse_proxy)
-        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_SUPPORTED_LOCALES": ["zh_CN", "en"],
         "WTF_CSRF_ENABLED": True,
@@ -82,11 +143,13 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "JSON_AS_ASCII": False,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
-        "LOGIN_LOCKOUT_MINUTES": int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")),
     }
+    for name, rule in NUMBERS.items():
+        settings[name] = os.environ.get(name, rule.default)
     if overrides:
         settings.update(overrides)
+    for name in NUMBERS:
+        settings[name] = number_setting(name, settings[name])
     settings["TRACEABILITY_HOME"] = str(home)
     # a request must have room for the largest lab report and the form around it, or a
     # file within LAB_REPORT_MAX_BYTES would be cut off by the request limit first

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import chinese_calendar
 
+from traceability.config import SettingError
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -32,7 +34,7 @@ HOLIDAY_WORDS = {"holiday", "放假", "休息"}
 WORKDAY_WORDS = {"workday", "上班", "调休上班", "补班"}
 
 
-class ScheduleFileError(ValueError):
+class ScheduleFileError(SettingError):
     """A schedule file that cannot be read as one; the message names the line."""
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -10,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.e2e.server import gunicorn_server, traceability_cli
+from tests.e2e.server import ROOT, free_port, gunicorn_server, traceability_cli
 
 
 def test_gunicorn_serves_home_and_health_with_demo_data(
@@ -72,3 +75,40 @@ def test_concurrent_lookups_never_fail_and_every_scan_is_counted(
     assert statuses.count(200) == 120, sorted(set(statuses))
     assert final["scans"]["count"] == 121
     assert tuple(stored) == (121, 121)
+
+
+def test_a_bad_setting_stops_gunicorn_with_its_message_and_no_traceback(tmp_path: Path) -> None:
+    """gunicorn.conf.py's master refuses it before forking a worker that would fail alike."""
+    env = {
+        **os.environ,
+        "TRACEABILITY_HOME": str(tmp_path / "instance"),
+        "RECORD_RETENTION_DAYS": "two years",
+    }
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
+    done = subprocess.run(
+        [*command, "--bind", f"127.0.0.1:{free_port()}", "wsgi:app"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 4  # gunicorn's "App failed to load"
+    assert "设置 RECORD_RETENTION_DAYS 的值“two years”无效" in done.stderr
+    assert "Booting worker" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_refuses_a_bad_setting_before_starting_gunicorn(tmp_path: Path) -> None:
+    env = {**os.environ, "TRACEABILITY_HOME": str(tmp_path / "instance"), "TRUSTED_PROXIES": "-1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "traceability", "serve", "--bind", f"127.0.0.1:{free_port()}"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "Setting TRUSTED_PROXIES is “-1”: it must be a whole number of at least 0" in done.stderr
+    assert "serving on" not in done.stdout and "Traceback" not in done.stderr

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from traceability.config import load_settings
+from traceability.config import NUMBERS, SettingError, load_settings
+from traceability.working_days import ScheduleFileError
 
 
 def test_secrets_are_created_with_mode_0600_and_reused(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -67,3 +68,77 @@ def test_a_larger_lab_report_limit_makes_room_in_the_request_limit(
     settings = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
     assert settings["LAB_REPORT_MAX_BYTES"] == 30 * 1024 * 1024
     assert settings["MAX_CONTENT_LENGTH"] == 31 * 1024 * 1024
+
+
+def test_numeric_settings_default_to_numbers_of_their_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in NUMBERS:
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    assert settings["SCAN_RETENTION_DAYS"] == 730 and type(settings["SCAN_RETENTION_DAYS"]) is int
+    assert settings["LOGIN_MAX_FAILURES"] == 5
+    assert settings["SCAN_FLUSH_SECONDS"] == 1.0 and type(settings["SCAN_FLUSH_SECONDS"]) is float
+    for name, rule in NUMBERS.items():
+        assert type(settings[name]) is (int if rule.whole else float), name
+
+
+def test_numeric_settings_are_read_from_the_environment_with_spaces_trimmed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECORD_RETENTION_DAYS", " 1095 ")
+    monkeypatch.setenv("SCAN_FLUSH_SECONDS", "0.5")
+    monkeypatch.setenv("TRUSTED_PROXIES", "0")
+    settings = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    assert settings["RECORD_RETENTION_DAYS"] == 1095
+    assert settings["SCAN_FLUSH_SECONDS"] == 0.5
+    assert settings["TRUSTED_PROXIES"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says_zh", "says_en"),
+    [
+        ("SCAN_RETENTION_DAYS", "two years", "不小于 1 的整数（天）", "whole number of at least 1"),
+        ("RECORD_RETENTION_DAYS", "0", "不小于 1 的整数（天）", "(days)"),
+        ("LOGIN_MAX_FAILURES", "2.5", "不小于 1 的整数（次）", "whole number of at least 1"),
+        ("LAB_REPORT_MAX_BYTES", "10MB", "整数（字节）", "(bytes)"),
+        ("TRUSTED_PROXIES", "-1", "不小于 0 的整数", "whole number of at least 0"),
+        ("SCAN_FLUSH_SECONDS", "-1", "不小于 0 的数（秒）", "a number of at least 0 (seconds)"),
+        ("LOOKUP_CACHE_SECONDS", "nan", "不小于 0 的数（秒）", "a number of at least 0"),
+        ("OFFLINE_REVOCATIONS_MAX_AGE_HOURS", "inf", "（小时）", "(hours)"),
+        ("LOGIN_LOCKOUT_MINUTES", "", "不小于 1 的整数（分钟）", "(minutes)"),
+    ],
+)
+def test_a_setting_that_is_not_a_usable_number_is_refused_by_name_in_both_languages(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+    says_zh: str,
+    says_en: str,
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingError) as refused:
+        load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    message = str(refused.value)
+    assert f"设置 {name} 的值“{value}”无效" in message and says_zh in message
+    assert f"Setting {name} is “{value}”" in message and says_en in message
+
+
+@pytest.mark.parametrize("value", [-1, 0, 1.5, True, "many"])
+def test_overrides_are_held_to_the_same_rules_as_the_environment(
+    tmp_path: Path, value: object
+) -> None:
+    """A test cannot build an app that production would refuse."""
+    with pytest.raises(SettingError, match="RECORD_RETENTION_DAYS"):
+        load_settings({"TRACEABILITY_HOME": str(tmp_path), "RECORD_RETENTION_DAYS": value})
+
+
+def test_a_whole_float_override_counts_as_a_whole_number(tmp_path: Path) -> None:
+    settings = load_settings({"TRACEABILITY_HOME": str(tmp_path), "LOGIN_MAX_FAILURES": 3.0})
+    assert settings["LOGIN_MAX_FAILURES"] == 3 and type(settings["LOGIN_MAX_FAILURES"]) is int
+
+
+def test_a_bad_holiday_schedule_file_is_a_setting_error_too() -> None:
+    """One `except SettingError` at start-up (cli, wsgi.py) covers the schedule file."""
+    assert issubclass(ScheduleFileError, SettingError)

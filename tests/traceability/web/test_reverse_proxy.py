@@ -12,6 +12,7 @@ from flask import Flask, request
 from sqlmodel import Session, func, select
 
 from traceability import create_app
+from traceability.config import SettingError
 from traceability.db import get_engine, session_scope
 from traceability.demo import load_demo
 from traceability.models import ItemCode, ScanPlace
@@ -122,5 +123,5 @@ def test_served_over_https_every_cookie_is_secure(make_app: Make) -> None:
 
 
 def test_a_negative_proxy_count_is_refused(app_config: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
+    with pytest.raises(SettingError, match="TRUSTED_PROXIES"):
         create_app({**app_config, "TRUSTED_PROXIES": -1})
