@@ -194,7 +194,7 @@ def create_test() -> tuple[Response, int]:
     ).first()
     answer = {
         "test": _test_body(session, test),
-        "case": case_service.case_dict(opened) if opened else None,
+        "case": case_service.case_dicts(session, [opened])[0] if opened else None,
     }
     return jsonify(answer), 201
 
@@ -268,15 +268,16 @@ def list_cases() -> Response:
     visible = visible_producers(session, principal)
     if visible is not None:
         query = query.where(col(ComplianceCase.producer_id).in_(visible or {-1}))
-    return jsonify({"cases": [case_service.case_dict(c) for c in session.exec(query).all()]})
+    return jsonify({"cases": case_service.case_dicts(session, list(session.exec(query).all()))})
 
 
 @bp.get("/cases/<int:case_id>")
 def get_case(case_id: int) -> Response:
     principal = current_principal()
-    case = case_service.get_case(get_session(), case_id)
+    session = get_session()
+    case = case_service.get_case(session, case_id)
     policy.require(principal, "case.read", case.producer_id)
-    return jsonify({"case": case_service.case_dict(case)})
+    return jsonify({"case": case_service.case_dicts(session, [case])[0]})
 
 
 @bp.post("/cases/<int:case_id>/<action>")
@@ -309,7 +310,7 @@ def act_on_case(case_id: int, action: str) -> Response:
         else:
             raise NotFound("未知的案件操作。", "Unknown case action.", code="not_found")
     session.commit()
-    return jsonify({"case": case_service.case_dict(case)})
+    return jsonify({"case": case_service.case_dicts(session, [case])[0]})
 
 
 def _kind(name: str) -> ReferenceKind:

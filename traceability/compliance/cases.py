@@ -64,6 +64,30 @@ def deadline_estimated(test: RapidTest, deadline: datetime) -> bool:
     return not all(schedule_known(day) for day in days)
 
 
+def current_deadline(case: ComplianceCase, test: RapidTest | None) -> datetime:
+    """The re-test deadline counted with the calendar known now, not the one stored.
+
+    A lab case opened before its year's holiday schedule was known was counted Monday to
+    Friday (`deadline_estimated`). Once the schedule file names that year (read when the
+    service starts), the law's 5th working day is the deadline: it is counted again from
+    the test. `retest_deadline` keeps what was counted when the case opened; a rapid test's
+    4 hours never depend on the calendar.
+    """
+    if test is None or test.method in RAPID_METHODS:
+        return case.retest_deadline
+    return retest_deadline(test)
+
+
+def current_deadlines(session: Session, cases: list[ComplianceCase]) -> dict[int, datetime]:
+    """`current_deadline` of each case (by id), its tests read in one query."""
+    ids = {case.test_id for case in cases}
+    tests = {
+        test.id: test
+        for test in session.exec(select(RapidTest).where(col(RapidTest.id).in_(ids))).all()
+    }
+    return {case.id or 0: current_deadline(case, tests.get(case.test_id)) for case in cases}
+
+
 def _note(case: ComplianceCase, what: str, actor: str, now: datetime) -> None:
     case.history = [*case.history, {"at": now.isoformat(), "what": what, "actor": actor}]
 
@@ -155,10 +179,11 @@ def request_retest(
     now = now or utcnow()
     if case.retest_requested_at is not None:
         return case
-    if now > case.retest_deadline:
+    deadline = current_deadline(case, session.get(RapidTest, case.test_id))
+    if now > deadline:
         raise Conflict(
-            f"复检申请期已过（截止北京时间 {format_beijing(case.retest_deadline)}）。",
-            f"The re-test window closed at {format_beijing(case.retest_deadline)} Beijing time.",
+            f"复检申请期已过（截止北京时间 {format_beijing(deadline)}）。",
+            f"The re-test window closed at {format_beijing(deadline)} Beijing time.",
             code="retest_window_closed",
         )
     case.retest_requested_at = now
@@ -191,7 +216,7 @@ def record_retest(
     session.add(test)
     session.flush()
     requested = case.retest_requested_at or now
-    in_window = requested <= case.retest_deadline
+    in_window = requested <= current_deadline(case, original)
     case.retest_requested_at = requested
     case.retest_test_id = test.id
     lifted = in_window and test.result == TestResult.PASS
@@ -280,7 +305,13 @@ def blocking_case(
     ).first()
 
 
-def case_dict(case: ComplianceCase) -> dict[str, Any]:
+def case_dicts(session: Session, cases: list[ComplianceCase]) -> list[dict[str, Any]]:
+    """The API's view of each case, its deadline counted with the calendar known now."""
+    deadlines = current_deadlines(session, cases)
+    return [case_dict(case, deadlines[case.id or 0]) for case in cases]
+
+
+def case_dict(case: ComplianceCase, deadline: datetime) -> dict[str, Any]:
     return {
         "id": case.id,
         "test_id": case.test_id,
@@ -291,7 +322,7 @@ def case_dict(case: ComplianceCase) -> dict[str, Any]:
         "state_zh": STATE_ZH[CaseState(case.state)],
         "blocking": case.blocking,
         "revoked_certificates": case.revoked_certificates,
-        "retest_deadline": case.retest_deadline.isoformat(),
+        "retest_deadline": deadline.isoformat(),
         "retest_requested_at": case.retest_requested_at.isoformat()
         if case.retest_requested_at
         else None,

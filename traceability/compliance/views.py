@@ -434,8 +434,14 @@ def _cases_query(principal: Any) -> Any:
 @bp.get("/cases")
 def cases() -> str:
     principal = signed_in()
-    rows = get_session().exec(_cases_query(principal)).all()
-    return render_template("compliance/cases.html", rows=rows, state_zh=case_service.STATE_ZH)
+    session = get_session()
+    rows = list(session.exec(_cases_query(principal)).all())
+    return render_template(
+        "compliance/cases.html",
+        rows=rows,
+        deadlines=case_service.current_deadlines(session, rows),
+        state_zh=case_service.STATE_ZH,
+    )
 
 
 @bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
@@ -469,13 +475,14 @@ def case(case_id: int) -> Any:
             flash(error_text(exc), "error")
     test = session.get(RapidTest, record.test_id)
     retest = session.get(RapidTest, record.retest_test_id) if record.retest_test_id else None
+    deadline = case_service.current_deadline(record, test)
     return render_template(
         "compliance/case.html",
         case=record,
         test=test,
         retest=retest,
-        deadline_estimated=test is not None
-        and case_service.deadline_estimated(test, record.retest_deadline),
+        deadline=deadline,
+        deadline_estimated=test is not None and case_service.deadline_estimated(test, deadline),
         form=form,
         state_zh=case_service.STATE_ZH,
         outcome_zh={o.value: zh for o, zh in case_service.OUTCOME_ZH.items()},

@@ -210,6 +210,8 @@ class ComplianceCase(SQLModel, table=True):
     state: str = Field(default=CaseState.DISPOSAL.value, max_length=20, index=True)
     blocking: bool = Field(default=True, index=True)
     revoked_certificates: int = Field(default=0)
+    # as counted when the case opened; pages, API and checks count it again with the
+    # calendar known now (compliance.cases.current_deadline)
     retest_deadline: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     retest_requested_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)

@@ -33,6 +33,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from traceability.beijing_time import CHINA, EARLIEST_DAY, LATEST_DAY
+from traceability.compliance.cases import current_deadline
 from traceability.compliance.credit import GRADE_ZH, CreditGrade, credit_grades
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Certificate, Producer, ProducerStatus, Region, RegionLevel
@@ -287,16 +288,14 @@ def _fold(
                 target.failed_tests += int(number)
     _add(row, "refusals", _counts(session, IssueRefusal.producer_id, IssueRefusal.at, period))
     open_cases = session.exec(
-        select(
-            col(ComplianceCase.producer_id),
-            col(ComplianceCase.state),
-            col(ComplianceCase.retest_deadline),
-        ).where(col(ComplianceCase.state) != CaseState.CLOSED)
+        select(ComplianceCase, RapidTest)
+        .join(RapidTest, col(RapidTest.id) == ComplianceCase.test_id, isouter=True)
+        .where(col(ComplianceCase.state) != CaseState.CLOSED)
     ).all()
-    for case_producer, state, deadline in open_cases:
-        if (target := row(case_producer)) is not None:
+    for case, test in open_cases:
+        if (target := row(case.producer_id)) is not None:
             target.open_cases += 1
-            if state == CaseState.DISPOSAL and deadline < now:
+            if case.state == CaseState.DISPOSAL and current_deadline(case, test) < now:
                 target.awaiting_investigation += 1
 
 

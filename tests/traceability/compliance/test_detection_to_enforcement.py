@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ from traceability.compliance.testing import record_test
 from traceability.errors import Conflict
 from traceability.models import Batch
 from traceability.models.compliance import ComplianceCase, RapidTest
+from traceability.working_days import Schedule, use_schedule
 
 LAB_PASS = {
     "method": "lab_report",
@@ -236,24 +238,66 @@ def test_a_deadline_counted_in_a_year_without_a_schedule_is_marked_an_estimate()
     assert not cases.deadline_estimated(rapid, cases.retest_deadline(rapid))
 
 
-def test_the_case_page_says_when_its_deadline_is_an_estimate(
-    admin: FlaskClient, app: Flask, cucumbers: Batch
-) -> None:
+# made up for the test, not a published schedule: National Day 1-5 Oct 2040, with the
+# Saturdays 29 Sep and 6 Oct made working days
+SCHEDULE_2040 = {
+    **{date(2040, 10, day): False for day in range(1, 6)},
+    date(2040, 9, 29): True,
+    date(2040, 10, 6): True,
+}
+
+
+@pytest.fixture
+def case_tested_in_2040(app: Flask, cucumbers: Batch) -> Iterator[int]:
+    """A failed lab case whose test is dated Friday 28 Sep 2040, 10:00 Beijing time: a year
+    no schedule names, as a case opened late in December reaches into the next year."""
     case_id = failed_lab_case(app, cucumbers)
-    note = "按周一至周五估算"
-    assert note not in admin.get(f"/compliance/cases/{case_id}").get_data(as_text=True)
 
     def into_an_unknown_year(session: Session) -> None:
         case = session.get(ComplianceCase, case_id)
         assert case is not None
-        case.retest_deadline = datetime(2040, 10, 10, 15, 59, 59, tzinfo=UTC)
-        session.add(case)
+        test = session.get(RapidTest, case.test_id)
+        assert test is not None
+        test.tested_at = datetime(2040, 9, 28, 2, tzinfo=UTC)
+        session.add(test)
 
     in_session(app, into_an_unknown_year)
-    page = admin.get(f"/compliance/cases/{case_id}").get_data(as_text=True)
-    assert note in page and "2040-10-10 23:59" in page
-    english = admin.get(f"/compliance/cases/{case_id}?lang=en").get_data(as_text=True)
+    yield case_id
+    use_schedule(Schedule())
+
+
+def test_the_case_page_says_when_its_deadline_is_an_estimate(
+    admin: FlaskClient, case_tested_in_2040: int
+) -> None:
+    note = "按周一至周五估算"
+    page = admin.get(f"/compliance/cases/{case_tested_in_2040}").get_data(as_text=True)
+    # Monday to Friday: 1-5 October are the five working days after the test
+    assert note in page and "2040-10-05 23:59" in page
+    english = admin.get(f"/compliance/cases/{case_tested_in_2040}?lang=en").get_data(as_text=True)
     assert "counted Monday to Friday" in english
+
+
+def test_a_schedule_imported_after_the_case_opened_moves_its_deadline_everywhere(
+    admin: FlaskClient, app: Flask, make_token: Any, case_tested_in_2040: int
+) -> None:
+    """The law's 5th working day counts, not the Monday-to-Friday estimate made before."""
+    case_id = case_tested_in_2040
+    use_schedule(Schedule(SCHEDULE_2040))  # what the app does at start with the file
+    page = admin.get(f"/compliance/cases/{case_id}").get_data(as_text=True)
+    # 29 Sep, 6, 8, 9 and 10 Oct are the working days now
+    assert "2040-10-10 23:59" in page and "按周一至周五估算" not in page
+    listed = admin.get("/compliance/cases").get_data(as_text=True)
+    assert "2040-10-10 23:59" in listed and "2040-10-05 23:59" not in listed
+    county = make_token("county_admin")
+    answer = admin.get(f"/api/v1/cases/{case_id}", headers=county).get_json()
+    assert answer["case"]["retest_deadline"] == "2040-10-10T15:59:59+00:00"
+    # asked on Monday 8 Oct: past the estimate, inside the real window
+    asked = datetime(2040, 10, 8, 2, tzinfo=UTC)
+    state = in_session(
+        app,
+        lambda s: cases.request_retest(s, cases.get_case(s, case_id), actor="p", now=asked).state,
+    )
+    assert state == "retest_requested"
 
 
 def test_the_late_retest_request_names_the_deadline_in_beijing_time(

@@ -14,13 +14,13 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, col, select
 
-from tests.traceability.compliance.conftest import add_test, in_session
+from tests.traceability.compliance.conftest import add_test, failed_lab_case, in_session
 from traceability import keystore
 from traceability.compliance.credit import credit_grade, credit_grades
 from traceability.errors import NotFound, ValidationFailed
 from traceability.issuing.service import IssueRequest, issue_certificate, today_in_china
 from traceability.models import Batch, Certificate, Producer, Region
-from traceability.models.compliance import ComplianceCase, IssueRefusal
+from traceability.models.compliance import ComplianceCase, IssueRefusal, RapidTest
 from traceability.models.types import utcnow
 from traceability.supervision.overview import (
     Figures,
@@ -140,6 +140,26 @@ def test_a_case_left_in_disposal_after_its_retest_window_awaits_investigation(
             session.add(case)
 
     in_session(app, expire)
+    row = by_name(overview(app))["石门乡"]
+    assert (row.open_cases, row.awaiting_investigation) == (1, 1)
+
+
+def test_a_lab_case_s_window_is_counted_with_today_s_calendar_not_the_stored_deadline(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    """A deadline stored from a Monday-to-Friday estimate does not keep a case waiting."""
+    batch = first_batch(app, "张秀英")
+    failed_lab_case(app, batch)
+
+    def tested_weeks_ago_but_stored_later(session: Session) -> None:
+        for case in session.exec(select(ComplianceCase)).all():
+            test = session.get(RapidTest, case.test_id)
+            assert test is not None
+            test.tested_at = utcnow() - timedelta(days=30)  # 5 working days long past
+            case.retest_deadline = utcnow() + timedelta(days=3)
+            session.add_all([test, case])
+
+    in_session(app, tested_weeks_ago_but_stored_later)
     row = by_name(overview(app))["石门乡"]
     assert (row.open_cases, row.awaiting_investigation) == (1, 1)
 
