@@ -48,6 +48,19 @@ def signed_in(browser: Any, base: str, username: str, problems: list[str]) -> An
     return page
 
 
+# how many lines each cell of the row `serial` takes: the distinct tops of its text's boxes
+# (text nodes only: a link's and a <code>'s own boxes sit a little apart on one line)
+LINES_PER_CELL = """serial => [...document.querySelector(`tr[data-serial='${serial}']`).cells]
+    .map(cell => {
+        const tops = new Set(), walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        while (walker.nextNode()) {
+            if (!walker.currentNode.textContent.trim()) continue;
+            const range = document.createRange(); range.selectNodeContents(walker.currentNode);
+            for (const box of range.getClientRects()) tops.add(Math.round(box.top));
+        }
+        return tops.size })"""
+
+
 def township_rows(page: Any) -> list[str]:
     return list(
         page.eval_on_selector_all(
@@ -186,6 +199,13 @@ def test_a_copied_code_shows_on_the_supervisors_list(
             county.reload()
         row = county.locator(f"tr[data-serial='{serial}'] td").all_inner_texts()
         county.screenshot(path=str(ARTIFACTS / "supervision-cloned-codes.png"), full_page=True)
+        # on a 1280 px desktop the whole row is read on one line, no column scrolled away
+        assert county.viewport_size["width"] == 1280
+        assert county.evaluate(LINES_PER_CELL, serial) == [1] * 9
+        assert county.evaluate(
+            "() => { const s = document.querySelector('.table-scroll');"
+            " return s.scrollWidth <= s.clientWidth }"
+        )
         # when and where: the code's own scans, one click away
         county.click(f"tr[data-serial='{serial}'] a:has-text('{serial}')")
         county.wait_for_selector("h1:has-text('追溯码查询记录')")
