@@ -37,11 +37,25 @@ def with_app(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import DBAPIError
+
         from traceability.audit import CLI_PRINCIPAL, audit_context
+        from traceability.errors import database_unreachable
 
         app = _app()
-        with app.app_context(), audit_context(CLI_PRINCIPAL):
-            return func(app, *args, **kwargs)
+        try:
+            with app.app_context(), audit_context(CLI_PRINCIPAL):
+                return func(app, *args, **kwargs)
+        except DBAPIError as exc:
+            if not database_unreachable(exc):
+                raise
+            # the driver's own words say why (refused, no such host, password); they never
+            # repeat the password itself
+            raise click.ClickException(
+                "无法连接数据库，数据库未做任何更改。请检查 DATABASE_URL 及数据库服务是否运行。"
+                " / Cannot reach the database; nothing was changed in it. Check DATABASE_URL"
+                f" and that the database server is running.\n{str(exc.orig).strip()}"
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
@@ -94,6 +95,82 @@ def number_setting(name: str, value: Any) -> int | float:
     return number
 
 
+def _refuse(name: str, shown: str | None, must_zh: str, must_en: str) -> SettingError:
+    """The refusal of setting `name`; `shown` None keeps its value out of the message."""
+    if shown is None:
+        return SettingError(
+            f"设置 {name} 无效（其值可能含密码，此处不显示）：{must_zh}"
+            f" / Setting {name} is not valid (its value may hold a password, so it is not"
+            f" shown): {must_en}"
+        )
+    return SettingError(
+        f"设置 {name} 的值“{shown}”无效：{must_zh} / Setting {name} is “{shown}”: {must_en}"
+    )
+
+
+def check_texts(settings: Mapping[str, Any]) -> None:
+    """Refuse the text settings that would fail later, where nobody would see why.
+
+    A base URL without its scheme would be printed into every QR code of every label
+    (phones do not open "trace.example.cn/C/…"); a limit Flask-Limiter cannot parse, or a
+    storage it does not know, would answer every public lookup with a 500; a database URL
+    SQLAlchemy cannot parse would fail on the first request. The database URL is never
+    repeated in the message: it usually carries a password.
+    """
+    from limits import parse_many
+    from limits.storage import SCHEMES
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    base = str(settings["PUBLIC_BASE_URL"])
+    parts = urlsplit(base)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or any(c.isspace() for c in base)
+    ):
+        raise _refuse(
+            "PUBLIC_BASE_URL",
+            base,
+            "须为以 https:// 或 http:// 开头、不带查询参数的网址（如 https://trace.example.cn），"
+            "它会印进每个二维码。",
+            "it must be a web address starting with https:// or http://, without a query"
+            " (e.g. https://trace.example.cn); it is printed into every QR code.",
+        )
+    limit = str(settings["RATELIMIT_PUBLIC"])
+    try:
+        parse_many(limit)
+    except ValueError:
+        raise _refuse(
+            "RATELIMIT_PUBLIC",
+            limit,
+            "须为限流规则，如“120 per minute”或“120/minute;2000/day”。",
+            "it must be a rate limit such as “120 per minute” or “120/minute;2000/day”.",
+        ) from None
+    storage = str(settings["RATELIMIT_STORAGE_URI"])
+    scheme = urlsplit(storage).scheme
+    if scheme not in SCHEMES or scheme.startswith("async+"):
+        raise _refuse(
+            "RATELIMIT_STORAGE_URI",
+            storage,
+            "须为 memory:// 或 redis://主机:端口（Flask-Limiter 支持的存储）。",
+            "it must be memory:// or redis://host:port (a storage Flask-Limiter knows).",
+        )
+    try:
+        make_url(str(settings["DATABASE_URL"]))
+    except ArgumentError:
+        raise _refuse(
+            "DATABASE_URL",
+            None,
+            "须为 SQLAlchemy 数据库地址，如 sqlite:////路径/traceability.db 或"
+            " postgresql+psycopg://用户:密码@主机/库名。",
+            "it must be an SQLAlchemy database URL such as sqlite:////path/traceability.db"
+            " or postgresql+psycopg://user:password@host/dbname.",
+        ) from None
+
+
 def _flag(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None:
@@ -150,6 +227,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         settings.update(overrides)
     for name in NUMBERS:
         settings[name] = number_setting(name, settings[name])
+    check_texts(settings)
     settings["TRACEABILITY_HOME"] = str(home)
     # a request must have room for the largest lab report and the form around it, or a
     # file within LAB_REPORT_MAX_BYTES would be cut off by the request limit first

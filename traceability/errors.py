@@ -111,6 +111,36 @@ CLASH_ANSWERS: dict[str, tuple[int, str, str, str]] = {
 }
 
 
+# SQLSTATE of a server that cannot be used right now: connection exceptions (class 08),
+# an administrator's or crash shutdown, a server still starting (57P01-57P03)
+_OUTAGE_STATES = {"57P01", "57P02", "57P03"}
+OUTAGE_ANSWER = (
+    503,
+    "database_unavailable",
+    "数据库暂时无法连接，本次未保存任何内容，请稍后重试。",
+    "The database cannot be reached right now and nothing was saved; please try again shortly.",
+)
+
+
+def database_unreachable(exc: DBAPIError) -> bool:
+    """Whether the database could not be used at all (down, restarting, refused the login).
+
+    The request's transaction never happened or was rolled back, so nothing is half
+    written: a 503 with Retry-After tells a phone or a scanner to try again, where a 500
+    would say the service is broken. SQLite's "unable to open" is the embedded case.
+    """
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        return "unable to open database file" in str(orig)
+    if type(orig).__name__ != "OperationalError":  # psycopg's, by name: no import here
+        return False
+    state = getattr(orig, "sqlstate", None)
+    # no SQLSTATE: the connection itself failed (refused, timed out, authentication)
+    return state is None or state.startswith("08") or state in _OUTAGE_STATES
+
+
 def write_clash(exc: DBAPIError) -> Literal["taken", "retry"] | None:
     """Whether a database error is a race with another writer, not a fault of ours.
 
@@ -196,15 +226,21 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DBAPIError)
     def _database_error(exc: DBAPIError) -> Response | tuple[Response | str, int]:
-        clash = write_clash(exc)
-        if clash is None:
-            return _unexpected(exc)
-        log.warning("%s on %s %s: %s", clash, request.method, request.path, exc.orig)
-        status, code, zh, en = CLASH_ANSWERS[clash]
+        if database_unreachable(exc):
+            log.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+            status, code, zh, en = OUTAGE_ANSWER
+            retry_after = "5"
+        else:
+            clash = write_clash(exc)
+            if clash is None:
+                return _unexpected(exc)
+            log.warning("%s on %s %s: %s", clash, request.method, request.path, exc.orig)
+            status, code, zh, en = CLASH_ANSWERS[clash]
+            retry_after = "1"
         body = {"error": code, "message": zh, "message_zh": zh, "message_en": en}
         response = app.make_response(_answer(status, body))
         if status == 503:
-            response.headers["Retry-After"] = "1"
+            response.headers["Retry-After"] = retry_after
         return response
 
     @app.errorhandler(Exception)

@@ -142,3 +142,58 @@ def test_a_whole_float_override_counts_as_a_whole_number(tmp_path: Path) -> None
 def test_a_bad_holiday_schedule_file_is_a_setting_error_too() -> None:
     """One `except SettingError` at start-up (cli, wsgi.py) covers the schedule file."""
     assert issubclass(ScheduleFileError, SettingError)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("PUBLIC_BASE_URL", "trace.example.cn", "须为以 https:// 或 http:// 开头"),
+        ("PUBLIC_BASE_URL", "ftp://trace.example.cn", "it is printed into every QR code"),
+        ("PUBLIC_BASE_URL", "https:///trace", "https://trace.example.cn"),
+        ("PUBLIC_BASE_URL", "https://trace.example.cn/?x=1", "without a query"),
+        ("RATELIMIT_PUBLIC", "120 a minute", "如“120 per minute”"),
+        ("RATELIMIT_STORAGE_URI", "redis//127.0.0.1:6379", "memory:// or redis://host:port"),
+        ("RATELIMIT_STORAGE_URI", "async+redis://127.0.0.1:6379", "Flask-Limiter 支持的存储"),
+    ],
+)
+def test_a_text_setting_that_would_fail_later_is_refused_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    """A base URL without scheme would be printed into every label's QR code; a limit or
+    storage Flask-Limiter cannot use would turn every public lookup into a 500."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingError) as refused:
+        load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    message = str(refused.value)
+    assert f"设置 {name} 的值“{value}”无效" in message and f"Setting {name} is “{value}”" in message
+    assert says in message
+
+
+def test_a_database_url_that_cannot_be_parsed_is_refused_without_repeating_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It usually carries the database password: the message must not carry it on."""
+    monkeypatch.setenv("DATABASE_URL", "postgres ql://trace:s3cret-pw@db/traceability")
+    with pytest.raises(SettingError) as refused:
+        load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    message = str(refused.value)
+    assert "设置 DATABASE_URL 无效" in message and "postgresql+psycopg://" in message
+    assert "s3cret-pw" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PUBLIC_BASE_URL", "https://zs.nync.example.gov.cn/trace"),
+        ("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        ("RATELIMIT_PUBLIC", "120/minute;2000/day"),
+        ("RATELIMIT_STORAGE_URI", "redis://10.0.0.9:6379/2"),
+        ("RATELIMIT_STORAGE_URI", "memory://"),
+        ("DATABASE_URL", "postgresql+psycopg://trace:pw@db.internal:5432/traceability"),
+    ],
+)
+def test_usual_text_settings_are_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    assert load_settings({"TRACEABILITY_HOME": str(tmp_path)})[name] == value

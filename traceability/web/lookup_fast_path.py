@@ -29,13 +29,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from flask import Flask, has_request_context, render_template
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_cookie
 from werkzeug.wsgi import get_host
 
 from traceability.db import get_engine
-from traceability.errors import json_preferred
+from traceability.errors import database_unreachable, json_preferred
 from traceability.extensions import SECURITY_HEADERS
 from traceability.i18n import language_for
 from traceability.web.lookup_views import (
@@ -72,6 +73,10 @@ class LookupFastPath:
             # over the limit: Flask answers (429 with Retry-After, in both languages)
             if within_public_limit(self.app, environ.get("REMOTE_ADDR")):
                 answer = self._answer(scan, environ)
+        except DBAPIError as exc:
+            # Flask answers instead (a 503 for a database that is down, said once there)
+            if not database_unreachable(exc):
+                log.exception("lookup fast path failed; answering through Flask")
         except Exception:
             # Flask answers instead: its error handlers say what went wrong, in both
             # languages. (A failure after the scan was counted counts it twice: rare, harmless.)
