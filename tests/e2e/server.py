@@ -33,7 +33,10 @@ class RunningServer:
     process: subprocess.Popen[bytes]
 
 
-def traceability_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def traceability_cli(
+    env: dict[str, str], *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`traceability ARGS` in its own process; `check=False` for a command meant to fail."""
     return subprocess.run(
         [sys.executable, "-m", "traceability", *args],
         env=env,
@@ -41,7 +44,7 @@ def traceability_cli(env: dict[str, str], *args: str) -> subprocess.CompletedPro
         capture_output=True,
         text=True,
         timeout=120,
-        check=True,
+        check=check,
     )
 
 

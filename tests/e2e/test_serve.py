@@ -101,14 +101,7 @@ def test_a_bad_setting_stops_gunicorn_with_its_message_and_no_traceback(tmp_path
 
 def test_serve_refuses_a_bad_setting_before_starting_gunicorn(tmp_path: Path) -> None:
     env = {**os.environ, "TRACEABILITY_HOME": str(tmp_path / "instance"), "TRUSTED_PROXIES": "-1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "traceability", "serve", "--bind", f"127.0.0.1:{free_port()}"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = traceability_cli(env, "serve", "--bind", f"127.0.0.1:{free_port()}", check=False)
     assert done.returncode == 1
     assert "Setting TRUSTED_PROXIES is “-1”: it must be a whole number of at least 0" in done.stderr
     assert "serving on" not in done.stdout and "Traceback" not in done.stderr

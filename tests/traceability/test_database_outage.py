@@ -8,9 +8,6 @@ seen: the pool checks a connection before it lends it (pool_pre_ping).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,24 +16,18 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, make_url, text
 
+from tests.e2e.server import free_port, traceability_cli
 from traceability import create_app
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "pw-not-to-be-shown"
-
-
-def refused_port() -> int:
-    """A local port nothing listens on (bound, then let go)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def unreachable_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A server that refuses the connection, or a SQLite file that cannot be opened."""
+    """A server that refuses the connection (a port nothing listens on), or a SQLite file
+    that cannot be opened."""
     if request.param == "postgresql":
-        return f"postgresql+psycopg://trace:{PASSWORD}@127.0.0.1:{refused_port()}/traceability"
+        return f"postgresql+psycopg://trace:{PASSWORD}@127.0.0.1:{free_port()}/traceability"
     return f"sqlite:///{tmp_path / 'no such folder' / 'traceability.db'}"
 
 
@@ -83,14 +74,7 @@ def test_a_command_says_in_one_line_that_the_database_cannot_be_reached(
         "TRACEABILITY_HOME": str(tmp_path / "home"),
         "DATABASE_URL": unreachable_url,
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "traceability", "db", "current"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = traceability_cli(env, "db", "current", check=False)
     assert done.returncode == 1
     assert "无法连接数据库" in done.stderr and "Cannot reach the database" in done.stderr
     assert "Traceback" not in done.stderr and PASSWORD not in done.stderr
