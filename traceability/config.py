@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+HOTLINE = re.compile(r"\+?[0-9][0-9 -]{1,18}[0-9]")
 
 
 class SettingError(ValueError):
@@ -122,6 +124,14 @@ def check_texts(settings: Mapping[str, Any]) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    hotline = str(settings["REPORT_HOTLINE"])
+    if not HOTLINE.fullmatch(hotline):
+        raise _refuse(
+            "REPORT_HOTLINE",
+            hotline,
+            "须为电话号码（数字，可含 +、- 和空格），如 12315 或 0379-12345678。",
+            "it must be a phone number (digits, with + - or spaces), e.g. 12315 or 0379-12345678.",
+        )
     base = str(settings["PUBLIC_BASE_URL"])
     parts = urlsplit(base)
     if (
@@ -209,6 +219,10 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_PUBLIC": os.environ.get("RATELIMIT_PUBLIC", "120 per minute"),
         "CJK_FONT": os.environ.get("TRACEABILITY_CJK_FONT", ""),
+        # the number the public lookup gives a shopper holding a revoked, forged or copied
+        # label: 12315, the market regulators' national complaint line, unless the county
+        # names its own
+        "REPORT_HOTLINE": os.environ.get("REPORT_HOTLINE", "12315").strip(),
         # the State Council's holiday schedule for years chinesecalendar does not know yet
         "WORKING_DAYS_FILE": os.environ.get("WORKING_DAYS_FILE", ""),
         # anonymous GETs of /C/<code> are answered without Flask's request cycle (same bytes)

@@ -44,6 +44,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(supervision_views.bp)
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["mask_phone"] = mask_phone
+    # where a shopper reports a revoked, forged or copied label (REPORT_HOTLINE)
+    app.jinja_env.globals["report_hotline"] = app.config["REPORT_HOTLINE"]
     app.jinja_env.filters["beijing_time"] = beijing_time
 
 
