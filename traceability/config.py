@@ -23,8 +23,9 @@ class SettingError(ValueError):
     """A setting that cannot be used; the message names it, its value and what it must be.
 
     Raised when the app is built, so an administrator's typo stops the service at once
-    with one line to act on (`traceability` commands and wsgi.py print it without a
-    traceback) instead of failing later, or deleting records, with a number nobody meant.
+    with one line to act on (the `traceability` commands and gunicorn.conf.py print it
+    without a traceback) instead of failing later, or deleting records, with a value
+    nobody meant.
     """
 
 
@@ -89,10 +90,11 @@ def number_setting(name: str, value: Any) -> int | float:
     number = _parse(value, rule.whole)
     if number is None or number < rule.low:
         kind_zh, kind_en = ("整数", "whole number") if rule.whole else ("数", "number")
-        raise SettingError(
-            f"设置 {name} 的值“{value}”无效：须为不小于 {rule.low} 的{kind_zh}（{rule.unit_zh}）。"
-            f" / Setting {name} is “{value}”: it must be a {kind_en} of at least {rule.low}"
-            f" ({rule.unit_en})."
+        raise _refuse(
+            name,
+            str(value),
+            f"须为不小于 {rule.low} 的{kind_zh}（{rule.unit_zh}）。",
+            f"it must be a {kind_en} of at least {rule.low} ({rule.unit_en}).",
         )
     return number
 
@@ -107,6 +109,22 @@ def _refuse(name: str, shown: str | None, must_zh: str, must_en: str) -> Setting
         )
     return SettingError(
         f"设置 {name} 的值“{shown}”无效：{must_zh} / Setting {name} is “{shown}”: {must_en}"
+    )
+
+
+def _web_address(text: str) -> bool:
+    """An http(s) address with a host (and a port that is a number), no query, no spaces."""
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not parts.query
+        and not parts.fragment
+        and not any(c.isspace() for c in text)
     )
 
 
@@ -133,14 +151,7 @@ def check_texts(settings: Mapping[str, Any]) -> None:
             "it must be a phone number (digits, with + - or spaces), e.g. 12315 or 0379-12345678.",
         )
     base = str(settings["PUBLIC_BASE_URL"])
-    parts = urlsplit(base)
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or parts.query
-        or parts.fragment
-        or any(c.isspace() for c in base)
-    ):
+    if not _web_address(base):
         raise _refuse(
             "PUBLIC_BASE_URL",
             base,

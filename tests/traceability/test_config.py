@@ -151,6 +151,7 @@ def test_a_bad_holiday_schedule_file_is_a_setting_error_too() -> None:
         ("PUBLIC_BASE_URL", "ftp://trace.example.cn", "it is printed into every QR code"),
         ("PUBLIC_BASE_URL", "https:///trace", "https://trace.example.cn"),
         ("PUBLIC_BASE_URL", "https://trace.example.cn/?x=1", "without a query"),
+        ("PUBLIC_BASE_URL", "https://trace.example.cn:443x", "https://trace.example.cn"),
         ("RATELIMIT_PUBLIC", "120 a minute", "如“120 per minute”"),
         ("RATELIMIT_STORAGE_URI", "redis//127.0.0.1:6379", "memory:// or redis://host:port"),
         ("RATELIMIT_STORAGE_URI", "async+redis://127.0.0.1:6379", "Flask-Limiter 支持的存储"),
