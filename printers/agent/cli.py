@@ -9,12 +9,41 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from printers.agent import AGENT_VERSION
 from printers.agent.client import KioskClient, ServerError, ServerRefused, ServerUnavailable
 from printers.agent.journal import Journal
 from printers.agent.runner import Agent, AgentSettings
 from printers.transports import TransportError, make_transport
+
+
+def server_url(text: str) -> str:
+    """The service's base URL, refused here when it could never be reached (no scheme)."""
+    parts = urlsplit(text.strip())
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = parts._replace(scheme="")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"“{text}” 不是服务地址，应如 https://trace.example.cn"
+            f" / is not the service's address, e.g. https://trace.example.cn"
+        )
+    return text.strip()
+
+
+def seconds(text: str) -> float:
+    """A positive number of seconds (a poll of 0 would hammer the server)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 86_400:
+        raise argparse.ArgumentTypeError(
+            f"“{text}” 应为大于 0 的秒数 / must be a number of seconds above 0"
+        )
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -24,7 +53,10 @@ def parser() -> argparse.ArgumentParser:
         "label once.",
     )
     p.add_argument(
-        "--server", required=True, help="Service base URL, e.g. https://trace.example.cn"
+        "--server",
+        required=True,
+        type=server_url,
+        help="Service base URL, e.g. https://trace.example.cn",
     )
     p.add_argument(
         "--credential", required=True, help="File holding the device credential (mode 0600)."
@@ -46,8 +78,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--journal", default="/var/lib/traceability-kiosk/journal.db", help="Local journal file."
     )
-    p.add_argument("--poll", type=float, default=2.0, help="Seconds between polls when idle.")
-    p.add_argument("--heartbeat", type=float, default=30.0, help="Seconds between heartbeats.")
+    p.add_argument("--poll", type=seconds, default=2.0, help="Seconds between polls when idle.")
+    p.add_argument("--heartbeat", type=seconds, default=30.0, help="Seconds between heartbeats.")
     p.add_argument("--scale", default=None, help="Scale URL, e.g. serial:///dev/ttyUSB0?baud=9600")
     p.add_argument(
         "--local-port", type=int, default=0, help="Serve /scale and /status on 127.0.0.1:PORT."
