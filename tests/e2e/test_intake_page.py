@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from tests.e2e.server import ROOT, cli_json, gunicorn_server
 
@@ -243,3 +244,67 @@ def test_a_signed_in_inspector_scans_without_a_token(
     assert problems == []
     assert sorted(r["verdict"] for r in ledger) == ["genuine", "genuine"]
     assert {r["inspector"] for r in ledger} == {"王芳"}
+
+
+def _allow_connections(admin_url: str, database_url: str, allow: bool) -> None:
+    """Let PostgreSQL take connections to the database again, or refuse them and cut the
+    ones it has: the database is down as far as the service can tell."""
+    name = make_url(database_url).database
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(
+                text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allow).lower()}')
+            )
+            if not allow:
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_scan_while_the_database_is_down_is_checked_here_queued_and_synced_later(
+    empty_database_url: str, tmp_path: Path, postgres_admin_url: str
+) -> None:
+    """The server answers 503 (database_unavailable): the page treats it like no network,
+    so the scan is decided by the signature and kept, not shown as an error and lost."""
+    with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
+        base, env = server.base_url, server.env
+        cli_json(env, "demo")
+        market = cli_json(env, "market", "add", "--name", "青禾惠民超市", "--kind", "supermarket")
+        inspector = cli_json(
+            env, "token", "create", "--name", "e2e", "--role", "market_inspector",
+            "--market-id", str(market["id"]),
+        )["token"]  # fmt: skip
+        _, (first, second) = _issue_as_admin(base, env, items=2)
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_context().new_page()
+            page.goto(base + "/intake")
+            page.fill("#token", inspector)
+            page.fill("#inspector", "李娜")
+            page.click("#token-form button[type=submit]")
+            page.wait_for_selector("#intake[data-ready=true]")
+            intake = IntakePage(page)
+            intake.scan(first, "genuine")
+            _allow_connections(postgres_admin_url, empty_database_url, False)
+            try:
+                intake.scan(second, "genuine")
+                assert intake.status("queue") == "1"
+                assert "已保存，联网后自动同步" in str(page.text_content("#verdict-detail"))
+            finally:
+                _allow_connections(postgres_admin_url, empty_database_url, True)
+            # the page syncs every 5 s while it has a network
+            page.wait_for_selector("#net-status[data-queue='0']", timeout=30_000)
+            browser.close()
+        ledger = _call(base, "/api/v1/intake/ledger", inspector)["records"]
+    assert len(ledger) == 2
+    queued = next(r for r in ledger if r["offline_verdict"])
+    assert queued["verdict"] == queued["offline_verdict"] == "genuine"

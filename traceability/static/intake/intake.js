@@ -171,7 +171,10 @@
         loadLedger();
         return;
       } catch (e) {
-        if (e.http) { show("malformed", e.message); return; }
+        // a refusal of this request is said as it is; a server that cannot take it now
+        // (5xx: its database down, a restart; 429) is treated like no network: checked
+        // here and queued, never lost
+        if (e.http && e.http < 500 && e.http !== 429) { show("malformed", e.message); return; }
       }
     }
     // offline: the signature and the cached revocation list decide; the server re-checks on sync
