@@ -120,6 +120,13 @@ OUTAGE_ANSWER = (
     "数据库暂时无法连接，本次未保存任何内容，请稍后重试。",
     "The database cannot be reached right now and nothing was saved; please try again shortly.",
 )
+# the same for a request that only reads (a shopper's scan): there was nothing to save
+OUTAGE_READ_ANSWER = (
+    503,
+    "database_unavailable",
+    "系统暂时无法查询，请稍后再试。",
+    "The service cannot look this up right now; please try again shortly.",
+)
 
 
 def database_unreachable(exc: DBAPIError) -> bool:
@@ -228,7 +235,8 @@ def init_app(app: Flask) -> None:
     def _database_error(exc: DBAPIError) -> Response | tuple[Response | str, int]:
         if database_unreachable(exc):
             log.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
-            status, code, zh, en = OUTAGE_ANSWER
+            reads = request.method in ("GET", "HEAD", "OPTIONS")
+            status, code, zh, en = OUTAGE_READ_ANSWER if reads else OUTAGE_ANSWER
             retry_after = "5"
         else:
             clash = write_clash(exc)

@@ -49,12 +49,14 @@ def test_a_scan_while_the_database_is_down_is_a_503_to_retry_in_both_languages(
     client = outage.test_client()
     page = client.get(_code_path(demo))
     assert page.status_code == 503 and page.headers["Retry-After"] == "5"
-    assert "数据库暂时无法连接" in page.get_data(as_text=True)
+    assert "系统暂时无法查询，请稍后再试" in page.get_data(as_text=True)
     answer = client.get(_code_path(demo), headers={"Accept": "application/json"})
     assert answer.status_code == 503
     body = answer.get_json()
     assert body["error"] == "database_unavailable"
-    assert "nothing was saved" in body["message_en"] and "请稍后重试" in body["message_zh"]
+    assert (
+        body["message_en"] == "The service cannot look this up right now; please try again shortly."
+    )
 
 
 def test_an_api_call_while_the_database_is_down_is_a_503_not_a_500(
@@ -64,6 +66,18 @@ def test_an_api_call_while_the_database_is_down_is_a_503_not_a_500(
     answer = outage.test_client().get("/api/v1/certificates/HGZ1", headers=token)
     assert answer.status_code == 503
     assert answer.get_json()["error"] == "database_unavailable"
+
+
+def test_a_write_while_the_database_is_down_says_nothing_was_saved(
+    make_token: Any, outage: Flask
+) -> None:
+    token = make_token("county_admin")
+    answer = outage.test_client().post(
+        "/api/v1/certificates", json={"producer_id": 1, "items": 1}, headers=token
+    )
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    body = answer.get_json()
+    assert "本次未保存任何内容" in body["message_zh"] and "nothing was saved" in body["message_en"]
 
 
 def test_a_command_says_in_one_line_that_the_database_cannot_be_reached(
