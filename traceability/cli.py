@@ -52,9 +52,9 @@ def with_app(func: F) -> F:
             # the driver's own words say why (refused, no such host, password); they never
             # repeat the password itself
             raise click.ClickException(
-                "无法连接数据库，数据库未做任何更改。请检查 DATABASE_URL 及数据库服务是否运行。"
-                " / Cannot reach the database; nothing was changed in it. Check DATABASE_URL"
-                f" and that the database server is running.\n{str(exc.orig).strip()}"
+                "无法连接数据库。请检查 DATABASE_URL 及数据库服务是否运行。"
+                " / Cannot reach the database. Check DATABASE_URL and that the database"
+                f" server is running.\n{str(exc.orig).strip()}"
             ) from None
 
     return wrapper  # type: ignore[return-value]

@@ -114,13 +114,15 @@ CLASH_ANSWERS: dict[str, tuple[int, str, str, str]] = {
 # SQLSTATE of a server that cannot be used right now: connection exceptions (class 08),
 # an administrator's or crash shutdown, a server still starting (57P01-57P03)
 _OUTAGE_STATES = {"57P01", "57P02", "57P03"}
+# (not "nothing was saved": a connection lost during COMMIT leaves that unknown; the
+# writes people retry carry idempotency keys or UUIDs, so a retry never doubles them)
 OUTAGE_ANSWER = (
     503,
     "database_unavailable",
-    "数据库暂时无法连接，本次未保存任何内容，请稍后重试。",
-    "The database cannot be reached right now and nothing was saved; please try again shortly.",
+    "数据库暂时无法连接，请稍后重试。",
+    "The database cannot be reached right now; please try again shortly.",
 )
-# the same for a request that only reads (a shopper's scan): there was nothing to save
+# the same for a request that only reads (a shopper's scan)
 OUTAGE_READ_ANSWER = (
     503,
     "database_unavailable",
@@ -132,9 +134,9 @@ OUTAGE_READ_ANSWER = (
 def database_unreachable(exc: DBAPIError) -> bool:
     """Whether the database could not be used at all (down, restarting, refused the login).
 
-    The request's transaction never happened or was rolled back, so nothing is half
-    written: a 503 with Retry-After tells a phone or a scanner to try again, where a 500
-    would say the service is broken. SQLite's "unable to open" is the embedded case.
+    A transaction is never half written: a 503 with Retry-After tells a phone, a kiosk or
+    a scanner to try again, where a 500 would say the service is broken. SQLite's "unable
+    to open" is the embedded case.
     """
     if exc.connection_invalidated:
         return True

@@ -68,7 +68,7 @@ def test_an_api_call_while_the_database_is_down_is_a_503_not_a_500(
     assert answer.get_json()["error"] == "database_unavailable"
 
 
-def test_a_write_while_the_database_is_down_says_nothing_was_saved(
+def test_a_write_while_the_database_is_down_is_a_503_to_retry(
     make_token: Any, outage: Flask
 ) -> None:
     token = make_token("county_admin")
@@ -77,7 +77,8 @@ def test_a_write_while_the_database_is_down_says_nothing_was_saved(
     )
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
     body = answer.get_json()
-    assert "本次未保存任何内容" in body["message_zh"] and "nothing was saved" in body["message_en"]
+    assert body["message_zh"] == "数据库暂时无法连接，请稍后重试。"
+    assert body["message_en"] == "The database cannot be reached right now; please try again shortly."
 
 
 def test_a_command_says_in_one_line_that_the_database_cannot_be_reached(
