@@ -78,7 +78,9 @@ def test_a_write_while_the_database_is_down_is_a_503_to_retry(
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
     body = answer.get_json()
     assert body["message_zh"] == "数据库暂时无法连接，请稍后重试。"
-    assert body["message_en"] == "The database cannot be reached right now; please try again shortly."
+    assert (
+        body["message_en"] == "The database cannot be reached right now; please try again shortly."
+    )
 
 
 def test_a_command_says_in_one_line_that_the_database_cannot_be_reached(
