@@ -544,3 +544,58 @@ def test_five_offered_tests_leave_the_print_button_on_screen_without_scrolling(
         page.wait_for_selector("#screen-done.active", timeout=30_000)
         browser.close()
     assert errors == []
+
+
+def test_a_tap_again_after_the_answer_was_lost_prints_one_certificate(
+    kiosk_site: dict[str, Any],
+) -> None:
+    """The server issues, the township network drops the answer, the producer taps again:
+    the same certificate and print job come back (Idempotency-Key), nothing is issued twice."""
+    lost: list[str] = []
+
+    def lose_the_first_answer(route: Any) -> None:
+        if lost:
+            route.continue_()
+            return
+        answer = route.fetch()  # the request reaches the server, which issues ...
+        lost.append(answer.json()["certificate"]["number"])
+        route.abort("connectionreset")  # ... and the kiosk never hears back
+
+    before = count_rows(kiosk_site["server"], "certificate")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 600})
+        open_kiosk(page, kiosk_site)
+        page.route("**/kiosk/api/issue", lose_the_first_answer)
+        counter = TapCounter(page)
+        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+        page.wait_for_selector("#screen-products.active")
+        counter.tap('.product:has-text("黄瓜")')
+        page.wait_for_function("document.getElementById('quantity').value === '12.500'")
+        counter.tap("#weight-next")
+        page.wait_for_selector("#screen-confirm.active")
+        counter.tap("#confirm-go")
+        page.wait_for_selector("#banner:not([hidden])")  # the network error, said
+        assert page.locator("#screen-confirm.active").count() == 1
+        counter.tap("#confirm-go")  # again
+        page.wait_for_selector("#screen-done.active", timeout=30_000)
+        number = page.text_content("#done-number")
+        browser.close()
+    assert lost and number and lost[0] in number
+    assert count_rows(kiosk_site["server"], "certificate") == before + 1
+    assert count_rows(kiosk_site["server"], "print_job") == 1
+    assert len(label_jobs(kiosk_site["printer"].received)) == 2  # one certificate's labels
+
+
+def count_rows(server: Any, table: str) -> int:
+    """Rows of `table` in the server's database."""
+    from sqlalchemy import text
+
+    from traceability.db import make_engine
+
+    engine = make_engine(server.env["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text(f"select count(*) from {table}")).scalar_one())
+    finally:
+        engine.dispose()

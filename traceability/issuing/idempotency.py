@@ -91,3 +91,25 @@ def run_once(
     session.add(record)
     session.commit()
     return status, body, False
+
+
+def answer_once(
+    session: Session,
+    *,
+    principal: str,
+    key: str | None,
+    body: Any,
+    work: Callable[[], tuple[int, dict[str, Any]]],
+) -> tuple[int, dict[str, Any], bool]:
+    """`work` committed, or with an `Idempotency-Key` at most once per (principal, key).
+
+    A request sent without a key runs as it comes; one with a key is answered from the
+    stored first answer when it is a retry (a kiosk whose answer was lost on the way).
+    """
+    if key is None:
+        status, answer = work()
+        session.commit()
+        return status, answer, False
+    return run_once(
+        session, principal=principal, key=key, fingerprint=request_fingerprint(body), work=work
+    )

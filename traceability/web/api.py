@@ -14,7 +14,7 @@ from traceability.codes import code_url, gs1_digital_link_url
 from traceability.db import SAFE_METHODS, after_session, get_session
 from traceability.errors import ValidationFailed
 from traceability.extensions import csrf, limiter
-from traceability.issuing.idempotency import request_fingerprint, run_once
+from traceability.issuing.idempotency import answer_once
 from traceability.issuing.revocation import find_certificate, revoke_certificate
 from traceability.issuing.service import IssuedCertificate, IssueRequest, issue_certificate
 from traceability.web.lookup_views import lookup_answer, public_limit
@@ -163,16 +163,11 @@ def create_certificate() -> tuple[Response, int]:
         issued = issue_certificate(session, issue, key)
         return 201, issued_body(issued, config["PUBLIC_BASE_URL"])
 
-    idempotency_key = request.headers.get("Idempotency-Key")
-    if idempotency_key is None:
-        status, answer = work()
-        session.commit()
-        return jsonify(answer), status
-    status, answer, replayed = run_once(
+    status, answer, replayed = answer_once(
         session,
         principal=principal.key,
-        key=idempotency_key,
-        fingerprint=request_fingerprint(body),
+        key=request.headers.get("Idempotency-Key"),
+        body=body,
         work=work,
     )
     response = jsonify(answer)

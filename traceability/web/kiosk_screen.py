@@ -36,6 +36,7 @@ from traceability.compliance.testing import METHOD_ZH, RESULT_ZH
 from traceability.db import get_session
 from traceability.errors import NotFound, ValidationFailed
 from traceability.extensions import limiter
+from traceability.issuing.idempotency import answer_once
 from traceability.issuing.revocation import find_certificate
 from traceability.issuing.templates import current_template
 from traceability.kiosk import jobs, signin, terminals
@@ -229,25 +230,26 @@ def api_issue() -> tuple[Response, int]:
     basis = body.get("basis") or []
     if not isinstance(items, int) or not isinstance(product_id, int) or not isinstance(basis, list):
         raise ValidationFailed("请求无效。", "Invalid request.", code="invalid_field")
+    test_ids = _test_ids(body)
     db = get_session()
-    key = keystore.active_signing_key(db, current_app.config["SIGNING_KEY_PASSPHRASE"])
-    result = issue_at_kiosk(
-        db,
-        producer,
-        product_id=product_id,
-        quantity=str(body.get("quantity", "")),
-        unit=str(body.get("unit") or "") or None,
-        basis=[str(b) for b in basis],
-        items=items,
-        key=key,
-        terminal=terminal,
-        channel="kiosk" if terminal else "phone",
-        test_ids=_test_ids(body),
-    )
-    db.commit()
-    cert = result.issued.certificate
-    return jsonify(
-        {
+
+    def work() -> tuple[int, dict[str, Any]]:
+        key = keystore.active_signing_key(db, current_app.config["SIGNING_KEY_PASSPHRASE"])
+        result = issue_at_kiosk(
+            db,
+            producer,
+            product_id=product_id,
+            quantity=str(body.get("quantity", "")),
+            unit=str(body.get("unit") or "") or None,
+            basis=[str(b) for b in basis],
+            items=items,
+            key=key,
+            terminal=terminal,
+            channel="kiosk" if terminal else "phone",
+            test_ids=test_ids,
+        )
+        cert = result.issued.certificate
+        return 201, {
             "certificate": {
                 "number": cert.number,
                 "product": cert.product_name,
@@ -256,7 +258,17 @@ def api_issue() -> tuple[Response, int]:
             "job": {"id": result.job.id, "state": result.job.state} if result.job else None,
             "label_url": url_for("kiosk.certificate_label", number=cert.number),
         }
-    ), 201
+
+    # kiosk.js sends one key per confirmed issue: a tap again after a lost answer (a
+    # flaky township network) gets the first certificate and print job, not a second
+    status, answer, _ = answer_once(
+        db,
+        principal=f"kiosk-producer:{producer.id}",
+        key=request.headers.get("Idempotency-Key"),
+        body=body,
+        work=work,
+    )
+    return jsonify(answer), status
 
 
 @bp.get("/kiosk/api/jobs/<job_id>")

@@ -313,3 +313,48 @@ def waits_for_a_lock(app: Flask) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def _issue_with_key(kiosk: FlaskClient, batch: Batch, key: str, quantity: str = "12.5") -> Any:
+    return kiosk.post(
+        "/kiosk/api/issue",
+        json={
+            "mode": "kiosk",
+            "product_id": batch.product_id,
+            "quantity": quantity,
+            "unit": "kg",
+            "basis": ["quality_control"],
+            "items": 2,
+        },
+        headers={"Idempotency-Key": key},
+    )
+
+
+def test_a_tap_again_after_a_lost_answer_gets_the_first_certificate_and_print_job(
+    app: Flask, kiosk: FlaskClient, cucumbers: Batch
+) -> None:
+    """kiosk.js sends one key per confirmed issue: the retry is the same issue."""
+    before = certificates(app)
+    first = _issue_with_key(kiosk, cucumbers, "kiosk-issue-1")
+    again = _issue_with_key(kiosk, cucumbers, "kiosk-issue-1")
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert certificates(app) == before + 1
+    # one print job: the agent prints the labels once
+    assert in_session(app, lambda s: s.exec(select(PrintJob.id)).all()) == [
+        first.get_json()["job"]["id"]
+    ]
+    other = _issue_with_key(kiosk, cucumbers, "kiosk-issue-2")
+    assert other.status_code == 201 and certificates(app) == before + 2
+    assert other.get_json()["certificate"]["number"] != first.get_json()["certificate"]["number"]
+
+
+def test_the_same_key_with_other_inputs_is_refused_and_issues_nothing(
+    app: Flask, kiosk: FlaskClient, cucumbers: Batch
+) -> None:
+    assert _issue_with_key(kiosk, cucumbers, "kiosk-issue-3").status_code == 201
+    before = certificates(app)
+    changed = _issue_with_key(kiosk, cucumbers, "kiosk-issue-3", quantity="20")
+    assert changed.status_code == 422
+    assert changed.get_json()["error"] == "idempotency_key_reused"
+    assert certificates(app) == before

@@ -8,7 +8,7 @@
   const maxLabels = parseInt(body.dataset.maxLabels, 10) || 200;
   const messages = JSON.parse(document.getElementById("messages").textContent);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const state = { catalog: null, product: null, items: 1, job: null, poll: null, scale: null, tests: null };
+  const state = { catalog: null, product: null, items: 1, job: null, poll: null, scale: null, tests: null, issue: null };
   const $ = (id) => document.getElementById(id);
 
   function show(name) {
@@ -24,12 +24,12 @@
     el.hidden = !text;
   }
 
-  async function api(method, url, data) {
+  async function api(method, url, data, extraHeaders) {
     let response;
     try {
       response = await fetch(url, {
         method: method,
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+        headers: Object.assign({ "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" }, extraHeaders || {}),
         body: data === undefined ? undefined : JSON.stringify(data),
         credentials: "same-origin",
       });
@@ -56,9 +56,22 @@
   }
   ["click", "keydown", "touchstart", "input"].forEach((e) => document.addEventListener(e, touch, true));
 
+  // One key per issue the producer confirmed: tapping again after an answer lost on a
+  // flaky network is the same issue to the server (its first certificate and print job
+  // come back), never a second one. New inputs make a new issue, and a new key.
+  function issueKey(payload) {
+    const text = JSON.stringify(payload);
+    if (!state.issue || state.issue.payload !== text) {
+      const bytes = new Uint8Array(16);
+      crypto.getRandomValues(bytes);  // randomUUID needs https; a LAN kiosk may be on http
+      state.issue = { payload: text, key: Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("") };
+    }
+    return state.issue.key;
+  }
+
   async function restart() {
     clearInterval(state.poll);
-    state.product = null; state.items = 1; state.job = null; state.tests = null;
+    state.product = null; state.items = 1; state.job = null; state.tests = null; state.issue = null;
     $("identifier").value = ""; $("pin").value = ""; $("quantity").value = "";
     $("who").textContent = "";
     banner("");
@@ -240,10 +253,12 @@
     banner("");
     $("confirm-go").disabled = true;
     try {
-      const answer = await api("POST", "/kiosk/api/issue", {
+      const payload = {
         mode: mode, product_id: state.product.id, quantity: $("quantity").value, unit: state.product.unit,
         basis: basis, items: state.items, tests: tests,
-      });
+      };
+      const answer = await api("POST", "/kiosk/api/issue", payload, { "Idempotency-Key": issueKey(payload) });
+      state.issue = null;  // issued: the next confirmation is a new issue
       $("done-number").textContent = messages.number + answer.certificate.number;
       if (mode === "phone") { showPhoneResult(answer); return; }
       state.job = answer.job.id;
