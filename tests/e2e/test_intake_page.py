@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from tests.e2e.server import ROOT, cli_json, gunicorn_server
+from tests.e2e.server import ROOT, cli_json, gunicorn_server, traceability_cli
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
@@ -308,3 +308,48 @@ def test_a_scan_while_the_database_is_down_is_checked_here_queued_and_synced_lat
     assert len(ledger) == 2
     queued = next(r for r in ledger if r["offline_verdict"])
     assert queued["verdict"] == queued["offline_verdict"] == "genuine"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+def test_a_scan_after_the_token_was_revoked_is_kept_and_sent_after_signing_in_again(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """A 401 mid-shift: the scan is checked here and queued, the sign-in shows again, and
+    the queue goes with the new token; nothing scanned is lost."""
+    with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
+        base, env = server.base_url, server.env
+        cli_json(env, "demo")
+        market = cli_json(env, "market", "add", "--name", "青禾惠民超市", "--kind", "supermarket")
+
+        def inspector_token() -> dict[str, Any]:
+            return dict(
+                cli_json(
+                    env, "token", "create", "--name", "e2e", "--role", "market_inspector",
+                    "--market-id", str(market["id"]), "--json",
+                )
+            )  # fmt: skip
+
+        old, new = inspector_token(), inspector_token()
+        _, (first, second) = _issue_as_admin(base, env, items=2)
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_context().new_page()
+            page.goto(base + "/intake")
+            page.fill("#token", old["token"])
+            page.fill("#inspector", "李娜")
+            page.click("#token-form button[type=submit]")
+            page.wait_for_selector("#intake[data-ready=true]")
+            intake = IntakePage(page)
+            intake.scan(first, "genuine")
+            traceability_cli(env, "token", "revoke", str(old["id"]))
+            intake.scan(second, "genuine")
+            assert "登录已失效" in str(page.text_content("#verdict-detail"))
+            assert intake.status("queue") == "1"
+            assert page.is_visible("#setup")
+            page.fill("#token", new["token"])
+            page.click("#token-form button[type=submit]")
+            page.wait_for_selector("#net-status[data-queue='0']", timeout=30_000)
+            browser.close()
+        ledger = _call(base, "/api/v1/intake/ledger", new["token"])["records"]
+    assert len(ledger) == 2
+    assert [r["offline_verdict"] for r in ledger if r["offline_verdict"]] == ["genuine"]

@@ -57,6 +57,14 @@
     if (json) h["Content-Type"] = "application/json";
     return h;
   }
+  // the token was revoked or the session ended: show the sign-in again; what is queued
+  // meanwhile is sent once the inspector is back in
+  function signedOut() {
+    store.set("token", "");
+    root.dataset.session = "0";
+    $("#setup").hidden = false;
+    status();
+  }
   async function api(path, options) {
     const response = await fetch(API + path, options);
     const body = (response.headers.get("Content-Type") || "").includes("json") ? await response.json() : null;
@@ -100,7 +108,7 @@
       for (const r of body.results) updateHistory(r.uuid, r.verdict, r);
       if (queue().length) setTimeout(sync, 0);
       else loadLedger();
-    } catch (e) { /* still offline */ }
+    } catch (e) { if (e.http === 401) signedOut(); /* else still offline */ }
     finally { syncing = false; status(); }
   }
 
@@ -161,6 +169,7 @@
       uuid: uuid4(), code: text, supplier: $("#supplier").value, inspector: $("#inspector").value,
       received_at: new Date().toISOString(),
     };
+    let lostSignIn = false;
     if (navigator.onLine && authed()) {
       try {
         const body = await api("/intake", { method: "POST", headers: headers(true), body: JSON.stringify({ records: [record] }) });
@@ -174,7 +183,9 @@
         // a refusal of this request is said as it is; a server that cannot take it now
         // (5xx: its database down, a restart; 429) is treated like no network: checked
         // here and queued, never lost
-        if (e.http && e.http < 500 && e.http !== 429) { show("malformed", e.message); return; }
+        // signed out meanwhile (401): the same, and the sign-in shows again
+        if (e.http === 401) { lostSignIn = true; signedOut(); }
+        else if (e.http && e.http < 500 && e.http !== 429) { show("malformed", e.message); return; }
       }
     }
     // offline: the signature and the cached revocation list decide; the server re-checks on sync
@@ -187,6 +198,7 @@
     if (verdict === "genuine" && revocationsStale()) {
       note = `撤销列表超过 ${MAX_AGE_HOURS} 小时未更新，结果待联网确认 / revocation list over ${MAX_AGE_HOURS} h old: to be confirmed online`;
     }
+    if (lostSignIn) note = "登录已失效：本次扫码已保存，重新登录或输入令牌后自动同步 / signed out: kept, sent once you sign in again";
     show(verdict, note, true);
     addHistory(record.uuid, text, verdict, true);
     status();
