@@ -67,6 +67,14 @@ class IntakePage:
         self.page = page
         self.scans = 0
 
+    def ready(self) -> None:
+        """The market is shown and the scan field has the focus: typing goes there, not
+        into the inspector's name (a fresh page still settling its focus)."""
+        self.page.wait_for_function(
+            "document.querySelector('#market-name').textContent.length > 0"
+            " && document.activeElement.id === 'scan-input'"
+        )
+
     def scan(self, text: str, expected: str) -> None:
         """Type like a keyboard-wedge scanner: the text, then Enter."""
         self.page.keyboard.type(text)
@@ -75,7 +83,8 @@ class IntakePage:
         self.page.wait_for_function(
             f"document.querySelectorAll('#history li').length === {self.scans}"
         )
-        assert self.page.get_attribute("#verdict", "data-verdict") == expected
+        shown = self.page.get_attribute("#verdict", "data-verdict")
+        assert shown == expected, self.page.text_content("#verdict-detail")
 
     def status(self, name: str) -> str:
         return str(self.page.get_attribute("#net-status", f"data-{name}"))
@@ -236,6 +245,7 @@ def test_a_signed_in_inspector_scans_without_a_token(
             page.fill("#inspector", "王芳")
             page.click("#scan-input")
             intake = IntakePage(page)
+            intake.ready()
             intake.scan(first, "genuine")
             intake.scan(second, "genuine")
             page.screenshot(path=str(ARTIFACTS / "signed-in.png"))
@@ -293,6 +303,7 @@ def test_a_scan_while_the_database_is_down_is_checked_here_queued_and_synced_lat
             page.click("#token-form button[type=submit]")
             page.wait_for_selector("#intake[data-ready=true]")
             intake = IntakePage(page)
+            intake.ready()
             intake.scan(first, "genuine")
             _allow_connections(postgres_admin_url, empty_database_url, False)
             try:
@@ -340,6 +351,7 @@ def test_a_scan_after_the_token_was_revoked_is_kept_and_sent_after_signing_in_ag
             page.click("#token-form button[type=submit]")
             page.wait_for_selector("#intake[data-ready=true]")
             intake = IntakePage(page)
+            intake.ready()
             intake.scan(first, "genuine")
             traceability_cli(env, "token", "revoke", str(old["id"]))
             intake.scan(second, "genuine")
