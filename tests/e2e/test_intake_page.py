@@ -67,6 +67,18 @@ class IntakePage:
         self.page = page
         self.scans = 0
 
+    @classmethod
+    def opened(cls, page: Any, base: str, token: str) -> IntakePage:
+        """The intake page with an inspector's token, ready for the first scan."""
+        page.goto(base + "/intake")
+        page.fill("#token", token)
+        page.fill("#inspector", "李娜")
+        page.click("#token-form button[type=submit]")
+        page.wait_for_selector("#intake[data-ready=true]")
+        intake = cls(page)
+        intake.ready()
+        return intake
+
     def ready(self) -> None:
         """The market is shown and the scan field has the focus: typing goes there, not
         into the inspector's name (a fresh page still settling its focus)."""
@@ -297,13 +309,7 @@ def test_a_scan_while_the_database_is_down_is_checked_here_queued_and_synced_lat
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_context().new_page()
-            page.goto(base + "/intake")
-            page.fill("#token", inspector)
-            page.fill("#inspector", "李娜")
-            page.click("#token-form button[type=submit]")
-            page.wait_for_selector("#intake[data-ready=true]")
-            intake = IntakePage(page)
-            intake.ready()
+            intake = IntakePage.opened(page, base, inspector)
             intake.scan(first, "genuine")
             _allow_connections(postgres_admin_url, empty_database_url, False)
             try:
@@ -345,13 +351,7 @@ def test_a_scan_after_the_token_was_revoked_is_kept_and_sent_after_signing_in_ag
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_context().new_page()
-            page.goto(base + "/intake")
-            page.fill("#token", old["token"])
-            page.fill("#inspector", "李娜")
-            page.click("#token-form button[type=submit]")
-            page.wait_for_selector("#intake[data-ready=true]")
-            intake = IntakePage(page)
-            intake.ready()
+            intake = IntakePage.opened(page, base, old["token"])
             intake.scan(first, "genuine")
             traceability_cli(env, "token", "revoke", str(old["id"]))
             intake.scan(second, "genuine")

@@ -136,6 +136,17 @@ def sign_in(page: Page, counter: TapCounter, identifier: str, pin: str) -> None:
     counter.tap("#signin-go")
 
 
+def to_confirm(page: Page, counter: TapCounter, site: dict[str, Any]) -> None:
+    """The first demo producer signed in, 黄瓜 chosen, the scale's weight taken: the
+    confirmation screen."""
+    sign_in(page, counter, site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+    page.wait_for_selector("#screen-products.active")
+    counter.tap('.product:has-text("黄瓜")')
+    page.wait_for_function("document.getElementById('quantity').value === '12.500'")
+    counter.tap("#weight-next")
+    page.wait_for_selector("#screen-confirm.active")
+
+
 def cucumber_product_id(server: Any) -> int:
     """The demo enterprise's 黄瓜, read from the server's database."""
     from sqlalchemy import text
@@ -167,12 +178,7 @@ def test_from_start_screen_to_printed_label_in_at_most_five_taps(
         open_kiosk(page, kiosk_site)
         page.screenshot(path=str(ARTIFACTS / f"kiosk-start-{size[0]}x{size[1]}.png"))
         counter = TapCounter(page)
-        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
-        page.wait_for_selector("#screen-products.active")
-        counter.tap('.product:has-text("黄瓜")')
-        page.wait_for_function("document.getElementById('quantity').value === '12.500'")
-        counter.tap("#weight-next")
-        page.wait_for_selector("#screen-confirm.active")
+        to_confirm(page, counter, kiosk_site)
         page.wait_for_function(
             "document.getElementById('preview').complete && document.getElementById('preview').naturalWidth > 0"
         )
@@ -568,12 +574,7 @@ def test_a_tap_again_after_the_answer_was_lost_prints_one_certificate(
         open_kiosk(page, kiosk_site)
         page.route("**/kiosk/api/issue", lose_the_first_answer)
         counter = TapCounter(page)
-        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
-        page.wait_for_selector("#screen-products.active")
-        counter.tap('.product:has-text("黄瓜")')
-        page.wait_for_function("document.getElementById('quantity').value === '12.500'")
-        counter.tap("#weight-next")
-        page.wait_for_selector("#screen-confirm.active")
+        to_confirm(page, counter, kiosk_site)
         counter.tap("#confirm-go")
         page.wait_for_selector("#banner:not([hidden])")  # the network error, said
         assert page.locator("#screen-confirm.active").count() == 1

@@ -14,24 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.traceability.web.code_paths import code_paths
 from traceability import create_app
 from traceability.config import SettingError
-
-
-def _paths(demo: dict[str, Any]) -> dict[str, str]:
-    def path(status: str) -> str:
-        url = next(c["url"] for c in demo["codes"] if c["status"] == status)
-        return "/C/" + url.split("/C/", 1)[1]
-
-    genuine = path("valid")
-    serial, rest = genuine[3:].split(".", 1)
-    other = "A" if serial[-1] != "A" else "B"
-    return {
-        "genuine": genuine,
-        "revoked": path("revoked"),
-        "altered": "/C/" + serial[:-1] + other + "." + rest,
-        "malformed": "/C/NOT-A-CODE",
-    }
 
 
 def _advice(page: str) -> str:
@@ -41,14 +26,14 @@ def _advice(page: str) -> str:
 
 
 def test_a_genuine_code_gives_no_advice(client: FlaskClient, demo: dict[str, Any]) -> None:
-    page = client.get(_paths(demo)["genuine"]).get_data(as_text=True)
+    page = client.get(code_paths(demo)["genuine"]).get_data(as_text=True)
     assert 'class="advice"' not in page and "12315" not in page
 
 
 def test_a_revoked_code_says_not_to_buy_or_eat_and_whom_to_call(
     client: FlaskClient, demo: dict[str, Any]
 ) -> None:
-    page = client.get(_paths(demo)["revoked"]).get_data(as_text=True)
+    page = client.get(code_paths(demo)["revoked"]).get_data(as_text=True)
     advice = _advice(page)
     assert 'data-advice="revoked"' in advice and "请不要购买或食用" in advice
     assert "保留商品、标签和购物凭证" in advice
@@ -61,14 +46,14 @@ def test_a_revoked_code_says_not_to_buy_or_eat_and_whom_to_call(
 def test_a_forged_or_unreadable_code_says_the_label_may_be_forged(
     client: FlaskClient, demo: dict[str, Any], kind: str
 ) -> None:
-    response = client.get(_paths(demo)[kind])
+    response = client.get(code_paths(demo)[kind])
     advice = _advice(response.get_data(as_text=True))
     assert "标签可能是伪造或被篡改的" in advice and "请不要购买" in advice
     assert 'href="tel:12315"' in advice
 
 
 def test_the_advice_is_in_english_too(client: FlaskClient, demo: dict[str, Any]) -> None:
-    advice = _advice(client.get(_paths(demo)["revoked"] + "?lang=en").get_data(as_text=True))
+    advice = _advice(client.get(code_paths(demo)["revoked"] + "?lang=en").get_data(as_text=True))
     assert "What to do" in advice and "Do not buy or eat it" in advice
     assert "call the complaints line" in advice and "12315" in advice
 
@@ -76,7 +61,7 @@ def test_the_advice_is_in_english_too(client: FlaskClient, demo: dict[str, Any])
 def test_a_code_that_looks_copied_asks_the_shopper_to_compare_and_call(
     client: FlaskClient, demo: dict[str, Any]
 ) -> None:
-    genuine = _paths(demo)["genuine"]
+    genuine = code_paths(demo)["genuine"]
     for _ in range(21):
         client.get(genuine, headers={"Accept": "application/json"})
     page = client.get(genuine).get_data(as_text=True)
@@ -90,7 +75,7 @@ def test_the_county_can_name_its_own_hotline(
 ) -> None:
     county = create_app({**app_config, "REPORT_HOTLINE": "0379-6523 1234"})
     try:
-        page = county.test_client().get(_paths(demo)["revoked"]).get_data(as_text=True)
+        page = county.test_client().get(code_paths(demo)["revoked"]).get_data(as_text=True)
     finally:
         county.extensions["scan_buffer"].close()  # its scan is written before the engine goes
         county.extensions["db_engine"].dispose()
@@ -108,7 +93,7 @@ def test_a_hotline_that_is_not_a_phone_number_is_refused_at_start(
 def test_the_fast_path_and_flask_serve_the_same_advice(
     app: Flask, client: FlaskClient, demo: dict[str, Any]
 ) -> None:
-    revoked = _paths(demo)["revoked"]
+    revoked = code_paths(demo)["revoked"]
     fast = _advice(client.get(revoked).get_data(as_text=True))
     app.config["LOOKUP_FAST_PATH"] = False
     through_flask = _advice(client.get(revoked).get_data(as_text=True))

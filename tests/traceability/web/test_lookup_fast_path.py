@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.traceability.smallholder import issue_as_smallholder
+from tests.traceability.web.code_paths import code_paths
 from traceability import create_app
 from traceability.codes import code_url, gs1_digital_link_url, verify_jws
 from traceability.db import get_engine
@@ -24,22 +25,6 @@ def flask_saw(app: Flask) -> list[str]:
     seen: list[str] = []
     app.before_request(lambda: seen.append(request.full_path.rstrip("?")))
     return seen
-
-
-def _paths(demo: dict[str, Any]) -> dict[str, str]:
-    def path(status: str) -> str:
-        url = next(c["url"] for c in demo["codes"] if c["status"] == status)
-        return "/C/" + url.split("/C/", 1)[1]
-
-    genuine = path("valid")
-    serial, rest = genuine[3:].split(".", 1)
-    other = "A" if serial[-1] != "A" else "B"
-    return {
-        "genuine": genuine,
-        "revoked": path("revoked"),
-        "malformed": "/C/NOT-A-CODE",
-        "altered": "/C/" + serial[:-1] + other + "." + rest,  # the signature no longer fits
-    }
 
 
 def _get(client: FlaskClient, path: str, accept: str, language: str | None) -> TestResponse:
@@ -75,7 +60,7 @@ def test_the_fast_path_answers_exactly_as_flask_does(
     accept: str,
     language: str | None,
 ) -> None:
-    path = _paths(demo)[status]
+    path = code_paths(demo)[status]
     app.config["LOOKUP_FAST_PATH"] = False
     through_flask = _get(client, path, accept, language)
     assert flask_saw == [path]
@@ -131,7 +116,7 @@ def test_other_requests_go_through_flask(
 ) -> None:
     for name, value in cookies.items():
         client.set_cookie(name, value)
-    path = _paths(demo)["genuine"] + path_suffix
+    path = code_paths(demo)["genuine"] + path_suffix
     response = client.open(path, method=method)
     assert response.status_code == 200
     assert flask_saw == [path]
@@ -164,7 +149,7 @@ def test_one_public_limit_covers_both_paths_and_says_why_in_both_languages(
     limited_app: Flask, demo: dict[str, Any]
 ) -> None:
     client = limited_app.test_client()
-    path = _paths(demo)["genuine"]
+    path = code_paths(demo)["genuine"]
     answers = [
         client.get(path, headers={"Accept": "application/json"}),  # fast path
         client.get(path + "?format=json&via=flask"),  # Flask
@@ -187,7 +172,7 @@ def test_the_fast_path_can_be_switched_off(
     app: Flask, client: FlaskClient, demo: dict[str, Any], flask_saw: list[str]
 ) -> None:
     app.config["LOOKUP_FAST_PATH"] = False
-    path = _paths(demo)["genuine"]
+    path = code_paths(demo)["genuine"]
     assert client.get(path, headers={"Accept": "application/json"}).status_code == 200
     assert flask_saw == [path]
 
@@ -200,7 +185,7 @@ def test_a_failure_in_the_fast_path_is_answered_by_flask_error_handling(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     app.config["PUBLIC_BASE_URL"] = 20261129  # a broken configuration: no answer can be made
-    path = _paths(demo)["genuine"]
+    path = code_paths(demo)["genuine"]
     response = client.get(path, headers={"Accept": "application/json"})
     assert response.status_code == 500
     assert (
@@ -219,7 +204,7 @@ def test_a_kept_certificate_is_answered_without_opening_a_session(
     from traceability.web import lookup_fast_path
 
     app.config["LOOKUP_FRESHNESS_SECONDS"] = 3600  # no revision check during the test
-    path = _paths(demo)["genuine"]
+    path = code_paths(demo)["genuine"]
     assert _get(client, path, "application/json", None).status_code == 200  # warms the caches
     opened: list[object] = []
     real_session = lookup_fast_path.Session
