@@ -189,6 +189,11 @@ def require_general(principal: Principal, action: str) -> None:
         raise Forbidden("您无权进行此操作。", "You are not allowed to do this.")
 
 
+def can_region(principal: Principal, action: str) -> bool:
+    """May `principal` do a region-scoped `action` in some township (its own, or any)?"""
+    return principal.role in REGION_RULES.get(action, set())
+
+
 def require_region(principal: Principal, action: str, township_id: int | None) -> None:
     """Region-scoped actions; `township_id=None` asks about the action in general."""
     scope = township_scope(principal)

@@ -26,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
         kiosk_api,
         kiosk_screen,
         lookup_views,
+        navigation,
     )
 
     app.register_blueprint(health.bp)
@@ -42,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(compliance_views.bp)
     app.register_blueprint(registry_api.bp)
     app.register_blueprint(supervision_views.bp)
+    navigation.init_app(app)
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["mask_phone"] = mask_phone
     # where a shopper reports a revoked, forged or copied label (REPORT_HOTLINE)

@@ -8,14 +8,16 @@ anything else means the access check let the caller through.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 
 from tests.traceability.auth.conftest import CALLERS, PASSWORD, World
+from traceability.web import navigation
 
 ADMIN, SUP, PROD, MKT = "county_admin", "township_supervisor", "producer", "market_inspector"
 RT, KIOSK = "rapid_test_operator", "kiosk"
@@ -347,3 +349,60 @@ def test_foreign_tenants_cannot_read_revoke_or_print_tenant_a_certificates(
         ):
             response = _call(client, method, RULES[endpoint], world.ids, headers)
             assert response.status_code == 403, (caller, endpoint)
+
+
+MENU = re.compile(r'<nav class="admin-nav[^"]*">(.*?)</nav>', re.S)
+CARDS = re.compile(r'<ul class="cards">(.*?)</ul>', re.S)
+LINK = re.compile(r'href="(/[^"?#]*)')
+# the pages each role's menus offer on the compliance page (admin menu and compliance menu)
+EXPECTED_MENUS = {
+    ADMIN: set(navigation.PAGES) - {"admin.producer_new"},  # a card on the landing page
+    SUP: set(navigation.PAGES)
+    - {"admin.producer_new", "admin.users", "admin.tokens", "admin.audit"},
+    PROD: {
+        "admin.index",
+        "compliance.index",
+        "compliance.records",
+        "compliance.tests",
+        "compliance.refusal_list",
+        "compliance.reference_lists",
+    },
+    RT: {
+        "admin.index",
+        "admin.producers",
+        "compliance.index",
+        "compliance.tests",
+        "compliance.reference_lists",
+    },
+    MKT: {"compliance.index", "compliance.reference_lists"},
+    KIOSK: set(),
+}
+ROLE_OF = {F_SUP: SUP, F_PROD: PROD, F_MKT: MKT}
+
+
+def _offered(html: str, part: re.Pattern[str], paths: dict[str, str]) -> set[str]:
+    return {
+        paths[link] for block in part.findall(html) for link in LINK.findall(block) if link in paths
+    }
+
+
+def test_menus_offer_only_pages_the_caller_may_open(app: Flask, world: World) -> None:
+    """A link that answers 403 is a dead end: every page the menus or the landing page's
+    cards offer opens for the caller, and each role is offered its own work (a rapid test operator once landed on six menu entries it could not open and
+    no way to the test form)."""
+    with app.test_request_context():
+        url_of = {endpoint: url_for(endpoint) for endpoint in navigation.PAGES}
+    paths = {url: endpoint for endpoint, url in url_of.items()}
+    for caller in CALLERS[1:]:
+        client = _signed_in(app, world, caller)
+        menus = client.get("/compliance/")
+        assert menus.status_code == 200, caller
+        offered = _offered(menus.get_data(as_text=True), MENU, paths)
+        assert offered == EXPECTED_MENUS[ROLE_OF.get(caller, caller)], caller
+        landing = client.get("/admin/")
+        if not _refused(landing, "page"):
+            offered |= _offered(landing.get_data(as_text=True), CARDS, paths)
+        dead = sorted(e for e in offered if client.get(url_of[e]).status_code != 200)
+        assert dead == [], f"{caller} is offered pages that do not open"
+    cards = _signed_in(app, world, RT).get("/admin/").get_data(as_text=True)
+    assert {"compliance.tests", "compliance.index"} <= _offered(cards, CARDS, paths)

@@ -33,7 +33,7 @@ def error_text(exc: DomainError) -> str:
 def index() -> str:
     principal = signed_in()
     policy.require_general(principal, "admin.enter")
-    return render_template("admin/index.html", principal=principal, can=policy.can)
+    return render_template("admin/index.html", principal=principal)
 
 
 from traceability.web.admin import accounts, audit_log, kiosks, producers  # noqa: E402,F401
