@@ -20,7 +20,12 @@ from traceability.beijing_time import DAY, format_beijing
 from traceability.compliance import coverage, reference
 from traceability.compliance.cases import blocking_case
 from traceability.compliance.names import names_in, normalise
-from traceability.compliance.records import crop_groups_of, entries_for, is_animal
+from traceability.compliance.records import (
+    crop_groups_of,
+    entries_for,
+    interval_entries_for,
+    is_animal,
+)
 from traceability.compliance.refusals import IssueRefused, PendingRefusal, queue_refusal
 from traceability.compliance.testing import METHOD_ZH
 from traceability.errors import DomainError, ValidationFailed
@@ -353,8 +358,14 @@ def compliance_gate(ctx: IssueContext) -> None:
         finding = _substance_finding(ctx.session, entry, groups, label, lists)
         if finding is not None:
             _refuse(ctx, finding)
-    defaults = reference.interval_defaults(ctx.session) if entries else []
-    for entry in entries:
+    timed = interval_entries_for(
+        ctx.session,
+        ctx.product.id if ctx.product else None,
+        ctx.batch.id if ctx.batch else None,
+        harvest,
+    )
+    defaults = reference.interval_defaults(ctx.session) if timed else []
+    for entry in timed:
         finding = _interval_finding(ctx.session, entry, groups, product_name, harvest, defaults)
         if finding is not None:
             _refuse(ctx, finding)

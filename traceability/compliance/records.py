@@ -7,7 +7,7 @@ by default). An entry belongs to a batch, or to a product until its next harvest
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -53,12 +53,17 @@ def _date(value: Any, name: str) -> date:
         ) from None
 
 
+# The longest pre-harvest interval / withdrawal period a record (or a reference default,
+# compliance.reference) may state: how far back an input can still rule out a harvest.
+MAX_INTERVAL_DAYS = 3650
+
+
 def _interval(value: Any) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, str) and value.strip().isdecimal():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3650:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INTERVAL_DAYS:
         raise ValidationFailed(
             "安全间隔期/休药期必须是 0–3650 的整数天数。",
             "The pre-harvest interval / withdrawal period must be 0–3650 days.",
@@ -157,6 +162,32 @@ def entries_for(
         if since is not None:
             query = query.where(col(InputUse.used_on) > since)
         entries += session.exec(query).all()
+    return sorted(entries, key=lambda e: (e.used_on, e.id or 0))
+
+
+def interval_entries_for(
+    session: Session, product_id: int | None, batch_id: int | None, harvest: date
+) -> list[InputUse]:
+    """The entries whose interval may still run on `harvest`: the batch's own, and every entry
+    on the product used on or before it, however many harvests came in between.
+
+    A cucumber is picked every day: a spray on Monday with a 7-day interval rules out
+    Tuesday's harvest and Wednesday's too, though Tuesday's was "the previous harvest" that
+    `entries_for` counts from. An entry dated the day of the previous harvest may have come
+    after it. So the interval check looks back as far as any interval can reach.
+    """
+    entries: list[InputUse] = []
+    if batch_id is not None:
+        entries += session.exec(select(InputUse).where(InputUse.batch_id == batch_id)).all()
+    if product_id is not None:
+        entries += session.exec(
+            select(InputUse).where(
+                InputUse.product_id == product_id,
+                col(InputUse.batch_id).is_(None),
+                col(InputUse.used_on) <= harvest,
+                col(InputUse.used_on) >= harvest - timedelta(days=MAX_INTERVAL_DAYS),
+            )
+        ).all()
     return sorted(entries, key=lambda e: (e.used_on, e.id or 0))
 
 

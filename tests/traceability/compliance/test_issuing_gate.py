@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -167,3 +168,74 @@ def test_a_product_level_entry_before_harvest_counts_for_the_batch(
     add_input(app, cucumbers, batch_id=None, product_id=cucumbers.product_id, substance="克百威")
     response = client.post("/api/v1/certificates", json=issue_body(cucumbers), headers=make_token())
     assert response.get_json()["error"] == "restricted_substance"
+
+
+def _earlier_harvest(app: Flask, batch: Batch, harvested: date) -> None:
+    """Another batch of the same product, picked on `harvested` (cucumbers are picked daily)."""
+    from tests.traceability.compliance.conftest import in_session
+
+    def add(session: Any) -> None:
+        session.add(
+            Batch(
+                producer_id=batch.producer_id,
+                product_id=batch.product_id,
+                lot="EARLIER",
+                quantity=Decimal("20"),
+                unit="kg",
+                harvest_date=harvested,
+                origin_text="城关街道",
+            )
+        )
+
+    in_session(app, add)
+
+
+@pytest.mark.parametrize("days_before_that_harvest", [1, 0], ids=["before", "same-day"])
+def test_an_interval_still_running_counts_though_a_harvest_came_between(
+    client: FlaskClient,
+    app: Flask,
+    cucumbers: Batch,
+    make_token: Any,
+    days_before_that_harvest: int,
+) -> None:
+    """A spray with a 7-day interval rules out every harvest of that week, not only the first:
+    the product's entries before its previous harvest are "used up" for the substance check,
+    never for the interval (nor one dated the very day of that harvest)."""
+    previous = YESTERDAY - timedelta(days=1)
+    _earlier_harvest(app, cucumbers, previous)
+    used = previous - timedelta(days=days_before_that_harvest)
+    add_input(
+        app,
+        cucumbers,
+        batch_id=None,
+        product_id=cucumbers.product_id,
+        substance="吡虫啉",
+        interval_days=7,
+        used_on=used.isoformat(),
+    )
+    before = certificates(app)
+    response = client.post("/api/v1/certificates", json=issue_body(cucumbers), headers=make_token())
+    body = response.get_json()
+    assert response.status_code == 422, body
+    assert body["error"] == "pre_harvest_interval"
+    assert f"{used} 使用的“吡虫啉”安全间隔期为 7 天" in body["message_zh"]
+    assert certificates(app) == before
+
+
+def test_an_interval_over_before_an_earlier_harvest_does_not_refuse(
+    client: FlaskClient, app: Flask, cucumbers: Batch, make_token: Any
+) -> None:
+    previous = YESTERDAY - timedelta(days=1)
+    _earlier_harvest(app, cucumbers, previous)
+    used = YESTERDAY - timedelta(days=7)
+    add_input(
+        app,
+        cucumbers,
+        batch_id=None,
+        product_id=cucumbers.product_id,
+        substance="吡虫啉",
+        interval_days=7,
+        used_on=used.isoformat(),
+    )
+    response = client.post("/api/v1/certificates", json=issue_body(cucumbers), headers=make_token())
+    assert response.status_code == 201, response.get_json()
