@@ -85,3 +85,20 @@ def test_a_genuine_code_shows_the_verdict_first_and_no_advice(
     assert _box(page, "section.verdict")["y"] < _box(page, "article.cert")["y"]
     assert page.locator("section.advice").count() == 0
     page.screenshot(path=str(ARTIFACTS / "lookup-genuine-390x844.png"), full_page=True)
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+def test_the_english_page_keeps_its_language_link_on_one_line_and_fits_the_width(
+    phone: tuple[Any, dict[str, str]],
+) -> None:
+    """Beside the long English title, "中文" used to break into "中" over "文"."""
+    page, paths = phone
+    page.goto(paths["genuine"] + "?lang=en")
+    assert page.locator("section.verdict h1").inner_text() == "Genuine"
+    lines = page.eval_on_selector(
+        ".topbar .lang a",
+        "a => new Set([...a.getClientRects()].map(r => Math.round(r.top))).size",
+    )
+    assert (page.locator(".topbar .lang a").inner_text(), lines) == ("中文", 1)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]  # nothing scrolls sideways

@@ -61,6 +61,14 @@ LINES_PER_CELL = """serial => [...document.querySelector(`tr[data-serial='${seri
         return tops.size })"""
 
 
+# a row's first cell's background without and with `class`, the class put on and taken off
+MARKED_BACKGROUND = """(row, name) => {
+    const colour = () => getComputedStyle(row.cells[0]).backgroundColor;
+    const plain = colour(); row.classList.add(name);
+    const marked = colour(); row.classList.remove(name);
+    return [plain, marked] }"""
+
+
 def township_rows(page: Any) -> list[str]:
     return list(
         page.eval_on_selector_all(
@@ -96,6 +104,11 @@ def test_supervisors_read_their_townships_and_export_the_table(
         # the demo county: 5 producers, 3 certificates issued today, the last one revoked
         total = cells("total")
         assert (total[0], total[3], total[5]) == ("5", "3", "1")
+        # a township with a failed test or an overdue case stands out (the page marks the row)
+        plain, marked = county.eval_on_selector(
+            "tr[data-township='379901101']", MARKED_BACKGROUND, "attention"
+        )
+        assert plain != marked, "rows needing attention are highlighted"
         with county.expect_download() as download:
             county.click("text=Excel (XLSX)")
         data = Path(download.value.path()).read_bytes()
