@@ -124,18 +124,33 @@ def test_home_page_is_english_on_request_and_chinese_by_default(
 
 
 def test_labels_defined_in_the_domain_and_shown_on_pages_are_in_the_catalogue() -> None:
-    """Methods, results, case states, input and list kinds, import outcomes: the domain keeps
+    """Methods, results, case states, input and list kinds, import outcomes, producer kinds,
+    area units and staff roles: the domain keeps
     them in Chinese for its messages, pages translate them where they show them (`N_`)."""
     from traceability.compliance.cases import OUTCOME_ZH, STATE_ZH
     from traceability.compliance.records import INPUT_KIND_ZH
     from traceability.compliance.reference import KIND_ZH
     from traceability.compliance.testing import METHOD_ZH, RESULT_ZH
+    from traceability.models.producer import PRODUCER_KIND_ZH
+    from traceability.models.production_base import AREA_UNIT_ZH
     from traceability.registry.importing import STATUS_ZH
+    from traceability.web.admin.accounts import ROLE_ZH
 
     english = {m.id: m.string for m in read_po(EN_PO.open("rb")) if m.id}
     labels = [
         label
-        for table in (OUTCOME_ZH, STATE_ZH, INPUT_KIND_ZH, KIND_ZH, METHOD_ZH, RESULT_ZH, STATUS_ZH)
+        for table in (
+            OUTCOME_ZH,
+            STATE_ZH,
+            INPUT_KIND_ZH,
+            KIND_ZH,
+            METHOD_ZH,
+            RESULT_ZH,
+            STATUS_ZH,
+            PRODUCER_KIND_ZH,
+            AREA_UNIT_ZH,
+            ROLE_ZH,
+        )
         for label in table.values()
     ]
     untranslated = [label for label in labels if not english.get(label)]

@@ -9,6 +9,7 @@ from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from traceability.models.types import UTCDateTime, utcnow
+from traceability.translatable import N_
 
 
 class ProducerKind(StrEnum):
@@ -24,11 +25,11 @@ class ProducerKind(StrEnum):
 
 
 PRODUCER_KIND_ZH = {
-    ProducerKind.ENTERPRISE: "生产企业",
-    ProducerKind.COOPERATIVE: "农民专业合作社",
-    ProducerKind.FAMILY_FARM: "家庭农场",
-    ProducerKind.SMALLHOLDER: "农户",
-    ProducerKind.PURCHASER: "收购者",
+    ProducerKind.ENTERPRISE: N_("生产企业"),
+    ProducerKind.COOPERATIVE: N_("农民专业合作社"),
+    ProducerKind.FAMILY_FARM: N_("家庭农场"),
+    ProducerKind.SMALLHOLDER: N_("农户"),
+    ProducerKind.PURCHASER: N_("收购者"),
 }
 
 

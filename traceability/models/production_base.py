@@ -10,6 +10,7 @@ from sqlalchemy import Column, Numeric
 from sqlmodel import Field, SQLModel
 
 from traceability.models.types import UTCDateTime, utcnow
+from traceability.translatable import N_
 
 
 class AreaUnit(StrEnum):
@@ -17,7 +18,7 @@ class AreaUnit(StrEnum):
     HECTARE = "hectare"  # 公顷
 
 
-AREA_UNIT_ZH = {AreaUnit.MU: "亩", AreaUnit.HECTARE: "公顷"}
+AREA_UNIT_ZH = {AreaUnit.MU: N_("亩"), AreaUnit.HECTARE: N_("公顷")}
 
 
 class ProductionBase(SQLModel, table=True):

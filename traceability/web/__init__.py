@@ -59,7 +59,7 @@ def beijing_time(moment: datetime | None, *, seconds: bool = False, date_only: b
 
 def kind_label(kind: str) -> str:
     """The producer kind in the page's language."""
-    from flask_babel import get_locale
+    from flask_babel import gettext
 
     from traceability.models.producer import PRODUCER_KIND_ZH, ProducerKind
 
@@ -67,6 +67,4 @@ def kind_label(kind: str) -> str:
         member = ProducerKind(kind)
     except ValueError:
         return kind
-    if str(get_locale()) == "en":
-        return member.value.replace("_", " ")
-    return PRODUCER_KIND_ZH[member]
+    return gettext(PRODUCER_KIND_ZH[member])

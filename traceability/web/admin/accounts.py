@@ -23,15 +23,16 @@ from traceability.auth import policy
 from traceability.auth.tokens import ROLES, create_token, list_tokens, revoke_token
 from traceability.db import get_session
 from traceability.errors import DomainError
+from traceability.translatable import N_
 from traceability.web.admin import bp, error_text, signed_in
 
 ROLE_ZH = {
-    "county_admin": "县级管理员",
-    "township_supervisor": "乡镇监管员",
-    "producer": "生产主体",
-    "market_inspector": "市场查验员",
-    "rapid_test_operator": "快检员",
-    "kiosk": "合格证终端",
+    "county_admin": N_("县级管理员"),
+    "township_supervisor": N_("乡镇监管员"),
+    "producer": N_("生产主体"),
+    "market_inspector": N_("市场查验员"),
+    "rapid_test_operator": N_("快检员"),
+    "kiosk": N_("合格证终端"),
 }
 
 
@@ -42,7 +43,7 @@ def _ids(text: str | None) -> list[int]:
 
 
 class ScopeFields(FlaskForm):
-    role = SelectField(_l("角色"), choices=[SelectChoice(r, ROLE_ZH[r]) for r in ROLES])
+    role = SelectField(_l("角色"), choices=[SelectChoice(r, _l(ROLE_ZH[r])) for r in ROLES])
     producer_id = IntegerField(_l("生产主体编号"), validators=[Optional()])
     market_id = IntegerField(_l("市场编号"), validators=[Optional()])
     township_ids = StringField(_l("乡镇编号（逗号分隔）"), validators=[Optional(), Length(max=200)])
@@ -176,7 +177,9 @@ def token_new() -> Any:
             )
             session.commit()
             # the secret is shown on this one response and never again
-            return render_template("admin/token_created.html", token=record, secret=secret)
+            return render_template(
+                "admin/token_created.html", token=record, secret=secret, roles=ROLE_ZH
+            )
         except DomainError as exc:
             session.rollback()
             form.name.errors = [*list(form.name.errors or []), error_text(exc)]

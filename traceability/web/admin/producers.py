@@ -42,7 +42,7 @@ from traceability.web.admin import bp, error_text, signed_in
 class ProducerForm(FlaskForm):
     kind = SelectField(
         _l("主体类型"),
-        choices=[SelectChoice(k.value, label) for k, label in PRODUCER_KIND_ZH.items()],
+        choices=[SelectChoice(k.value, _l(label)) for k, label in PRODUCER_KIND_ZH.items()],
     )
     name = StringField(_l("名称"), validators=[DataRequired(), Length(max=200)])
     uscc = StringField(_l("统一社会信用代码"), validators=[Optional(), Length(max=40)])
@@ -77,7 +77,7 @@ class BaseForm(FlaskForm):
     location = StringField(_l("位置"), validators=[Optional(), Length(max=300)])
     area = StringField(_l("面积"), validators=[Optional(), Length(max=20)])
     area_unit = SelectField(
-        _l("单位"), choices=[SelectChoice(u.value, label) for u, label in AREA_UNIT_ZH.items()]
+        _l("单位"), choices=[SelectChoice(u.value, _l(label)) for u, label in AREA_UNIT_ZH.items()]
     )
     division_code = StringField(_l("行政区划代码"), validators=[Optional(), Length(max=20)])
 
