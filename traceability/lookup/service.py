@@ -65,6 +65,16 @@ EXTRA_MESSAGES = {
         "Not usable: this pre-printed code has not been activated by an issued certificate.",
     ),
 }
+# What the service itself says where the offline verifier's words would mislead: the
+# service has every key it ever published, so "update the keys and retry" is no advice to
+# a shopper; a key it does not know means the code is not its own.
+ONLINE_MESSAGES = {
+    "unknown_key": (
+        "无法验证：这个追溯码不是本系统签发的（签名密钥未知），可能来自其他地区，也可能是伪造的。",
+        "Cannot verify: this code was not issued by this service (unknown signing key); it may"
+        " come from another region or be forged.",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -225,7 +235,10 @@ KEY_RINGS = KeyRingCache()
 
 
 def _result(status: str, parsed: ParsedCode | None = None, **extra: Any) -> LookupResult:
-    zh, en = EXTRA_MESSAGES.get(extra.get("reason") or "", VERDICT_MESSAGES.get(status, ("", "")))
+    zh, en = EXTRA_MESSAGES.get(
+        extra.get("reason") or "",
+        ONLINE_MESSAGES.get(status) or VERDICT_MESSAGES.get(status, ("", "")),
+    )
     return LookupResult(status, zh, en, parsed=parsed, **extra)
 
 

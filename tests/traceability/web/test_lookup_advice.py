@@ -98,3 +98,29 @@ def test_the_fast_path_and_flask_serve_the_same_advice(
     app.config["LOOKUP_FAST_PATH"] = False
     through_flask = _advice(client.get(revoked).get_data(as_text=True))
     assert fast and fast == through_flask
+
+
+def test_an_unreadable_link_asks_to_scan_the_label_again(
+    client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    """A cut-off link is more often a bad copy or a misread than a forgery: try again first."""
+    advice = _advice(client.get(code_paths(demo)["malformed"]).get_data(as_text=True))
+    assert "请用手机相机直接扫描标签上的二维码再试一次" in advice
+
+
+def test_a_code_under_an_unknown_key_is_called_not_ours_not_a_key_update(
+    client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    """The offline verifier's "update the published keys" is no advice to a shopper: the
+    service holds every key it published, so an unknown one means the code is not its own."""
+    from traceability.codes import sign_item_code, signing_key_from_seed
+
+    genuine = code_paths(demo)["genuine"]
+    group = genuine.split("/C/", 1)[1][:10]
+    foreign = sign_item_code(group, "A" * 16, signing_key_from_seed(bytes(range(32))))
+    answer = client.get("/C/" + foreign.text + "?format=json").get_json()["verdict"]
+    assert answer["status"] == "unknown_key"
+    assert "不是本系统签发的" in answer["message_zh"] and "更新" not in answer["message_zh"]
+    assert "not issued by this service" in answer["message_en"]
+    page = client.get("/C/" + foreign.text).get_data(as_text=True)
+    assert "可能来自其他地区" in page and "请更新公钥列表" not in page
