@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from flask import render_template, request
+from flask_babel import get_locale, gettext
 from werkzeug.wrappers import Response
 
 from traceability.audit import list_entries, record_audit
@@ -17,21 +18,23 @@ from traceability.models import AuditEntry
 from traceability.models.types import utcnow
 from traceability.spreadsheets import XLSX, table_to_csv, table_to_xlsx
 from traceability.web.admin import bp, signed_in
+from traceability.web.admin.accounts import ROLE_ZH
 
 EXPORT_LIMIT = 50_000  # newest first; narrow the filters for older entries
+# (Chinese, English) headers: the file follows the page's language, as the overview's does
 EXPORT_COLUMNS = (
-    "时间（北京时间）",
-    "操作人",
-    "操作人姓名",
-    "角色",
-    "操作",
-    "对象类型",
-    "对象编号",
-    "原因",
-    "之前",
-    "之后",
-    "来源地址",
-    "终端",
+    ("时间（北京时间）", "Time (Beijing)"),
+    ("操作人", "Actor"),
+    ("操作人姓名", "Actor name"),
+    ("角色", "Role"),
+    ("操作", "Action"),
+    ("对象类型", "Object type"),
+    ("对象编号", "Object id"),
+    ("原因", "Reason"),
+    ("之前", "Before"),
+    ("之后", "After"),
+    ("来源地址", "Address"),
+    ("终端", "Terminal"),
 )
 
 
@@ -61,11 +64,13 @@ def _json(value: dict[str, Any] | None) -> str:
 
 
 def export_row(entry: AuditEntry) -> list[Any]:
+    """One entry as a line of the file; the role by its name in the page's language (the
+    action and object type stay the codes the log and its filters use)."""
     return [
         format_beijing(entry.at, SECONDS),
         entry.actor,
         entry.actor_name,
-        entry.role,
+        gettext(ROLE_ZH[entry.role]) if entry.role in ROLE_ZH else entry.role,
         entry.action,
         entry.object_type,
         entry.object_id,
@@ -105,10 +110,13 @@ def audit_export() -> Response:
     session.commit()
     rows = (export_row(e) for e in entries)
     stamp = format_beijing(utcnow(), "%Y%m%d-%H%M")
+    english = str(get_locale()) == "en"
+    columns = tuple(en if english else zh for zh, en in EXPORT_COLUMNS)
     if kind == "csv":
-        data, mimetype = table_to_csv(EXPORT_COLUMNS, rows), "text/csv"
+        data, mimetype = table_to_csv(columns, rows), "text/csv"
     else:
-        data, mimetype = table_to_xlsx("审计日志", EXPORT_COLUMNS, rows), XLSX
+        sheet = "Audit log" if english else "审计日志"
+        data, mimetype = table_to_xlsx(sheet, columns, rows), XLSX
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{kind}"'
     response.headers["Cache-Control"] = "private, no-store"

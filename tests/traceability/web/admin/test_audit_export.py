@@ -118,3 +118,19 @@ def test_an_unknown_format_is_refused_in_both_languages(auditor: FlaskClient) ->
 def test_only_county_admins_export(app: Flask, client: FlaskClient, demo: dict[str, Any]) -> None:
     sign_in(app, client, "inspector", role="rapid_test_operator")
     assert client.get("/admin/audit/export?format=csv").status_code == 403
+
+
+def test_the_export_follows_the_page_language_and_names_roles(
+    app: Flask, auditor: FlaskClient
+) -> None:
+    with app.app_context(), session_scope(get_engine()) as session:
+        entry = record_audit(session, "user:43", "user.create", object_type="user")
+        entry.role = "county_admin"
+    exported = auditor.get("/admin/audit/export?format=csv&actor=user:43").data
+    chinese = dict(zip(*_csv_rows(exported), strict=True))
+    assert chinese["角色"] == "县级管理员"
+    english = auditor.get("/admin/audit/export?format=xlsx&actor=user:43&lang=en")
+    sheet = load_workbook(io.BytesIO(english.data), read_only=True)["Audit log"]
+    header, row = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert header[:5] == ["Time (Beijing)", "Actor", "Actor name", "Role", "Action"]
+    assert (row[3], row[4]) == ("County administrator", "user.create")
