@@ -87,6 +87,7 @@ RULES: dict[str, Rule] = {
     # certificates: county admin, the producer itself, supervisors of its township
     "api.create_certificate": api("/api/v1/certificates", {ADMIN, PROD}, ISSUE),
     "admin.kiosks": page("/admin/kiosks", {ADMIN, SUP, F_SUP}),
+    "admin.kiosk_new": page("/admin/kiosks/new", {ADMIN, SUP, F_SUP}),  # in its own townships
     "admin.producer_card": page("/admin/producers/{producer_a}/card.png", {ADMIN, SUP}),
     "api.create_roll": api(
         "/api/v1/rolls", {ADMIN, PROD}, lambda ids: {"count": 1, "producer_id": ids["producer_a"]}

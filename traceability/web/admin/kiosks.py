@@ -1,16 +1,46 @@
-"""Kiosk pages for supervisors: which kiosks are down and since when; producer cards."""
+"""Kiosk pages for supervisors: which kiosks are down and since when; registering one;
+producer cards."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template
+from typing import Any
+
+from flask import Response, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlmodel import col, select
+from wtforms import SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 from traceability.auth import policy
+from traceability.auth.tokens import Principal
 from traceability.db import get_session
-from traceability.errors import NotFound
+from traceability.errors import DomainError, NotFound
 from traceability.kiosk import terminals
-from traceability.models import Producer, Region
+from traceability.models import Producer, Region, RegionLevel
 from traceability.models.producer_credential import ProducerCredential
-from traceability.web.admin import bp, signed_in
+from traceability.web.admin import bp, error_text, signed_in
+
+
+class TerminalForm(FlaskForm):
+    name = StringField(_l("终端名称"), validators=[DataRequired(), Length(max=100)])
+    township_id = SelectField(_l("乡镇"), coerce=int)
+    site = StringField(_l("放置地点"), validators=[Optional(), Length(max=200)])
+    printer_model = StringField(_l("打印机型号"), validators=[Optional(), Length(max=100)])
+    driver = SelectField(
+        _l("打印机语言"), choices=[SelectChoice(d, d.upper()) for d in terminals.DRIVERS]
+    )
+
+
+def _townships(principal: Principal) -> list[Region]:
+    """The townships `principal` may register a kiosk in: its own, or all for the county."""
+    query = select(Region).where(
+        Region.level == RegionLevel.TOWNSHIP, col(Region.retired).is_(False)
+    )
+    scope = policy.township_scope(principal)
+    if scope is not None:
+        query = query.where(col(Region.id).in_(scope or {-1}))
+    return list(get_session().exec(query.order_by(col(Region.code))).all())
 
 
 @bp.get("/kiosks")
@@ -20,7 +50,53 @@ def kiosks() -> str:
     session = get_session()
     rows = terminals.terminal_health(session, policy.township_scope(principal))
     townships = {r.id: r.name for r in session.exec(Region.__table__.select()).all()}  # type: ignore[attr-defined]
-    return render_template("admin/kiosks.html", rows=rows, townships=townships)
+    return render_template(
+        "admin/kiosks.html",
+        rows=rows,
+        townships=townships,
+        may_register=policy.can_region(principal, "terminal.manage"),
+    )
+
+
+@bp.route("/kiosks/new", methods=["GET", "POST"])
+def kiosk_new() -> Any:
+    """Register a kiosk and show its one-time enrolment code, as `POST /api/v1/terminals`
+    does: township staff set a kiosk up from this page, not with curl."""
+    principal = signed_in()
+    policy.require_region(principal, "terminal.manage", None)
+    form = TerminalForm()
+    form.township_id.choices = [
+        SelectChoice(r.id or 0, f"{r.name} {r.code}") for r in _townships(principal)
+    ]
+    status = 200
+    if form.validate_on_submit():
+        township = form.township_id.data
+        policy.require_region(principal, "terminal.manage", township)
+        session = get_session()
+        try:
+            registered = terminals.register_terminal(
+                session,
+                name=form.name.data or "",
+                township_id=township,
+                site=form.site.data or "",
+                printer_model=form.printer_model.data or "",
+                driver=form.driver.data or "tspl",
+            )
+            session.commit()
+        except DomainError as exc:
+            session.rollback()
+            form.name.errors = [*list(form.name.errors or []), error_text(exc)]
+            status = 422
+        else:
+            return render_template(
+                "admin/kiosk_registered.html",
+                terminal=registered.terminal,
+                code=registered.enrolment_code,
+                server=current_app.config["PUBLIC_BASE_URL"],
+            )
+    elif request.method == "POST":
+        status = 422
+    return render_template("admin/kiosk_form.html", form=form), status
 
 
 @bp.get("/producers/<int:producer_id>/card.png")
