@@ -37,6 +37,7 @@ RULES: dict[str, set[str]] = {
     "producer.edit": {COUNTY, SUPERVISOR},
     "producer.suspend": {COUNTY, SUPERVISOR},
     "base.manage": {COUNTY, SUPERVISOR},
+    "product.manage": {COUNTY, SUPERVISOR},  # the products a kiosk offers: as for bases
     # compliance: production records, tests, 检打联动 cases, refusals, credit grades
     "production_record.write": {COUNTY, SUPERVISOR},
     "production_record.read": {COUNTY, SUPERVISOR},
@@ -57,6 +58,7 @@ OWN_RECORD_ACTIONS = {
     "certificate.print",
     "producer.read",
     "base.manage",
+    "product.manage",
     "production_record.write",
     "production_record.read",
     "test.record",  # 自行检测: a producer records its own tests
@@ -68,6 +70,7 @@ OWN_RECORD_ACTIONS = {
 # actions on no particular record: who may do them at all
 GENERAL_RULES: dict[str, set[str]] = {
     "producer.list": {COUNTY, SUPERVISOR, "rapid_test_operator"},
+    "certificate.list": {COUNTY, SUPERVISOR},  # a producer lists its own
     "producer.create": {COUNTY, SUPERVISOR},
     "producer.import": {COUNTY, SUPERVISOR},
     "registry.override_check": {COUNTY, SUPERVISOR},

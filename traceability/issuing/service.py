@@ -179,6 +179,13 @@ def _load_subject(
         raise NotFound(
             "找不到该产品。", "No such product for this producer.", code="product_not_found"
         )
+    if product is not None and not product.active:
+        raise Conflict(
+            "该产品已停用，不能开具合格证；如仍在销售，请先在生产主体页面启用该产品。",
+            "This product is deactivated and takes no certificates; if it is still sold, "
+            "reactivate it on the producer's page first.",
+            code="product_inactive",
+        )
     return producer, batch, product
 
 

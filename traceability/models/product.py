@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from traceability.translatable import N_
+
 
 class ProductCategory(StrEnum):
     """The categories the 2025 Order covers (MARA Order 2025 No. 4, Art. 2)."""
@@ -20,13 +22,13 @@ class ProductCategory(StrEnum):
 
 
 CATEGORY_ZH = {
-    ProductCategory.VEGETABLE: "蔬菜",
-    ProductCategory.FRUIT: "水果",
-    ProductCategory.TEA: "茶鲜叶",
-    ProductCategory.LIVESTOCK: "畜禽",
-    ProductCategory.EGG: "禽蛋",
-    ProductCategory.AQUATIC: "养殖水产品",
-    ProductCategory.OTHER: "其他",
+    ProductCategory.VEGETABLE: N_("蔬菜"),
+    ProductCategory.FRUIT: N_("水果"),
+    ProductCategory.TEA: N_("茶鲜叶"),
+    ProductCategory.LIVESTOCK: N_("畜禽"),
+    ProductCategory.EGG: N_("禽蛋"),
+    ProductCategory.AQUATIC: N_("养殖水产品"),
+    ProductCategory.OTHER: N_("其他"),
 }
 
 

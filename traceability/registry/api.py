@@ -16,8 +16,16 @@ from traceability.auth import policy
 from traceability.db import get_session
 from traceability.errors import ValidationFailed
 from traceability.extensions import csrf
-from traceability.models import Producer, ProductionBase, Region
+from traceability.models import Producer, Product, ProductionBase, Region
 from traceability.registry.pii import IdNumberVault
+from traceability.registry.products import (
+    ProductInput,
+    add_product,
+    get_product,
+    products_of,
+    set_product_active,
+    update_product,
+)
 from traceability.registry.service import (
     ProducerInput,
     bases_of,
@@ -70,6 +78,18 @@ def base_dict(base: ProductionBase) -> dict[str, Any]:
     }
 
 
+def product_dict(product: Product) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "producer_id": product.producer_id,
+        "name": product.name,
+        "category": product.category,
+        "default_unit": product.default_unit,
+        "gtin": product.gtin,
+        "active": product.active,
+    }
+
+
 def _limit() -> int:
     return whole_number(
         request.args.get("limit"),
@@ -115,6 +135,7 @@ def read_registry_entry(producer_id: int) -> Response:
     region = session.get(Region, producer.region_id) if producer.region_id else None
     body = producer_dict(producer, region)
     body["bases"] = [base_dict(b) for b in bases_of(session, producer_id)]
+    body["products"] = [product_dict(p) for p in products_of(session, producer_id)]
     return jsonify({"producer": body})
 
 
@@ -149,3 +170,92 @@ def register() -> tuple[Response, int]:
     session.commit()
     region = session.get(Region, producer.region_id) if producer.region_id else None
     return jsonify({"producer": producer_dict(producer, region)}), 201
+
+
+# --- products (产品): what the kiosk's grid offers ------------------------------------------
+
+_PRODUCT_FIELDS = ("name", "category", "default_unit", "gtin")
+
+
+def _product_input(body: dict[str, Any], current: Product | None = None) -> ProductInput:
+    """The body's fields over the product's current ones (a PATCH names only what changes)."""
+    for name in _PRODUCT_FIELDS:
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise ValidationFailed(
+                f"{name} 须为文本。", f"`{name}` must be a string.", code="invalid_field"
+            )
+    values = {
+        "name": current.name if current else "",
+        "category": current.category if current else "",
+        "default_unit": current.default_unit if current else "kg",
+        "gtin": (current.gtin or "") if current else "",
+    }
+    for name in _PRODUCT_FIELDS:
+        if name in body:
+            values[name] = body[name] or ""
+    return ProductInput(**values)
+
+
+@bp.get("/producers/<int:producer_id>/products")
+def list_products(producer_id: int) -> Response:
+    """The producer's products, active and deactivated (`active` tells which)."""
+    principal = current_principal()
+    policy.require(principal, "producer.read", producer_id)
+    session = get_session()
+    get_producer(session, producer_id)
+    return jsonify({"products": [product_dict(p) for p in products_of(session, producer_id)]})
+
+
+@bp.post("/producers/<int:producer_id>/products")
+def create_product(producer_id: int) -> tuple[Response, int]:
+    """Add a product: `name`, `category`, `default_unit` (default kg), optional `gtin`;
+    422 `product_invalid` lists each field's problem, 409 `product_duplicate` a name
+    already in use."""
+    principal = current_principal()
+    policy.require(principal, "product.manage", producer_id)
+    data = _product_input(json_body())
+    session = get_session()
+    product = add_product(session, producer_id, data, principal=principal)
+    session.commit()
+    return jsonify({"product": product_dict(product)}), 201
+
+
+@bp.get("/products/<int:product_id>")
+def read_product(product_id: int) -> Response:
+    principal = current_principal()
+    product = get_product(get_session(), product_id)
+    policy.require(principal, "producer.read", product.producer_id)
+    return jsonify({"product": product_dict(product)})
+
+
+@bp.patch("/products/<int:product_id>")
+def edit_product(product_id: int) -> Response:
+    """Change the fields the body names; the others keep their values."""
+    principal = current_principal()
+    session = get_session()
+    product = get_product(session, product_id)
+    policy.require(principal, "product.manage", product.producer_id)
+    update_product(session, product_id, _product_input(json_body(), product), principal=principal)
+    session.commit()
+    return jsonify({"product": product_dict(product)})
+
+
+def _set_active(product_id: int, active: bool) -> Response:
+    principal = current_principal()
+    session = get_session()
+    product = get_product(session, product_id)
+    policy.require(principal, "product.manage", product.producer_id)
+    set_product_active(session, product_id, active, principal=principal)
+    session.commit()
+    return jsonify({"product": product_dict(product)})
+
+
+@bp.post("/products/<int:product_id>/deactivate")
+def deactivate_product(product_id: int) -> Response:
+    """No longer offered at the kiosk and no new certificates; batches and certificates stay."""
+    return _set_active(product_id, False)
+
+
+@bp.post("/products/<int:product_id>/reactivate")
+def reactivate_product(product_id: int) -> Response:
+    return _set_active(product_id, True)

@@ -93,6 +93,12 @@ RULES: dict[str, Rule] = {
         "/api/v1/rolls", {ADMIN, PROD}, lambda ids: {"count": 1, "producer_id": ids["producer_a"]}
     ),
     "api.get_certificate": api("/api/v1/certificates/{certificate_a}", {ADMIN, SUP, PROD}),
+    # the certificate pages: a producer lists its own, a supervisor its townships'
+    "admin.certificates": page("/admin/certificates", {ADMIN, SUP, F_SUP, PROD, F_PROD}),
+    "admin.certificate": page("/admin/certificates/{certificate_a}", {ADMIN, SUP, PROD}),
+    "admin.certificate_revoke": page(
+        "/admin/certificates/{certificate_a}/revoke", {ADMIN, SUP, PROD}
+    ),
     "api.revoke": api(
         "/api/v1/certificates/{certificate_a}/revoke", {ADMIN, SUP, PROD}, lambda ids: {}
     ),
@@ -227,6 +233,28 @@ RULES: dict[str, Rule] = {
             "division_code": "379901001201",
         },
     ),
+    # a producer's products: who manages its bases manages them; reading as the registry
+    # (product 2 is the demo's 香菇 of producer A, loaded first into an empty database)
+    "registry_api.list_products": api(
+        "/api/v1/producers/{producer_a}/products", {ADMIN, SUP, PROD, RT}
+    ),
+    "registry_api.create_product": api(
+        "/api/v1/producers/{producer_a}/products",
+        {ADMIN, SUP, PROD},
+        lambda ids: {"name": "矩阵测试", "category": "vegetable"},
+    ),
+    "registry_api.read_product": api("/api/v1/products/2", {ADMIN, SUP, PROD, RT}),
+    "registry_api.edit_product": api("/api/v1/products/2", {ADMIN, SUP, PROD}, lambda ids: {}),
+    "registry_api.deactivate_product": api(
+        "/api/v1/products/2/deactivate", {ADMIN, SUP, PROD}, lambda ids: {}
+    ),
+    "registry_api.reactivate_product": api(
+        "/api/v1/products/2/reactivate", {ADMIN, SUP, PROD}, lambda ids: {}
+    ),
+    "admin.product_new": page("/admin/producers/{producer_a}/products/new", {ADMIN, SUP, PROD}),
+    "admin.product_edit": page("/admin/products/2/edit", {ADMIN, SUP, PROD}),
+    "admin.product_deactivate": page("/admin/products/2/deactivate", {ADMIN, SUP, PROD}),
+    "admin.product_reactivate": page("/admin/products/2/reactivate", {ADMIN, SUP, PROD}),
     # admin pages
     "admin.index": page("/admin/", {ADMIN, SUP, PROD, RT, F_SUP, F_PROD}),
     "admin.producers": page("/admin/producers", {ADMIN, SUP, RT, F_SUP}),
@@ -362,6 +390,7 @@ EXPECTED_MENUS = {
     - {"admin.producer_new", "admin.users", "admin.tokens", "admin.audit"},
     PROD: {
         "admin.index",
+        "admin.certificates",
         "compliance.index",
         "compliance.records",
         "compliance.tests",

@@ -36,4 +36,11 @@ def index() -> str:
     return render_template("admin/index.html", principal=principal)
 
 
-from traceability.web.admin import accounts, audit_log, kiosks, producers  # noqa: E402,F401
+from traceability.web.admin import (  # noqa: E402,F401
+    accounts,
+    audit_log,
+    certificates,
+    kiosks,
+    producers,
+    products,
+)

@@ -18,9 +18,11 @@ from traceability.db import get_session
 from traceability.errors import DomainError
 from traceability.models import AreaUnit, Producer, ProducerStatus
 from traceability.models.producer import PRODUCER_KIND_ZH
+from traceability.models.product import CATEGORY_ZH
 from traceability.models.production_base import AREA_UNIT_ZH
 from traceability.registry import importing
 from traceability.registry.pii import IdNumberVault
+from traceability.registry.products import products_of
 from traceability.registry.service import (
     BaseInput,
     ProducerInput,
@@ -188,6 +190,9 @@ def producer(producer_id: int) -> str:
         may_edit=policy.allowed(principal, "producer.edit", producer_id),
         may_suspend=policy.allowed(principal, "producer.suspend", producer_id),
         may_manage_bases=policy.allowed(principal, "base.manage", producer_id),
+        products=products_of(session, producer_id),
+        categories=CATEGORY_ZH,
+        may_manage_products=policy.allowed(principal, "product.manage", producer_id),
     )
 
 
