@@ -68,9 +68,9 @@ class IntakePage:
         self.scans = 0
 
     @classmethod
-    def opened(cls, page: Any, base: str, token: str) -> IntakePage:
+    def opened(cls, page: Any, base: str, token: str, query: str = "") -> IntakePage:
         """The intake page with an inspector's token, ready for the first scan."""
-        page.goto(base + "/intake")
+        page.goto(base + "/intake" + query)
         page.fill("#token", token)
         page.fill("#inspector", "李娜")
         page.click("#token-form button[type=submit]")

@@ -13,7 +13,7 @@ from traceability.auth import policy
 from traceability.auth.tokens import Principal
 from traceability.beijing_time import CHINA, EARLIEST_DAY, LATEST_DAY
 from traceability.db import begin_write, get_engine, get_session
-from traceability.errors import NotFound, ValidationFailed
+from traceability.errors import Forbidden, NotFound, ValidationFailed
 from traceability.extensions import csrf
 from traceability.intake import epcis, ledger, recall
 from traceability.intake.markets import get_market
@@ -49,9 +49,20 @@ def _market_for(principal: Principal, action: str, raw: Any = None) -> Market:
         market_id = int(market_id) if market_id is not None else None
     except (TypeError, ValueError):
         market_id = None
-    if market_id is None:
+    if market_id is None and principal.role in (policy.COUNTY, policy.SUPERVISOR):
         raise ValidationFailed(
-            "请指定市场（market_id）。", "Name the market (`market_id`).", code="market_required"
+            "请指定市场（market_id）。监管账户可以查看各市场的记录，收货登记须由市场查验员进行。",
+            "Name the market (`market_id`). A supervisor may read any market's records; "
+            "intake is recorded by the market's inspector.",
+            code="market_required",
+        )
+    if market_id is None:
+        raise Forbidden(
+            "此账户不属于任何市场，不能登记或查看进货查验：请用市场查验员账户登录，"
+            "或输入本市场的查验员令牌。",
+            "This account belongs to no market, so it cannot record or read intake: sign in "
+            "as the market's inspector, or enter the market's inspector token.",
+            code="no_market",
         )
     policy.require_market(principal, action, market_id)
     return get_market(get_session(), market_id)

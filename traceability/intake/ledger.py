@@ -16,6 +16,7 @@ from sqlmodel import Session, col, delete, select
 
 from traceability.beijing_time import CHINA
 from traceability.intake.photos import delete_photo
+from traceability.intake.service import reason_text
 from traceability.models import IntakeRecord
 from traceability.models.types import utcnow
 from traceability.spreadsheets import table_to_csv, table_to_xlsx
@@ -34,6 +35,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("issuer_phone", "联系电话 Phone"),
     ("certificate_date", "开具日期 Issue date"),
     ("verdict", "查验结果 Verdict"),
+    ("reason", "查验说明 Verdict detail"),
     ("method", "方式 Method"),
     ("serial", "追溯码 Serial"),
     ("inspector", "查验人 Inspector"),
@@ -108,6 +110,7 @@ def row(record: IntakeRecord) -> list[Any]:
         "issuer_phone": record.issuer_phone,
         "certificate_date": record.certificate_date.isoformat() if record.certificate_date else "",
         "verdict": VERDICT_ZH.get(record.verdict, record.verdict),
+        "reason": reason_text(record),
         "method": "扫码" if record.method == "code" else "纸质",
         "serial": record.serial or "",
         "inspector": record.inspector,

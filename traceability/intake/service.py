@@ -7,7 +7,7 @@ first record, so an offline queue that is sent twice still leaves one ledger lin
 from __future__ import annotations
 
 import uuid as uuid_module
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -19,7 +19,14 @@ from traceability.codes.errors import ScanError
 from traceability.codes.scanning import parse_scanned_text
 from traceability.errors import Conflict, ValidationFailed
 from traceability.lookup.service import lookup
-from traceability.models import Certificate, IntakeRecord, IntakeVerdict, ItemCode, Market
+from traceability.models import (
+    Certificate,
+    CertificateStatus,
+    IntakeRecord,
+    IntakeVerdict,
+    ItemCode,
+    Market,
+)
 from traceability.models.intake import ACCEPTED_VERDICTS
 from traceability.models.types import utcnow
 
@@ -47,6 +54,46 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "malformed": (
         "无法识别：这不是合格证追溯码，请重新扫描。",
         "Not a certificate code: scan again.",
+    ),
+}
+
+REASONS: dict[str, tuple[str, str, str, str]] = {
+    # why a code is not genuine: (short zh, short en) for the ledger, then the full message
+    "bad_signature": (
+        "伪造或被篡改",
+        "forged or altered",
+        "签名无效：追溯码是伪造或被篡改的。",
+        "The signature does not verify: the code is forged or altered.",
+    ),
+    "unknown_key": (
+        "未知签名密钥",
+        "unknown key",
+        "签名密钥未知：不是本系统签发的码（可能来自其他地区），或是伪造的。",
+        "Unknown signing key: not a code of this service (perhaps another region's), or forged.",
+    ),
+    "not_issued": (
+        "未签发",
+        "never issued",
+        "本系统从未签发过这个追溯码。",
+        "This service never issued this code.",
+    ),
+    "not_activated": (
+        "未激活",
+        "not activated",
+        "预印追溯码尚未激活（未绑定合格证），不能作为合格证使用。",
+        "A pre-printed code not yet activated by a certificate: it does not certify anything.",
+    ),
+    "key_compromised": (
+        "签名密钥已泄露",
+        "key compromised",
+        "签名密钥已泄露，不能确认该码是真的。",
+        "The signing key was compromised: this code cannot be trusted.",
+    ),
+    "product_mismatch": (
+        "产品与合格证不符",
+        "product differs",
+        "登记的产品与该编号合格证上的产品不符，请核对货物与合格证。",
+        "The product entered is not the certificate's product: check the goods and the paper.",
     ),
 }
 
@@ -88,6 +135,8 @@ class IntakeOutcome:
     reason: str | None = None
     replayed: bool = False
     previous_at: datetime | None = None
+    warnings: list[str] = field(default_factory=list)
+    """Codes of `REASONS` the inspector must see even though the record was kept."""
 
     def to_dict(self) -> dict[str, Any]:
         zh, en = MESSAGES.get(self.verdict, MESSAGES["malformed"])
@@ -96,6 +145,10 @@ class IntakeOutcome:
             "reason": self.reason,
             "message_zh": zh,
             "message_en": en,
+            "warnings": [
+                {"code": w, "message_zh": REASONS[w][2], "message_en": REASONS[w][3]}
+                for w in self.warnings
+            ],
             "recorded": self.record is not None,
             "replayed": self.replayed,
             "previous_at": self.previous_at.isoformat() if self.previous_at else None,
@@ -113,6 +166,8 @@ def record_dict(record: IntakeRecord) -> dict[str, Any]:
         "method": record.method,
         "verdict": record.verdict,
         "reason": record.reason,
+        "reason_zh": reason_text(record, "zh"),
+        "reason_en": reason_text(record, "en"),
         "offline_verdict": record.offline_verdict,
         "serial": record.serial,
         "certificate_number": record.certificate_number,
@@ -131,6 +186,17 @@ def record_dict(record: IntakeRecord) -> dict[str, Any]:
         "received_at": record.received_at.isoformat(),
         "recorded_at": record.recorded_at.isoformat(),
     }
+
+
+def reason_text(record: IntakeRecord, language: str = "zh") -> str:
+    """Why the record reads as it does, short, for the ledger: forged, unknown key, not
+    activated …; a revocation's own reason; empty for a plain genuine receipt."""
+    if not record.reason:
+        return ""
+    texts = REASONS.get(record.reason)
+    if texts is None:
+        return record.reason  # a revocation's reason, as the recall gave it
+    return texts[1] if language == "en" else texts[0]
 
 
 def format_quantity(value: Decimal) -> str:
@@ -170,7 +236,10 @@ def _existing(session: Session, market: Market, record_uuid: str) -> IntakeRecor
 
 
 def _replay(record: IntakeRecord) -> IntakeOutcome:
-    return IntakeOutcome(record.verdict, record, reason=record.reason, replayed=True)
+    warnings = ["product_mismatch"] if record.reason == "product_mismatch" else []
+    return IntakeOutcome(
+        record.verdict, record, reason=record.reason, replayed=True, warnings=warnings
+    )
 
 
 def _save(session: Session, market: Market, record: IntakeRecord) -> IntakeOutcome:
@@ -348,11 +417,19 @@ def record_paper_intake(
         if number
         else None
     )
+    verdict, reason = IntakeVerdict.PAPER.value, None
+    mismatch = cert is not None and not same_product(entry.product, cert.product_name)
+    if cert is not None and cert.status == CertificateStatus.REVOKED:
+        # a withdrawn certificate on paper is as void as its codes: hold the goods
+        verdict, reason = IntakeVerdict.REVOKED.value, cert.revoke_reason or "revoked"
+    elif mismatch:
+        reason = "product_mismatch"
     record = IntakeRecord(
         uuid=record_uuid,
         market_id=market.id or 0,
         method="paper",
-        verdict=IntakeVerdict.PAPER.value,
+        verdict=verdict,
+        reason=reason and reason[:300],
         certificate_id=cert.id if cert else None,
         certificate_number=number,
         supplier=(entry.supplier.strip() or entry.issuer.strip())[:200],
@@ -368,7 +445,17 @@ def record_paper_intake(
         received_at=_when(entry.received_at, now, retention_days),
         recorded_at=now,
     )
-    return _save(session, market, record)
+    outcome = _save(session, market, record)
+    if mismatch and not outcome.replayed:
+        outcome.warnings = ["product_mismatch"]
+    return outcome
+
+
+def same_product(entered: str, certified: str) -> bool:
+    """Loosely the same product: one name holds the other once spaces and case are gone
+    ("黄瓜" and "黄瓜（有机）" are; "西红柿" and "黄瓜" are not)."""
+    a, b = ("".join(name.split()).casefold() for name in (entered, certified))
+    return not a or not b or a in b or b in a
 
 
 def paper_intake_from(fields: dict[str, Any]) -> PaperIntake:

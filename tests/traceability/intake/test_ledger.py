@@ -67,7 +67,7 @@ def test_csv_and_xlsx_exports_read_back(
     assert list(values[0]) == [title for _, title in COLUMNS]
     assert len(values) == 4
     assert {v[6] for v in values[1:]} == {cert.number}
-    assert {v[13] for v in values[1:]} == {"李娜"}
+    assert {v[14] for v in values[1:]} == {"李娜"}
     assert [v[3] for v in values[1:]] == [16.667] * 3  # a third of the 50 kg lot each
 
 

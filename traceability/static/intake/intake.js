@@ -7,22 +7,33 @@
   const API = root.dataset.api;
   const HOSTS = JSON.parse(root.dataset.hosts);
   const DEBOUNCE_MS = 2000;
+  // localStorage (5 MB an origin): a write may fail once it is full; `set` says so
   const store = {
     get: (k, d) => { try { const v = localStorage.getItem("trc." + k); return v === null ? d : JSON.parse(v); } catch (e) { return d; } },
-    set: (k, v) => localStorage.setItem("trc." + k, JSON.stringify(v)),
+    set: (k, v) => { try { localStorage.setItem("trc." + k, JSON.stringify(v)); return true; } catch (e) { return false; } },
+    drop: (k) => { try { localStorage.removeItem("trc." + k); } catch (e) { /* nothing to free */ } },
   };
-  const LABELS = {
-    genuine: ["真品", "Genuine"],
-    revoked: ["已撤销", "Revoked"],
-    not_genuine: ["无法验证", "Not genuine"],
-    unknown_key: ["无法验证", "Not genuine"],
-    key_compromised: ["无法验证", "Not genuine"],
-    other_market: ["已被其他市场收货", "Already received by another market"],
-    over_scanned: ["重复收货", "Over-scanned"],
-    malformed: ["无法识别", "Not a certificate code"],
-    paper: ["纸质合格证已登记", "Paper certificate recorded"],
+  // what the page says comes from the template, in the page's language (Flask-Babel)
+  const MSG = JSON.parse($("#intake-messages").textContent);
+  const LANG = document.documentElement.lang || "zh-CN";
+  const EN = LANG === "en";
+  const say = (text, values) => text.replace(/\{(\w+)\}/g, (m, name) => (values && name in values ? String(values[name]) : m));
+  const pick = (zh, en) => (EN ? en || zh : zh || en) || "";
+  const when = (iso) => new Date(iso).toLocaleString(LANG);
+  const label = (verdict) => MSG.labels[verdict] || MSG.labels.malformed;
+  const aside = (text) => (!text ? "" : EN ? ` (${text})` : `（${text}）`);
+  // the Chinese page keeps an English line under each verdict, for staff who read English
+  const SECOND = EN ? {} : {
+    genuine: "Genuine", revoked: "Revoked", not_genuine: "Not genuine", not_activated: "Not activated",
+    other_market: "Already received by another market", over_scanned: "Over-scanned",
+    malformed: "Not a certificate code", paper: "Paper certificate recorded", refused: "Not recorded",
   };
   const OK = new Set(["genuine", "paper"]);
+  // how the page names what the verifier or the server decided
+  function shown(verdict, reason) {
+    if (verdict === "not_activated" || (verdict === "not_genuine" && reason === "not_activated")) return "not_activated";
+    return ["unknown_key", "key_compromised"].includes(verdict) ? "not_genuine" : verdict;
+  }
   let ring = {}, revocations = null, lastScan = { text: "", at: 0 }, syncing = false;
 
   function uuid4() {
@@ -68,7 +79,11 @@
   async function api(path, options) {
     const response = await fetch(API + path, options);
     const body = (response.headers.get("Content-Type") || "").includes("json") ? await response.json() : null;
-    if (!response.ok) { const err = new Error((body && body.message) || response.statusText); err.http = response.status; throw err; }
+    if (!response.ok) {
+      const err = new Error((body && pick(body.message_zh || body.message, body.message_en)) || response.statusText);
+      err.http = response.status; err.code = body && body.error;
+      throw err;
+    }
     return body;
   }
 
@@ -93,8 +108,24 @@
   }
 
   // --- the offline queue -----------------------------------------------------------------
-  const queue = () => store.get("queue", []);
-  function enqueue(record) { const q = queue(); q.push(record); store.set("queue", q); }
+  // The queue comes before every cache: to store it, the received-items cache is given up.
+  // What the storage still cannot take stays in this page (and is sent from here) and the
+  // inspector is told, never lost without a word.
+  let unsaved = [];
+  const queue = () => store.get("queue", []).concat(unsaved);
+  function saveQueue(records) {
+    if (store.set("queue", records) || (store.drop("received"), store.set("queue", records))) {
+      unsaved = [];
+    } else {
+      const kept = new Set(store.get("queue", []).map((r) => r.uuid));
+      unsaved = records.filter((r) => !kept.has(r.uuid));
+    }
+    $("#storage-problem").hidden = !unsaved.length;
+    $("#storage-problem").textContent = unsaved.length ? MSG.storage_full : "";
+    return !unsaved.length;
+  }
+  function enqueue(record) { return saveQueue(queue().concat([record])); }
+  window.addEventListener("beforeunload", (event) => { if (unsaved.length) { event.preventDefault(); event.returnValue = ""; } });
   async function sync() {
     if (syncing || !authed()) return;
     const pending = queue();
@@ -104,7 +135,7 @@
       const batch = pending.slice(0, 200);
       const body = await api("/intake", { method: "POST", headers: headers(true), body: JSON.stringify({ records: batch }) });
       const done = new Set(body.results.map((r) => r.uuid));
-      store.set("queue", queue().filter((r) => !done.has(r.uuid)));
+      saveQueue(queue().filter((r) => !done.has(r.uuid)));
       for (const r of body.results) updateHistory(r.uuid, r.verdict, r);
       if (queue().length) setTimeout(sync, 0);
       else loadLedger();
@@ -113,43 +144,66 @@
   }
 
   // --- showing a verdict -------------------------------------------------------------------
-  function show(verdict, detail, offline) {
+  function show(verdict, detail, offline, warned) {
     const box = $("#verdict");
-    const [zh, en] = LABELS[verdict] || LABELS.malformed;
-    box.className = "intake-verdict verdict-" + verdict + (OK.has(verdict) ? " ok" : " problem");
+    const ok = OK.has(verdict) && !warned;
+    box.className = "intake-verdict verdict-" + verdict + (ok ? " ok" : " problem") + (warned ? " warned" : "");
     box.dataset.verdict = verdict;
     box.dataset.provisional = String(Boolean(offline && verdict === "genuine" && revocationsStale()));
-    $("#verdict-title").textContent = zh;
-    $("#verdict-en").textContent = en + (offline ? " · 离线查验 offline" : "");
+    $("#verdict-title").textContent = label(verdict);
+    $("#verdict-en").textContent = [SECOND[verdict], offline ? MSG.offline_check : ""].filter(Boolean).join(" · ");
     $("#verdict-detail").textContent = detail || "";
-    beep(OK.has(verdict));
+    beep(ok);
   }
+  /** The detail under a server's verdict: what to do when it is not OK, then the goods. */
   function describe(result) {
     const r = result.record;
-    if (!r) return result.message_zh || "";
-    const parts = [r.product, r.quantity && `${r.quantity} ${r.unit}`, r.certificate_number, r.origin].filter(Boolean);
-    if (result.previous_at) parts.push("首次收货 " + new Date(result.previous_at).toLocaleString());
-    if (r.reason && r.verdict === "revoked") parts.push(r.reason);
-    return parts.join(" · ");
+    const message = pick(result.message_zh, result.message_en);
+    const warnings = (result.warnings || []).map((w) => pick(w.message_zh, w.message_en));
+    if (!r) return [message, ...warnings].filter(Boolean).join(" · ");
+    const parts = OK.has(result.verdict) ? [] : [message, pick(r.reason_zh, r.reason_en)];
+    parts.push(...warnings, r.product, r.unit && Number(r.quantity) > 0 ? `${r.quantity} ${r.unit}` : "", r.certificate_number, r.origin);
+    if (result.previous_at) parts.push(say(MSG.first_received, { time: when(result.previous_at) }));
+    return parts.filter(Boolean).join(" · ");
+  }
+  function historyText(li) {
+    return `${li.dataset.time} ${label(li.dataset.verdict)}${aside(li.dataset.state)} ${li.dataset.text}`;
   }
   function addHistory(id, text, verdict, offline) {
     const li = document.createElement("li");
     li.dataset.uuid = id; li.dataset.verdict = verdict;
+    li.dataset.time = new Date().toLocaleTimeString(LANG); li.dataset.text = text.slice(-40);
+    li.dataset.state = offline ? MSG.pending_sync : "";
     li.className = "history-" + verdict;
-    li.textContent = `${new Date().toLocaleTimeString()} ${(LABELS[verdict] || LABELS.malformed)[0]}${offline ? "（待同步）" : ""} ${text.slice(-40)}`;
+    li.textContent = historyText(li);
     $("#history").prepend(li);
     while ($("#history").children.length > 50) $("#history").lastChild.remove();
   }
   function updateHistory(id, verdict, result) {
+    if (result.record && result.record.serial) markReceived(result.record.serial);
     const li = document.querySelector(`#history li[data-uuid="${id}"]`);
     if (!li) return;
-    li.dataset.verdict = verdict; li.className = "history-" + verdict;
-    li.textContent = li.textContent.replace(/^(\S+) \S+（待同步）/, `$1 ${(LABELS[verdict] || LABELS.malformed)[0]}（已同步）`);
-    if (result.record && result.record.serial) markReceived(result.record.serial);
+    li.dataset.verdict = shown(verdict, result.reason); li.className = "history-" + li.dataset.verdict;
+    if (li.dataset.state) li.dataset.state = MSG.synced;
+    li.textContent = historyText(li);
+  }
+  // Items received here lately, for the offline over-scan check (the server's check after
+  // sync is the full one): only the last RECEIVED_DAYS days and at most RECEIVED_MAX items,
+  // so a busy market never fills the browser's storage with it.
+  // Kept in the page too, so it still works while the storage has no room for it.
+  const RECEIVED_DAYS = 7, RECEIVED_MAX = 10000;
+  let received = null;
+  function recentlyReceived() {
+    const cutoff = Date.now() - RECEIVED_DAYS * 86400000;
+    const seen = received || store.get("received", {});
+    let entries = Object.entries(seen && typeof seen === "object" ? seen : {}).filter(([, at]) => at >= cutoff);
+    if (entries.length > RECEIVED_MAX) entries = entries.sort((a, b) => b[1] - a[1]).slice(0, RECEIVED_MAX);
+    return Object.fromEntries(entries);
   }
   function markReceived(serial) {
-    const seen = store.get("received", {});
-    seen[serial] = Date.now(); store.set("received", seen);
+    received = recentlyReceived();
+    received[serial] = Date.now();
+    if (!store.set("received", received)) store.drop("received"); // a cache: the queue needs the room more
   }
 
   // --- one scan ----------------------------------------------------------------------------
@@ -158,7 +212,7 @@
     if (!text) return;
     const now = Date.now();
     if (text.toUpperCase() === lastScan.text && now - lastScan.at < DEBOUNCE_MS) {
-      $("#scan-note").textContent = "已忽略 2 秒内的重复扫描 / double scan ignored";
+      $("#scan-note").textContent = MSG.double_scan;
       return;
     }
     lastScan = { text: text.toUpperCase(), at: now };
@@ -174,8 +228,9 @@
       try {
         const body = await api("/intake", { method: "POST", headers: headers(true), body: JSON.stringify({ records: [record] }) });
         const result = body.results[0];
-        show(result.verdict, describe(result), false);
-        addHistory(record.uuid, text, result.verdict, false);
+        const verdict = shown(result.verdict, result.reason);
+        show(verdict, describe(result), false);
+        addHistory(record.uuid, text, verdict, false);
         if (result.record && result.record.serial) markReceived(result.record.serial);
         loadLedger();
         return;
@@ -185,23 +240,40 @@
         // here and queued, never lost
         // signed out meanwhile (401): the same, and the sign-in shows again
         if (e.http === 401) { lostSignIn = true; signedOut(); }
-        else if (e.http && e.http < 500 && e.http !== 429) { show("malformed", e.message); return; }
+        else if (e.http && e.http < 500 && e.http !== 429) { refused(e, text); return; }
       }
     }
     // offline: the signature and the cached revocation list decide; the server re-checks on sync
-    let verdict = ["unknown_key", "key_compromised"].includes(local.status) ? "not_genuine" : local.status;
-    if (verdict === "genuine" && store.get("received", {})[local.serial]) verdict = "over_scanned";
+    let verdict = shown(local.status, local.reason);
+    if (verdict === "genuine" && recentlyReceived()[local.serial]) verdict = "over_scanned";
+    // the ledger's verdicts: a code that is not genuine, for whatever reason, is "not_genuine"
+    record.offline_verdict = verdict === "not_activated" ? "not_genuine" : verdict;
+    const saved = enqueue(record);
     if (verdict === "genuine") markReceived(local.serial);
-    record.offline_verdict = verdict;
-    enqueue(record);
-    let note = local.reason && verdict !== "genuine" ? local.reason : "已保存，联网后自动同步 / queued";
-    if (verdict === "genuine" && revocationsStale()) {
-      note = `撤销列表超过 ${MAX_AGE_HOURS} 小时未更新，结果待联网确认 / revocation list over ${MAX_AGE_HOURS} h old: to be confirmed online`;
-    }
-    if (lostSignIn) note = "登录已失效：本次扫码已保存，重新登录或输入令牌后自动同步 / signed out: kept, sent once you sign in again";
+    let note = MSG.queued;
+    if (verdict !== "genuine" && local.reason) note = local.reason;
+    if (verdict === "not_activated") note = MSG.labels.not_activated;
+    if (verdict === "genuine" && revocationsStale()) note = say(MSG.stale, { hours: MAX_AGE_HOURS });
+    if (lostSignIn) note = MSG.signed_out;
+    if (!saved) note = MSG.storage_full;
     show(verdict, note, true);
+    $("#verdict").dataset.saved = String(saved);
     addHistory(record.uuid, text, verdict, true);
     status();
+  }
+  // the server refused the request itself (not the code): the wrong account, say, or a
+  // market that is gone; nothing was recorded, and the page says why
+  function refused(error, text) {
+    const account = ["no_market", "market_required", "forbidden"].includes(error.code) || error.http === 403;
+    show("refused", account ? MSG.no_market : error.message);
+    addHistory("", text, "refused", false);
+    if (account) accountProblem();
+  }
+  function accountProblem() {
+    $("#account-problem").textContent = MSG.no_market;
+    $("#account-problem").hidden = false;
+    root.dataset.noMarket = "true";
+    $("#setup").hidden = false; // a token of the market's inspector may be entered here
   }
 
   // --- how current the cached revocation list is (the offline grace period) ---------------
@@ -220,10 +292,12 @@
     const online = navigator.onLine;
     const el = $("#net-status");
     const age = revocationsAgeHours();
-    const when = age === null ? "" : age < 1 ? "（1 小时内核对）" : `（${Math.floor(age)} 小时前核对）`;
-    el.textContent = (online ? "在线 online" : "离线 offline") + ` · 待同步 ${queue().length} · 撤销列表 v${revocations ? revocations.version : "–"}${when}`;
+    const checked = age === null ? "" : age < 1 ? MSG.checked_within_hour : say(MSG.checked_hours_ago, { hours: Math.floor(age) });
+    const list = say(MSG.revocations, { version: revocations ? revocations.version : "–" }) + aside(checked);
+    el.textContent = [online ? MSG.online : MSG.offline, say(MSG.queue, { n: queue().length }), list].join(" · ");
     el.dataset.online = String(online); el.dataset.queue = String(queue().length);
     el.dataset.revocationsStale = String(revocationsStale());
+    el.dataset.storage = unsaved.length ? "full" : "ok";
   }
   let marketTimer = null, marketRetry = 2000;
   async function loadMarket() {
@@ -231,14 +305,17 @@
     try {
       const body = await api("/intake/market", { headers: headers(false) });
       $("#market-name").textContent = body.market.name;
+      $("#account-problem").hidden = true; delete root.dataset.noMarket;
       const list = $("#alerts"); list.replaceChildren();
       for (const alert of body.alerts) {
         const li = document.createElement("li");
         li.className = "recall-alert"; li.dataset.alert = alert.id;
-        const items = alert.lines.map((l) => `${l.product} ${l.certificate_number}（${l.items} 件，${l.quantity} ${l.unit}）`).join("；");
-        li.textContent = `召回 RECALL：${alert.reason}。本市场收到：${items} `;
+        const lines = alert.lines.map((l) => say(MSG.recall_line, {
+          product: l.product, number: l.certificate_number, items: l.items, quantity: `${l.quantity} ${l.unit}`,
+        })).join(EN ? "; " : "；");
+        li.textContent = say(MSG.recall, { reason: alert.reason, lines }) + " ";
         const ack = document.createElement("button");
-        ack.type = "button"; ack.textContent = "已知悉 Acknowledge";
+        ack.type = "button"; ack.textContent = MSG.acknowledge;
         ack.addEventListener("click", async () => {
           await api(`/intake/alerts/${alert.id}/ack`, { method: "POST", headers: headers(true), body: JSON.stringify({ inspector: $("#inspector").value }) });
           loadMarket(); focusScan();
@@ -247,6 +324,8 @@
       }
       marketRetry = 2000;
     } catch (e) {
+      // an account that has no market here (a producer, a supervisor): say so at once
+      if (e.http && e.http < 500 && ![401, 429].includes(e.http)) { accountProblem(); return; }
       // offline, or a request that failed on the way: try again soon, not only in a minute
       if (navigator.onLine && authed()) {
         clearTimeout(marketTimer);
@@ -269,9 +348,15 @@
       const rows = $("#ledger-rows"); rows.replaceChildren();
       for (const r of body.records) {
         const tr = document.createElement("tr"); tr.dataset.uuid = r.uuid;
-        for (const v of [new Date(r.received_at).toLocaleString(), r.supplier, r.product, r.unit ? `${r.quantity} ${r.unit}` : "", r.origin, r.certificate_number, (LABELS[r.verdict] || [r.verdict])[0], r.inspector]) {
-          const td = document.createElement("td"); td.textContent = v; tr.append(td);
-        }
+        const reason = pick(r.reason_zh, r.reason_en);
+        const verdict = (MSG.labels[r.verdict] || r.verdict) + aside(reason);
+        const cells = [when(r.received_at), r.supplier, r.product, r.unit && Number(r.quantity) > 0 ? `${r.quantity} ${r.unit}` : "", r.origin, r.certificate_number, verdict, r.inspector];
+        cells.forEach((v, i) => {
+          const td = document.createElement("td"); td.textContent = v;
+          if (i === 4) td.className = "wrap";
+          if (i === 6) { td.className = "wrap"; td.dataset.verdict = r.verdict; td.dataset.reason = r.reason || ""; }
+          tr.append(td);
+        });
         rows.append(tr);
       }
       $("#ledger-count").textContent = String(body.records.length);
@@ -296,19 +381,22 @@
     try {
       const response = await fetch(API + "/intake/paper", { method: "POST", headers: headers(false), body: data });
       const body = await response.json();
-      if (!response.ok) { show("malformed", body.message_zh || body.message); return; }
-      show("paper", describe(body)); form.reset(); loadLedger();
-    } catch (e) { show("malformed", "纸质登记需要联网 / paper intake needs the network"); }
+      if (!response.ok) { show("refused", pick(body.message_zh || body.message, body.message_en)); return; }
+      const warned = (body.warnings || []).length > 0;
+      show(body.verdict, describe(body), false, warned);
+      $("#verdict").dataset.warnings = (body.warnings || []).map((w) => w.code).join(" ");
+      form.reset(); loadLedger();
+    } catch (e) { show("refused", MSG.paper_needs_network); }
     focusScan();
   }
   async function decodePhoto(event) {
     const file = event.target.files[0];
     if (!file) return;
-    if (!("BarcodeDetector" in window)) { $("#scan-note").textContent = "此浏览器不能识别照片中的二维码，请使用扫码枪 / no QR decoder here"; return; }
+    if (!("BarcodeDetector" in window)) { $("#scan-note").textContent = MSG.no_qr_decoder; return; }
     const codes = await new window.BarcodeDetector({ formats: ["qr_code"] }).detect(await createImageBitmap(file));
     event.target.value = "";
     if (codes.length) handleScan(codes[0].rawValue);
-    else $("#scan-note").textContent = "照片中没有找到二维码 / no QR code found";
+    else $("#scan-note").textContent = MSG.no_qr_found;
   }
 
   // --- wiring ------------------------------------------------------------------------------

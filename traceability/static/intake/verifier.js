@@ -1,7 +1,9 @@
 /* Offline verifier for TRC1 item codes (docs/code-format.md), the same rules as
  * traceability/codes: parse (§7) → key known → Ed25519 signature → key compromise →
- * revocation → genuine. Keys and the revocation list come from the cached
- * /.well-known/jwks.json and /.well-known/revocations.jws (whose signature is checked). */
+ * pre-printed roll not activated → revocation → genuine (§11). Keys and the revocation
+ * list come from the cached /.well-known/jwks.json and /.well-known/revocations.jws (whose
+ * signature is checked, and whose entries are checked as strictly as the Python reader's:
+ * a malformed entry makes the whole list invalid, §10). */
 (function (global) {
   "use strict";
   const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -132,8 +134,57 @@
     if (header.alg !== "EdDSA" || "crit" in header || typeof header.kid !== "string") throw new Error("malformed_jws");
     if (header.typ !== "trc-revocations+jwt") throw new Error("wrong_type");
     if (!(await anyVerifies(ring[header.kid], sig, enc.encode(parts[0] + "." + parts[1])))) throw new Error("bad_signature");
-    const list = JSON.parse(new TextDecoder().decode(payloadBytes));
-    if (typeof list.version !== "number") throw new Error("malformed_list");
+    return checkRevocationList(JSON.parse(new TextDecoder().decode(payloadBytes)));
+  }
+
+  // --- the list's payload, checked like traceability/codes/revocation.py from_payload ---
+  const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$/;
+  function malformed(what) { throw new Error("malformed_list: " + what); }
+  function when(entry, name) {
+    const v = entry[name];
+    if (typeof v !== "string" || !ISO_WITH_ZONE.test(v) || Number.isNaN(Date.parse(v.replace(" ", "T")))) malformed(name);
+    return v;
+  }
+  function b32Field(value, length, name) {
+    if (typeof value !== "string" || value.length !== length || !/^[A-Z2-7]*$/.test(value)) malformed(name);
+    return value;
+  }
+  function entries(list, name) {
+    const v = list[name] === undefined ? [] : list[name];
+    if (!Array.isArray(v) || !v.every((e) => e !== null && typeof e === "object" && !Array.isArray(e))) malformed(name);
+    return v;
+  }
+  function listOf(entry, name) {
+    const v = entry[name] === undefined ? [] : entry[name];
+    if (!Array.isArray(v)) malformed(name);
+    return v;
+  }
+  function text(entry, name) {
+    const v = entry[name] === undefined ? "" : entry[name];
+    if (typeof v !== "string") malformed(name);
+    return v;
+  }
+  /** The verified payload as a list with lookup tables; throws on any malformed field. */
+  function checkRevocationList(list) {
+    if (list === null || typeof list !== "object") malformed("payload");
+    if (!Number.isInteger(list.version) || list.version < 0) malformed("version");
+    when(list, "issued_at");
+    const groups = new Map(), items = new Map(), compromised = new Map(), pending = new Map();
+    for (const e of entries(list, "revoked_groups")) {
+      groups.set(b32Field(e.g, 10, "g"), { reason: text(e, "reason"), at: when(e, "at") });
+    }
+    for (const e of entries(list, "revoked_items")) {
+      items.set(b32Field(e.s, 26, "s"), { reason: text(e, "reason"), at: when(e, "at") });
+    }
+    for (const e of entries(list, "compromised_keys")) {
+      const valid = new Set(listOf(e, "valid_groups").map((g) => b32Field(g, 10, "valid_groups")));
+      compromised.set(b32Field(e.kid, 4, "kid"), { since: when(e, "since"), valid });
+    }
+    for (const e of entries(list, "retired_keys")) { b32Field(e.kid, 4, "kid"); when(e, "since"); } // informational
+    for (const e of entries(list, "pending_groups")) {
+      pending.set(b32Field(e.g, 10, "g"), new Set(listOf(e, "activated").map((i) => b32Field(i, 16, "activated"))));
+    }
+    Object.defineProperty(list, "index", { value: { groups, items, compromised, pending }, enumerable: false });
     return list;
   }
 
@@ -148,17 +199,18 @@
     const message = enc.encode("TRC1." + c.group + c.item + "." + c.kid);
     if (!(await anyVerifies(ring[c.kid], c.signature, message))) return { ...base, status: "not_genuine", reason: "bad_signature" };
     if (list) {
-      const compromised = (list.compromised_keys || []).find((k) => k.kid === c.kid);
-      if (compromised && !(compromised.valid_groups || []).includes(c.group)) {
+      const index = list.index || checkRevocationList(list).index;
+      const compromised = index.compromised.get(c.kid);
+      if (compromised && !compromised.valid.has(c.group)) {
         return { ...base, status: "key_compromised", reason: "key_compromised", at: compromised.since };
       }
-      const item = (list.revoked_items || []).find((r) => r.s === base.serial);
-      const group = (list.revoked_groups || []).find((r) => r.g === c.group);
-      const hit = item || group;
+      const activated = index.pending.get(c.group);
+      if (activated && !activated.has(c.item)) return { ...base, status: "not_activated", reason: "not_activated" };
+      const hit = index.items.get(base.serial) || index.groups.get(c.group);
       if (hit) return { ...base, status: "revoked", reason: hit.reason, at: hit.at };
     }
     return { ...base, status: "genuine", reason: null };
   }
 
-  global.TRCVerifier = { parseScannedText, loadKeyRing, verifyRevocationJws, verify, b32decode, b32encode, b64urlDecode };
+  global.TRCVerifier = { parseScannedText, loadKeyRing, verifyRevocationJws, checkRevocationList, verify, b32decode, b32encode, b64urlDecode };
 })(window);
