@@ -89,6 +89,7 @@ RULES: dict[str, Rule] = {
     "admin.kiosks": page("/admin/kiosks", {ADMIN, SUP, F_SUP}),
     "admin.kiosk_new": page("/admin/kiosks/new", {ADMIN, SUP, F_SUP}),  # in its own townships
     "admin.producer_card": page("/admin/producers/{producer_a}/card.png", {ADMIN, SUP}),
+    "admin.producer_pin": page("/admin/producers/{producer_a}/pin", {ADMIN, SUP}),
     "api.create_roll": api(
         "/api/v1/rolls", {ADMIN, PROD}, lambda ids: {"count": 1, "producer_id": ids["producer_a"]}
     ),

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
-from wtforms import SelectChoice, SelectField, StringField
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from traceability.auth import policy
@@ -30,6 +31,10 @@ class TerminalForm(FlaskForm):
     driver = SelectField(
         _l("打印机语言"), choices=[SelectChoice(d, d.upper()) for d in terminals.DRIVERS]
     )
+
+
+class PinForm(FlaskForm):
+    pin = PasswordField(_l("新 PIN（4–8 位数字）"), validators=[DataRequired()])
 
 
 def _townships(principal: Principal) -> list[Region]:
@@ -99,6 +104,29 @@ def kiosk_new() -> Any:
     return render_template("admin/kiosk_form.html", form=form), status
 
 
+@bp.post("/producers/<int:producer_id>/pin")
+def producer_pin(producer_id: int) -> WerkzeugResponse:
+    """Set or reset a producer's kiosk PIN at the township office (it also lifts a lockout),
+    as `traceability kiosk set-pin` does; the card to print is then on the producer's page."""
+    from traceability.kiosk.signin import set_pin
+
+    principal = signed_in()
+    policy.require(principal, "producer.card", producer_id)
+    form = PinForm()
+    session = get_session()
+    if form.validate_on_submit():
+        try:
+            set_pin(session, producer_id, (form.pin.data or "").strip())
+            session.commit()
+            flash(_l("PIN 已设置，请打印登录卡交给生产主体。"), "ok")
+        except DomainError as exc:
+            session.rollback()
+            flash(error_text(exc), "error")
+    else:
+        flash(_l("请填写 4–8 位数字的 PIN。"), "error")
+    return redirect(url_for("admin.producer", producer_id=producer_id) + "#kiosk-card")
+
+
 @bp.get("/producers/<int:producer_id>/card.png")
 def producer_card(producer_id: int) -> Response:
     """The producer's kiosk sign-in card, for the township office to print."""
@@ -113,8 +141,8 @@ def producer_card(producer_id: int) -> Response:
     credential = session.get(ProducerCredential, producer_id)
     if credential is None:
         raise NotFound(
-            "该生产主体还没有设置智能机密码（traceability kiosk set-pin）。",
-            "This producer has no kiosk PIN yet (traceability kiosk set-pin).",
+            "该生产主体还没有设置智能机密码：请先在生产主体页面设置 PIN。",
+            "This producer has no kiosk PIN yet: set one on the producer's page first.",
         )
     png = render_card_png(producer, credential, current_app.config["PUBLIC_BASE_URL"])
     return Response(png, mimetype="image/png")

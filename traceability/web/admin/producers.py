@@ -18,6 +18,7 @@ from traceability.db import get_session
 from traceability.errors import DomainError
 from traceability.models import AreaUnit, Producer, ProducerStatus
 from traceability.models.producer import PRODUCER_KIND_ZH
+from traceability.models.producer_credential import ProducerCredential
 from traceability.models.product import CATEGORY_ZH
 from traceability.models.production_base import AREA_UNIT_ZH
 from traceability.registry import importing
@@ -39,6 +40,7 @@ from traceability.registry.service import (
     update_producer,
 )
 from traceability.web.admin import bp, error_text, signed_in
+from traceability.web.admin.kiosks import PinForm
 
 
 class ProducerForm(FlaskForm):
@@ -193,6 +195,9 @@ def producer(producer_id: int) -> str:
         products=products_of(session, producer_id),
         categories=CATEGORY_ZH,
         may_manage_products=policy.allowed(principal, "product.manage", producer_id),
+        may_set_pin=policy.allowed(principal, "producer.card", producer_id),
+        credential=session.get(ProducerCredential, producer_id),
+        pin_form=PinForm(),
     )
 
 
