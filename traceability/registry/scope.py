@@ -62,3 +62,22 @@ def regions_within(session: Session, township_ids: set[int]) -> set[int]:
         return set()
     villages = session.exec(select(Region.id).where(col(Region.parent_id).in_(township_ids))).all()
     return set(township_ids) | {v for v in villages if v is not None}
+
+
+def region_names(session: Session, region_ids: Iterable[int | None]) -> dict[int, str]:
+    """Each region as people name it in a list: its township, then the village in it
+    ("城关街道 东关村"); a township or county alone. Two queries whatever the count."""
+    ids = {i for i in region_ids if i is not None}
+    if not ids:
+        return {}
+    regions = {r.id: r for r in session.exec(select(Region).where(col(Region.id).in_(ids))).all()}
+    parents = {r.parent_id for r in regions.values() if r.level == RegionLevel.VILLAGE}
+    above = {
+        r.id: r.name
+        for r in session.exec(select(Region).where(col(Region.id).in_(parents or {-1}))).all()
+    }
+    names: dict[int, str] = {}
+    for region_id, region in regions.items():
+        township = above.get(region.parent_id) if region.level == RegionLevel.VILLAGE else None
+        names[region_id or 0] = f"{township} {region.name}" if township else region.name
+    return names

@@ -417,7 +417,10 @@ def producers_visible_to(
     from traceability.registry.scope import regions_within
 
     policy.require_general(principal, "producer.list")
-    scope = policy.township_scope(principal)
+    # the list shows what `policy.allowed` lets the caller read: a supervisor its
+    # townships; a rapid test operator, who reads every producer's record (it samples
+    # county-wide and has no townships), every producer, not none
+    scope = None if principal.role == "rapid_test_operator" else policy.township_scope(principal)
     return list_producers(
         session,
         region_ids=None if scope is None else regions_within(session, scope),

@@ -24,6 +24,7 @@ from traceability.models.production_base import AREA_UNIT_ZH
 from traceability.registry import importing
 from traceability.registry.pii import IdNumberVault
 from traceability.registry.products import products_of
+from traceability.registry.scope import region_names
 from traceability.registry.service import (
     BaseInput,
     ProducerInput,
@@ -123,7 +124,11 @@ def producers() -> str:
         kind=request.args.get("kind", ""),
     )
     return render_template(
-        "admin/producers.html", producers=rows, kinds=PRODUCER_KIND_ZH, principal=principal
+        "admin/producers.html",
+        producers=rows,
+        kinds=PRODUCER_KIND_ZH,
+        principal=principal,
+        places=region_names(get_session(), {p.region_id for p in rows}),
     )
 
 
