@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
+from flask_babel import force_locale, gettext
 from sqlmodel import Session, col, select
 
 from traceability.auth import policy
@@ -396,4 +397,10 @@ def get_credit(producer_id: int) -> Response:
     session = get_session()
     if session.get(Producer, producer_id) is None:
         raise NotFound("找不到该生产主体。", "No such producer.", code="producer_not_found")
-    return jsonify({"credit": credit_grade(session, producer_id).to_dict()})
+    return jsonify({"credit": credit_grade(session, producer_id).to_dict(in_english)})
+
+
+def in_english(label: str) -> str:
+    """A catalogue label in English, whatever the request's language."""
+    with force_locale("en"):
+        return gettext(label)

@@ -14,6 +14,8 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from traceability.beijing_time import DAY, beijing_date, day_start, format_beijing
+from traceability.compliance.audit_trail import audit_case
+from traceability.compliance.case_history import note as _note
 from traceability.compliance.testing import METHOD_ZH, RAPID_METHODS
 from traceability.errors import Conflict, NotFound, ValidationFailed
 from traceability.issuing.revocation import revoke_certificate
@@ -88,10 +90,6 @@ def current_deadlines(session: Session, cases: list[ComplianceCase]) -> dict[int
     return {case.id or 0: current_deadline(case, tests.get(case.test_id)) for case in cases}
 
 
-def _note(case: ComplianceCase, what: str, actor: str, now: datetime) -> None:
-    case.history = [*case.history, {"at": now.isoformat(), "what": what, "actor": actor}]
-
-
 def revocation_reason(test: RapidTest) -> str:
     what = METHOD_ZH[TestMethod(test.method)] + (f"（{test.target}）" if test.target else "")
     day = format_beijing(test.tested_at, DAY)  # the day on the test sheet, not in UTC
@@ -128,9 +126,36 @@ def open_case(
         retest_deadline=retest_deadline(test),
         opened_at=now,
     )
-    _note(case, f"opened: failed test T{test.id}, {revoked} certificate(s) revoked", actor, now)
+    what = f"opened: failed test T{test.id}, {revoked} certificate(s) revoked"
+    # a sample of an unknown seller (or of no batch or product) leaves nothing for
+    # `blocking_case` to find: the history says so. `blocking` stays "not lifted", which
+    # the credit grade reads as a failed test not overturned.
+    if blocks_issuing(case):
+        _note(case, actor, now, "opened", what, test=test.id, revoked=revoked)
+    else:
+        _note(
+            case,
+            actor,
+            now,
+            "opened_unlinked",
+            f"{what}; no batch or product to block",
+            test=test.id,
+        )
     session.add(case)
     session.flush()
+    audit_case(
+        session,
+        case,
+        actor,
+        "open",
+        after={
+            "test_id": test.id,
+            "producer_id": case.producer_id,
+            "batch_id": case.batch_id,
+            "product_id": case.product_id,
+            "revoked_certificates": revoked,
+        },
+    )
     return case
 
 
@@ -164,10 +189,12 @@ def record_disposal(
             code="disposal_required",
         )
     now = now or utcnow()
+    before = {"disposal": case.disposal}
     case.disposal, case.disposal_at = text, now
-    _note(case, f"disposal: {text}", actor, now)
+    _note(case, actor, now, "disposal", f"disposal: {text}", disposal=text)
     session.add(case)
     session.flush()
+    audit_case(session, case, actor, "disposal", before=before, after={"disposal": text})
     return case
 
 
@@ -186,11 +213,15 @@ def request_retest(
             f"The re-test window closed at {format_beijing(deadline)} Beijing time.",
             code="retest_window_closed",
         )
+    before = {"state": case.state}
     case.retest_requested_at = now
     case.state = CaseState.RETEST_REQUESTED.value
-    _note(case, "re-test requested", actor, now)
+    _note(case, actor, now, "retest_requested", "re-test requested")
     session.add(case)
     session.flush()
+    audit_case(
+        session, case, actor, "retest_request", before=before, after={"retest_requested_at": now}
+    )
     return case
 
 
@@ -208,6 +239,16 @@ def record_retest(
             code="retest_must_not_be_rapid",
         )
     original = session.get(RapidTest, case.test_id)
+    if original is not None and any(
+        getattr(test, name) not in (None, getattr(original, name))
+        for name in ("producer_id", "batch_id", "product_id")
+    ):
+        raise ValidationFailed(
+            f"复检的样品须与原不合格检测 T{original.id} 相同（同一生产主体、批次和产品）。",
+            f"A re-test samples what failed test T{original.id} sampled: the same producer, "
+            "batch and product.",
+            code="retest_subject_mismatch",
+        )
     if original is not None:
         test.producer_id = test.producer_id or original.producer_id
         test.batch_id = test.batch_id or original.batch_id
@@ -217,23 +258,36 @@ def record_retest(
     session.flush()
     requested = case.retest_requested_at or now
     in_window = requested <= current_deadline(case, original)
+    before = {"state": case.state, "blocking": case.blocking}
     case.retest_requested_at = requested
     case.retest_test_id = test.id
-    lifted = in_window and test.result == TestResult.PASS
+    passed = test.result == TestResult.PASS
+    lifted = in_window and passed
     if lifted:
         case.blocking = False
     case.state = CaseState.INVESTIGATING.value
-    what = "passed" if test.result == TestResult.PASS else "failed"
+    what = "passed" if passed else "failed"
     window = "inside" if in_window else "outside"
+    event = "retest_failed" if not passed else "retest_passed" if lifted else "retest_passed_late"
     _note(
         case,
-        f"re-test T{test.id} {what}, asked {window} the window"
-        + ("; block lifted" if lifted else "; block stays"),
         actor,
         now,
+        event,
+        f"re-test T{test.id} {what}, asked {window} the window"
+        + ("; block lifted" if lifted else "; block stays"),
+        test=test.id,
     )
     session.add(case)
     session.flush()
+    audit_case(
+        session,
+        case,
+        actor,
+        "retest",
+        before=before,
+        after={"retest_test_id": test.id, "result": test.result, "asked_in_window": in_window},
+    )
     return test
 
 
@@ -242,10 +296,12 @@ def start_investigation(
 ) -> ComplianceCase:
     _open(case)
     now = now or utcnow()
+    before = {"state": case.state}
     case.state = CaseState.INVESTIGATING.value
-    _note(case, "investigating", actor, now)
+    _note(case, actor, now, "investigating", "investigating")
     session.add(case)
     session.flush()
+    audit_case(session, case, actor, "investigate", before=before)
     return case
 
 
@@ -269,6 +325,7 @@ def close_case(
     if len(note or "") > 500:
         raise ValidationFailed("说明过长。", "The note is too long.", code="invalid_field")
     now = now or utcnow()
+    before = {"state": case.state, "blocking": case.blocking}
     case.state, case.outcome, case.outcome_note, case.closed_at = (
         CaseState.CLOSED.value,
         outcome,
@@ -277,10 +334,24 @@ def close_case(
     )
     if outcome == CaseOutcome.CLEARED:
         case.blocking = False
-    _note(case, f"closed: {outcome}", actor, now)
+    _note(case, actor, now, f"closed_{outcome}", f"closed: {outcome}")
     session.add(case)
     session.flush()
+    audit_case(
+        session,
+        case,
+        actor,
+        "close",
+        before=before,
+        after={"outcome": outcome},
+        reason=case.outcome_note,
+    )
     return case
+
+
+def blocks_issuing(case: ComplianceCase) -> bool:
+    """Whether the case can stop a certificate at all: only with a batch or a product."""
+    return case.batch_id is not None or case.product_id is not None
 
 
 def blocking_case(

@@ -17,7 +17,7 @@ supervision). Producers without any batch start at B: there is no record to earn
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from traceability.models.compliance import (
     TestResult,
 )
 from traceability.models.types import utcnow
+from traceability.translatable import N_
 
 PERIOD = timedelta(days=365)
 SERIOUS_REFUSALS = {
@@ -43,6 +44,37 @@ SERIOUS_REFUSALS = {
     "withdrawal_period",
 }
 GRADE_ZH = {"A": "优秀", "B": "良好", "C": "信用警示", "D": "严重失信"}
+# each deduction by its code: Chinese with its values' places, translated where shown
+FACTOR_ZH = {
+    "failed_test": N_("检测不合格（案件 #%(case)s）"),
+    "serious_refusals": N_("禁限用/间隔期拒绝开具 %(count)s 次"),
+    "other_refusals": N_("其他拒绝开具 %(count)s 次"),
+    "revoked_certificates": N_("合格证被撤销 %(count)s 张"),
+    "few_certified": N_("开证批次不足一半"),
+    "records_under_half": N_("生产记录不足一半批次"),
+    "records_under_80": N_("生产记录不足八成批次"),
+}
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One deduction: what it is (`code`, a `FACTOR_ZH` key), its values, and its points."""
+
+    code: str
+    points: int
+    values: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return FACTOR_ZH[self.code]
+
+    def text(self, translate: Callable[[str], str] = _as_is) -> str:
+        """In Chinese, or through `translate` (a page's gettext) in the page's language."""
+        return translate(self.label) % self.values
 
 
 @dataclass
@@ -50,15 +82,30 @@ class CreditGrade:
     producer_id: int
     grade: str
     score: int
-    factors: list[tuple[str, int]] = field(default_factory=list)
+    factors: list[Factor] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, in_english: Callable[[str], str] | None = None) -> dict[str, Any]:
+        """The API's answer: each factor by code and values, its text in Chinese and, given
+        the catalogue's English (`in_english`), in English; `what` is both, as it was."""
+        factors = []
+        for factor in self.factors:
+            zh, en = factor.text(), factor.text(in_english) if in_english else ""
+            factors.append(
+                {
+                    "code": factor.code,
+                    "what": f"{zh} / {en}" if en else zh,
+                    "what_zh": zh,
+                    "what_en": en or None,
+                    "values": factor.values,
+                    "points": factor.points,
+                }
+            )
         return {
             "producer_id": self.producer_id,
             "grade": self.grade,
             "grade_zh": GRADE_ZH[self.grade],
             "score": self.score,
-            "factors": [{"what": what, "points": points} for what, points in self.factors],
+            "factors": factors,
         }
 
 
@@ -119,27 +166,27 @@ class _Record:
 
 def _grade(producer_id: int, record: _Record) -> CreditGrade:
     """The rule itself (docs/compliance.md), over one producer's loaded record."""
-    factors: list[tuple[str, int]] = []
+    factors: list[Factor] = []
     for case_id, outcome in record.failed_cases:
         points = 40 if outcome == CaseOutcome.PENALTY else 30
-        factors.append((f"检测不合格（案件 #{case_id}）/ failed test", -points))
+        factors.append(Factor("failed_test", -points, {"case": case_id}))
     serious = sum(n for reason, n in record.refusals.items() if reason in SERIOUS_REFUSALS)
     other = sum(record.refusals.values()) - serious
     if serious:
-        factors.append((f"禁限用/间隔期拒绝开具 {serious} 次 / serious refusals", -10 * serious))
+        factors.append(Factor("serious_refusals", -10 * serious, {"count": serious}))
     if other:
-        factors.append((f"其他拒绝开具 {other} 次 / other refusals", -3 * other))
+        factors.append(Factor("other_refusals", -3 * other, {"count": other}))
     if revoked := record.revoked:
-        factors.append((f"合格证被撤销 {revoked} 张 / revoked certificates", -min(20, 5 * revoked)))
+        factors.append(Factor("revoked_certificates", -min(20, 5 * revoked), {"count": revoked}))
     if record.batches:
         if record.certified * 2 < record.batches:
-            factors.append(("开证批次不足一半 / fewer than half the batches certified", -10))
+            factors.append(Factor("few_certified", -10))
         share = record.recorded / record.batches
         if share < 0.5:
-            factors.append(("生产记录不足一半批次 / production records for < 50 % of batches", -20))
+            factors.append(Factor("records_under_half", -20))
         elif share < 0.8:
-            factors.append(("生产记录不足八成批次 / production records for < 80 % of batches", -10))
-    score = max(0, 100 + sum(points for _, points in factors))
+            factors.append(Factor("records_under_80", -10))
+    score = max(0, 100 + sum(factor.points for factor in factors))
     if record.refusals["banned_substance"] or score < 60:
         grade = "D"
     elif score < 75:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from traceability.beijing_time import CHINA
+from traceability.compliance.audit_trail import audit_test
 from traceability.compliance.reference import text_field
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Batch, Producer, Product
@@ -234,19 +235,24 @@ def record_test(
     now = now or utcnow()
     case_id = values.get("retest_of_case")
     if case_id not in (None, ""):
-        values = _retest_subject(session, int(case_id)) | values
+        given = {name: value for name, value in values.items() if value not in (None, "")}
+        values = _retest_subject(session, int(case_id)) | given
         test = build_test(session, values, recorded_by=recorded_by, channel=channel, now=now)
-        return record_retest(session, int(case_id), test, actor=recorded_by, now=now)
+        test = record_retest(session, int(case_id), test, actor=recorded_by, now=now)
+        audit_test(session, test, recorded_by)
+        return test
     test = build_test(session, values, recorded_by=recorded_by, channel=channel, now=now)
     session.add(test)
     session.flush()
+    audit_test(session, test, recorded_by)
     if test.result == TestResult.FAIL:
         open_case(session, test, actor=recorded_by, now=now)
     return test
 
 
 def _retest_subject(session: Session, case_id: int) -> dict[str, Any]:
-    """A re-test samples what the failed test sampled."""
+    """A re-test samples what the failed test sampled: what a form or a body leaves empty
+    (a page's blank batch field, a multipart part sent empty) is the failed test's."""
     from traceability.compliance.cases import get_case
 
     original = session.get(RapidTest, get_case(session, case_id).test_id)

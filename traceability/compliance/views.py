@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from wtforms import (
     DateField,
     DecimalField,
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -39,6 +40,12 @@ from traceability.compliance.api import (
     report_download,
     uploaded_report,
     visible_producers,
+)
+from traceability.compliance.case_texts import (
+    case_links,
+    history_lines,
+    saved_retest_message,
+    saved_test_message,
 )
 from traceability.compliance.coverage import covered_by, which_test_covers
 from traceability.compliance.credit import credit_grades
@@ -61,11 +68,13 @@ from traceability.issuing.service import today_in_china
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import (
     CaseOutcome,
+    CaseState,
     ComplianceCase,
     IntervalDefault,
     RapidTest,
     ReferenceKind,
     ReferenceSubstance,
+    TestMethod,
 )
 from traceability.models.types import utcnow
 from traceability.web.admin import error_text, signed_in
@@ -105,6 +114,8 @@ class TestForm(FlaskForm):
         _l("检测报告文件（PDF、JPG 或 PNG，可直接拍照）"),
         render_kw={"accept": ".pdf,.jpg,.jpeg,.png,image/*"},
     )
+    # a re-test (复检) of this case: the case page's button opens the form bound to it
+    retest_of_case = HiddenField(validators=[Optional()])
 
 
 class AttachReportForm(FlaskForm):
@@ -234,45 +245,87 @@ def _both_languages(exc: DomainError) -> str:
     return f"{error_text(exc)} / {other}"
 
 
+def _retest_case(session: Session, principal: Principal, form: TestForm) -> ComplianceCase | None:
+    """The case a re-test is entered for (the form's hidden field, or the case page's link),
+    checked as `POST /api/v1/tests` with `retest_of_case` checks it; None for a plain test."""
+    raw = form.retest_of_case.data or request.args.get("retest_of_case", "")
+    if not raw:
+        return None
+    if not str(raw).strip().isdecimal():
+        raise NotFound("找不到该案件。", "No such case.", code="case_not_found")
+    record = case_service.get_case(session, int(raw))
+    policy.require(principal, "case.manage", record.producer_id)
+    return record
+
+
+def _bind_to_case(session: Session, form: TestForm, record: ComplianceCase) -> None:
+    """A re-test is a lab report on what the failed test sampled: the form offers only the
+    lab method, says whose sample it is, and starts from the sample's name and place."""
+    form.method.choices = [
+        SelectChoice(TestMethod.LAB_REPORT.value, _l(METHOD_ZH[TestMethod.LAB_REPORT]))
+    ]
+    form.retest_of_case.data = str(record.id)
+    if request.method == "GET":
+        original = session.get(RapidTest, record.test_id)
+        form.method.data = TestMethod.LAB_REPORT.value
+        if original is not None:
+            form.product_name.data = original.product_name
+            form.place.data = original.place
+
+
 @bp.route("/tests", methods=["GET", "POST"])
 def tests() -> Any:
     principal = signed_in()
     session = get_session()
     form = TestForm()
+    retest_of = _retest_case(session, principal, form)
+    if retest_of is not None:
+        _bind_to_case(session, form, retest_of)
     status = 200
     if form.validate_on_submit():
         values = _form_values(form)
         try:
-            producer_id = values["producer_id"]
-            if values["batch_id"]:
-                batch = session.get(Batch, values["batch_id"])
-                producer_id = batch.producer_id if batch else producer_id
-            if producer_id is None:
-                policy.require_general(principal, "test.record")
+            if retest_of is not None:
+                # the subject is the case's: `record_test` takes it from the failed test
+                values.update(producer_id=None, batch_id=None, retest_of_case=retest_of.id)
             else:
-                policy.require(principal, "test.record", producer_id)
+                _require_test_record(session, principal, values)
             test = record_test(session, values, recorded_by=principal.key, channel="page")
             upload = uploaded_report()
             if upload is not None:
                 limit = int(current_app.config["LAB_REPORT_MAX_BYTES"])
                 attach_report(session, test, *upload, uploaded_by=principal.key, max_bytes=limit)
             session.commit()
-            if test.result == "pass":
-                flash(_("已登记检测记录 T%(id)s：合格。", id=test.id), "ok")
-            else:
-                flash(
-                    _("已登记检测记录 T%(id)s：不合格，已开立案件并撤销该批次合格证。", id=test.id),
-                    "warn",
-                )
-            return redirect(url_for("compliance.tests"))
         except DomainError as exc:
             session.rollback()
             flash(_both_languages(exc), "error")
             status = exc.status
-    return _tests_page(session, principal, form), status
+        else:
+            if retest_of is not None:
+                flash(*saved_retest_message(retest_of, test))
+                return redirect(url_for("compliance.case", case_id=retest_of.id))
+            flash(*saved_test_message(session, test))
+            return redirect(url_for("compliance.tests"))
+    return _tests_page(session, principal, form, retest_of), status
 
 
-def _tests_page(session: Session, principal: Principal, form: TestForm) -> str:
+def _require_test_record(session: Session, principal: Principal, values: dict[str, Any]) -> None:
+    producer_id = values["producer_id"]
+    if values["batch_id"]:
+        batch = session.get(Batch, values["batch_id"])
+        producer_id = batch.producer_id if batch else producer_id
+    if producer_id is None:
+        policy.require_general(principal, "test.record")
+    else:
+        policy.require(principal, "test.record", producer_id)
+
+
+def _tests_page(
+    session: Session,
+    principal: Principal,
+    form: TestForm,
+    retest_of: ComplianceCase | None = None,
+) -> str:
     """The entry form and the latest tests the caller may see, each with what it covers at the
     issuing gate, and each lab report the caller may add a file to with its own small upload
     form."""
@@ -289,8 +342,11 @@ def _tests_page(session: Session, principal: Principal, form: TestForm) -> str:
     return render_template(
         "compliance/tests.html",
         form=form,
+        retest_of=retest_of,
+        retest_subject=_subject_of(session, retest_of) if retest_of else None,
         attach_form=AttachReportForm(formdata=None),
         rows=rows,
+        case_links=case_links(session, principal, rows),
         covers={r.id: covered_by(r) for r in rows},
         files=files,
         attachable=attachable,
@@ -439,6 +495,8 @@ def cases() -> str:
     return render_template(
         "compliance/cases.html",
         rows=rows,
+        names=_producer_names(session, {c.producer_id for c in rows if c.producer_id}),
+        blocks_issuing=case_service.blocks_issuing,
         deadlines=case_service.current_deadlines(session, rows),
         state_zh=case_service.STATE_ZH,
     )
@@ -481,6 +539,12 @@ def case(case_id: int) -> Any:
         case=record,
         test=test,
         retest=retest,
+        subject=_subject_of(session, record),
+        blocks_issuing=case_service.blocks_issuing,
+        history=history_lines(record),
+        may_enter_retest=record.state != CaseState.CLOSED
+        and record.retest_test_id is None
+        and policy.allowed(principal, "case.manage", record.producer_id),
         deadline=deadline,
         deadline_estimated=test is not None and case_service.deadline_estimated(test, deadline),
         form=form,
@@ -572,6 +636,13 @@ def refusal_list() -> str:
     return render_template("compliance/refusals.html", rows=rows, names=names)
 
 
+def _subject_of(session: Session, record: ComplianceCase) -> dict[str, Any]:
+    """Whose sample a case is about: the producer, batch and product, as far as known."""
+    producer = session.get(Producer, record.producer_id) if record.producer_id else None
+    product = session.get(Product, record.product_id) if record.product_id else None
+    return {"producer": producer, "product": product}
+
+
 def _producer_names(session: Any, ids: set[int]) -> dict[int, str]:
     found = session.exec(select(Producer).where(col(Producer.id).in_(ids or {-1}))).all()
     return {p.id: p.name for p in found}
@@ -589,4 +660,6 @@ def credit() -> str:
     producers = session.exec(query).all()
     graded = credit_grades(session, [p.id or 0 for p in producers])
     grades = [(p, graded[p.id or 0]) for p in producers]
-    return render_template("compliance/credit.html", grades=grades, outcomes=CaseOutcome)
+    return render_template(
+        "compliance/credit.html", grades=grades, outcomes=CaseOutcome, translate=_
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -10,9 +11,11 @@ from itertools import count
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from tests.traceability.compliance.conftest import add_input, add_test, in_session
+from tests.traceability.signing_in import sign_in
 from tests.traceability.statements import count_statements
 from traceability.compliance.credit import credit_grade, credit_grades
 from traceability.models import Batch, Certificate, Producer, ProducerKind, Product
@@ -44,7 +47,7 @@ def _enterprise_batches(app: Flask) -> list[Batch]:
 def test_certified_batches_without_production_records_grade_b(app: Flask, cucumbers: Batch) -> None:
     grade = _grade(app, cucumbers.producer_id)
     assert grade.grade == "B" and grade.score == 80
-    assert any("生产记录" in what for what, _ in grade.factors)
+    assert any("生产记录" in factor.text() for factor in grade.factors)
 
 
 def test_complete_records_and_no_failures_grade_a(app: Flask, cucumbers: Batch) -> None:
@@ -60,7 +63,7 @@ def test_a_failed_test_costs_thirty_points_and_the_a(app: Flask, cucumbers: Batc
     add_test(app, cucumbers, inhibition_rate="72.0")
     grade = _grade(app, cucumbers.producer_id)
     assert grade.grade != "A" and grade.score <= 70
-    assert any(points == -30 for _, points in grade.factors)
+    assert any(factor.points == -30 for factor in grade.factors)
 
 
 def test_a_banned_substance_refusal_grades_d(app: Flask, cucumbers: Batch) -> None:
@@ -276,27 +279,30 @@ def test_grades_of_a_county_by_hand(app: Flask) -> None:
         return ids, records.cases, credit_grades(session, ids.values())
 
     ids, cases, grades = in_session(app, grade)
-    found = {name: (grades[i].grade, grades[i].score, grades[i].factors) for name, i in ids.items()}
+    found = {
+        name: (grades[i].grade, grades[i].score, [(f.text(), f.points) for f in grades[i].factors])
+        for name, i in ids.items()
+    }
     assert found["clean"] == ("A", 100, [])
     assert found["failed"] == ("D", 30, [
-        (f"检测不合格（案件 #{cases[0]}）/ failed test", -30),
-        (f"检测不合格（案件 #{cases[1]}）/ failed test", -40),
+        (f"检测不合格（案件 #{cases[0]}）", -30),
+        (f"检测不合格（案件 #{cases[1]}）", -40),
     ])  # fmt: skip
     assert found["refused"] == ("D", 74, [
-        ("禁限用/间隔期拒绝开具 2 次 / serious refusals", -20),
-        ("其他拒绝开具 2 次 / other refusals", -6),
+        ("禁限用/间隔期拒绝开具 2 次", -20),
+        ("其他拒绝开具 2 次", -6),
     ])  # fmt: skip
     assert found["revoked"] == ("C", 70, [
-        ("合格证被撤销 5 张 / revoked certificates", -20),
-        ("开证批次不足一半 / fewer than half the batches certified", -10),
+        ("合格证被撤销 5 张", -20),
+        ("开证批次不足一半", -10),
     ])  # fmt: skip
     # cucumbers harvested on or after the first spraying, or on an unknown day: 3 of 5
     assert found["product records"] == ("A", 90, [
-        ("生产记录不足八成批次 / production records for < 80 % of batches", -10),
+        ("生产记录不足八成批次", -10),
     ])  # fmt: skip
-    assert found["no batches"] == ("B", 97, [("其他拒绝开具 1 次 / other refusals", -3)])
+    assert found["no batches"] == ("B", 97, [("其他拒绝开具 1 次", -3)])
     assert found["half"] == ("A", 90, [
-        ("生产记录不足八成批次 / production records for < 80 % of batches", -10),
+        ("生产记录不足八成批次", -10),
     ])  # fmt: skip
 
 
@@ -328,3 +334,41 @@ def _statements(app: Flask, producer_ids: list[int]) -> int:
         assert len(credit_grades(session, producer_ids)) == len(producer_ids)
 
     return count_statements(app, grade)
+
+
+# --- Deductions in the page's language ---------------------------------------------------
+
+
+def _credit_row(page: str, producer_id: int) -> str:
+    start = page.index(f'id="producer-{producer_id}"')
+    return html.unescape(page[start : page.index("</tr>", start)])
+
+
+def test_the_credit_page_says_the_deductions_in_chinese(
+    app: Flask, client: FlaskClient, cucumbers: Batch
+) -> None:
+    admin = sign_in(app, client, "county", role="county_admin")
+    row = _credit_row(admin.get("/compliance/credit").get_data(as_text=True), cucumbers.producer_id)
+    assert "生产记录不足一半批次（-20）" in row
+    assert "production records" not in row and " / " not in row
+
+
+def test_the_credit_page_says_the_deductions_in_english_on_an_english_page(
+    app: Flask, client: FlaskClient, cucumbers: Batch
+) -> None:
+    admin = sign_in(app, client, "county", role="county_admin")
+    page = admin.get("/compliance/credit?lang=en").get_data(as_text=True)
+    row = _credit_row(page, cucumbers.producer_id)
+    assert "Production records for fewer than half the batches (-20)" in row
+    assert "生产记录" not in row
+
+
+def test_the_credit_api_gives_each_deduction_by_code_in_both_languages(
+    client: FlaskClient, cucumbers: Batch, make_token: Any
+) -> None:
+    path = f"/api/v1/producers/{cucumbers.producer_id}/credit"
+    (factor,) = client.get(path, headers=make_token()).get_json()["credit"]["factors"]
+    assert factor["code"] == "records_under_half" and factor["points"] == -20
+    assert factor["what_zh"] == "生产记录不足一半批次"
+    assert factor["what_en"] == "Production records for fewer than half the batches"
+    assert factor["what"] == f"{factor['what_zh']} / {factor['what_en']}"
