@@ -27,9 +27,17 @@ class FontNotFoundError(PrinterError):
 
 
 class LayoutError(PrinterError):
-    """The data does not fit the layout (text too long, QR too big for the label)."""
+    """The data does not fit the layout (text too long, QR too big for the label).
+
+    `fields` names the label fields that did not fit (product, issuer, origin…), when known,
+    so a caller can tell the person which registered name is too long.
+    """
 
     code = "layout_error"
+
+    def __init__(self, message_zh: str, message_en: str, *, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message_zh, message_en)
+        self.fields = fields
 
 
 class UnknownNameError(PrinterError):

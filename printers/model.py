@@ -14,6 +14,7 @@ from typing import Literal
 
 MediaKind = Literal["gap", "mark", "continuous"]
 Align = Literal["left", "center", "right"]
+Overflow = Literal["error", "ellipsis"]
 
 MM_PER_INCH = 25.4
 
@@ -115,6 +116,9 @@ class TextElement:
 
     `size` is the preferred glyph height in dots and `min_size` the smallest
     acceptable one (24 dots at 203 dpi is the TSS24.BF2 cell and still OCR-readable).
+    `overflow` says what happens when even `min_size` is too big: "error" (LayoutError,
+    for the facts a certificate must carry whole) or "ellipsis" (cut with …, for an item
+    label whose QR leads to the full certificate).
     """
 
     name: str
@@ -124,6 +128,7 @@ class TextElement:
     min_size: int
     max_lines: int = 1
     align: Align = "left"
+    overflow: Overflow = "error"
 
 
 @dataclass(frozen=True)

@@ -129,30 +129,72 @@ def _ink_fits(chain: FontChain, lines: list[str], height: int) -> bool:
     return first_top >= 0 and (len(lines) - 1) * chain.line_height + last_bottom <= height
 
 
+ELLIPSIS = "…"
+
+
+def _fits_at(element: TextElement, text: str, size: int) -> FittedText | None:
+    box = element.box
+    chain = font_chain(size)
+    lines = balance_lines(text, box.w, chain)
+    if (
+        all(chain.length(line) <= box.w for line in lines)
+        and len(lines) <= element.max_lines
+        and len(lines) * chain.line_height <= box.h
+        and _ink_fits(chain, lines, box.h)
+    ):
+        return FittedText(size, tuple(lines), chain.line_height)
+    return None
+
+
+def _abbreviated(element: TextElement) -> FittedText | None:
+    """The longest start of the text that fits at `min_size` with … after it."""
+    low, high, best = 1, len(element.text) - 1, None
+    while low <= high:
+        mid = (low + high) // 2
+        fitted = _fits_at(element, element.text[:mid].rstrip() + ELLIPSIS, element.min_size)
+        if fitted is None:
+            high = mid - 1
+        else:
+            best, low = fitted, mid + 1
+    return best
+
+
 @lru_cache(maxsize=4096)
 def fit_text(element: TextElement) -> FittedText:
     """Largest size from `size` down to `min_size` at which the text fits its box.
 
     Wrapping is tried before shrinking, so a long product name goes onto a second line
-    in the big size first. Raises LayoutError rather than ever clipping.
+    in the big size first. Then an "ellipsis" element is cut short with …; any other
+    raises LayoutError rather than ever clipping.
     """
-    box = element.box
     for size in range(element.size, element.min_size - 1, -1):
-        chain = font_chain(size)
-        lines = balance_lines(element.text, box.w, chain)
-        fits_width = all(chain.length(line) <= box.w for line in lines)
-        if (
-            fits_width
-            and len(lines) <= element.max_lines
-            and len(lines) * chain.line_height <= box.h
-            and _ink_fits(chain, lines, box.h)
-        ):
-            return FittedText(size, tuple(lines), chain.line_height)
+        fitted = _fits_at(element, element.text, size)
+        if fitted is not None:
+            return fitted
+    if element.overflow == "ellipsis":
+        fitted = _abbreviated(element)
+        if fitted is not None:
+            return fitted
+    box = element.box
     raise LayoutError(
         f"“{element.name}”文字太长，放不下（{element.text[:20]}…）",
         f"text for {element.name!r} does not fit its {box.w}×{box.h}-dot box "
         f"even at {element.min_size} dots: {element.text[:40]!r}",
+        fields=(element.name,),
     )
+
+
+def check_fits(label: Label) -> None:
+    """Raise LayoutError now if any element of `label` cannot be drawn (text, QR).
+
+    A label is laid out in full before the first byte goes to a printer, so a label that
+    cannot print fails the job cleanly instead of stopping a run halfway.
+    """
+    for element in label.elements:
+        if isinstance(element, TextElement) and element.text:
+            fit_text(element)
+        elif isinstance(element, QRElement):
+            place_qr(element)
 
 
 def line_offset(element: TextElement, fitted: FittedText, line: str) -> int:

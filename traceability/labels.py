@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from decimal import Decimal
 
 from printers import layouts
 from printers.errors import LayoutError, PrinterError, UnknownNameError
 from printers.model import CertificateLabelData
-from printers.raster import render_raster
+from printers.raster import check_fits, render_raster
 from traceability.codes import ItemCode as SignedCode
 from traceability.codes import code_url
 from traceability.errors import DomainError, ValidationFailed
@@ -19,11 +20,68 @@ from traceability.lookup.service import mask_phone
 from traceability.models import Certificate
 
 DEFAULT_LAYOUT = "certificate-80x60"
+# What phone issuing offers: the full certificate and one small label per item code.
+PHONE_LAYOUTS = (("certificate-80x60", 203), ("item-40x30", 203))
+_FIELD_NAMES = {
+    "product": ("产品名称", "product name"),
+    "issuer": ("生产者名称", "producer name"),
+    "origin": ("产地", "place of origin"),
+}
 
 
 class LabelUnavailable(DomainError):
     status = 503
     code = "label_unavailable"
+
+
+class LabelDoesNotFit(ValidationFailed):
+    """Some fact is too long to print on this terminal's labels: nothing may be issued."""
+
+    code = "label_does_not_fit"
+
+
+def does_not_fit(exc: LayoutError) -> LabelDoesNotFit:
+    """The person's version of a LayoutError: which registered name to shorten, and who can."""
+    names = [_FIELD_NAMES[f] for f in exc.fields if f in _FIELD_NAMES]
+    if not names:
+        return LabelDoesNotFit(
+            f"标签上印不下（{exc.message_zh}），不能开具合格证：请找工作人员处理。",
+            f"This does not fit on the label ({exc.message_en}), so no certificate can be "
+            "issued: please ask the staff.",
+        )
+    zh, en = "、".join(n[0] for n in names), " and ".join(n[1] for n in names)
+    return LabelDoesNotFit(
+        f"{zh}太长，标签上印不下，不能开具合格证：请找乡镇工作人员把登记的{zh}改短。",
+        f"The {en} is too long to print on the label, so no certificate can be issued: "
+        f"ask the township staff to shorten the registered {en}.",
+    )
+
+
+def check_printable(data: CertificateLabelData, label_layouts: Iterable[tuple[str, int]]) -> None:
+    """Refuse now, before anything is issued, if a label of `data` could never print.
+
+    Checked with the widest mark a label can carry (补打 and the last sequence number), so
+    a reprint fits too.
+    """
+    for layout, dpi in label_layouts:
+        try:
+            check_fits(layouts.build_label(layout, data, dpi))
+        except UnknownNameError as exc:
+            raise LabelUnavailable(exc.message_zh, exc.message_en, code=exc.code) from exc
+        except LayoutError as exc:
+            raise does_not_fit(exc) from exc
+
+
+def check_certificate_printable(
+    certificate: Certificate,
+    code: SignedCode,
+    base_url: str,
+    label_layouts: Iterable[tuple[str, int]],
+) -> None:
+    """`check_printable` for an issued certificate's labels, with its real code URL."""
+    count = certificate.item_count
+    data = label_data(certificate, code, base_url, sequence=f"{count}/{count}", reprint=True)
+    check_printable(data, label_layouts)
 
 
 def format_quantity(quantity: Decimal, unit: str) -> str:
@@ -73,7 +131,7 @@ def render_label_png(
     except UnknownNameError as exc:
         raise ValidationFailed(exc.message_zh, exc.message_en, code="invalid_layout") from exc
     except LayoutError as exc:
-        raise ValidationFailed(exc.message_zh, exc.message_en, code="label_does_not_fit") from exc
+        raise does_not_fit(exc) from exc
     except PrinterError as exc:
         raise LabelUnavailable(exc.message_zh, exc.message_en, code=exc.code) from exc
     buffer = io.BytesIO()

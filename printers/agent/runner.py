@@ -22,6 +22,7 @@ from printers.errors import PrinterError
 from printers.job import PrinterNotReady, print_label, query_status
 from printers.layouts import build_label
 from printers.model import CertificateLabelData, Label
+from printers.raster import check_fits
 from printers.status import PrinterStatus
 from printers.transports import TransportError, open_transport
 
@@ -165,7 +166,9 @@ class Agent:
             fields = dict(entry["data"])
             fields["basis"] = tuple(fields.get("basis", ()))
             data = CertificateLabelData(**fields)
-            labels.append(build_label(entry["layout"], data, int(entry.get("dpi", 203))))
+            label = build_label(entry["layout"], data, int(entry.get("dpi", 203)))
+            check_fits(label)  # every label drawable before the first byte goes out
+            labels.append(label)
         if not labels:
             raise ValueError("the job has no labels")
         return labels
@@ -191,10 +194,12 @@ class Agent:
                 return "failed_before_send", str(exc)
             return "uncertain", f"stopped after {len(outcomes)} of {len(labels)} labels: {exc}"
         except (TransportError, PrinterError) as exc:
-            sent_nothing = (
-                not outcomes
-                and getattr(getattr(exc, "result", None), "outcome", "") == "failed_before_send"
-            )
+            attached = getattr(exc, "result", None)
+            if not outcomes and attached is None and not isinstance(exc, TransportError):
+                # Failed while making the bytes (a label that cannot be drawn): nothing
+                # went to the printer, and trying again would fail the same way.
+                return "failed", f"nothing printed: {exc}"
+            sent_nothing = not outcomes and getattr(attached, "outcome", "") == "failed_before_send"
             if sent_nothing:
                 self.state.printer_state, self.state.printer_reasons = "offline", ["offline"]
                 return "failed_before_send", str(exc)

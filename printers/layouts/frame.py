@@ -14,11 +14,13 @@ from printers.model import (
     Element,
     Label,
     Media,
+    Overflow,
     QRElement,
     RuleElement,
     TextElement,
     dots_per_mm,
 )
+from printers.raster import fit_text
 
 # 3.0 mm = 24 dots at 203 dpi: the TSS24.BF2 cell and the smallest hanzi that scans by eye
 # and by OCR on a thermal label (printers.md §6.6).
@@ -46,6 +48,7 @@ class Frame:
         min_mm: float = MIN_TEXT_MM,
         align: Align = "left",
         y_dots: int | None = None,
+        overflow: Overflow = "error",
     ) -> int:
         """Place a text box `lines` lines tall at (x, y, w) mm; returns its bottom in dots."""
         x_mm, y_mm, w_mm = box_mm
@@ -54,9 +57,17 @@ class Frame:
         height = lines * line_height_for(size)
         box = Box(self.dots(x_mm), y, self.dots(w_mm), height)
         self.elements.append(
-            TextElement(name, box, text, size, min(size, self.dots(min_mm)), lines, align)
+            TextElement(name, box, text, size, min(size, self.dots(min_mm)), lines, align, overflow)
         )
         return box.bottom
+
+    def lines_needed(self, text: str, w_mm: float, size_mm: float) -> int:
+        """How many lines `text` wraps into at `size_mm` in a column `w_mm` wide."""
+        if not text:
+            return 0
+        size = self.dots(size_mm)
+        probe = TextElement("probe", Box(0, 0, self.dots(w_mm), 10_000), text, size, size, 10_000)
+        return len(fit_text(probe).lines)
 
     def qr(
         self,

@@ -1,13 +1,19 @@
 """Item labels (40×30 and 50×30 mm): the small per-package label with QR and title beside it.
 
 Only what a buyer needs at a glance (domain.md §3.3): 承诺达标合格证, product,
-issuer, date, the QR; the full certificate travels with the batch.
+issuer, date, the QR; the full certificate travels with the batch. A product or
+producer name too long for the small label shrinks to 2.4 mm and is then cut short
+with … (the QR leads to the whole record); the full certificate prints it whole.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from printers.layouts.frame import Frame, mark_text
 from printers.model import CertificateLabelData, Label, Media
+
+_SHORTENED: dict[str, Any] = {"min_mm": 2.4, "overflow": "ellipsis"}
 
 
 def item_40x30(data: CertificateLabelData, dpi: int = 203) -> Label:
@@ -16,8 +22,8 @@ def item_40x30(data: CertificateLabelData, dpi: int = 203) -> Label:
     qr = f.qr("qr", data.qr_text, 0.5, 0.5, 21.5)
     col = (22.5, 0.5, 16.5)
     y = f.text("title", data.title, col, 3.4, lines=2)
-    y = f.text("product", data.product, col, 3.2, lines=2, y_dots=y)
-    f.text("issuer", data.issuer, col, 3.0, lines=3, y_dots=y)
+    y = f.text("product", data.product, col, 3.2, lines=2, **_SHORTENED, y_dots=y)
+    f.text("issuer", data.issuer, col, 3.0, lines=3, **_SHORTENED, y_dots=y)
     under = (1.0, 0.0, 20.5)
     y = f.text("date", data.date, under, 3.0, y_dots=qr.bottom + f.dots(0.5))
     f.text("mark", mark_text(data.sequence, data.reprint), under, 3.0, y_dots=y)
@@ -30,8 +36,8 @@ def item_50x30(data: CertificateLabelData, dpi: int = 203) -> Label:
     f.qr("qr", data.qr_text, 0.5, 0.5, 28.5)
     col = (29.5, 0.5, 20.0)
     y = f.text("title", data.title, col, 3.2, lines=2)
-    y = f.text("product", data.product, col, 3.0, lines=2, y_dots=y)
-    y = f.text("issuer", data.issuer, col, 3.0, lines=2, min_mm=2.4, y_dots=y)
+    y = f.text("product", data.product, col, 3.0, lines=2, **_SHORTENED, y_dots=y)
+    y = f.text("issuer", data.issuer, col, 3.0, lines=2, **_SHORTENED, y_dots=y)
     y = f.text("date", data.date, col, 3.0, y_dots=y)
     f.text("mark", mark_text(data.sequence, data.reprint), col, 3.0, y_dots=y)
     return f.label("item-50x30")

@@ -14,7 +14,7 @@ def label_60x40(data: CertificateLabelData, dpi: int = 203) -> Label:
     qr = f.qr("qr", data.qr_text, 60 - 28.5 - 0.5, 6.0, 28.5)
     col = (1.5, 0.0, 60 - 28.5 - 0.5 - 1.5 - 0.5)
     y += f.dots(0.4)
-    y = f.text("product", "品名：" + data.product, col, 3.4, lines=2, y_dots=y)
+    y = f.text("product", "品名：" + data.product, col, 3.4, lines=2, min_mm=2.4, y_dots=y)
     y = f.text("quantity", "重量：" + data.quantity if data.quantity else "", col, 3.0, y_dots=y)
     y = f.text(
         "origin",

@@ -45,7 +45,7 @@ def _receipt(data: CertificateLabelData, width_mm: float, dpi: int, name: str) -
         ("phone", "联系方式：", data.phone),
         ("date", "开具日期：", data.date),
     ):
-        f.text(field_name, caption + value if value else "", full, 3.0, lines=4, y_dots=y)
+        f.text(field_name, caption + value if value else "", full, 3.0, lines=12, y_dots=y)
         y = _shrink_to_fit(f)
     side = min(w - 2 * margin, 40.0)
     y = f.qr("qr", data.qr_text, (w - side) / 2, 0.0, side, y_dots=y + f.dots(1)).bottom

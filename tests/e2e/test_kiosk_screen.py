@@ -104,6 +104,7 @@ def kiosk_site(empty_database_url: str, tmp_path: Path) -> Iterator[dict[str, An
                     "credential": credential_file.read_text().strip(),
                     "agent_url": f"http://127.0.0.1:{local_port}",
                     "token": token,
+                    "agent": agent,
                 }
             finally:
                 agent.terminate()
@@ -593,3 +594,266 @@ def count_rows(server: Any, table: str) -> int:
             return int(connection.execute(text(f"select count(*) from {table}")).scalar_one())
     finally:
         engine.dispose()
+
+
+def test_the_weight_keypad_takes_one_decimal_point_and_a_bad_weight_stops_on_its_screen(
+    kiosk_site: dict[str, Any],
+) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(kiosk_site["server"].base_url + "/phone")
+        sign_in(page, TapCounter(page), kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+        page.wait_for_selector("#screen-products.active")
+        page.locator('.product:has-text("黄瓜")').click()
+        for key in "1.2.3":
+            page.locator(f'#screen-weight .key[data-key="{key}"]').click()
+        assert page.input_value("#quantity") == "1.23"
+        for key in "45":
+            page.locator(f'#screen-weight .key[data-key="{key}"]').click()
+        page.click("#weight-next")  # 1.2345: four decimals
+        page.wait_for_selector("#banner:not([hidden])")
+        assert "最多三位小数" in page.inner_text("#banner")
+        assert page.locator("#screen-weight.active").count() == 1
+        page.fill("#quantity", "1e5")  # typed on a keyboard
+        page.click("#weight-next")
+        page.wait_for_function("document.getElementById('banner').textContent.includes('数字')")
+        assert page.locator("#screen-weight.active").count() == 1
+        browser.close()
+
+
+def test_with_the_agent_stopped_the_printing_screen_says_so_and_offers_a_way_out(
+    kiosk_site: dict[str, Any],
+) -> None:
+    agent = kiosk_site["agent"]
+    agent.terminate()
+    agent.wait(timeout=10)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        open_kiosk(page, kiosk_site, "&print_wait=2")
+        counter = TapCounter(page)
+        sign_in(page, counter, kiosk_site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+        page.wait_for_selector("#screen-products.active")
+        counter.tap('.product:has-text("黄瓜")')
+        page.fill("#quantity", "12.5")  # no agent, no scale
+        counter.tap("#weight-next")
+        page.wait_for_selector("#screen-confirm.active")
+        counter.tap("#confirm-go")
+        page.wait_for_selector("#screen-printing.active")
+        page.wait_for_selector("#printing-done:visible", timeout=15_000)
+        assert "请找工作人员" in page.inner_text("#printing-title")
+        assert "可以补打" in page.inner_text("#printing-title")
+        assert "HGZ" in page.inner_text("#printing-detail")  # the number, for the reprint
+        page.click("#printing-done")
+        page.wait_for_selector("#screen-start.active")
+        browser.close()
+    assert kiosk_site["printer"].jobs == 0
+
+
+KIOSK_SIZES = [(1280, 800), (1024, 768), (1024, 600)]
+KIOSK_SIZE_IDS = ["1280x800", "1024x768", "1024x600"]
+NO_SCROLLING = "() => document.scrollingElement.scrollHeight <= window.innerHeight"
+
+LINES_OF_TEXT = """(selector) => {
+    const range = document.createRange();
+    range.selectNodeContents(document.querySelector(selector));
+    return new Set(Array.from(range.getClientRects(), (r) => Math.round(r.bottom))).size;
+}"""
+
+
+def huge_button_height(size: tuple[int, int]) -> float:
+    """kiosk.css `.huge`: 4.5rem high, 3.6rem on a screen under 650 px; never squeezed."""
+    return 16 * (3.6 if size[1] <= 650 else 4.5) - 0.5  # rounding
+
+
+def ban_on_the_cucumbers(site: dict[str, Any]) -> None:
+    """甲胺磷 recorded on the demo 黄瓜 today: the gate refuses with a two-line message."""
+    from datetime import date
+
+    server = site["server"]
+    api(server, "POST", "/api/v1/production-records", site["token"], {
+        "producer_id": 1, "product_id": cucumber_product_id(server), "substance": "甲胺磷",
+        "dose": "50 ml/亩", "method": "喷雾", "used_on": date.today().isoformat(), "operator": "张三",
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("size", KIOSK_SIZES, ids=KIOSK_SIZE_IDS)
+def test_a_refusal_in_the_banner_leaves_the_print_button_on_screen_without_scrolling(
+    kiosk_site: dict[str, Any], size: tuple[int, int]
+) -> None:
+    """The banner takes its lines from the top; the label preview gives way, never the
+    buttons: the producer reads why and still reaches 我承诺，打印 and 返回 as the page stands."""
+    ban_on_the_cucumbers(kiosk_site)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        counter = weigh_cucumbers(page, kiosk_site)
+        page.wait_for_function(
+            "document.getElementById('preview').complete && document.getElementById('preview').naturalWidth > 0"
+        )
+        counter.tap("#confirm-go")
+        page.wait_for_selector("#banner:not([hidden])")
+        page.screenshot(path=str(ARTIFACTS / f"kiosk-refused-{size[0]}x{size[1]}.png"))
+        banner = page.locator("#banner")
+        lines = page.evaluate(LINES_OF_TEXT, "#banner")
+        boxes = {
+            name: page.locator(selector).bounding_box()
+            for name, selector in [("banner", "#banner"), ("print", "#confirm-go"),
+                                   ("back", '#screen-confirm [data-action="back"]'),
+                                   ("preview", "#preview"), ("more", '[data-step="1"]')]
+        }  # fmt: skip
+        scrolling = page.evaluate(SCROLLING)
+        document_fits = page.evaluate(NO_SCROLLING)
+        uncovered = page.locator("#confirm-go").evaluate(TAPPED_AT_CENTRE)
+        message = banner.text_content()
+        browser.close()
+    assert message and "甲胺磷" in message
+    assert lines >= 2  # the case the screen must hold
+    assert scrolling == [] and document_fits
+    for name, box in boxes.items():
+        assert on_screen(box, size), name
+    assert uncovered
+    print_button, preview = boxes["print"], boxes["preview"]
+    assert print_button is not None and print_button["height"] >= huge_button_height(size)
+    assert preview is not None and preview["height"] >= 120  # shrunk, still a label to look at
+    assert kiosk_site["printer"].jobs == 0
+
+
+@pytest.mark.parametrize("size", KIOSK_SIZES[:2], ids=KIOSK_SIZE_IDS[:2])
+def test_a_three_line_refusal_still_leaves_the_print_button_on_screen(
+    kiosk_site: dict[str, Any], size: tuple[int, int]
+) -> None:
+    """The longest refusals (an interval still running, with the reference it comes from)
+    run to three lines at 1024 wide; the English screen's are longer still."""
+    long_zh = (
+        "不能开具合格证：2026-12-01 使用的“毒死蜱”安全间隔期为 7 天，2026-12-08 起才能采收；"
+        "本批次采收日期 2026-12-05 仍在安全间隔期内。（依据：农业农村部公告第2032号 GB 2763-2021 "
+        "食品安全国家标准 食品中农药最大残留限量；名录版本 interval 2026.1 r1）"
+    )
+
+    def refuse(route: Any) -> None:
+        route.fulfill(status=422, content_type="application/json", body=json.dumps({
+            "error": "pre_harvest_interval", "message_zh": long_zh, "message_en": "Cannot issue",
+        }))  # fmt: skip
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        page.route("**/kiosk/api/issue", refuse)
+        counter = weigh_cucumbers(page, kiosk_site)
+        page.wait_for_function(
+            "document.getElementById('preview').complete && document.getElementById('preview').naturalWidth > 0"
+        )
+        counter.tap("#confirm-go")
+        page.wait_for_selector("#banner:not([hidden])")
+        page.screenshot(path=str(ARTIFACTS / f"kiosk-refused-long-{size[0]}x{size[1]}.png"))
+        banner_box = page.locator("#banner").bounding_box()
+        button_box = page.locator("#confirm-go").bounding_box()
+        scrolling = page.evaluate(SCROLLING)
+        document_fits = page.evaluate(NO_SCROLLING)
+        message = page.text_content("#banner")
+        browser.close()
+    assert message == long_zh
+    assert scrolling == [] and document_fits
+    assert on_screen(banner_box, size) and on_screen(button_box, size)
+    assert button_box is not None and button_box["height"] >= huge_button_height(size)
+
+
+LONG_NAMES = [
+    "青禾县清河镇李家庄村生态种植基地有机富硒水果黄瓜一号精选礼盒",
+    "青禾县清河镇王家洼村林下仿野生栽培椴木香菇精选特级干货礼盒装",
+    "青禾县石门乡茶园村高山云雾明前手工采摘绿茶鲜叶一芽一叶初展期",
+    "青禾县城关街道东关村设施大棚无土栽培樱桃番茄千禧品种露天成熟",
+    "青禾县城关街道西关村露地种植大白菜北京新三号秋季鲜菜整棵带根",
+    "青禾县石门乡石门村稻田综合种养小龙虾配套有机水稻大米当季新米",
+]  # fmt: skip
+"""Six registered names of 30 characters: each would take four lines of a tile."""
+
+
+PRODUCT_TILES = """() => Array.from(document.querySelectorAll("#products .product"), (tile) => {
+    const name = tile.querySelector(".name");
+    const box = tile.getBoundingClientRect();
+    return {title: tile.title, x: box.x, y: box.y, width: box.width, height: box.height,
+            lines: name.clientHeight / parseFloat(getComputedStyle(name).lineHeight)};
+})"""
+FITS_UNSCROLLED = """() => [document.scrollingElement, document.querySelector("main")]
+    .every((el) => el.scrollHeight <= el.clientHeight && el.scrollTop === 0)"""
+
+
+def products_screen(page: Page, site: dict[str, Any], names: list[str]) -> None:
+    """`names` registered for the demo 黄瓜 producer (besides 黄瓜 and 香菇), who signs in."""
+    for name in names:
+        api(site["server"], "POST", "/api/v1/producers/1/products", site["token"],
+            {"name": name, "category": "vegetable"})  # fmt: skip
+    open_kiosk(page, site)
+    sign_in(page, TapCounter(page), site["demo"]["kiosk_cards"][0]["card"], DEMO_PIN)
+    page.wait_for_selector("#screen-products.active")
+
+
+def whole_lines(tile: dict[str, Any]) -> bool:
+    """The name shows whole lines: not squeezed by its tile to a line and a half."""
+    return tile["lines"] >= 0.95 and abs(tile["lines"] - round(tile["lines"])) < 0.05
+
+
+def first_row(tiles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [tile for tile in tiles if tile["y"] == tiles[0]["y"]]
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 800)], ids=["1024x768", "1280x800"])
+def test_long_product_names_take_two_lines_and_keep_the_tiles_and_signout_on_screen(
+    kiosk_site: dict[str, Any], size: tuple[int, int]
+) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        products_screen(page, kiosk_site, LONG_NAMES)
+        page.screenshot(path=str(ARTIFACTS / f"kiosk-long-names-{size[0]}x{size[1]}.png"))
+        tiles: list[dict[str, Any]] = page.evaluate(PRODUCT_TILES)
+        signout = page.locator('[data-action="signout"]').bounding_box()
+        fits = page.evaluate(FITS_UNSCROLLED)
+        browser.close()
+    assert len(tiles) == 2 + len(LONG_NAMES)
+    assert set(LONG_NAMES) <= {tile["title"] for tile in tiles}  # the whole name, on a long look
+    assert all(tile["lines"] <= 2.05 for tile in tiles)  # the clamp holds
+    assert all(whole_lines(tile) for tile in tiles)
+    assert all(round(tile["lines"]) == 2 for tile in tiles if tile["title"] in LONG_NAMES)
+    assert len(first_row(tiles)) >= 3
+    for tile in tiles:  # all eight at a glance, none stretched by its name, none squeezed
+        assert on_screen(tile, size)  # type: ignore[arg-type]
+        assert tile["height"] <= 12 * 16 and tile["width"] >= 12 * 16 - 1  # `.grid`: 12rem
+    assert on_screen(signout, size)
+    assert fits
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1024, 600)], ids=["1024x768", "1024x600"])
+def test_many_products_scroll_inside_their_box_and_signout_stays_on_screen(
+    kiosk_site: dict[str, Any], size: tuple[int, int]
+) -> None:
+    """A purchaser or cooperative with twenty products: the tiles scroll, 退出 does not."""
+    names = LONG_NAMES + [f"{name[:27]}第{n}批" for n in (2, 3) for name in LONG_NAMES]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        products_screen(page, kiosk_site, names)
+        page.screenshot(path=str(ARTIFACTS / f"kiosk-many-products-{size[0]}x{size[1]}.png"))
+        tiles: list[dict[str, Any]] = page.evaluate(PRODUCT_TILES)
+        signout = page.locator('[data-action="signout"]').bounding_box()
+        assert len(tiles) == 2 + len(names)
+        assert all(tile["lines"] <= 2.05 for tile in tiles)  # the clamp holds
+        for tile in first_row(tiles):
+            assert on_screen(tile, size)  # type: ignore[arg-type]
+        assert all(whole_lines(tile) for tile in tiles)  # no tile squeezed to fit the box
+        assert on_screen(signout, size) and page.evaluate(FITS_UNSCROLLED)
+        page.mouse.move(size[0] / 2, tiles[0]["y"] + tiles[0]["height"] / 2)
+        page.mouse.wheel(0, 5000)  # a swipe down the tiles
+        page.wait_for_function("document.getElementById('products').scrollTop > 0")
+        last = page.locator("#products .product").last
+        last_box = last.bounding_box()
+        signout_after = page.locator('[data-action="signout"]').bounding_box()
+        last.click()  # the twentieth product, chosen as the first
+        page.wait_for_selector("#screen-weight.active")
+        chosen = page.text_content("#weight-product")
+        browser.close()
+    assert on_screen(last_box, size) and signout_after == signout
+    assert chosen == names[-1]

@@ -73,3 +73,17 @@ def test_the_usual_server_addresses_and_intervals_are_accepted() -> None:
          "--poll", "0.5", "--heartbeat", "30"]
     )  # fmt: skip
     assert (args.server, args.poll, args.heartbeat) == ("http://10.0.0.2:8000/", 0.5, 30.0)
+
+
+def test_the_agent_runs_as_python_dash_m_printers_agent() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "printers.agent", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--printer" in done.stdout

@@ -19,7 +19,7 @@ from PIL import Image, ImageChops
 from printers.errors import FontNotFoundError, LayoutError
 from printers.fonts import find_cjk_fonts
 from printers.layouts import DPIS, LAYOUTS, build_label
-from printers.model import CertificateLabelData, QRElement, TextElement
+from printers.model import CertificateLabelData, Label, QRElement, TextElement
 from printers.raster import fit_text, render_elements, render_raster
 from tests.printers.conftest import CODE_URL, read_qr_texts, sample_data
 
@@ -109,7 +109,10 @@ def test_qr_quiet_zone_of_four_modules_is_white(layout: str, dpi: int) -> None:
 
 @pytest.mark.parametrize(("layout", "dpi"), CASES)
 def test_every_text_stays_inside_its_box(layout: str, dpi: int) -> None:
-    label = build_label(layout, sample_data(), dpi)
+    assert_text_inside_boxes(build_label(layout, sample_data(), dpi))
+
+
+def assert_text_inside_boxes(label: Label) -> None:
     for element in label.elements:
         if isinstance(element, TextElement) and element.text:
             alone = render_elements(label.media, [element]).convert("L")
@@ -121,7 +124,10 @@ def test_every_text_stays_inside_its_box(layout: str, dpi: int) -> None:
 
 @pytest.mark.parametrize(("layout", "dpi"), CASES)
 def test_elements_do_not_overlap(layout: str, dpi: int) -> None:
-    label = build_label(layout, sample_data(), dpi)
+    assert_apart(build_label(layout, sample_data(), dpi))
+
+
+def assert_apart(label: Label) -> None:
     boxes = [
         (el.name, el.box)
         for el in label.elements
@@ -150,10 +156,49 @@ def test_long_issuer_shrinks_to_fit_rather_than_clip() -> None:
 
 
 def test_text_that_cannot_fit_is_an_error_not_a_clipped_label() -> None:
-    label = build_label("item-40x30", sample_data(product="超长品名" * 20))
+    label = build_label("label-60x40", sample_data(product="超长品名" * 20))
     with pytest.raises(LayoutError) as error:
         render_raster(label)
     assert "放不下" in error.value.message_zh and "does not fit" in error.value.message_en
+    assert error.value.fields == ("product",)
+
+
+@pytest.mark.parametrize("layout", ["item-40x30", "item-50x30"])
+@pytest.mark.parametrize("field", ["product", "issuer"])
+def test_an_item_label_cuts_a_long_name_short_with_an_ellipsis(layout: str, field: str) -> None:
+    """The small label shows the start of the name and …; its QR leads to the whole record."""
+    name = "平邑县地方镇东阳村绿源有机果蔬种植专业合作社联合社" * 4
+    label = build_label(layout, sample_data(**{field: name}))
+    element = label.element(field)
+    assert isinstance(element, TextElement)
+    shown = "".join(fit_text(element).lines)
+    assert shown.endswith("…") and name.startswith(shown[:-1]) and len(shown) > 5
+    assert render_raster(label).size == (label.media.width_dots, label.media.height_dots)
+
+
+@pytest.mark.parametrize("layout", ["certificate-80x60", "certificate-100x70"])
+@pytest.mark.parametrize("field", ["product", "issuer", "origin"])
+def test_the_full_certificate_prints_a_long_name_whole(layout: str, field: str) -> None:
+    """A 40-character name (the tester's 26+ failed) wraps onto more lines, then shrinks."""
+    name = "平邑县地方镇东阳村绿源有机果蔬种植专业合作社联合社东阳村分社第一生产基地"[:40]
+    data = sample_data(
+        **{field: name}, basis=("质量安全控制符合要求", "自行检测合格", "委托检测合格")
+    )
+    label = build_label(layout, data)
+    element = label.element(field)
+    assert isinstance(element, TextElement)
+    fitted = fit_text(element)
+    assert name in "".join(fitted.lines) and fitted.size >= round(2.4 * 8)
+    render_raster(label)
+    assert_text_inside_boxes(label)
+    assert_apart(label)
+
+
+def test_a_name_too_long_even_for_the_full_certificate_says_which_field() -> None:
+    with pytest.raises(LayoutError) as error:
+        build_label("certificate-80x60", sample_data(issuer="长" * 200))
+    assert error.value.fields == ("issuer",)
+    assert "生产者太长" in error.value.message_zh and "issuer" in error.value.message_en
 
 
 def test_a_url_too_long_for_the_label_is_an_error() -> None:

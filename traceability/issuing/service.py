@@ -132,16 +132,41 @@ def today_in_china(now: datetime) -> date:
 
 
 def parse_quantity(value: Any) -> Decimal:
-    """A quantity > 0 with at most three decimals, or a refusal in both languages."""
+    """A quantity > 0 with at most three decimals, or a refusal in both languages.
+
+    Text is digits with an optional decimal point, as a person types a weight: no
+    exponent ("1e5"), sign, NaN or Infinity, and never long enough to cost real work.
+    """
+    text = value if isinstance(value, str) else str(value)
+    text = text.strip()
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        number_like = True
+    else:
+        number_like = (
+            len(text) <= 40
+            and text.count(".") <= 1
+            and any(c.isdigit() for c in text)
+            and all(c in "0123456789." for c in text)
+        )
     try:
-        quantity = Decimal(str(value))
+        quantity = Decimal(text) if number_like else None
     except (InvalidOperation, ValueError):
+        quantity = None
+    if quantity is None or not quantity.is_finite():
         raise ValidationFailed(
-            "数量必须是数字。", "Quantity must be a number.", code="invalid_quantity"
-        ) from None
-    if not quantity.is_finite() or quantity <= 0 or quantity >= Decimal("1e10"):
+            "数量只能是数字，可带小数点，例如 12.5。",
+            "Quantity takes digits and an optional decimal point only, e.g. 12.5.",
+            code="invalid_quantity",
+        )
+    if quantity <= 0:
         raise ValidationFailed(
             "数量必须大于 0。", "Quantity must be greater than zero.", code="invalid_quantity"
+        )
+    if quantity >= Decimal("1e10"):
+        raise ValidationFailed(
+            "数量太大（须小于 100 亿），请检查输入。",
+            "The quantity is too large (it must be under ten billion); please check it.",
+            code="invalid_quantity",
         )
     if quantity.as_tuple().exponent < -3:  # type: ignore[operator]
         raise ValidationFailed(

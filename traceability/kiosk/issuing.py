@@ -27,6 +27,7 @@ from traceability.issuing.service import (
     today_in_china,
 )
 from traceability.kiosk.jobs import enqueue_certificate
+from traceability.labels import PHONE_LAYOUTS, check_certificate_printable
 from traceability.models import Batch, PrintJob, Producer, Product, Terminal
 from traceability.models.compliance import RapidTest
 from traceability.models.types import utcnow
@@ -51,12 +52,16 @@ def issue_at_kiosk(
     items: int,
     key: SigningKey,
     terminal: Terminal | None,
+    base_url: str,
     channel: str = "kiosk",
     test_ids: list[int] | None = None,
 ) -> KioskIssue:
     """Issue for today's harvest; queue the labels on `terminal` (None: phone issuing).
 
     `test_ids` back a tested basis; the gate checks them (owner, batch, result, coverage).
+    A certificate whose labels could never print (a registered name too long for this
+    terminal's labels) is refused here, inside the issuing transaction, so nothing is
+    issued: `base_url` makes the QR codes exactly as they will print.
     """
     product = session.get(Product, product_id)
     if product is None or product.producer_id != producer.id or not product.active:
@@ -97,6 +102,12 @@ def issue_at_kiosk(
         max_items=MAX_KIOSK_LABELS,
         now=now,
     )
+    label_layouts = (
+        ((terminal.certificate_layout, terminal.dpi), (terminal.item_layout, terminal.dpi))
+        if terminal is not None
+        else PHONE_LAYOUTS
+    )
+    check_certificate_printable(issued.certificate, issued.codes[0], base_url, label_layouts)
     _tie_tests_to_batch(session, test_ids or [], batch)
     job = None
     if terminal is not None:

@@ -1,7 +1,9 @@
 """Producers sign in at a kiosk with their card (or producer number / ID-card number) and a PIN.
 
 PINs are short, so they are hashed with Argon2id and locked after repeated failures;
-a wrong PIN and an unknown card get the same answer, so neither can be probed.
+a wrong PIN and an unknown card get the same answer, so neither can be probed, until
+the last two tries before a lockout, which say how many are left (a producer should
+not walk into a 15-minute lockout unwarned; the lockout itself says as much).
 """
 
 from __future__ import annotations
@@ -122,11 +124,26 @@ def sign_in(
         _hasher.verify(credential.pin_hash, pin or "")
     except (VerificationError, InvalidHashError):
         credential.failed_count += 1
-        if credential.failed_count >= MAX_FAILURES:
+        left = MAX_FAILURES - credential.failed_count
+        if left <= 0:
             credential.locked_until = now + LOCKOUT
             credential.failed_count = 0
         session.add(credential)
         session.commit()
+        minutes = int(LOCKOUT.total_seconds() // 60)
+        if left <= 0:
+            raise SignInRefused(
+                f"密码错误次数太多，已锁定 {minutes} 分钟，请稍后再试，或找工作人员。",
+                f"Too many wrong PINs: locked for {minutes} minutes; try later or ask the staff.",
+                code="locked",
+            ) from None
+        if left <= 2:  # warn before the lockout, not after it
+            raise SignInRefused(
+                f"卡号或密码不对。再错 {left} 次将锁定 {minutes} 分钟。",
+                f"Card or PIN not recognised. {left} more wrong PIN(s) lock the card for "
+                f"{minutes} minutes.",
+                code="wrong_pin",
+            ) from None
         raise refused from None
     credential.failed_count = 0
     session.add(credential)

@@ -159,6 +159,12 @@ def heartbeat(
     session.add(terminal)
 
 
+def is_online(terminal: Terminal, now: datetime | None = None) -> bool:
+    """The terminal's agent has been heard from lately (a heartbeat within 90 s)."""
+    seen = terminal.last_seen_at
+    return seen is not None and (now or utcnow()) - seen <= OFFLINE_AFTER
+
+
 @dataclass(frozen=True)
 class TerminalHealth:
     terminal: Terminal
@@ -177,7 +183,7 @@ def terminal_health(
     rows = []
     for terminal in session.exec(query).all():
         seen = terminal.last_seen_at
-        online = seen is not None and now - seen <= OFFLINE_AFTER
+        online = is_online(terminal, now)
         down_since = None if online else ((seen + OFFLINE_AFTER) if seen else terminal.created_at)
         rows.append(TerminalHealth(terminal, online, down_since))
     return rows

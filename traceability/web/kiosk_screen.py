@@ -7,8 +7,7 @@ number and PIN. Views only parse, authorise and call the kiosk domain functions.
 
 from __future__ import annotations
 
-import io
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -29,21 +28,33 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
+from printers import CertificateLabelData, Label, build_label, get_driver, render_pdf_sheet
+from printers.errors import LayoutError
+from printers.raster import check_fits
 from traceability import keystore
 from traceability.auth.tokens import Unauthorized
 from traceability.beijing_time import format_beijing
+from traceability.codes import ItemCode as SignedCode
 from traceability.compliance.testing import METHOD_ZH, RESULT_ZH
 from traceability.db import get_session
 from traceability.errors import NotFound, ValidationFailed
 from traceability.extensions import limiter
 from traceability.issuing.idempotency import answer_once
 from traceability.issuing.revocation import find_certificate
+from traceability.issuing.service import origin_of, parse_quantity, today_in_china
 from traceability.issuing.templates import current_template
 from traceability.kiosk import jobs, signin, terminals
 from traceability.kiosk.issuing import MAX_KIOSK_LABELS, issue_at_kiosk
 from traceability.kiosk.linkable_tests import linkable_tests
-from traceability.labels import label_data, render_label_png
-from traceability.models import Producer, ProducerKind, Product, Terminal
+from traceability.labels import (
+    PHONE_LAYOUTS,
+    check_printable,
+    does_not_fit,
+    format_quantity,
+    label_data,
+    render_label_png,
+)
+from traceability.models import Certificate, ItemCode, Producer, ProducerKind, Product, Terminal
 from traceability.models.compliance import RapidTest, TestMethod, TestResult
 from traceability.models.product import CATEGORY_ICONS
 from traceability.models.types import utcnow
@@ -62,6 +73,22 @@ def _terminal() -> Terminal | None:
     if terminal is None or terminal.revoked_at is not None:
         return None
     return terminal
+
+
+MAX_ID = 2**31 - 1  # an id column's range: anything else is no record, not a database error
+
+
+def _record_id(value: Any) -> int:
+    """A record id from a request, refused as 422 when it cannot name a record."""
+    if isinstance(value, bool):
+        value = None
+    try:
+        number = int(value) if isinstance(value, int | str) else None
+    except ValueError:
+        number = None
+    if number is None or not 0 < number <= MAX_ID:
+        raise ValidationFailed("请求无效。", "Invalid request.", code="invalid_field")
+    return number
 
 
 def _producer() -> Producer:
@@ -194,7 +221,7 @@ def _test_choice(test: RapidTest) -> dict[str, Any]:
 def api_tests() -> Response:
     """The signed-in producer's recent passing tests of a product, to back a tested basis."""
     producer = _producer()
-    product = get_session().get(Product, request.args.get("product_id", 0, type=int))
+    product = get_session().get(Product, _record_id(request.args.get("product_id")))
     if product is None or product.producer_id != producer.id:
         raise NotFound("找不到该产品。", "No such product.", code="product_not_found")
     tests = linkable_tests(get_session(), producer, product)
@@ -203,11 +230,9 @@ def api_tests() -> Response:
 
 def _test_ids(body: dict[str, Any]) -> list[int]:
     value = body.get("tests") or []
-    if not isinstance(value, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in value
-    ):
+    if not isinstance(value, list) or len(value) > 20:
         raise ValidationFailed("请求无效。", "Invalid request.", code="invalid_field")
-    return value
+    return [_record_id(i) if isinstance(i, int) else _record_id(None) for i in value]
 
 
 def _issue_body() -> dict[str, Any]:
@@ -230,6 +255,7 @@ def api_issue() -> tuple[Response, int]:
     basis = body.get("basis") or []
     if not isinstance(items, int) or not isinstance(product_id, int) or not isinstance(basis, list):
         raise ValidationFailed("请求无效。", "Invalid request.", code="invalid_field")
+    product_id = _record_id(product_id)
     test_ids = _test_ids(body)
     db = get_session()
 
@@ -245,6 +271,7 @@ def api_issue() -> tuple[Response, int]:
             items=items,
             key=key,
             terminal=terminal,
+            base_url=current_app.config["PUBLIC_BASE_URL"],
             channel="kiosk" if terminal else "phone",
             test_ids=test_ids,
         )
@@ -257,6 +284,7 @@ def api_issue() -> tuple[Response, int]:
             },
             "job": {"id": result.job.id, "state": result.job.state} if result.job else None,
             "label_url": url_for("kiosk.certificate_label", number=cert.number),
+            "labels_pdf_url": url_for("kiosk.certificate_labels_pdf", number=cert.number),
         }
 
     # kiosk.js sends one key per confirmed issue: a tap again after a lost answer (a
@@ -284,22 +312,21 @@ def api_job(job_id: str) -> Response:
             "state": job.state,
             "waiting_reasons": job.waiting_reasons,
             "printer_state": terminal.printer_state if terminal else None,
+            "agent_online": terminals.is_online(terminal) if terminal else False,
             "printer_reasons": terminal.printer_reasons if terminal else [],
             "error": job.error,
         }
     )
 
 
-def find_certificate_by_id(certificate_id: int):  # type: ignore[no-untyped-def]
-    from traceability.models import Certificate
-
+def find_certificate_by_id(certificate_id: int) -> Certificate:
     cert = get_session().get(Certificate, certificate_id)
     if cert is None:
         raise NotFound("找不到该合格证。", "No such certificate.")
     return cert
 
 
-def _own_certificate(number: str):  # type: ignore[no-untyped-def]
+def _own_certificate(number: str) -> Certificate:
     producer = _producer()
     cert = find_certificate(get_session(), number)
     if cert.producer_id != producer.id:
@@ -307,84 +334,113 @@ def _own_certificate(number: str):  # type: ignore[no-untyped-def]
     return cert
 
 
-def _first_code(cert):  # type: ignore[no-untyped-def]
-    from sqlmodel import select
-
-    from traceability.codes import ItemCode as SignedCode
-    from traceability.models import ItemCode
-
-    item = (
-        get_session()
-        .exec(
-            select(ItemCode).where(ItemCode.certificate_id == cert.id).order_by(ItemCode.seq)  # type: ignore[arg-type]
-        )
-        .first()
+def _item_codes(cert: Certificate) -> list[SignedCode]:
+    """Every item code of the certificate, in label order (1/n, 2/n …)."""
+    items = get_session().exec(
+        select(ItemCode).where(ItemCode.certificate_id == cert.id).order_by(col(ItemCode.seq))
     )
-    assert item is not None
-    return SignedCode(item.serial[:10], item.serial[10:], item.kid, item.signature)
+    return [SignedCode(i.serial[:10], i.serial[10:], i.kid, i.signature) for i in items]
+
+
+def _phone_labels(cert: Certificate) -> list[Label]:
+    """What phone issuing prints: the full certificate, then one item label per code."""
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    codes = _item_codes(cert)
+    (certificate_layout, dpi), (item_layout, _) = PHONE_LAYOUTS
+    try:
+        labels = [build_label(certificate_layout, label_data(cert, codes[0], base_url), dpi)]
+        labels += [
+            build_label(
+                item_layout,
+                label_data(cert, code, base_url, sequence=f"{seq}/{cert.item_count}"),
+                dpi,
+            )
+            for seq, code in enumerate(codes, start=1)
+        ]
+        for label in labels:
+            check_fits(label)
+    except LayoutError as exc:  # checked when issued; a name edited since may not fit
+        raise does_not_fit(exc) from exc
+    return labels
 
 
 @bp.get("/kiosk/api/certificates/<number>/label.png")
 def certificate_label(number: str) -> Response:
-    """The producer's own label (full phone) for phone issuing: print or share it."""
+    """The producer's own full certificate label for phone issuing: print or share it."""
     cert = _own_certificate(number)
-    layout = request.args.get("layout", "certificate-80x60")
-    data = label_data(cert, _first_code(cert), current_app.config["PUBLIC_BASE_URL"])
-    return Response(render_label_png(data, layout, 203), mimetype="image/png")
+    data = label_data(cert, _item_codes(cert)[0], current_app.config["PUBLIC_BASE_URL"])
+    return Response(render_label_png(data, PHONE_LAYOUTS[0][0], 203), mimetype="image/png")
+
+
+@bp.get("/kiosk/api/certificates/<number>/labels.pdf")
+def certificate_labels_pdf(number: str) -> Response:
+    """Every item label of the certificate on A4 pages, for an office printer or to share."""
+    cert = _own_certificate(number)
+    pdf = render_pdf_sheet(_phone_labels(cert)[1:])
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
+    return response
 
 
 @bp.get("/kiosk/api/certificates/<number>/printer-bytes")
 def certificate_bytes(number: str) -> Response:
-    """Bytes for a Bluetooth label printer (CPCL or TSPL), to send from the phone."""
-    from printers import build_label, get_driver
-
+    """One file for a Bluetooth label printer (CPCL or TSPL), sent from the phone: the full
+    certificate, then an item label for every code, as the kiosk prints them."""
     cert = _own_certificate(number)
     driver_name = request.args.get("driver", "cpcl")
     if driver_name not in ("cpcl", "tspl"):
         raise ValidationFailed(
             "只支持 cpcl 或 tspl。", "driver must be cpcl or tspl.", code="invalid_driver"
         )
-    layout = request.args.get("layout", "certificate-80x60")
-    data = label_data(cert, _first_code(cert), current_app.config["PUBLIC_BASE_URL"])
-    try:
-        label = build_label(layout, data, 203)
-    except Exception as exc:
-        raise ValidationFailed("版式无效。", "Invalid layout.", code="invalid_layout") from exc
-    payload = get_driver(driver_name).encode(label, mode="raster").data
-    response = Response(io.BytesIO(payload).getvalue(), mimetype="application/octet-stream")
+    driver = get_driver(driver_name)
+    payload = b"".join(driver.encode(label, mode="raster").data for label in _phone_labels(cert))
+    response = Response(payload, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = f'attachment; filename="{cert.number}.{driver_name}"'
     return response
 
 
+def _preview_quantity(text: str, unit: str) -> str:
+    """The quantity line of the preview: blank until one is typed, refused if unusable."""
+    if not text.strip():
+        return ""
+    return format_quantity(parse_quantity(text), unit)
+
+
 @bp.get("/kiosk/api/preview.png")
 def preview() -> Response:
-    """The label as it will print, before anything is issued (QR replaced by a sample)."""
-    from printers import CertificateLabelData, build_label, render_png
+    """The label as it will print, before anything is issued (QR replaced by a sample).
 
+    A label that could never print (a registered name too long for this terminal's labels)
+    is a 422 with the reason, the same refusal the issue would get, so the screen says it
+    before the producer promises.
+    """
     producer = _producer()
-    try:
-        product = get_session().get(Product, int(request.args.get("product_id", "0")))
-        quantity = Decimal(request.args.get("quantity", "0"))
-    except (ValueError, ArithmeticError):
-        raise ValidationFailed("参数无效。", "Invalid parameters.") from None
+    product = get_session().get(Product, _record_id(request.args.get("product_id")))
     if product is None or product.producer_id != producer.id:
-        raise NotFound("找不到该产品。", "No such product.")
-    from traceability.issuing.service import origin_of, today_in_china
-
+        raise NotFound("找不到该产品。", "No such product.", code="product_not_found")
+    unit = (request.args.get("unit") or product.default_unit)[:10]
+    quantity = _preview_quantity(request.args.get("quantity", "")[:40], unit)
     origin, _ = origin_of(get_session(), producer.region_id)
-    unit = request.args.get("unit") or product.default_unit
     template = current_template("2" if producer.kind == ProducerKind.PURCHASER else "1")
     data = CertificateLabelData(
         product=product.name,
         qr_text=current_app.config["PUBLIC_BASE_URL"].upper() + "/C/SAMPLE",
         issuer=producer.name,
         date=today_in_china(utcnow()).isoformat(),
-        quantity=f"{quantity.normalize():f} {unit}" if quantity > 0 else "",
+        quantity=quantity,
         origin=origin,
         phone=producer.phone or "",
         promise=template.promise,
-        basis=tuple(request.args.getlist("basis")),
+        basis=tuple(b[:40] for b in request.args.getlist("basis")[:5]),
         certificate_no="样张 SAMPLE",
     )
-    png = render_png(build_label("certificate-80x60", data, 203))
+    terminal = _terminal()
+    label_layouts = (
+        ((terminal.certificate_layout, terminal.dpi), (terminal.item_layout, terminal.dpi))
+        if terminal is not None
+        else PHONE_LAYOUTS
+    )
+    worst = replace(data, sequence=f"{MAX_KIOSK_LABELS}/{MAX_KIOSK_LABELS}", reprint=True)
+    check_printable(worst, label_layouts)
+    png = render_label_png(data, PHONE_LAYOUTS[0][0], 203)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})

@@ -87,3 +87,33 @@ def draw_segno_qr(canvas: Image.Image, x: int, y: int, module: int, data: str) -
                     ),
                 )
     return n * module
+
+
+def split_jobs(data: bytes, language: str) -> list[bytes]:
+    """Concatenated TSPL or CPCL label jobs, one per label, skipping over bitmap data.
+
+    A job ends with its print line (TSPL `PRINT m,n`, CPCL `PRINT`); raster data is
+    binary and skipped by its declared size, so a stray "PRINT" inside it cannot cut a job.
+    """
+    graphic = b"BITMAP " if language == "tspl" else b"CG "
+    jobs, start, i = [], 0, 0
+    while i < len(data):
+        end = data.index(b"\r\n", i)
+        line = data[i:end]
+        if line.startswith(graphic):
+            sep = b"," if language == "tspl" else b" "
+            fields = data[i + len(graphic) :].split(sep, 5 if language == "tspl" else 4)
+            if language == "tspl":
+                wb, h = int(fields[2]), int(fields[3])
+                skip = sum(len(f) + 1 for f in fields[:5])
+            else:
+                wb, h = int(fields[0]), int(fields[1])
+                skip = sum(len(f) + 1 for f in fields[:4])
+            i = i + len(graphic) + skip + wb * h + 2
+            continue
+        i = end + 2
+        if line == b"PRINT" or line.startswith(b"PRINT "):
+            jobs.append(data[start:i])
+            start = i
+    assert start == len(data), "bytes after the last job"
+    return jobs

@@ -170,6 +170,11 @@ RULES: dict[str, Rule] = {
         lambda ids: "/kiosk/api/certificates/{certificate_a}/printer-bytes".format(**ids),
         NOBODY,
     ),
+    "kiosk.certificate_labels_pdf": Rule(
+        "public",
+        lambda ids: "/kiosk/api/certificates/{certificate_a}/labels.pdf".format(**ids),
+        NOBODY,
+    ),
     "kiosk.preview": Rule("public", lambda ids: "/kiosk/api/preview.png", NOBODY),
     # compliance (检打联动): tests, cases, reference lists, refusals, credit
     "compliance.index": page("/compliance/", SIGNED_IN),

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -20,30 +18,10 @@ from traceability import keystore
 from traceability.compliance import testing
 from traceability.db import begin_write, get_engine
 from traceability.errors import ValidationFailed
-from traceability.kiosk import terminals
 from traceability.kiosk.issuing import KioskIssue, issue_at_kiosk
 from traceability.models import Batch, Certificate, PrintJob, Producer, Product
 from traceability.models.compliance import RapidTest
 from traceability.models.types import utcnow
-
-
-@pytest.fixture
-def kiosk(app: Flask, client: FlaskClient, demo: dict[str, Any], cucumbers: Batch) -> FlaskClient:
-    """The client as a kiosk browser bound to a terminal, the 黄瓜 producer signed in."""
-    terminal_id = in_session(
-        app, lambda s: terminals.register_terminal(s, name="清河镇", township_id=None).terminal.id
-    )
-    with client.session_transaction() as session:
-        session["kiosk_terminal"] = terminal_id
-    page = client.get("/kiosk").get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', page)
-    assert match is not None
-    client.environ_base["HTTP_X_CSRFTOKEN"] = match.group(1)
-    client.environ_base["HTTP_ACCEPT"] = "application/json"  # as kiosk.js asks
-    [card] = [c for c in demo["kiosk_cards"] if c["producer_id"] == cucumbers.producer_id]
-    answer = client.post("/kiosk/api/signin", json={"identifier": card["card"], "pin": card["pin"]})
-    assert answer.status_code == 200, answer.get_json()
-    return client
 
 
 def unbatched_test(app: Flask, batch: Batch, **values: Any) -> int:
@@ -292,6 +270,7 @@ def kiosk_issue(session: Session, batch: Batch, test_id: int, passphrase: str) -
         items=1,
         key=keystore.active_signing_key(session, passphrase),
         terminal=None,
+        base_url="http://127.0.0.1:8000",
         channel="phone",
         test_ids=[test_id],
     )

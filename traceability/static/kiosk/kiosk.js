@@ -6,6 +6,7 @@
   const agent = body.dataset.agent;
   const idleSeconds = parseInt(body.dataset.idle, 10) || 90;
   const maxLabels = parseInt(body.dataset.maxLabels, 10) || 200;
+  const printWait = parseFloat(body.dataset.printWait) || 20;  // seconds before "not answering"
   const messages = JSON.parse(document.getElementById("messages").textContent);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const state = { catalog: null, product: null, items: 1, job: null, poll: null, scale: null, tests: null, issue: null };
@@ -71,6 +72,7 @@
 
   async function restart() {
     clearInterval(state.poll);
+    if (state.preview) { URL.revokeObjectURL(state.preview); state.preview = null; }
     state.product = null; state.items = 1; state.job = null; state.tests = null; state.issue = null;
     $("identifier").value = ""; $("pin").value = ""; $("quantity").value = "";
     $("who").textContent = "";
@@ -87,6 +89,8 @@
       const input = $(pad.dataset.target);
       if (key === "⌫") input.value = input.value.slice(0, -1);
       else if (key === "C") input.value = "";
+      else if (key === "." && input.value.includes(".")) return;  // one decimal point
+      else if (key === "." && !input.value) input.value = "0.";
       else input.value += key;
       input.dispatchEvent(new Event("input"));
     });
@@ -114,6 +118,7 @@
   function renderCatalog() {
     const grid = $("products");
     grid.innerHTML = "";
+    $("products-none").hidden = state.catalog.products.length > 0;
     state.catalog.products.forEach((product) => {
       const button = document.createElement("button");
       button.className = "product";
@@ -121,6 +126,7 @@
       button.innerHTML = '<span class="icon"></span><span class="name"></span>';
       button.querySelector(".icon").textContent = product.icon;
       button.querySelector(".name").textContent = product.name;
+      button.title = product.name;
       button.addEventListener("click", () => chooseProduct(product));
       grid.appendChild(button);
     });
@@ -171,9 +177,19 @@
   }
   function stopScale() { clearInterval(state.scale); state.scale = null; }
 
+  // The server's rule (parse_quantity), said on this screen: digits with one optional
+  // decimal point and at most three decimals, more than 0 and under ten billion.
+  function weightProblem(text) {
+    if (!text.trim()) return messages.need_weight;
+    if (!/^(\d+(\.\d{0,3})?|\.\d{1,3})$/.test(text.trim())) return messages.bad_weight;
+    const value = Number(text);
+    if (!(value > 0)) return messages.need_weight;
+    if (value >= 1e10) return messages.too_much;
+    return null;
+  }
   $("weight-next").addEventListener("click", () => {
-    const value = parseFloat($("quantity").value);
-    if (!(value > 0)) { banner(messages.need_weight); return; }
+    const problem = weightProblem($("quantity").value);
+    if (problem) { banner(problem); return; }
     banner("");
     updatePreview();
     showTests();
@@ -184,10 +200,32 @@
   function chosenBasis() {
     return Array.from($("basis").querySelectorAll("input:checked")).map((i) => i.value);
   }
-  function updatePreview() {
-    const params = new URLSearchParams({ product_id: state.product.id, quantity: $("quantity").value, unit: state.product.unit });
+  // Fetched rather than set as the image's src, so a label that cannot print says why (the
+  // same refusal the issue would get) instead of showing a broken picture.
+  async function updatePreview() {
+    const params = new URLSearchParams({ product_id: state.product.id, quantity: $("quantity").value.trim(), unit: state.product.unit });
     $("basis").querySelectorAll("input:checked").forEach((i) => params.append("basis", i.nextElementSibling.textContent));
-    $("preview").src = "/kiosk/api/preview.png?" + params.toString();
+    const asked = params.toString();
+    state.previewAsked = asked;
+    let image = null;
+    let problem = null;
+    try {
+      const response = await fetch("/kiosk/api/preview.png?" + asked, { credentials: "same-origin", cache: "no-store" });
+      if (response.ok) {
+        image = await response.blob();
+      } else {
+        const answer = await response.json().catch(() => ({}));
+        problem = (document.documentElement.lang === "en" ? answer.message_en : answer.message_zh) || messages.network;
+      }
+    } catch (err) {
+      problem = messages.network;
+    }
+    if (state.previewAsked !== asked) return;  // a newer preview is on its way
+    if (state.preview) URL.revokeObjectURL(state.preview);
+    state.preview = image ? URL.createObjectURL(image) : null;
+    $("preview").hidden = !image;
+    if (image) $("preview").src = state.preview;
+    if (problem) banner(problem);
   }
   $("basis").addEventListener("change", () => { updatePreview(); showTests(); });
 
@@ -262,8 +300,10 @@
       $("done-number").textContent = messages.number + answer.certificate.number;
       if (mode === "phone") { showPhoneResult(answer); return; }
       state.job = answer.job.id;
+      state.printStarted = Date.now();
       $("printing-title").textContent = messages.printing;
       $("printing-detail").textContent = "";
+      $("printing-done").hidden = true;
       show("printing");
       state.poll = setInterval(pollJob, 800);
     } catch (err) {
@@ -281,31 +321,50 @@
     $("phone-result").hidden = false;
     $("label-image").src = answer.label_url;
     $("dl-png").href = answer.label_url;
+    $("dl-pdf").href = answer.labels_pdf_url;
     $("dl-cpcl").href = answer.label_url.replace("label.png", "printer-bytes?driver=cpcl");
     $("dl-tspl").href = answer.label_url.replace("label.png", "printer-bytes?driver=tspl");
     show("done");
   }
 
+  // The printing screen always ends somewhere the producer can leave: printed, a failure
+  // that says what to do, or (the printer or this kiosk's agent not answering) a plain word
+  // that the certificate is saved and can be reprinted. The button then takes them back.
+  function printingStuck(title) {
+    $("printing-title").textContent = title;
+    $("printing-detail").textContent = $("done-number").textContent;
+    $("printing-done").hidden = false;
+  }
   async function pollJob() {
+    const waited = (Date.now() - state.printStarted) / 1000 >= printWait;
+    let job;
     try {
-      const job = await api("GET", "/kiosk/api/jobs/" + state.job);
+      job = await api("GET", "/kiosk/api/jobs/" + state.job);
       banner("");
-      if (job.state === "printed") {
-        clearInterval(state.poll);
-        $("done-title").textContent = messages.printed;
-        show("done");
-        setTimeout(() => { if (state.screen === "done") restart(); }, 15000);
-      } else if (job.state === "failed" || job.state === "uncertain") {
-        clearInterval(state.poll);
-        $("printing-title").textContent = messages.failed;
-      } else if (job.waiting_reasons && job.waiting_reasons.length) {
-        const reason = job.waiting_reasons[0];
-        $("printing-title").textContent = messages[reason] || (messages.waiting + reason);
-      } else {
-        $("printing-title").textContent = messages.printing;
-      }
     } catch (err) {
       banner(err.message);
+      if (waited) printingStuck(messages.no_answer);
+      return;
+    }
+    if (job.state === "printed") {
+      clearInterval(state.poll);
+      $("done-title").textContent = messages.printed;
+      show("done");
+      setTimeout(() => { if (state.screen === "done") restart(); }, 15000);
+    } else if (job.state === "failed" || job.state === "uncertain" || job.state === "cancelled") {
+      clearInterval(state.poll);
+      printingStuck(job.state === "uncertain" ? messages.failed : messages.failed_nothing);
+    } else if (job.waiting_reasons && job.waiting_reasons.length) {
+      const reason = job.waiting_reasons[0];
+      $("printing-title").textContent = messages[reason] || (messages.waiting + reason);
+      if (waited) $("printing-done").hidden = false;  // paper comes; the labels print by themselves
+    } else if (!job.agent_online) {
+      printingStuck(messages.agent_offline);  // keeps polling: it prints if the agent comes back
+    } else if (waited && job.state === "queued") {
+      printingStuck(messages.no_answer);  // the agent is heard from but does not take the job
+    } else {
+      $("printing-title").textContent = messages.printing;  // claimed: a long run takes a while
+      if (waited) $("printing-done").hidden = false;
     }
   }
 

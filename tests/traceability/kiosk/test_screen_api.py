@@ -1,0 +1,153 @@
+"""The kiosk and phone endpoints: unusable input is a 4xx in both languages, a certificate
+whose labels could never print is refused before anything is issued, and phone issuing
+hands over every item code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import select
+
+from printers.layouts import build_label
+from printers.model import CertificateLabelData
+from printers.raster import check_fits
+from tests.printers.conftest import read_qr_texts
+from tests.printers.decoders import cpcl, split_jobs, tspl
+from tests.traceability.compliance.conftest import certificates, in_session
+from traceability.kiosk import jobs
+from traceability.models import Batch, PrintJob, Product, Terminal
+
+LONG_NAME = "平邑县地方镇东阳村绿源有机富硒红心猕猴桃徐香品种一级果礼盒装精选特级大果"  # 38
+
+
+def rename_product(app: Flask, batch: Batch, name: str) -> None:
+    def work(session: Any) -> None:
+        product = session.get(Product, batch.product_id)
+        product.name = name
+        session.add(product)
+
+    in_session(app, work)
+
+
+def issue(kiosk: FlaskClient, batch: Batch, mode: str = "kiosk", **changes: Any) -> Any:
+    body = {
+        "mode": mode,
+        "product_id": batch.product_id,
+        "quantity": "12.5",
+        "unit": "kg",
+        "basis": ["quality_control"],
+        "items": 1,
+        **changes,
+    }
+    return kiosk.post("/kiosk/api/issue", json=body)
+
+
+def refused(answer: Any, status: int = 422) -> dict[str, Any]:
+    assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+    body = answer.get_json()
+    assert body["message_zh"] and body["message_en"]
+    return dict(body)
+
+
+@pytest.mark.parametrize("quantity", ["1e999999", "NaN", "1e5", "1.2.3", "-1"])
+def test_a_preview_of_an_unusable_quantity_is_a_4xx_in_both_languages(
+    kiosk: FlaskClient, cucumbers: Batch, quantity: str
+) -> None:
+    answer = kiosk.get(
+        f"/kiosk/api/preview.png?product_id={cucumbers.product_id}&quantity={quantity}"
+    )
+    assert refused(answer)["error"] == "invalid_quantity"
+
+
+@pytest.mark.parametrize(
+    "query", ["product_id=99999999999999999999", "product_id=abc", "product_id=-1"]
+)
+def test_an_id_that_cannot_name_a_product_is_a_4xx(kiosk: FlaskClient, query: str) -> None:
+    refused(kiosk.get(f"/kiosk/api/preview.png?{query}&quantity=1"))
+    refused(kiosk.get(f"/kiosk/api/tests?{query}"))
+
+
+def test_an_issue_with_an_unusable_quantity_or_id_is_a_4xx_and_issues_nothing(
+    app: Flask, kiosk: FlaskClient, cucumbers: Batch
+) -> None:
+    before = certificates(app)
+    assert refused(issue(kiosk, cucumbers, quantity="1e999999"))["error"] == "invalid_quantity"
+    assert "太大" in refused(issue(kiosk, cucumbers, quantity="99999999999"))["message_zh"]
+    refused(issue(kiosk, cucumbers, product_id=2**70))
+    refused(issue(kiosk, cucumbers, tests=[2**70]))
+    assert certificates(app) == before
+
+
+def test_a_long_product_name_prints_whole_on_every_label_of_the_job(
+    app: Flask, kiosk: FlaskClient, cucumbers: Batch
+) -> None:
+    rename_product(app, cucumbers, LONG_NAME)
+    preview = kiosk.get(f"/kiosk/api/preview.png?product_id={cucumbers.product_id}&quantity=12.5")
+    assert preview.status_code == 200 and preview.mimetype == "image/png"
+    answer = issue(kiosk, cucumbers, items=3)
+    assert answer.status_code == 201, answer.get_json()
+
+    def payload(session: Any) -> dict[str, Any]:
+        job = session.get(PrintJob, answer.get_json()["job"]["id"])
+        terminal = session.get(Terminal, job.terminal_id)
+        return jobs.job_payload(session, job, terminal, app.config["PUBLIC_BASE_URL"])
+
+    labels = in_session(app, payload)["labels"]
+    assert len(labels) == 4
+    for entry in labels:
+        fields = {**entry["data"], "basis": tuple(entry["data"]["basis"])}
+        check_fits(build_label(entry["layout"], CertificateLabelData(**fields), entry["dpi"]))
+
+
+def test_a_name_too_long_for_any_label_is_refused_before_anything_is_issued(
+    app: Flask, kiosk: FlaskClient, cucumbers: Batch
+) -> None:
+    rename_product(app, cucumbers, "超长品名" * 25)  # 100 characters, as the registry allows
+    preview = kiosk.get(f"/kiosk/api/preview.png?product_id={cucumbers.product_id}&quantity=12.5")
+    body = refused(preview)
+    assert body["error"] == "label_does_not_fit" and "产品名称太长" in body["message_zh"]
+    before = certificates(app)
+    for mode in ("kiosk", "phone"):
+        assert refused(issue(kiosk, cucumbers, mode=mode))["error"] == "label_does_not_fit"
+    assert certificates(app) == before
+    assert in_session(app, lambda s: s.exec(select(PrintJob.id)).all()) == []
+
+
+@pytest.mark.parametrize("language", ["cpcl", "tspl"])
+def test_phone_printer_bytes_hold_the_certificate_and_every_item_code(
+    kiosk: FlaskClient, cucumbers: Batch, language: str
+) -> None:
+    answer = issue(kiosk, cucumbers, mode="phone", items=5)
+    assert answer.status_code == 201, answer.get_json()
+    number = answer.get_json()["certificate"]["number"]
+    data = kiosk.get(f"/kiosk/api/certificates/{number}/printer-bytes?driver={language}").data
+    decode = tspl.decode if language == "tspl" else cpcl.decode
+    scanned = [read_qr_texts(decode(job).image) for job in split_jobs(data, language)]
+    assert len(scanned) == 6 and all(len(texts) == 1 for texts in scanned)
+    codes = [texts[0] for texts in scanned]
+    assert codes[0] == codes[1] and len(set(codes[1:])) == 5  # certificate, then each code
+    pdf = kiosk.get(answer.get_json()["labels_pdf_url"])
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_the_print_job_says_whether_the_kiosk_agent_is_heard_from(
+    kiosk: FlaskClient, cucumbers: Batch
+) -> None:
+    job = issue(kiosk, cucumbers).get_json()["job"]
+    assert kiosk.get(f"/kiosk/api/jobs/{job['id']}").get_json()["agent_online"] is False
+
+
+def test_wrong_pins_warn_before_the_lockout_and_the_fifth_says_locked(
+    kiosk: FlaskClient, demo: dict[str, Any], cucumbers: Batch
+) -> None:
+    [card] = [c for c in demo["kiosk_cards"] if c["producer_id"] == cucumbers.producer_id]
+    said = []
+    for _ in range(5):
+        answer = kiosk.post("/kiosk/api/signin", json={"identifier": card["card"], "pin": "0"})
+        said.append(refused(answer, 401)["message_zh"])
+    assert not any("再错" in text for text in said[:2])
+    assert "再错 2 次" in said[2] and "再错 1 次" in said[3]
+    assert "已锁定" in said[4]
