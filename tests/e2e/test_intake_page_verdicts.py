@@ -94,6 +94,9 @@ def test_codes_that_are_not_genuine_say_why_online_offline_and_in_the_ledger(
             page.wait_for_selector("#net-status[data-online=false]")
             intake.scan(roll[1], "not_activated")  # from `pending_groups` of the cached list
             assert "离线查验" in str(page.text_content("#verdict-en"))
+            # offline, a forged code is said in words, as online (not "bad_signature")
+            intake.scan(_tampered(urls[1]), "not_genuine")
+            assert "签名无效" in _detail(page) and "bad_signature" not in _detail(page)
             intake.scan(urls[1], "genuine")
             context.set_offline(False)
             page.evaluate("window.dispatchEvent(new Event('online'))")

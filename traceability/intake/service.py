@@ -57,6 +57,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
 }
 
+
+def offline_reasons(english: bool) -> dict[str, str]:
+    """What the page says, offline, for each reason the browser's verifier gives: the same
+    words the server answers with, so a scan reads alike with and without the network."""
+    texts = {code: (zh_full, en_full) for code, (_, _, zh_full, en_full) in REASONS.items()}
+    malformed = MESSAGES["malformed"]
+    for code in ("malformed", "too_long", "non_canonical", "invalid_part"):
+        texts[code] = malformed
+    texts["wrong_host"] = (
+        "不是本系统的追溯码（网址不对），请核对标签或重新扫描。",
+        "Not a code of this service (another address): check the label or scan again.",
+    )
+    return {code: en if english else zh for code, (zh, en) in texts.items()}
+
+
 REASONS: dict[str, tuple[str, str, str, str]] = {
     # why a code is not genuine: (short zh, short en) for the ledger, then the full message
     "bad_signature": (

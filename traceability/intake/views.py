@@ -18,8 +18,10 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 
 from traceability.auth.sessions import session_principal
+from traceability.intake.service import offline_reasons
 
 bp = Blueprint("intake", __name__)
 
@@ -34,6 +36,7 @@ def page() -> Response:
             hosts=sorted(hosts),
             api_base=url_for("intake_api.intake").rsplit("/intake", 1)[0],
             signed_in=session_principal(),
+            reasons=offline_reasons(str(get_locale()) == "en"),
         )
     )
     response.headers["Cache-Control"] = "no-cache"

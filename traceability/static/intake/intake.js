@@ -218,7 +218,7 @@
     lastScan = { text: text.toUpperCase(), at: now };
     $("#scan-note").textContent = "";
     const local = await TRCVerifier.verify(text, ring, revocations, HOSTS);
-    if (local.status === "malformed") { show("malformed", local.reason); addHistory("", text, "malformed"); return; }
+    if (local.status === "malformed") { show("malformed", MSG.reasons[local.reason] || local.reason); addHistory("", text, "malformed"); return; }
     const record = {
       uuid: uuid4(), code: text, supplier: $("#supplier").value, inspector: $("#inspector").value,
       received_at: new Date().toISOString(),
@@ -251,7 +251,8 @@
     const saved = enqueue(record);
     if (verdict === "genuine") markReceived(local.serial);
     let note = MSG.queued;
-    if (verdict !== "genuine" && local.reason) note = local.reason;
+    // a reason code in words (the server's own); a revocation's reason is already words
+    if (verdict !== "genuine" && local.reason) note = MSG.reasons[local.reason] || local.reason;
     if (verdict === "not_activated") note = MSG.labels.not_activated;
     if (verdict === "genuine" && revocationsStale()) note = say(MSG.stale, { hours: MAX_AGE_HOURS });
     if (lostSignIn) note = MSG.signed_out;
