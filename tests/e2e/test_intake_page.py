@@ -39,22 +39,39 @@ def _call(base: str, path: str, token: str, body: Any = None) -> Any:
         return json.loads(response.read())
 
 
+def issue(base: str, admin: str, items: int) -> dict[str, Any]:
+    """A certificate for demo batch 1 with `items` codes, issued with the `admin` token."""
+    return dict(
+        _call(
+            base,
+            "/api/v1/certificates",
+            admin,
+            {
+                "producer_id": 1,
+                "batch_id": 1,
+                "items": items,
+                "basis": ["quality_control"],
+                "signature_confirmed": True,
+            },
+        )
+    )
+
+
 def _issue_as_admin(base: str, env: dict[str, str], *, items: int) -> tuple[str, list[str]]:
     """A county admin token, and the code URLs of a certificate for demo batch 1."""
     admin = cli_json(env, "token", "create", "--name", "admin", "--role", "county_admin")["token"]
-    issued = _call(
-        base,
-        "/api/v1/certificates",
-        admin,
-        {
-            "producer_id": 1,
-            "batch_id": 1,
-            "items": items,
-            "basis": ["quality_control"],
-            "signature_confirmed": True,
-        },
-    )
-    return admin, [item["url"] for item in issued["items"]]
+    return admin, [item["url"] for item in issue(base, admin, items)["items"]]
+
+
+def market_inspector(env: dict[str, str]) -> str:
+    """A supermarket, and a bearer token of an inspector of it."""
+    market = cli_json(env, "market", "add", "--name", "青禾惠民超市", "--kind", "supermarket")
+    return str(
+        cli_json(
+            env, "token", "create", "--name", "e2e", "--role", "market_inspector",
+            "--market-id", str(market["id"]),
+        )["token"]
+    )  # fmt: skip
 
 
 def _tampered(url: str) -> str:
@@ -300,11 +317,7 @@ def test_a_scan_while_the_database_is_down_is_checked_here_queued_and_synced_lat
     with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
         base, env = server.base_url, server.env
         cli_json(env, "demo")
-        market = cli_json(env, "market", "add", "--name", "青禾惠民超市", "--kind", "supermarket")
-        inspector = cli_json(
-            env, "token", "create", "--name", "e2e", "--role", "market_inspector",
-            "--market-id", str(market["id"]),
-        )["token"]  # fmt: skip
+        inspector = market_inspector(env)
         _, (first, second) = _issue_as_admin(base, env, items=2)
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

@@ -12,8 +12,15 @@ from typing import Any
 import pytest
 
 from tests.e2e.server import cli_json, gunicorn_server
-from tests.e2e.test_intake_page import ARGS, CHROMIUM, IntakePage, _call, _tampered
-from tests.e2e.test_intake_page_verdicts import _issue, _market_with_inspector
+from tests.e2e.test_intake_page import (
+    ARGS,
+    CHROMIUM,
+    IntakePage,
+    _call,
+    _tampered,
+    issue,
+    market_inspector,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 HAN = re.compile(r"[\u3400-\u9fff]")
@@ -36,7 +43,7 @@ def _received_then_recalled(base: str, env: dict[str, str], inspector: str) -> t
     """A market that received goods later recalled (so the page shows an alert), and an
     admin token."""
     admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
-    url = _issue(base, admin, 1)["items"][0]["url"]
+    url = issue(base, admin, 1)["items"][0]["url"]
     _call(
         base, "/api/v1/intake", inspector, {"records": [{"uuid": str(uuid.uuid4()), "code": url}]}
     )
@@ -69,9 +76,9 @@ def test_the_english_page_says_it_all_in_english_and_fits_a_phone(
     with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
         base, env = server.base_url, server.env
         cli_json(env, "demo")
-        inspector = _market_with_inspector(env)
+        inspector = market_inspector(env)
         admin, recalled = _received_then_recalled(base, env, inspector)
-        urls = [item["url"] for item in _issue(base, admin, 3)["items"]]
+        urls = [item["url"] for item in issue(base, admin, 3)["items"]]
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             context = browser.new_context(viewport=PHONE)
@@ -111,9 +118,9 @@ def test_the_chinese_ledger_keeps_its_words_whole_on_a_phone(
     with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
         base, env = server.base_url, server.env
         cli_json(env, "demo")
-        inspector = _market_with_inspector(env)
+        inspector = market_inspector(env)
         admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
-        urls = [item["url"] for item in _issue(base, admin, 3)["items"]]
+        urls = [item["url"] for item in issue(base, admin, 3)["items"]]
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             context = browser.new_context(viewport=PHONE)

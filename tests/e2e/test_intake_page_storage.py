@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.server import cli_json, gunicorn_server
-from tests.e2e.test_intake_page import ARGS, CHROMIUM, IntakePage, _call, _issue_as_admin
+from tests.e2e.test_intake_page import (
+    ARGS,
+    CHROMIUM,
+    IntakePage,
+    _call,
+    _issue_as_admin,
+    market_inspector,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -38,11 +45,7 @@ def test_offline_scans_are_kept_when_the_browser_storage_is_full(
     with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
         base, env = server.base_url, server.env
         cli_json(env, "demo")
-        market = cli_json(env, "market", "add", "--name", "青禾惠民超市", "--kind", "supermarket")
-        inspector = cli_json(
-            env, "token", "create", "--name", "e2e", "--role", "market_inspector",
-            "--market-id", str(market["id"]),
-        )["token"]  # fmt: skip
+        inspector = market_inspector(env)
         _, (first, second, third) = _issue_as_admin(base, env, items=3)
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

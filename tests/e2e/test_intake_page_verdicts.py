@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 from tests.e2e.server import cli_json, gunicorn_server, traceability_cli
-from tests.e2e.test_intake_page import ARGS, CHROMIUM, IntakePage, _call, _tampered
+from tests.e2e.test_intake_page import (
+    ARGS,
+    CHROMIUM,
+    IntakePage,
+    _call,
+    _tampered,
+    issue,
+    market_inspector,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -20,33 +28,6 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed"),
     pytest.mark.parametrize("backend", ["sqlite"], indirect=True),
 ]
-
-
-def _market_with_inspector(env: dict[str, str]) -> str:
-    market = cli_json(env, "market", "add", "--name", "青禾惠民超市", "--kind", "supermarket")
-    return str(
-        cli_json(
-            env, "token", "create", "--name", "e2e", "--role", "market_inspector",
-            "--market-id", str(market["id"]),
-        )["token"]
-    )  # fmt: skip
-
-
-def _issue(base: str, admin: str, items: int) -> dict[str, Any]:
-    return dict(
-        _call(
-            base,
-            "/api/v1/certificates",
-            admin,
-            {
-                "producer_id": 1,
-                "batch_id": 1,
-                "items": items,
-                "basis": ["quality_control"],
-                "signature_confirmed": True,
-            },
-        )
-    )
 
 
 def _roll(env: dict[str, str], tmp_path: Path) -> list[str]:
@@ -69,9 +50,9 @@ def test_codes_that_are_not_genuine_say_why_online_offline_and_in_the_ledger(
     with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
         base, env = server.base_url, server.env
         cli_json(env, "demo")
-        inspector = _market_with_inspector(env)
+        inspector = market_inspector(env)
         admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
-        urls = [item["url"] for item in _issue(base, admin, 2)["items"]]
+        urls = [item["url"] for item in issue(base, admin, 2)["items"]]
         roll = _roll(env, tmp_path)
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -115,15 +96,15 @@ def test_a_revoked_paper_certificate_reads_revoked_and_another_product_is_flagge
     with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
         base, env = server.base_url, server.env
         cli_json(env, "demo")
-        inspector = _market_with_inspector(env)
+        inspector = market_inspector(env)
         admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
-        recalled = _issue(base, admin, 1)["certificate"]
+        recalled = issue(base, admin, 1)["certificate"]
         today = date.today().isoformat()
         traceability_cli(
             env, "recall", "producer", "1", "--from", today, "--to", today,
             "--reason", "农药残留超标",
         )  # fmt: skip
-        valid = _issue(base, admin, 1)["certificate"]
+        valid = issue(base, admin, 1)["certificate"]
         photo = tmp_path / "certificate.png"
         photo.write_bytes(PNG)
         with playwright.sync_playwright() as p:
@@ -168,12 +149,12 @@ def test_an_account_with_no_market_is_told_so_and_a_scan_is_not_called_malformed
     with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
         base, env = server.base_url, server.env
         cli_json(env, "demo")
-        _market_with_inspector(env)
+        market_inspector(env)
         producer = cli_json(
             env, "token", "create", "--name", "p", "--role", "producer", "--producer-id", "1"
         )["token"]
         admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
-        url = _issue(base, admin, 1)["items"][0]["url"]
+        url = issue(base, admin, 1)["items"][0]["url"]
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_context().new_page()
