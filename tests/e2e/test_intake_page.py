@@ -99,10 +99,24 @@ class IntakePage:
     def ready(self) -> None:
         """The market is shown and the scan field has the focus: typing goes there, not
         into the inspector's name (a fresh page still settling its focus)."""
-        self.page.wait_for_function(
-            "document.querySelector('#market-name').textContent.length > 0"
-            " && document.activeElement.id === 'scan-input'"
-        )
+        try:
+            self.page.wait_for_function(
+                "document.querySelector('#market-name').textContent.length > 0"
+                " && document.activeElement.id === 'scan-input'"
+            )
+        except playwright.Error:
+            # a rare failure under load: say which half was missing, and keep the screen
+            seen = self.page.evaluate(
+                "({market: document.querySelector('#market-name').textContent,"
+                " focus: document.activeElement && (document.activeElement.id ||"
+                " document.activeElement.tagName), setup: document.querySelector('#setup').hidden,"
+                " problem: !document.querySelector('#account-problem').hidden,"
+                " status: document.querySelector('#net-status').textContent})"
+            )
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(ARTIFACTS / "not-ready.png"), full_page=True)
+            print(f"--- intake page not ready: {seen}")
+            raise
 
     def scan(self, text: str, expected: str) -> None:
         """Type like a keyboard-wedge scanner: the text, then Enter."""
