@@ -122,6 +122,14 @@ OUTAGE_ANSWER = (
     "数据库暂时无法连接，请稍后重试。",
     "The database cannot be reached right now; please try again shortly.",
 )
+# a number past what the database stores (SQLite's 64 bits, PostgreSQL's `integer`): a
+# record number changed in a URL's query or a form, or typed with too many digits
+OUT_OF_RANGE_ANSWER = (
+    422,
+    "number_out_of_range",
+    "输入的编号或数字过大，没有这样的记录。请核对后重试。",
+    "A number you entered is too large: there is no such record. Check it and retry.",
+)
 # the same for a request that only reads (a shopper's scan)
 OUTAGE_READ_ANSWER = (
     503,
@@ -148,6 +156,15 @@ def database_unreachable(exc: DBAPIError) -> bool:
     state = getattr(orig, "sqlstate", None)
     # no SQLSTATE: the connection itself failed (refused, timed out, authentication)
     return state is None or state.startswith("08") or state in _OUTAGE_STATES
+
+
+def number_out_of_range(exc: DBAPIError) -> bool:
+    """Whether PostgreSQL refused a number for its column's type (SQLSTATE 22003).
+
+    SQLite raises `OverflowError` before the statement runs instead; both mean the input
+    named a record that cannot exist, not that the service is broken.
+    """
+    return getattr(exc.orig, "sqlstate", None) == "22003"
 
 
 def write_clash(exc: DBAPIError) -> Literal["taken", "retry"] | None:
@@ -240,6 +257,8 @@ def init_app(app: Flask) -> None:
             reads = request.method in ("GET", "HEAD", "OPTIONS")
             status, code, zh, en = OUTAGE_READ_ANSWER if reads else OUTAGE_ANSWER
             retry_after = "5"
+        elif number_out_of_range(exc):
+            return _out_of_range(exc)
         else:
             clash = write_clash(exc)
             if clash is None:
@@ -252,6 +271,14 @@ def init_app(app: Flask) -> None:
         if status == 503:
             response.headers["Retry-After"] = retry_after
         return response
+
+    @app.errorhandler(OverflowError)
+    def _out_of_range(exc: Exception) -> tuple[Response | str, int]:
+        # a safety net behind the parsers that name the field: the request's transaction
+        # is rolled back with its session, so nothing is half written
+        log.warning("number out of range on %s %s: %s", request.method, request.path, exc)
+        status, code, zh, en = OUT_OF_RANGE_ANSWER
+        return _answer(status, {"error": code, "message": zh, "message_zh": zh, "message_en": en})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response | str, int]:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from traceability.errors import ValidationFailed
 
+# the largest record number a database here stores (SQLite's integers, PostgreSQL's
+# bigint): a larger one in a URL or a form names nothing and cannot even be bound
+MAX_RECORD_NUMBER = 2**63 - 1
+
 
 def whole_number(
     value: str | None,

@@ -18,8 +18,9 @@ from traceability.accounts.passwords import MIN_LENGTH, hash_password, needs_reh
 from traceability.audit import record_audit, snapshot
 from traceability.auth.tokens import ROLES, Principal
 from traceability.errors import Conflict, DomainError, NotFound, ValidationFailed
-from traceability.models import LoginThrottle, Market, Producer, Region, RegionLevel, User
+from traceability.models import LoginThrottle, Market, Producer, User
 from traceability.models.types import utcnow
+from traceability.regions.directory import are_townships
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 USER_FIELDS = (
@@ -93,12 +94,7 @@ def _check_scope(session: Session, data: UserInput) -> tuple[int | None, int | N
         market_id = data.market_id
     if data.role == "township_supervisor":
         townships = sorted(set(data.township_ids))
-        found = session.exec(
-            select(Region).where(
-                col(Region.id).in_(townships or [-1]), Region.level == RegionLevel.TOWNSHIP
-            )
-        ).all()
-        if not townships or len(found) != len(townships):
+        if not are_townships(session, townships):
             raise ValidationFailed(
                 "乡镇监管员须指定所管辖的乡镇。",
                 "A township supervisor needs the townships it covers.",

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from traceability.errors import DomainError, NotFound, ValidationFailed
 from traceability.models import ApiToken, Market, Producer
 from traceability.models.types import utcnow
+from traceability.regions.directory import are_townships
 
 TOKEN_PREFIX = "trc_"
 LAST_USED_PRECISION = timedelta(minutes=1)  # last_used_at is written at most this often
@@ -86,10 +87,11 @@ def create_token(
             "市场查验员令牌须指定有效的市场。",
             "A market_inspector token needs an existing market id.",
         )
-    if role == "township_supervisor" and not township_ids:
+    if role == "township_supervisor" and not are_townships(session, township_ids):
         raise ValidationFailed(
-            "乡镇监管员令牌须指定所管辖的乡镇。",
-            "A township_supervisor token needs the townships it covers.",
+            "乡镇监管员令牌须指定所管辖的乡镇（乡镇编号须存在，且是乡镇而非村或县）。",
+            "A township_supervisor token needs the townships it covers (existing township "
+            "ids, not a village's or the county's).",
         )
     now = now or utcnow()
     prefix = secrets.token_hex(4)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
 from traceability.models import Producer, Region, RegionLevel
+from traceability.whole_numbers import MAX_RECORD_NUMBER
 
 
 @dataclass
@@ -20,6 +22,18 @@ class TownshipSummary:
 class CountySummary:
     region: Region
     townships: list[TownshipSummary] = field(default_factory=list)
+
+
+def are_townships(session: Session, ids: Sequence[int]) -> bool:
+    """Whether every id is a township's: a supervisor scoped to a village, a county or a
+    number that names nothing would see lists its record pages then refuse."""
+    wanted = set(ids)
+    if not wanted or not all(0 < i <= MAX_RECORD_NUMBER for i in wanted):
+        return False
+    found = session.exec(
+        select(Region.id).where(col(Region.id).in_(wanted), Region.level == RegionLevel.TOWNSHIP)
+    ).all()
+    return len(set(found)) == len(wanted)
 
 
 def county_overview(session: Session) -> list[CountySummary]:

@@ -6,6 +6,9 @@
   strings, form fields and JSON bodies are checked alike.
 - **A JSON body is an object.** Every JSON endpoint takes one; Flask-WTF also reads a
   JSON body as form data, and a bare string or list there was a 500 on the sign-in form.
+- **A record number in a path fits the database.** `<int:...>` matches 1 to 2**63 - 1
+  only, so ``/compliance/cases/99999999999999999999999`` is a 404 like any case that does
+  not exist; SQLite could not even bind the number (an `OverflowError`, a 500).
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.routing import IntegerConverter
 
 from traceability.errors import DomainError, ValidationFailed
+from traceability.whole_numbers import MAX_RECORD_NUMBER
 
 MESSAGE_ZH = "输入中含有空字符（NUL，\\0），常见于复制粘贴或扫码枪的结束符设置；请删除后重试。"
 MESSAGE_EN = (
@@ -58,7 +63,19 @@ def _pairs(values: Any) -> Iterable[str]:
         yield from (item for item in items if isinstance(item, str))
 
 
+class RecordNumberConverter(IntegerConverter):
+    """`<int:...>` for record numbers: 1 to `MAX_RECORD_NUMBER`, anything else no match."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_RECORD_NUMBER)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    # before the blueprints add their rules: each rule binds its converter when added
+    app.url_map.converters["int"] = RecordNumberConverter
+
     @app.before_request
     def _check_input() -> None:
         if carries_nul(list(_pairs(request.args))):

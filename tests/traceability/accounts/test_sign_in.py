@@ -145,3 +145,39 @@ def test_a_supervisor_token_needs_its_townships(app: Flask) -> None:
 
     with app.app_context(), session_scope(get_engine()) as session, pytest.raises(ValidationFailed):
         create_token(session, name="t", role="township_supervisor")
+
+
+def test_a_supervisor_token_covers_only_townships_that_exist(app: Flask, demo: dict) -> None:
+    """A village's id, the county's or a number naming nothing would give a token whose
+    lists and record pages disagree (or that fails on every use): refused when created."""
+    import pytest
+
+    from traceability.errors import ValidationFailed
+    from traceability.models import Region, RegionLevel
+
+    with app.app_context(), session_scope(get_engine()) as session:
+        regions = session.exec(select(Region)).all()
+        township = next(r.id or 0 for r in regions if r.level == RegionLevel.TOWNSHIP)
+        village = next(r.id or 0 for r in regions if r.level == RegionLevel.VILLAGE)
+        for wrong in ([village], [township, 10**23], [township, 999_999], [0]):
+            with pytest.raises(ValidationFailed, match="乡镇编号须存在"):
+                create_token(session, name="t", role="township_supervisor", township_ids=wrong)
+        record, _ = create_token(
+            session, name="t", role="township_supervisor", township_ids=[township]
+        )
+        assert record.township_ids == [township]
+
+
+def test_the_token_form_refuses_a_township_that_does_not_exist(app: Flask, demo: dict) -> None:
+    client = app.test_client()
+    assert _login(client, "qinghe-demo-2026") == 302
+    token = form_csrf(client, "/admin/tokens/new")
+    response = client.post(
+        "/admin/tokens/new",
+        data={
+            "csrf_token": token, "name": "t", "role": "township_supervisor",
+            "township_ids": "99999999999999999999999", "days": "30",
+        },
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "乡镇编号须存在" in response.get_data(as_text=True)

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from sqlmodel import select
 
 from tests.traceability.intake.conftest import IssuedFixture, MarketFixture, new_uuid, scan
 from traceability import keystore
@@ -21,6 +22,7 @@ from traceability.db import get_engine, session_scope
 from traceability.intake.ledger import COLUMNS
 from traceability.intake.recall import recall_batch
 from traceability.issuing.rolls import create_roll
+from traceability.models import Region, RegionLevel
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 REASON_COLUMN = [name for name, _ in COLUMNS].index("reason")
@@ -171,7 +173,13 @@ def test_an_account_with_no_market_is_told_so_not_asked_for_a_market_id(
     body = response.get_json()
     assert body["error"] == "no_market" and "查验员" in body["message_zh"]
     with app.app_context(), session_scope(get_engine()) as session:
-        _, secret = create_token(session, name="t", role="township_supervisor", township_ids=[1])
+        township = session.exec(
+            select(Region.id).where(Region.level == RegionLevel.TOWNSHIP)
+        ).first()
+        assert township is not None
+        _, secret = create_token(
+            session, name="t", role="township_supervisor", township_ids=[township]
+        )
     supervisor = client.get(
         "/api/v1/intake/market", headers={"Authorization": f"Bearer {secret}"}
     ).get_json()

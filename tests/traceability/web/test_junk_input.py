@@ -21,6 +21,8 @@ from traceability.db import get_engine, session_scope
 from traceability.kiosk.terminals import enrol, register_terminal
 
 DEMO_PASSWORD = "qinghe-demo-2026"
+HUGE = 10**23  # a number typed or changed in a URL: past every database's integers
+INT4 = 2**31  # past PostgreSQL's `integer`, within SQLite's
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 QUERIES = [
     "?limit=abc&page=0&before=x",
@@ -35,6 +37,10 @@ QUERIES = [
     # the sampling plan's week and size; the trend's bucket; a week at the calendar's end
     "?week=2026-W49&per_township=%C2%B2&bucket=fortnight&view=x",
     "?week=9999-12-31&per_township=99999999999999999999",
+    # record numbers past what the databases store (SQLite: 2**63 - 1; PostgreSQL int4)
+    f"?producer_id={HUGE}&batch_id={HUGE}&township={HUGE}&market_id={HUGE}&before={HUGE}",
+    f"?retest_of_case={HUGE}&product_id={HUGE}&case={HUGE}&after={HUGE}",
+    f"?producer_id={INT4}&batch_id={INT4}&township={INT4}&market_id={INT4}&before={INT4}",
 ]
 JSON_BODIES: list[Any] = [
     "x",
@@ -52,11 +58,35 @@ JSON_BODIES: list[Any] = [
     },
     {"name": "a\x00b", "text": "\x00"},
     {"days": "²", "producer_id": "²", "batch_id": "²", "pre_harvest_days": "²", "identifier": "²"},
+    *(
+        {
+            "producer_id": n,
+            "batch_id": n,
+            "product_id": n,
+            "market_id": n,
+            "retest_of_case": n,
+            "township_ids": [n],
+            "tests": [n],
+            "reason": "x",
+        }
+        for n in (HUGE, INT4)
+    ),
 ]
 FORMS = [
     {"producer_id": "abc", "items": "x", "quantity": "NaN", "tested_at": "x", "method": "zz"},
     {"inhibition_rate": "inf", "used_on": "2026-02-30", "role": "god", "name": "x\x00y"},
     {"days": "²", "producer_id": "²", "township_ids": "²,1", "identifier": "²", "interval": "²"},
+    *(
+        {
+            "producer_id": str(n),
+            "batch_id": str(n),
+            "market_id": str(n),
+            "township_ids": str(n),
+            "retest_of_case": str(n),
+            "product_id": str(n),
+        }
+        for n in (HUGE, INT4)
+    ),
 ]
 
 
@@ -66,21 +96,24 @@ def app_config(app_config: dict[str, object]) -> dict[str, object]:
     return {**app_config, "WTF_CSRF_ENABLED": False}
 
 
-def concrete(rule: Rule) -> str:
+def concrete(rule: Rule, number: str = "1") -> str:
+    """The rule's path with its arguments filled in: record numbers are `number`."""
     path = rule.rule
     for name in rule.arguments:
-        value = {"code": "ABC", "path": "x", "kind": "pesticide"}.get(name, "1")
+        value = {"code": "ABC", "path": "x", "kind": "pesticide"}.get(name, number)
         path = re.sub(rf"<(?:[^:<>]+:)?{name}>", value, path)
     return path
 
 
 def routes(app: Flask, methods: set[str]) -> list[tuple[str, str]]:
+    """Every route once with record number 1, and again with numbers no database holds."""
     found = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
         for method in sorted((rule.methods or set()) & methods):
-            found.append((method, concrete(rule)))
+            paths = {concrete(rule, number) for number in ("1", str(HUGE), str(INT4))}
+            found += [(method, path) for path in sorted(paths)]
     return found
 
 

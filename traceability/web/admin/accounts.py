@@ -25,6 +25,7 @@ from traceability.db import get_session
 from traceability.errors import DomainError
 from traceability.translatable import N_
 from traceability.web.admin import bp, error_text, signed_in
+from traceability.whole_numbers import MAX_RECORD_NUMBER
 
 ROLE_ZH = {
     "county_admin": N_("县级管理员"),
@@ -37,15 +38,20 @@ ROLE_ZH = {
 
 
 def _ids(text: str | None) -> list[int]:
-    return [
-        int(part) for part in (text or "").replace("，", ",").split(",") if part.strip().isdecimal()
-    ]
+    """The typed township numbers; a part that is not a number becomes 0, which names no
+    township, so "3, x" is refused rather than silently read as "3"."""
+    parts = [part.strip() for part in (text or "").replace("，", ",").split(",")]
+    return [int(part) if part.isascii() and part.isdecimal() else 0 for part in parts if part]
+
+
+# a record number: a larger one names nothing (and no database here can even hold it)
+_RECORD_NUMBER = NumberRange(1, MAX_RECORD_NUMBER, message=_l("没有这个编号的记录。"))
 
 
 class ScopeFields(FlaskForm):
     role = SelectField(_l("角色"), choices=[SelectChoice(r, _l(ROLE_ZH[r])) for r in ROLES])
-    producer_id = IntegerField(_l("生产主体编号"), validators=[Optional()])
-    market_id = IntegerField(_l("市场编号"), validators=[Optional()])
+    producer_id = IntegerField(_l("生产主体编号"), validators=[Optional(), _RECORD_NUMBER])
+    market_id = IntegerField(_l("市场编号"), validators=[Optional(), _RECORD_NUMBER])
     township_ids = StringField(_l("乡镇编号（逗号分隔）"), validators=[Optional(), Length(max=200)])
 
 
