@@ -542,7 +542,7 @@ def case(case_id: int) -> Any:
         retest=retest,
         subject=_subject_of(session, record),
         blocks_issuing=case_service.blocks_issuing,
-        history=history_lines(record),
+        history=history_lines(session, record),
         may_enter_retest=case_service.awaits_retest(record)
         and policy.allowed(principal, "case.manage", record.producer_id),
         deadline=deadline,
