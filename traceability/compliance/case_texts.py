@@ -17,6 +17,7 @@ from sqlmodel import Session, col, or_, select
 
 from traceability.auth import policy
 from traceability.auth.tokens import Principal
+from traceability.compliance.actors import actor_names
 from traceability.compliance.case_history import history_event
 from traceability.models.compliance import ComplianceCase, RapidTest, TestResult
 
@@ -26,7 +27,7 @@ class HistoryLine:
     at: datetime | None
     at_as_stored: str  # shown when `at` could not be read
     text: str
-    actor: str
+    actor: str  # the person, token or terminal by name (`actors.actor_names`)
 
 
 def _moment(value: Any) -> datetime | None:
@@ -48,15 +49,18 @@ def history_text(entry: dict[str, Any]) -> str:
     return str(entry.get("what") or "")
 
 
-def history_lines(case: ComplianceCase) -> list[HistoryLine]:
+def history_lines(session: Session, case: ComplianceCase) -> list[HistoryLine]:
+    """The case's history as the page shows it: who acted is named, not keyed."""
+    actors = [str(entry.get("actor") or "") for entry in case.history]
+    names = actor_names(session, actors)
     return [
         HistoryLine(
             _moment(entry.get("at")),
             str(entry.get("at") or ""),
             history_text(entry),
-            str(entry.get("actor") or ""),
+            names[actor],
         )
-        for entry in case.history
+        for entry, actor in zip(case.history, actors, strict=True)
     ]
 
 

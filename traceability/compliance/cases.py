@@ -225,13 +225,52 @@ def request_retest(
     return case
 
 
+def awaits_retest(case: ComplianceCase) -> bool:
+    """Whether the case may still take its re-test: open, and none recorded yet."""
+    return case.state != CaseState.CLOSED and case.retest_test_id is None
+
+
+def require_awaiting_retest(case: ComplianceCase) -> None:
+    """Refuse a re-test for a closed case or one that has its re-test already.
+
+    The law grants the tested party one re-test (农产品质量安全法 Art. 51), and its
+    conclusion is final: a second one would overwrite the first and could lift a block
+    the first re-test kept. A case under investigation without a re-test still takes one,
+    since starting the investigation does not end the producer's right to ask.
+    """
+    _open(case)
+    if case.retest_test_id is not None:
+        raise Conflict(
+            f"案件 #{case.id} 已录入复检 T{case.retest_test_id}，复检结论为最终结论，"
+            "不再受理第二次复检。",
+            f"Case #{case.id} already has its re-test, T{case.retest_test_id}; a re-test's "
+            "conclusion is final, so a second re-test is not accepted.",
+            code="retest_already_recorded",
+        )
+
+
+def _locked_case(session: Session, case_id: int) -> ComplianceCase:
+    """The case read afresh with its row locked (PostgreSQL), so that two re-tests sent
+    at once are taken one after the other and the second sees the first."""
+    case = session.exec(
+        select(ComplianceCase)
+        .where(ComplianceCase.id == case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if case is None:
+        raise NotFound("找不到该案件。", "No such case.", code="case_not_found")
+    return case
+
+
 def record_retest(
     session: Session, case_id: int, test: RapidTest, *, actor: str, now: datetime | None = None
 ) -> RapidTest:
-    """Store the re-test; a pass asked for inside the window lifts the block."""
+    """Store the re-test, the case's only one; a pass asked for inside the window lifts
+    the block."""
     now = now or utcnow()
-    case = get_case(session, case_id)
-    _open(case)
+    case = _locked_case(session, case_id)
+    require_awaiting_retest(case)
     if test.method in RAPID_METHODS:
         raise ValidationFailed(
             "复检不得采用快速检测方法，请录入实验室检测报告。",

@@ -253,9 +253,11 @@ def record_test(
 def _retest_subject(session: Session, case_id: int) -> dict[str, Any]:
     """A re-test samples what the failed test sampled: what a form or a body leaves empty
     (a page's blank batch field, a multipart part sent empty) is the failed test's."""
-    from traceability.compliance.cases import get_case
+    from traceability.compliance.cases import get_case, require_awaiting_retest
 
-    original = session.get(RapidTest, get_case(session, case_id).test_id)
+    case = get_case(session, case_id)
+    require_awaiting_retest(case)  # before the fields are checked: the refusal that matters
+    original = session.get(RapidTest, case.test_id)
     if original is None:
         return {}
     return {

@@ -68,7 +68,6 @@ from traceability.issuing.service import today_in_china
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import (
     CaseOutcome,
-    CaseState,
     ComplianceCase,
     IntervalDefault,
     RapidTest,
@@ -247,7 +246,8 @@ def _both_languages(exc: DomainError) -> str:
 
 def _retest_case(session: Session, principal: Principal, form: TestForm) -> ComplianceCase | None:
     """The case a re-test is entered for (the form's hidden field, or the case page's link),
-    checked as `POST /api/v1/tests` with `retest_of_case` checks it; None for a plain test."""
+    checked as `POST /api/v1/tests` with `retest_of_case` checks it; None for a plain test.
+    A case that takes no more re-tests is refused before the form is shown."""
     raw = form.retest_of_case.data or request.args.get("retest_of_case", "")
     if not raw:
         return None
@@ -255,6 +255,7 @@ def _retest_case(session: Session, principal: Principal, form: TestForm) -> Comp
         raise NotFound("找不到该案件。", "No such case.", code="case_not_found")
     record = case_service.get_case(session, int(raw))
     policy.require(principal, "case.manage", record.producer_id)
+    case_service.require_awaiting_retest(record)
     return record
 
 
@@ -541,9 +542,8 @@ def case(case_id: int) -> Any:
         retest=retest,
         subject=_subject_of(session, record),
         blocks_issuing=case_service.blocks_issuing,
-        history=history_lines(record),
-        may_enter_retest=record.state != CaseState.CLOSED
-        and record.retest_test_id is None
+        history=history_lines(session, record),
+        may_enter_retest=case_service.awaits_retest(record)
         and policy.allowed(principal, "case.manage", record.producer_id),
         deadline=deadline,
         deadline_estimated=test is not None and case_service.deadline_estimated(test, deadline),
