@@ -212,7 +212,7 @@ def _save_guarded(
 
     The checks above read before writing, so a request saving the same name or GTIN at the
     same moment can pass them too; the unique indexes (models/product.py) then refuse the
-    second write, which gets the same 409 as if it had come second, with nothing written.
+    second write, which gets the same 409 its check would have given, with nothing written.
     """
     try:
         with session.begin_nested():
