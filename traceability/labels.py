@@ -22,6 +22,11 @@ from traceability.models import Certificate
 DEFAULT_LAYOUT = "certificate-80x60"
 # What phone issuing offers: the full certificate and one small label per item code.
 PHONE_LAYOUTS = (("certificate-80x60", 203), ("item-40x30", 203))
+# What a terminal may print, from printers' own list: once per job the certificate (the
+# full one, the 60×40 label or a receipt), and a small label per item code ("item-…").
+ITEM_LAYOUTS = tuple(name for name in layouts.LAYOUTS if name.startswith("item-"))
+CERTIFICATE_LAYOUTS = tuple(name for name in layouts.LAYOUTS if name not in ITEM_LAYOUTS)
+DPIS = layouts.DPIS  # the print heads the layouts are drawn for
 _FIELD_NAMES = {
     "product": ("产品名称", "product name"),
     "issuer": ("生产者名称", "producer name"),

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlmodel import SQLModel
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel
 
 import traceability.models  # noqa: F401
 from traceability import create_app, migrate
 from traceability.db import get_engine, make_engine, session_scope
 from traceability.demo import load_demo
+from traceability.models import Producer, Product
+from traceability.models.product import UNIQUE_ACTIVE_GTIN, UNIQUE_ACTIVE_NAME
 
 
 def schema_differences(url: str) -> list[object]:
@@ -99,4 +103,80 @@ def test_0010_adds_only_the_lab_report_file_table_and_downgrades_to_0009(
     assert table_names(empty_database_url) == before
     engine = make_engine(empty_database_url)
     assert migrate.current_revision(engine) == "0009"
+    engine.dispose()
+
+
+def product_indexes(url: str) -> dict[str, bool]:
+    """The product table's indexes, by name, and whether each is unique."""
+    engine = make_engine(url)
+    found = {str(i["name"]): bool(i["unique"]) for i in inspect(engine).get_indexes("product")}
+    engine.dispose()
+    return found
+
+
+def add_products(url: str, *rows: tuple[str, str | None, bool]) -> None:
+    """Products (name, gtin, active) of one new producer, written straight to the tables."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        producer = Producer(kind="smallholder", name="王五")
+        session.add(producer)
+        session.flush()
+        for name, gtin, active in rows:
+            session.add(
+                Product(
+                    producer_id=producer.id or 0,
+                    name=name,
+                    category="vegetable",
+                    gtin=gtin,
+                    active=active,
+                )
+            )
+        session.commit()
+    engine.dispose()
+
+
+def test_0011_adds_unique_indexes_that_count_only_active_products_and_downgrades_to_0010(
+    empty_database_url: str,
+) -> None:
+    url, ours = empty_database_url, {UNIQUE_ACTIVE_NAME, UNIQUE_ACTIVE_GTIN}
+    migrate.upgrade(url, "0010")
+    assert not ours & set(product_indexes(url))
+    migrate.upgrade(url, "0011")
+    assert {name: unique for name, unique in product_indexes(url).items() if name in ours} == {
+        UNIQUE_ACTIVE_NAME: True,
+        UNIQUE_ACTIVE_GTIN: True,
+    }
+    add_products(url, ("黄瓜", "06901234567892", True), ("黄瓜", "06901234567892", False))
+    with pytest.raises(IntegrityError):
+        add_products(url, ("旱黄瓜", "06901234567892", True))
+    migrate.downgrade(url, "0010")
+    assert not ours & set(product_indexes(url))
+    add_products(url, ("旱黄瓜", "06901234567892", True))  # 0010 had no such rule
+    engine = make_engine(url)
+    assert migrate.current_revision(engine) == "0010"
+    engine.dispose()
+
+
+def test_0011_refuses_to_upgrade_over_active_duplicates_naming_them_and_changes_nothing(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    migrate.upgrade(url, "0010")
+    add_products(url, ("黄瓜", "06901234567892", True), ("旱黄瓜", "06901234567892", True))
+    add_products(url, ("香菇", None, True), ("香菇", None, True))
+    with pytest.raises(RuntimeError) as refused:
+        migrate.upgrade(url, "0011")
+    message = str(refused.value)
+    assert "06901234567892" in message and "香菇" in message
+    engine = make_engine(url)
+    assert migrate.current_revision(engine) == "0010"
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE product SET active = :no WHERE name = :name"),
+            {"no": False, "name": "旱黄瓜"},
+        )
+    assert not {UNIQUE_ACTIVE_NAME, UNIQUE_ACTIVE_GTIN} & set(product_indexes(url))
+    with pytest.raises(RuntimeError) as still:  # one clash is left
+        migrate.upgrade(url, "0011")
+    assert "06901234567892" not in str(still.value) and "香菇" in str(still.value)
     engine.dispose()

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from traceability.audit import record_audit
 from traceability.auth.tokens import Principal, Unauthorized
 from traceability.errors import NotFound, ValidationFailed
+from traceability.labels import CERTIFICATE_LAYOUTS, DPIS, ITEM_LAYOUTS
 from traceability.models import Region, Terminal
 from traceability.models.types import utcnow
 
@@ -35,6 +36,43 @@ def _digest(secret: str) -> str:
 class Registered:
     terminal: Terminal
     enrolment_code: str
+
+
+def _refuse_layout(
+    field: str, value: str, kind_zh: str, kind_en: str, known: tuple[str, ...]
+) -> None:
+    """A layout the kiosk cannot draw would fail at its first print job, after the certificate
+    is issued; one of the other kind prints the wrong label. Refuse both now."""
+    if value in known:
+        return
+    shown = value[:40]
+    if value in CERTIFICATE_LAYOUTS or value in ITEM_LAYOUTS:
+        zh = f"版式“{shown}”不是{kind_zh}（{field}）。"
+        en = f"Layout {shown!r} is not a {kind_en} layout (`{field}`)."
+    else:
+        zh = f"没有名为“{shown}”的版式（{field}）。"
+        en = f"There is no layout named {shown!r} (`{field}`)."
+    raise ValidationFailed(
+        f"{zh}{kind_zh}可选：{'、'.join(known)}。",
+        f"{en} A {kind_en} layout is one of {', '.join(known)}.",
+        code="invalid_layout",
+        details={"field": field},
+    )
+
+
+def check_printing(certificate_layout: str, item_layout: str, dpi: int) -> None:
+    """Refuse layouts and a print-head resolution the label code cannot draw."""
+    _refuse_layout(
+        "certificate_layout", certificate_layout, "合格证版式", "certificate", CERTIFICATE_LAYOUTS
+    )
+    _refuse_layout("item_layout", item_layout, "单品标签版式", "item label", ITEM_LAYOUTS)
+    if dpi not in DPIS:
+        raise ValidationFailed(
+            f"打印精度（dpi）须为 {' 或 '.join(map(str, DPIS))}（见打印机说明书），不能是 {dpi}。",
+            f"`dpi` must be {' or '.join(map(str, DPIS))} (see the printer's manual), not {dpi}.",
+            code="invalid_dpi",
+            details={"field": "dpi"},
+        )
 
 
 def register_terminal(
@@ -57,6 +95,7 @@ def register_terminal(
             f"打印机语言须为 {'、'.join(DRIVERS)} 之一。",
             f"Driver must be one of {', '.join(DRIVERS)}.",
         )
+    check_printing(certificate_layout, item_layout, dpi)
     if township_id is not None and session.get(Region, township_id) is None:
         raise ValidationFailed("找不到该乡镇。", "No such township.")
     now = now or utcnow()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from traceability.translatable import N_
@@ -32,7 +34,20 @@ CATEGORY_ZH = {
 }
 
 
+# What the registry refuses (registry/products.py), also held by the database, so two
+# requests that pass the check at the same moment cannot both be saved. Only active rows
+# count: a deactivated product keeps its name and GTIN for the certificates that cite it.
+ACTIVE_ONLY: dict[str, Any] = {"postgresql_where": text("active"), "sqlite_where": text("active")}
+UNIQUE_ACTIVE_NAME = "uq_product_producer_active_name"  # one producer, one name on the grid
+UNIQUE_ACTIVE_GTIN = "uq_product_active_gtin"  # a GTIN identifies one trade item (GS1)
+
+
 class Product(SQLModel, table=True):
+    __table_args__ = (
+        Index(UNIQUE_ACTIVE_NAME, "producer_id", "name", unique=True, **ACTIVE_ONLY),
+        Index(UNIQUE_ACTIVE_GTIN, "gtin", unique=True, **ACTIVE_ONLY),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     producer_id: int = Field(foreign_key="producer.id", index=True)
     name: str = Field(max_length=100)

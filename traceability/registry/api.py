@@ -210,7 +210,7 @@ def list_products(producer_id: int) -> Response:
 def create_product(producer_id: int) -> tuple[Response, int]:
     """Add a product: `name`, `category`, `default_unit` (default kg), optional `gtin`;
     422 `product_invalid` lists each field's problem, 409 `product_duplicate` a name
-    already in use."""
+    already in use, 409 `gtin_in_use` a GTIN already on another active product."""
     principal = current_principal()
     policy.require(principal, "product.manage", producer_id)
     data = _product_input(json_body())

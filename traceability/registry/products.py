@@ -9,8 +9,10 @@ deleted: batches and certificates point at them, so one no longer sold is deacti
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from traceability.audit import record_audit, snapshot
@@ -20,7 +22,12 @@ from traceability.codes.gtin import GTIN_LENGTHS, gtin_check_digit
 from traceability.errors import Conflict, NotFound
 from traceability.issuing.service import UNITS
 from traceability.models import Product
-from traceability.models.product import CATEGORY_ZH, ProductCategory
+from traceability.models.product import (
+    CATEGORY_ZH,
+    UNIQUE_ACTIVE_GTIN,
+    UNIQUE_ACTIVE_NAME,
+    ProductCategory,
+)
 from traceability.registry.service import Problem, ProducerInvalid, get_producer
 
 PRODUCT_FIELDS = ("producer_id", "name", "category", "gtin", "default_unit", "active")
@@ -32,6 +39,15 @@ class ProductInvalid(ProducerInvalid):
     """One or more product fields failed; `problems` says which and why (zh/en)."""
 
     code = "product_invalid"
+
+
+class ProductTaken(Conflict):
+    """An active product already has this name (of this producer) or this GTIN; `field`
+    says which, so a form can show the refusal beside it."""
+
+    def __init__(self, field: str, message_zh: str, message_en: str, *, code: str, other: int):
+        super().__init__(message_zh, message_en, code=code, details={"duplicate": other})
+        self.field = field
 
 
 @dataclass
@@ -148,13 +164,81 @@ def _refuse_same_name(session: Session, producer_id: int, name: str, exclude: in
     )
     for other in session.exec(query).all():
         if other.id != exclude:
-            raise Conflict(
+            raise ProductTaken(
+                "name",
                 f"该生产主体已有在用的产品“{name}”（编号{other.id}）：请编辑该产品，或先停用它。",
                 f"This producer already has an active product named {name!r} (#{other.id}); "
                 "edit that one, or deactivate it first.",
                 code="product_duplicate",
-                details={"duplicate": other.id},
+                other=other.id or 0,
             )
+
+
+def _refuse_same_gtin(session: Session, gtin: str | None, exclude: int | None) -> None:
+    """A GTIN identifies one trade item (GS1 General Specifications §4): two active products
+    with one GTIN, of one producer or two, would make a Digital Link code name either.
+    The other product may be another producer's, so only its number is shown."""
+    if gtin is None:
+        return
+    query = select(Product).where(Product.gtin == gtin, col(Product.active).is_(True))
+    for other in session.exec(query).all():
+        if other.id != exclude:
+            raise ProductTaken(
+                "gtin",
+                f"商品条码 {gtin} 已用于另一在用产品（编号{other.id}）：一个商品条码只能标识一种"
+                "商品。请核对包装上的条码，或先停用那个产品。",
+                f"GTIN {gtin} already identifies another active product (#{other.id}); a GTIN "
+                "identifies one trade item. Check the barcode on the pack, or deactivate that "
+                "product first.",
+                code="gtin_in_use",
+                other=other.id or 0,
+            )
+
+
+def _refuse_taken(
+    session: Session, producer_id: int, name: str, gtin: str | None, exclude: int | None
+) -> None:
+    _refuse_same_name(session, producer_id, name, exclude)
+    _refuse_same_gtin(session, gtin, exclude)
+
+
+def _save_guarded(
+    session: Session,
+    product: Product,
+    change: Callable[[], None],
+    taken: tuple[int, str, str | None],
+) -> None:
+    """Apply `change` to `product` and write it, in a savepoint.
+
+    The checks above read before writing, so a request saving the same name or GTIN at the
+    same moment can pass them too; the unique indexes (models/product.py) then refuse the
+    second write, which gets the same 409 its check would have given, with nothing written.
+    """
+    try:
+        with session.begin_nested():
+            change()
+            session.add(product)
+    except IntegrityError as exc:
+        if not any(index in str(exc.orig) for index in _UNIQUE_MARKS):
+            raise
+        producer_id, name, gtin = taken
+        _refuse_taken(session, producer_id, name, gtin, product.id)  # names the winner
+        raise Conflict(  # the winner has since been deactivated or renamed
+            "同一时间有人保存了同名或同条码的产品，本次未保存。请刷新后重试。",
+            "Someone saved a product of the same name or GTIN at the same moment, so "
+            "nothing was saved; reload and retry.",
+            code="product_duplicate",
+        ) from exc
+
+
+# How each backend names a unique index a write broke: PostgreSQL by the index's name,
+# SQLite by its columns ("UNIQUE constraint failed: product.producer_id, product.name").
+_UNIQUE_MARKS = (
+    UNIQUE_ACTIVE_NAME,
+    UNIQUE_ACTIVE_GTIN,
+    "product.producer_id, product.name",
+    "product.gtin",
+)
 
 
 def _audit(
@@ -181,7 +265,7 @@ def add_product(
     """Add a product to a producer's catalogue; it shows on the kiosk's grid at once."""
     get_producer(session, producer_id)
     checked = check_product(data)
-    _refuse_same_name(session, producer_id, checked.name, None)
+    _refuse_taken(session, producer_id, checked.name, checked.gtin, None)
     product = Product(
         producer_id=producer_id,
         name=checked.name,
@@ -190,8 +274,7 @@ def add_product(
         gtin=checked.gtin,
         active=True,
     )
-    session.add(product)
-    session.flush()
+    _save_guarded(session, product, lambda: None, (producer_id, checked.name, checked.gtin))
     _audit(session, principal, "product.create", product)
     return product
 
@@ -203,14 +286,18 @@ def update_product(
     product = get_product(session, product_id)
     checked = check_product(data)
     if product.active:
-        _refuse_same_name(session, product.producer_id, checked.name, product.id)
+        _refuse_taken(session, product.producer_id, checked.name, checked.gtin, product.id)
     before = snapshot(product, PRODUCT_FIELDS)
-    product.name = checked.name
-    product.category = checked.category
-    product.default_unit = checked.default_unit
-    product.gtin = checked.gtin
+
+    def change() -> None:
+        product.name = checked.name
+        product.category = checked.category
+        product.default_unit = checked.default_unit
+        product.gtin = checked.gtin
+
+    taken = (product.producer_id, checked.name, checked.gtin)
+    _save_guarded(session, product, change, taken)
     if snapshot(product, PRODUCT_FIELDS) != before:
-        session.add(product)
         _audit(session, principal, "product.update", product, before)
     return product
 
@@ -226,10 +313,13 @@ def set_product_active(
     if product.active == active:
         return product
     if active:
-        _refuse_same_name(session, product.producer_id, product.name, product.id)
+        _refuse_taken(session, product.producer_id, product.name, product.gtin, product.id)
     before = snapshot(product, PRODUCT_FIELDS)
-    product.active = active
-    session.add(product)
+
+    def change() -> None:
+        product.active = active
+
+    _save_guarded(session, product, change, (product.producer_id, product.name, product.gtin))
     action = "product.reactivate" if active else "product.deactivate"
     _audit(session, principal, action, product, before)
     return product

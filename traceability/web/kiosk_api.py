@@ -136,6 +136,14 @@ def register() -> tuple[Response, int]:
     township = body.get("township_id")
     if township is not None and (isinstance(township, bool) or not isinstance(township, int)):
         raise ValidationFailed("township_id 必须是整数。", "township_id must be an integer.")
+    dpi = body.get("dpi", 203)
+    if isinstance(dpi, bool) or not isinstance(dpi, int):
+        raise ValidationFailed(
+            "dpi 必须是整数。",
+            "dpi must be an integer.",
+            code="invalid_field",
+            details={"field": "dpi"},
+        )
     policy.require_region(principal, "terminal.manage", township)
     session = get_session()
     registered = terminals.register_terminal(
@@ -147,6 +155,7 @@ def register() -> tuple[Response, int]:
         driver=_text(body, "driver", "tspl"),
         certificate_layout=_text(body, "certificate_layout", "certificate-80x60"),
         item_layout=_text(body, "item_layout", "item-40x30"),
+        dpi=dpi,
     )
     session.commit()
     return jsonify({"id": registered.terminal.id, "enrolment_code": registered.enrolment_code}), 201

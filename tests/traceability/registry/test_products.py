@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from traceability.auth.tokens import Principal
@@ -15,6 +16,7 @@ from traceability.db import get_engine, session_scope
 from traceability.errors import Conflict, NotFound
 from traceability.issuing.service import UNITS
 from traceability.models import AuditEntry, Producer, Product
+from traceability.models.product import UNIQUE_ACTIVE_GTIN, UNIQUE_ACTIVE_NAME
 from traceability.registry.products import (
     NAME_MAX,
     ProductInput,
@@ -167,6 +169,133 @@ def test_an_edit_may_not_take_the_name_of_another_active_product(in_db: Any) -> 
         assert (mushrooms.name, mushrooms.gtin) == ("香菇", "06901234567892")
 
     in_db(work)
+
+
+def test_two_active_products_may_not_share_a_gtin_even_of_two_producers(in_db: Any) -> None:
+    def work(session: Session) -> None:
+        first = add_product(session, new_producer(session), cucumbers(gtin="6901234567892"))
+        other_producer = new_producer(session, "赵六")
+        with pytest.raises(Conflict) as refused:  # the same GTIN typed as GTIN-14
+            add_product(session, other_producer, cucumbers(gtin="06901234567892"))
+        assert refused.value.code == "gtin_in_use"
+        assert refused.value.details == {"duplicate": first.id}
+        assert "06901234567892" in refused.value.message_zh
+        assert "06901234567892" in refused.value.message_en
+        assert products_of(session, other_producer) == []
+
+    in_db(work)
+
+
+def test_a_deactivated_products_gtin_is_free_and_cannot_come_back_beside_its_successor(
+    in_db: Any,
+) -> None:
+    def work(session: Session) -> None:
+        old = add_product(session, new_producer(session), cucumbers(gtin="6901234567892"))
+        set_product_active(session, old.id or 0, False)
+        add_product(session, new_producer(session, "赵六"), cucumbers(gtin="6901234567892"))
+        with pytest.raises(Conflict) as refused:
+            set_product_active(session, old.id or 0, True)
+        assert refused.value.code == "gtin_in_use"
+        assert old.active is False
+
+    in_db(work)
+
+
+def test_an_edit_may_not_take_the_gtin_of_another_active_product(in_db: Any) -> None:
+    def work(session: Session) -> None:
+        producer_id = new_producer(session)
+        add_product(session, producer_id, cucumbers(gtin="6901234567892"))
+        mushrooms = add_product(session, producer_id, cucumbers(name="香菇"))
+        with pytest.raises(Conflict) as refused:
+            update_product(session, mushrooms.id or 0, cucumbers(name="香菇", gtin="6901234567892"))
+        assert refused.value.code == "gtin_in_use"
+        assert mushrooms.gtin is None
+
+    in_db(work)
+
+
+def insert_directly(session: Session, producer_id: int, active: bool = True, **fields: Any) -> None:
+    """A row written past the registry's checks, as a racing request would get it written."""
+    row = {"name": "黄瓜", "category": "vegetable", "gtin": None, **fields}
+    session.add(Product(producer_id=producer_id, active=active, **row))
+    session.flush()
+
+
+@pytest.mark.parametrize(
+    ("second", "index"),
+    [
+        # same producer, same name: PostgreSQL names the index, SQLite its columns
+        ({"gtin": "06901234567908"}, (UNIQUE_ACTIVE_NAME, "product.producer_id, product.name")),
+        ({"name": "旱黄瓜", "gtin": "06901234567892"}, (UNIQUE_ACTIVE_GTIN, "product.gtin")),
+    ],
+)
+def test_the_database_itself_refuses_a_second_active_product_with_a_name_or_gtin_in_use(
+    app: Flask, second: dict[str, Any], index: tuple[str, str]
+) -> None:
+    with app.app_context(), session_scope(get_engine()) as session:
+        producer_id = new_producer(session)
+        insert_directly(session, producer_id, gtin="06901234567892")
+        insert_directly(session, producer_id, active=False, **second)  # inactive: allowed
+        with pytest.raises(IntegrityError) as refused:
+            insert_directly(session, producer_id, **second)
+        session.rollback()
+    message = str(refused.value.orig)
+    assert any(mark in message for mark in index)
+
+
+@pytest.mark.parametrize(
+    ("second", "code"),
+    [({"category": "other"}, "product_duplicate"), ({"name": "旱黄瓜"}, "gtin_in_use")],
+)
+def test_a_write_that_loses_the_race_gets_the_same_conflict_and_writes_nothing(
+    in_db: Any, lose_race: Callable[[], list[str]], second: dict[str, str], code: str
+) -> None:
+    def setup(session: Session) -> tuple[int, int]:
+        producer_id = new_producer(session)
+        winner = add_product(session, producer_id, cucumbers(gtin="6901234567892"))
+        return producer_id, winner.id or 0
+
+    producer_id, winner = in_db(setup)
+
+    checks = lose_race()
+
+    def race(session: Session) -> tuple[Conflict, list[str]]:
+        with pytest.raises(Conflict) as refused:
+            add_product(session, producer_id, cucumbers(gtin="6901234567892", **second))
+        # the transaction is still usable: the refused write is gone, nothing else is
+        return refused.value, [p.name for p in products_of(session, producer_id)]
+
+    refusal, names = in_db(race)
+    assert checks == ["skipped", "refused"]  # the index refused; the check then named why
+    assert (refusal.code, refusal.details) == (code, {"duplicate": winner})
+    assert refusal.message_zh and refusal.message_en
+    assert names == ["黄瓜"]
+    assert in_db(lambda s: list(s.exec(select(AuditEntry.action)).all())) == ["product.create"]
+
+
+def test_an_edit_or_a_reactivation_that_loses_the_race_is_refused_and_changes_nothing(
+    in_db: Any, lose_race: Callable[[], list[str]]
+) -> None:
+    def work(session: Session) -> list[tuple[str, str | None, bool]]:
+        producer_id = new_producer(session)
+        add_product(session, producer_id, cucumbers(gtin="6901234567892"))
+        mushrooms = add_product(session, producer_id, cucumbers(name="香菇"))
+        old = add_product(session, producer_id, cucumbers(name="旧黄瓜"))
+        set_product_active(session, old.id or 0, False)
+        insert_directly(session, producer_id, name="旧黄瓜")
+        checks = lose_race()
+        with pytest.raises(Conflict) as edit:
+            update_product(session, mushrooms.id or 0, cucumbers(gtin="6901234567892"))
+        assert edit.value.code == "product_duplicate"
+        assert checks == ["skipped", "refused"]
+        lose_race()
+        with pytest.raises(Conflict) as reactivation:
+            set_product_active(session, old.id or 0, True)
+        assert reactivation.value.code == "product_duplicate"
+        assert checks == ["skipped", "refused"]
+        return [(p.name, p.gtin, p.active) for p in (mushrooms, old)]
+
+    assert in_db(work) == [("香菇", None, True), ("旧黄瓜", None, False)]
 
 
 def test_each_change_is_audited_with_who_before_and_after(in_db: Any) -> None:

@@ -45,7 +45,7 @@ def products_url(producer_id: int) -> str:
     return f"/api/v1/producers/{producer_id}/products"
 
 
-TOMATOES = {"name": "番茄", "category": "vegetable", "default_unit": "kg", "gtin": "6901234567892"}
+TOMATOES = {"name": "番茄", "category": "vegetable", "default_unit": "kg", "gtin": "6901234567908"}
 
 
 def test_a_product_added_by_api_reads_back_and_lists_with_its_producer(
@@ -61,7 +61,7 @@ def test_a_product_added_by_api_reads_back_and_lists_with_its_producer(
         "name": "番茄",
         "category": "vegetable",
         "default_unit": "kg",
-        "gtin": "06901234567892",
+        "gtin": "06901234567908",
         "active": True,
     }
     read = client.get(f"/api/v1/products/{product['id']}", headers=admin).get_json()
@@ -96,6 +96,42 @@ def test_a_name_already_active_for_the_producer_is_a_conflict(
     assert other.status_code == 201
 
 
+def test_a_gtin_on_another_producers_active_product_is_a_conflict(
+    client: FlaskClient, token: Token, producers: dict[str, int]
+) -> None:
+    """The demo's cucumbers (城关) carry GTIN 06901234567892: one trade item, one product."""
+    url = products_url(producers["qinghe"])
+    before = client.get(url, headers=token()).get_json()["products"]
+    response = client.post(url, json={**TOMATOES, "gtin": "6901234567892"}, headers=token())
+    assert response.status_code == 409
+    body = response.get_json()
+    assert body["error"] == "gtin_in_use"
+    assert "06901234567892" in body["message_zh"] and "GTIN" in body["message_en"]
+    assert client.get(url, headers=token()).get_json()["products"] == before
+
+
+def test_a_request_that_loses_the_race_gets_the_same_409_and_nothing_is_saved(
+    app: Flask,
+    client: FlaskClient,
+    token: Token,
+    producers: dict[str, int],
+    lose_race: Callable[[], list[str]],
+) -> None:
+    admin, url = token(), products_url(producers["chengguan"])
+    checks = lose_race()  # as if another request saved 黄瓜 after this one's check
+    response = client.post(url, json={"name": "黄瓜", "category": "vegetable"}, headers=admin)
+    assert checks == ["skipped", "refused"]
+    assert response.status_code == 409
+    body = response.get_json()
+    assert body["error"] == "product_duplicate"
+    assert "黄瓜" in body["message_zh"] and "黄瓜" in body["message_en"]
+    listed = client.get(url, headers=admin).get_json()["products"]
+    assert [p["name"] for p in listed] == ["黄瓜", "香菇"]
+    with app.app_context(), session_scope(get_engine()) as session:
+        actions = session.exec(select(AuditEntry.action)).all()
+    assert "product.create" not in actions
+
+
 def test_a_patch_changes_the_fields_it_names_and_null_clears_the_gtin(
     client: FlaskClient, token: Token, producers: dict[str, int]
 ) -> None:
@@ -106,7 +142,7 @@ def test_a_patch_changes_the_fields_it_names_and_null_clears_the_gtin(
     assert (changed["name"], changed["default_unit"], changed["gtin"]) == (
         "番茄",
         "箱",
-        "06901234567892",
+        "06901234567908",
     )
     cleared = client.patch(url, json={"gtin": None}, headers=admin).get_json()["product"]
     assert cleared["gtin"] is None

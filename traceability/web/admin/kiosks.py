@@ -18,6 +18,7 @@ from traceability.auth.tokens import Principal
 from traceability.db import get_session
 from traceability.errors import DomainError, NotFound
 from traceability.kiosk import terminals
+from traceability.labels import CERTIFICATE_LAYOUTS, DPIS, ITEM_LAYOUTS
 from traceability.models import Producer, Region, RegionLevel
 from traceability.models.producer_credential import ProducerCredential
 from traceability.web.admin import bp, error_text, signed_in
@@ -30,6 +31,22 @@ class TerminalForm(FlaskForm):
     printer_model = StringField(_l("打印机型号"), validators=[Optional(), Length(max=100)])
     driver = SelectField(
         _l("打印机语言"), choices=[SelectChoice(d, d.upper()) for d in terminals.DRIVERS]
+    )
+    certificate_layout = SelectField(
+        _l("合格证版式"),
+        choices=[SelectChoice(name, name) for name in CERTIFICATE_LAYOUTS],
+        default="certificate-80x60",
+    )
+    item_layout = SelectField(
+        _l("单品标签版式"),
+        choices=[SelectChoice(name, name) for name in ITEM_LAYOUTS],
+        default="item-40x30",
+    )
+    dpi = SelectField(
+        _l("打印精度（dpi）"),
+        choices=[SelectChoice(dpi, str(dpi)) for dpi in DPIS],
+        coerce=int,
+        default=203,
     )
 
 
@@ -86,11 +103,15 @@ def kiosk_new() -> Any:
                 site=form.site.data or "",
                 printer_model=form.printer_model.data or "",
                 driver=form.driver.data or "tspl",
+                certificate_layout=form.certificate_layout.data or "",
+                item_layout=form.item_layout.data or "",
+                dpi=form.dpi.data,
             )
             session.commit()
         except DomainError as exc:
             session.rollback()
-            form.name.errors = [*list(form.name.errors or []), error_text(exc)]
+            target = getattr(form, str(exc.details.get("field", "name")), form.name)
+            target.errors = [*list(target.errors or []), error_text(exc)]
             status = 422
         else:
             return render_template(

@@ -20,6 +20,7 @@ from traceability.registry.products import (
     NAME_MAX,
     ProductInput,
     ProductInvalid,
+    ProductTaken,
     add_product,
     get_product,
     set_product_active,
@@ -63,7 +64,11 @@ def _save(form: ProductForm, write: Any) -> bool:
             target = getattr(form, problem.field, None) or form.name
             message = problem.message_en if english else problem.message_zh
             target.errors = [*list(target.errors or []), message]
-    except DomainError as exc:  # a name already in use
+    except ProductTaken as exc:  # a name or a GTIN already in use
+        session.rollback()
+        target = getattr(form, exc.field)
+        target.errors = [*list(target.errors or []), error_text(exc)]
+    except DomainError as exc:
         session.rollback()
         if exc.status == 403:
             raise
@@ -117,7 +122,7 @@ def _set_active(product_id: int, active: bool) -> Response:
         try:
             set_product_active(session, product_id, active, principal=principal)
             session.commit()
-        except DomainError as exc:  # reactivating beside an active product of that name
+        except DomainError as exc:  # reactivating beside an active product of that name or GTIN
             session.rollback()
             flash(error_text(exc), "error")
     return redirect(url_for("admin.producer", producer_id=producer_id))

@@ -165,3 +165,44 @@ def test_a_supervisor_cannot_set_a_pin_outside_its_townships(
     with app.app_context(), session_scope(get_engine()) as session:
         after = session.get(ProducerCredential, outside)
         assert (after.pin_hash if after else None) == before_hash
+
+
+def test_the_page_registers_the_layouts_and_dpi_chosen(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    sign_in(app, client, "county", role="county_admin")
+    form = client.get("/admin/kiosks/new").get_data(as_text=True)
+    assert 'value="certificate-100x70"' in form and 'value="item-50x30"' in form
+    page = _register(
+        client,
+        name="石门一号机",
+        township_id=_township(app, "石门乡"),
+        certificate_layout="certificate-100x70",
+        item_layout="item-50x30",
+        dpi="300",
+    )
+    assert page.status_code == 200
+    with app.app_context(), session_scope(get_engine()) as session:
+        terminal = session.exec(select(Terminal)).one()
+        assert (terminal.certificate_layout, terminal.item_layout, terminal.dpi) == (
+            "certificate-100x70",
+            "item-50x30",
+            300,
+        )
+
+
+def test_a_certificate_layout_offered_as_the_item_layout_is_refused_and_nothing_registered(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    sign_in(app, client, "county", role="county_admin")
+    response = _register(
+        client,
+        name="石门一号机",
+        township_id=_township(app, "石门乡"),
+        item_layout="certificate-80x60",
+    )
+    assert response.status_code == 422
+    fields = response.get_data(as_text=True).split("<label")
+    invalid = [f for f in fields if f.startswith(' class="field invalid"')]
+    assert len(invalid) == 1 and 'name="item_layout"' in invalid[0]
+    assert _terminals(app) == []

@@ -117,6 +117,18 @@ def test_a_second_active_product_of_the_same_name_is_refused_on_the_name(
     assert len(products(app, producer_id)) == 1
 
 
+def test_a_gtin_already_in_use_is_refused_beside_the_gtin(
+    app: Flask, admin: FlaskClient, producer_id: int
+) -> None:
+    add(admin, producer_id, gtin="6901234567892")
+    answer = add(admin, producer_id, "?lang=en", name="香菇", gtin="06901234567892")
+    assert answer.status_code == 422
+    page = html.unescape(answer.get_data(as_text=True))
+    gtin_field = page[page.index('name="gtin"') :]
+    assert "GTIN 06901234567892 already identifies another active product" in gtin_field
+    assert [p.name for p in products(app, producer_id)] == ["黄瓜"]
+
+
 def test_the_edit_form_shows_the_product_and_saves_changes(
     app: Flask, admin: FlaskClient, producer_id: int
 ) -> None:
