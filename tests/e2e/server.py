@@ -37,15 +37,21 @@ def traceability_cli(
     env: dict[str, str], *args: str, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """`traceability ARGS` in its own process; `check=False` for a command meant to fail."""
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "traceability", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
-        check=check,
+        check=False,
     )
+    if check and done.returncode != 0:
+        # what the command said goes into the test's failure, not only its exit status
+        raise AssertionError(
+            f"traceability {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}"
+        )
+    return done
 
 
 def cli_json(env: dict[str, str], *args: str) -> Any:
