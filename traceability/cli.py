@@ -236,6 +236,12 @@ def token() -> None:
     "--market-id", type=int, default=None, help="The market a market_inspector checks for."
 )
 @click.option(
+    "--township",
+    "townships",
+    multiple=True,
+    help="For township_supervisor tokens: a township id or 9-digit code (repeatable).",
+)
+@click.option(
     "--days", type=int, default=365, show_default=True, help="Days until the token expires."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -246,30 +252,39 @@ def token_create(
     role: str,
     producer_id: int | None,
     market_id: int | None,
+    townships: tuple[str, ...],
     days: int,
     as_json: bool,
 ) -> None:
     from datetime import timedelta
 
+    from traceability.accounts.cli import township_ids_from
     from traceability.auth.tokens import create_token
+    from traceability.errors import DomainError
 
-    with _session_scope() as session:
-        record, secret = create_token(
-            session,
-            name=name,
-            role=role,
-            producer_id=producer_id,
-            market_id=market_id,
-            expires_in=timedelta(days=days),
-        )
-        data = {
-            "id": record.id,
-            "role": role,
-            "producer_id": producer_id,
-            "market_id": market_id,
-            "token": secret,
-            "expires_at": record.expires_at,
-        }
+    try:
+        with _session_scope() as session:
+            record, secret = create_token(
+                session,
+                name=name,
+                role=role,
+                producer_id=producer_id,
+                market_id=market_id,
+                township_ids=township_ids_from(townships),
+                expires_in=timedelta(days=days),
+            )
+            data = {
+                "id": record.id,
+                "role": role,
+                "producer_id": producer_id,
+                "market_id": market_id,
+                "township_ids": list(record.township_ids or []),
+                "token": secret,
+                "expires_at": record.expires_at,
+            }
+    except DomainError as exc:
+        _fail(exc)  # the refusal in both languages, not a traceback
+        return
     if as_json:
         echo_json(data)
     else:
@@ -281,9 +296,14 @@ def token_create(
 @with_app
 def token_revoke(app: Flask, token_id: int) -> None:
     from traceability.auth.tokens import revoke_token
+    from traceability.errors import DomainError
 
-    with _session_scope() as session:
-        revoke_token(session, token_id)
+    try:
+        with _session_scope() as session:
+            revoke_token(session, token_id)
+    except DomainError as exc:
+        _fail(exc)
+        return
     click.echo(f"token {token_id} revoked")
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import create_engine
+from sqlmodel import Session, select
 
 from traceability import migrate
 from traceability.cli import main
+from traceability.models import Region, RegionLevel
 
 
 @pytest.fixture
@@ -66,3 +70,37 @@ def test_serve_refuses_to_start_without_a_cjk_font(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode != 0
     assert "字体" in result.stderr and "font" in result.stderr
+
+
+def test_a_township_supervisor_token_is_made_for_its_townships(runner_env: CliRunner) -> None:
+    """By township id or 9-digit division code; a refusal is one line in both languages."""
+    runner_env.invoke(main, ["init"], catch_exceptions=False)
+    runner_env.invoke(main, ["demo"], catch_exceptions=False)
+    base = ["token", "create", "--name", "t", "--role", "township_supervisor", "--json"]
+
+    refused = runner_env.invoke(main, base)
+    assert refused.exit_code == 1
+    assert "乡镇监管员令牌须指定所管辖的乡镇" in refused.output
+    assert "Traceback" not in refused.output and refused.exception is not None
+    assert isinstance(refused.exception, SystemExit)
+
+    engine = create_engine(os.environ["DATABASE_URL"])
+    with Session(engine) as session:
+        township = session.exec(select(Region).where(Region.level == RegionLevel.TOWNSHIP)).first()
+        village = session.exec(select(Region).where(Region.level == RegionLevel.VILLAGE)).first()
+    engine.dispose()
+    assert township is not None and village is not None
+    by_code = runner_env.invoke(main, [*base, "--township", township.code])
+    assert by_code.exit_code == 0, by_code.output
+    assert json.loads(by_code.output)["township_ids"] == [township.id]
+    by_id = runner_env.invoke(main, [*base, "--township", str(township.id)])
+    assert json.loads(by_id.output)["township_ids"] == [township.id]
+    not_a_township = runner_env.invoke(main, [*base, "--township", str(village.id)])
+    assert not_a_township.exit_code == 1 and "乡镇编号须存在" in not_a_township.output
+
+
+def test_revoking_a_token_that_does_not_exist_says_so(runner_env: CliRunner) -> None:
+    runner_env.invoke(main, ["init"], catch_exceptions=False)
+    result = runner_env.invoke(main, ["token", "revoke", "999"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "999" in result.output or "令牌" in result.output

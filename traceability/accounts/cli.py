@@ -10,7 +10,7 @@ from flask import Flask
 from traceability.auth.tokens import ROLES
 
 
-def _township_ids(values: tuple[str, ...]) -> list[int]:
+def township_ids_from(values: tuple[str, ...]) -> list[int]:
     """Townships by id or by 9-digit division code."""
     from sqlmodel import select
 
@@ -88,7 +88,7 @@ def register(main: click.Group) -> None:
                         display_name=display_name,
                         producer_id=producer_id,
                         market_id=market_id,
-                        township_ids=_township_ids(townships),
+                        township_ids=township_ids_from(townships),
                     ),
                 )
                 data = {"id": user.id, "username": user.username, "role": user.role}
