@@ -181,3 +181,16 @@ def test_the_token_form_refuses_a_township_that_does_not_exist(app: Flask, demo:
     )  # fmt: skip
     assert response.status_code == 422
     assert "乡镇编号须存在" in response.get_data(as_text=True)
+
+
+def test_the_password_page_names_its_user_and_is_a_404_for_one_that_does_not_exist(
+    app: Flask,
+) -> None:
+    admin_id = _admin(app)
+    client = app.test_client()
+    assert _login(client) == 302
+    page = client.get(f"/admin/users/{admin_id}/password")
+    assert page.status_code == 200 and "admin" in page.get_data(as_text=True)
+    missing = client.get("/admin/users/12345/password")
+    assert missing.status_code == 404
+    assert "<form" not in missing.get_data(as_text=True)

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from traceability.accounts.service import (
     UserInput,
     create_user,
+    get_user,
     list_users,
     set_password,
     set_user_active,
@@ -140,6 +141,8 @@ def user_activate(user_id: int) -> Response:
 def user_password(user_id: int) -> Any:
     principal = signed_in()
     policy.require_general(principal, "user.manage")
+    # a user that does not exist is a 404 at once, not a form that fails only when sent
+    user = get_user(get_session(), user_id)
     form = PasswordForm()
     if form.validate_on_submit():
         session = get_session()
@@ -150,7 +153,7 @@ def user_password(user_id: int) -> Any:
         except DomainError as exc:
             session.rollback()
             form.password.errors = [error_text(exc)]
-    return render_template("admin/password_form.html", form=form, user_id=user_id), (
+    return render_template("admin/password_form.html", form=form, user=user), (
         422 if form.errors else 200
     )
 
