@@ -80,6 +80,7 @@ GENERAL_RULES: dict[str, set[str]] = {
     "admin.enter": {COUNTY, SUPERVISOR, "rapid_test_operator", "producer"},
     "test.record": {COUNTY, SUPERVISOR, "rapid_test_operator"},  # samples of unknown sellers
     "compliance.supervise": {COUNTY, SUPERVISOR},  # cases, refusals, credit grades
+    "recall.list": {COUNTY, SUPERVISOR},  # each its producers' recalls; starting one: recall.create
     "reference.read": {COUNTY, SUPERVISOR, "rapid_test_operator", "producer", "market_inspector"},
     "reference.manage": {COUNTY},
 }

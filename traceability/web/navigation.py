@@ -36,6 +36,7 @@ PAGES: dict[str, Callable[[Principal], bool]] = {
     "admin.producer_new": _general("producer.create"),
     "admin.producer_import": _general("producer.import"),
     "admin.certificates": _own_or("certificate.list"),
+    "admin.recalls": _general("recall.list"),
     "admin.users": _general("user.manage"),
     "admin.tokens": _general("token.manage"),
     "admin.audit": _general("audit.read"),

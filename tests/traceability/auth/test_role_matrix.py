@@ -100,6 +100,10 @@ RULES: dict[str, Rule] = {
     "admin.certificate_revoke": page(
         "/admin/certificates/{certificate_a}/revoke", {ADMIN, SUP, PROD}
     ),
+    # recalls on the staff pages: county admins, supervisors for their townships' producers
+    "admin.recalls": page("/admin/recalls", {ADMIN, SUP, F_SUP}),
+    "admin.recall_new": page("/admin/recalls/new", {ADMIN, SUP, F_SUP}),
+    "admin.recall_page": page("/admin/recalls/{recall_a}", {ADMIN, SUP}),
     "api.revoke": api(
         "/api/v1/certificates/{certificate_a}/revoke", {ADMIN, SUP, PROD}, lambda ids: {}
     ),

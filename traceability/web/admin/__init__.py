@@ -43,4 +43,5 @@ from traceability.web.admin import (  # noqa: E402,F401
     kiosks,
     producers,
     products,
+    recalls,
 )

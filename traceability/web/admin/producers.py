@@ -196,6 +196,7 @@ def producer(producer_id: int) -> str:
         reason_form=ReasonForm(),
         may_edit=policy.allowed(principal, "producer.edit", producer_id),
         may_suspend=policy.allowed(principal, "producer.suspend", producer_id),
+        may_recall=policy.allowed(principal, "recall.create", producer_id),
         may_manage_bases=policy.allowed(principal, "base.manage", producer_id),
         products=products_of(session, producer_id),
         categories=CATEGORY_ZH,
