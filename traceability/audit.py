@@ -17,10 +17,11 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from traceability.auth.tokens import Principal
-from traceability.models import AuditEntry
+from traceability.models import AuditEntry, User
 
 
 @dataclass(frozen=True)
@@ -131,10 +132,13 @@ def list_entries(
     object_type: str | None = None,
     object_id: str | None = None,
     actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     limit: int = 100,
     before_id: int | None = None,
 ) -> list[AuditEntry]:
-    """Newest first, filtered; `before_id` pages backwards."""
+    """Newest first, filtered; `before_id` pages backwards. `actor` is a key (`user:5`),
+    a name as recorded, or a username: people look for 张伟 or zhangwei, not `user:5`."""
     query = select(AuditEntry)
     if action:
         query = query.where(AuditEntry.action == action)
@@ -143,7 +147,17 @@ def list_entries(
     if object_id:
         query = query.where(AuditEntry.object_id == object_id)
     if actor:
-        query = query.where(AuditEntry.actor == actor)
+        keys = [actor] + [
+            f"user:{user_id}"
+            for user_id in session.exec(select(User.id).where(User.username == actor)).all()
+        ]
+        query = query.where(
+            or_(col(AuditEntry.actor).in_(keys), col(AuditEntry.actor_name) == actor)
+        )
+    if since is not None:
+        query = query.where(col(AuditEntry.at) >= since)
+    if until is not None:
+        query = query.where(col(AuditEntry.at) < until)
     if before_id is not None:
         query = query.where(col(AuditEntry.id) < before_id)
     query = query.order_by(col(AuditEntry.id).desc()).limit(limit)

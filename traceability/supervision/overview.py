@@ -73,8 +73,10 @@ class Period:
 
 def parse_period(first: str | None, last: str | None, today: date) -> Period:
     """The period from `from`/`to` query values (YYYY-MM-DD); the last 30 days by default."""
-    end = _date(last, "to", "截止日期") if last else today
-    start = _date(first, "from", "起始日期") if first else end - timedelta(days=DEFAULT_DAYS - 1)
+    end = parse_day(last, "to", "截止日期") if last else today
+    start = (
+        parse_day(first, "from", "起始日期") if first else end - timedelta(days=DEFAULT_DAYS - 1)
+    )
     if start > end:
         raise ValidationFailed(
             f"起始日期 {start} 晚于截止日期 {end}，请交换后重试。",
@@ -88,7 +90,8 @@ def parse_period(first: str | None, last: str | None, today: date) -> Period:
     return Period(start, end)
 
 
-def _date(value: str, name: str, name_zh: str) -> date:
+def parse_day(value: str, name: str, name_zh: str) -> date:
+    """A YYYY-MM-DD query value within the dates one can look up, or a 422 naming it."""
     try:
         found = date.fromisoformat(value.strip())
     except ValueError:

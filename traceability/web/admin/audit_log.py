@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from flask import render_template, request
@@ -11,12 +12,13 @@ from werkzeug.wrappers import Response
 
 from traceability.audit import list_entries, record_audit
 from traceability.auth import policy
-from traceability.beijing_time import SECONDS, format_beijing
+from traceability.beijing_time import SECONDS, day_start, format_beijing
 from traceability.db import get_session
 from traceability.errors import ValidationFailed
 from traceability.models import AuditEntry
 from traceability.models.types import utcnow
 from traceability.spreadsheets import XLSX, table_to_csv, table_to_xlsx
+from traceability.supervision.overview import parse_day
 from traceability.web.admin import bp, signed_in
 from traceability.web.admin.accounts import ROLE_ZH
 
@@ -39,13 +41,19 @@ EXPORT_COLUMNS = (
 
 
 def _filters() -> dict[str, Any]:
+    """The page's filters; `from`/`to` are Beijing days, both inclusive."""
     before = request.args.get("before", "")
+    first, last = request.args.get("from", "").strip(), request.args.get("to", "").strip()
+    since = day_start(parse_day(first, "from", "起始日期")) if first else None
+    until = day_start(parse_day(last, "to", "截止日期") + timedelta(days=1)) if last else None
     return {
+        "since": since,
+        "until": until,
         "action": request.args.get("action", "").strip()[:64] or None,
         "object_type": request.args.get("object_type", "").strip()[:40] or None,
         "object_id": request.args.get("object_id", "").strip()[:64] or None,
         "actor": request.args.get("actor", "").strip()[:100] or None,
-        "before_id": int(before) if before.isdecimal() else None,
+        "before_id": int(before) if before.isascii() and before.isdecimal() else None,
     }
 
 
