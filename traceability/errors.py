@@ -207,11 +207,26 @@ def json_preferred(path: str, accept: str) -> bool:
     return best == "application/json" and accepted[best] > accepted["text/html"]
 
 
+def back_link(status: int) -> str | None:
+    """Where a person refused for what they typed goes to correct it: the page they came
+    from (on this site), else the form itself. A 403, a 404 or an outage has none: going
+    back would not change the answer."""
+    if status not in (400, 409, 413, 422):
+        return None
+    referrer = request.referrer or ""
+    if referrer.startswith(request.host_url) and referrer != request.url:
+        return referrer
+    if request.method != "GET" or request.query_string:
+        return request.path
+    return None
+
+
 def _answer(status: int, body: dict[str, Any]) -> tuple[Response | str, int]:
     if wants_json():
         return jsonify(body), status
     try:
-        return render_template("error.html", status=status, error=body), status
+        page = render_template("error.html", status=status, error=body, back=back_link(status))
+        return page, status
     except Exception:  # an error page must never fail itself
         log.exception("error page failed to render")
         return f"{body['message_zh']} / {body['message_en']}", status
