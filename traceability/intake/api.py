@@ -286,6 +286,14 @@ def create_recall() -> tuple[Response, int]:
     session = get_session()
     reason: str = body["reason"] if isinstance(body.get("reason"), str) else ""
     batch_id, producer_id = body.get("batch_id"), body.get("producer_id")
+    if batch_id is not None and producer_id is not None:
+        raise ValidationFailed(
+            "batch_id 与 producer_id 只能选其一："
+            "召回一个批次，或召回生产主体在日期范围内的合格证。",
+            "Send either `batch_id` or `producer_id`, not both: recall one batch, or a "
+            "producer's certificates in a date range.",
+            code="recall_scope_ambiguous",
+        )
     if isinstance(batch_id, int) and not isinstance(batch_id, bool):
         batch = session.get(Batch, batch_id)
         policy.require(principal, "recall.create", batch.producer_id if batch else None)

@@ -15,13 +15,16 @@ from sqlalchemy import ColumnElement, and_, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from traceability.audit import record_audit
 from traceability.beijing_time import SECONDS, format_beijing
-from traceability.errors import NotFound, ValidationFailed
+from traceability.compliance.audit_trail import acting
+from traceability.errors import Conflict, NotFound, ValidationFailed
 from traceability.intake.service import received_verdicts
 from traceability.issuing.revocation import revoke_batch, revoke_certificate
 from traceability.models import (
     Batch,
     Certificate,
+    CertificateStatus,
     IntakeRecord,
     Market,
     Producer,
@@ -116,8 +119,9 @@ def recall_batch(
     batch = session.get(Batch, batch_id)
     if batch is None:
         raise NotFound("找不到该批次。", "No such batch.", code="batch_not_found")
-    revoke_batch(session, batch_id, reason, actor=actor)
     recall = Recall(batch_id=batch_id, producer_id=batch.producer_id, reason=reason, actor=actor)
+    _check_new(session, recall)
+    revoke_batch(session, batch_id, reason, actor=actor)
     return _finish(session, recall)
 
 
@@ -143,21 +147,92 @@ def recall_producer(
     recall = Recall(
         producer_id=producer_id, date_from=date_from, date_to=date_to, reason=reason, actor=actor
     )
+    _check_new(session, recall)
     for cert in session.exec(select(Certificate).where(_scope(recall))).all():
         revoke_certificate(session, cert, reason, actor=actor)
     return _finish(session, recall)
 
 
+def _certificate_ids(session: Session, recall: Recall) -> set[int]:
+    return {cid for cid in session.exec(select(Certificate.id).where(_scope(recall))) if cid}
+
+
+def _check_new(session: Session, recall: Recall) -> None:
+    """Refuse a recall that would revoke nothing: one that covers no certificate (a date
+    range before or after all issuing) alerts no market and only misleads the report, and
+    one whose certificates an earlier recall already revoked would alert the markets twice.
+    (A certificate issued into the scope after the earlier recall is still valid, so
+    recalling it is new.)
+
+    The producer's row is locked first, so two supervisors recalling the same goods at
+    once are told in turn rather than both succeeding.
+    """
+    session.exec(select(Producer.id).where(Producer.id == recall.producer_id).with_for_update())
+    statuses = session.exec(select(Certificate.id, Certificate.status).where(_scope(recall)))
+    wanted, still_valid = set(), False
+    for cert_id, status in statuses:
+        wanted.add(cert_id)
+        still_valid = still_valid or status != CertificateStatus.REVOKED
+    if not wanted:
+        raise ValidationFailed(
+            "召回范围内没有任何合格证，未创建召回。请核对批次或日期范围。",
+            "The recall covers no certificates, so none was made; check the batch or the "
+            "date range.",
+            code="recall_empty",
+        )
+    if still_valid:
+        return
+    earlier = session.exec(
+        select(Recall).where(Recall.producer_id == recall.producer_id).order_by(col(Recall.id))
+    ).all()
+    for previous in earlier:
+        if wanted <= _certificate_ids(session, previous):
+            raise Conflict(
+                f"这些合格证已在召回 #{previous.id} 中召回（{_when(previous)}），未重复召回。"
+                "如需查看去向，请打开该召回的报告。",
+                f"These certificates were already recalled by recall #{previous.id} "
+                f"({_when(previous)}); nothing was recalled again. Open that recall's report "
+                "to see where they went.",
+                code="already_recalled",
+                details={"recall_id": previous.id},
+            )
+
+
+def _when(recall: Recall) -> str:
+    return format_beijing(recall.created_at, SECONDS)
+
+
 def _finish(session: Session, recall: Recall) -> Recall:
-    recall.certificates = int(
-        session.exec(select(func.count(col(Certificate.id))).where(_scope(recall))).one()
+    numbers = list(
+        session.exec(
+            select(Certificate.number).where(_scope(recall)).order_by(col(Certificate.number))
+        ).all()
     )
+    recall.certificates = len(numbers)
     session.add(recall)
     session.flush()
-    markets = {line.market_id for line in recall_report(session, recall)}
+    markets = sorted({line.market_id for line in recall_report(session, recall)})
     now = utcnow()
-    for market_id in sorted(markets):
+    for market_id in markets:
         session.add(RecallAlert(recall_id=recall.id or 0, market_id=market_id, created_at=now))
+    # the certificates keep their own `certificate.revoke` entries; this one says what the
+    # recall covered and whom it alerted
+    record_audit(
+        session,
+        acting(recall.actor) if recall.actor else None,
+        "recall.create",
+        object_type="recall",
+        object_id=recall.id,
+        after={
+            "batch_id": recall.batch_id,
+            "producer_id": recall.producer_id,
+            "date_from": recall.date_from,
+            "date_to": recall.date_to,
+            "certificates": numbers,
+            "markets": markets,
+        },
+        reason=recall.reason,
+    )
     session.flush()
     return recall
 
@@ -273,6 +348,8 @@ def open_alerts(session: Session, market_id: int) -> list[dict[str, Any]]:
 
 
 def acknowledge_alert(session: Session, alert_id: int, market_id: int, *, who: str) -> RecallAlert:
+    """Mark the alert read by `who` at the market; the first acknowledgement is audited
+    (a repeat changes nothing and writes nothing)."""
     alert = session.get(RecallAlert, alert_id)
     if alert is None or alert.market_id != market_id:
         raise NotFound("找不到该召回提醒。", "No such recall alert.", code="alert_not_found")
@@ -280,6 +357,25 @@ def acknowledge_alert(session: Session, alert_id: int, market_id: int, *, who: s
         alert.acknowledged_at = utcnow()
         alert.acknowledged_by = who[:100]
         session.add(alert)
+        recall = session.get(Recall, alert.recall_id)
+        received = recall_report(session, recall) if recall else []
+        record_audit(
+            session,
+            None,
+            "recall_alert.acknowledge",
+            object_type="recall_alert",
+            object_id=alert.id,
+            after={
+                "recall_id": alert.recall_id,
+                "market_id": market_id,
+                "batch_id": recall.batch_id if recall else None,
+                "producer_id": recall.producer_id if recall else None,
+                "certificates": sorted(
+                    {line.certificate_number for line in received if line.market_id == market_id}
+                ),
+                "acknowledged_by": alert.acknowledged_by,
+            },
+        )
         session.flush()
     return alert
 
