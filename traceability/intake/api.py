@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import get_locale, gettext
 from sqlmodel import select
 
 from traceability.auth import policy
@@ -331,11 +332,15 @@ def get_recall(recall_id: int) -> Response:
     policy.require(principal, "recall.create", made.producer_id)
     lines = recall.recall_report(session, made)
     kind = request.args.get("format", "json")
+    # the headers say both languages; the cells and the sheet follow the reader's (?lang=en)
+    labels = {name: gettext(text) for name, text in recall.REPORT_LABELS.items()}
+    rows = recall.report_rows(lines, labels)
     if kind == "csv":
-        data = table_to_csv(recall.REPORT_COLUMNS, recall.report_rows(lines))
+        data = table_to_csv(recall.REPORT_COLUMNS, rows)
         return _download(data, f"recall-{recall_id}.csv", "text/csv")
     if kind == "xlsx":
-        data = table_to_xlsx(f"召回{recall_id}", recall.REPORT_COLUMNS, recall.report_rows(lines))
+        sheet = f"Recall {recall_id}" if str(get_locale()) == "en" else f"召回{recall_id}"
+        data = table_to_xlsx(sheet, recall.REPORT_COLUMNS, rows)
         return _download(data, f"recall-{recall_id}.xlsx", XLSX)
     return jsonify(recall.recall_dict(made, lines))
 

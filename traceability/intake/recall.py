@@ -6,12 +6,13 @@ certificate(batch_id), certificate(producer_id) and intake_record(certificate_id
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy import ColumnElement, and_, case, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -26,12 +27,14 @@ from traceability.models import (
     Certificate,
     CertificateStatus,
     IntakeRecord,
+    IntakeVerdict,
     Market,
     Producer,
     Recall,
     RecallAlert,
 )
 from traceability.models.types import utcnow
+from traceability.translatable import N_
 
 
 @dataclass
@@ -52,6 +55,9 @@ class RecallLine:
     unit: str
     first_received_at: datetime
     last_received_at: datetime
+    # scans of items another market had received first: the goods moved on, or the code
+    # was copied; listed so the market is alerted, never counted as received a second time
+    other_market: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +75,7 @@ class RecallLine:
             "unit": self.unit,
             "first_received_at": self.first_received_at.isoformat(),
             "last_received_at": self.last_received_at.isoformat(),
+            "other_market": self.other_market,
         }
 
 
@@ -86,7 +93,19 @@ REPORT_COLUMNS = [
     "单位 Unit",
     "首次收货（北京时间）First received (Beijing time)",
     "最近收货（北京时间）Last received (Beijing time)",
+    "查验结果 Verdict",
 ]
+
+
+# what the report's cells say for a market's kind and a line's verdict, unless the
+# caller names them in the reader's language
+REPORT_LABELS = {
+    "supermarket": N_("超市"),
+    "wholesale": N_("批发市场"),
+    "farmers_market": N_("农贸市场"),
+    "received": N_("收货"),
+    "other_market": N_("已被其他市场收货（可能为复制码）"),
+}
 
 
 def _scope(recall: Recall) -> ColumnElement[bool]:
@@ -245,7 +264,14 @@ def get_recall(session: Session, recall_id: int) -> Recall:
 
 
 def recall_report(session: Session, recall: Recall) -> list[RecallLine]:
-    """Every market that received the recalled goods, per certificate: one query."""
+    """Every market that received the recalled goods, per certificate: one query.
+
+    An item counts once, where it was received (真品 or a paper certificate); a later scan
+    of it at another market (已被其他市场收货) is a line of its own marked `other_market`.
+    """
+    sighting = case(
+        (col(IntakeRecord.verdict) == IntakeVerdict.OTHER_MARKET.value, True), else_=False
+    )
     columns: list[Any] = [
         Market.id,
         Market.name,
@@ -261,6 +287,7 @@ def recall_report(session: Session, recall: Recall) -> list[RecallLine]:
         Certificate.unit,
         func.min(IntakeRecord.received_at),
         func.max(IntakeRecord.received_at),
+        sighting,
     ]
     statement = (
         core_select(*columns)
@@ -279,8 +306,9 @@ def recall_report(session: Session, recall: Recall) -> list[RecallLine]:
             col(Certificate.number),
             col(Certificate.product_name),
             col(Certificate.unit),
+            sighting,
         )
-        .order_by(col(Market.name), col(Certificate.number))
+        .order_by(col(Market.name), col(Certificate.number), sighting)
     )
     return [
         RecallLine(
@@ -298,16 +326,22 @@ def recall_report(session: Session, recall: Recall) -> list[RecallLine]:
             unit=row[11],
             first_received_at=row[12],
             last_received_at=row[13],
+            other_market=bool(row[14]),
         )
         for row in session.execute(statement).all()
     ]
 
 
-def report_rows(lines: list[RecallLine]) -> list[list[Any]]:
+def report_rows(
+    lines: list[RecallLine], labels: Mapping[str, str] | None = None
+) -> list[list[Any]]:
+    """The report's cells in REPORT_COLUMNS order; `labels` names a market's kind and a
+    line's verdict (`received`, `other_market`) in the reader's language."""
+    named = {**REPORT_LABELS, **(labels or {})}
     return [
         [
             line.market,
-            line.kind,
+            named.get(line.kind, line.kind),
             line.region,
             line.address,
             line.contact,
@@ -319,6 +353,7 @@ def report_rows(lines: list[RecallLine]) -> list[list[Any]]:
             line.unit,
             format_beijing(line.first_received_at, SECONDS),
             format_beijing(line.last_received_at, SECONDS),
+            named["other_market" if line.other_market else "received"],
         ]
         for line in lines
     ]
@@ -391,5 +426,7 @@ def recall_dict(recall: Recall, lines: list[RecallLine]) -> dict[str, Any]:
         "certificates": recall.certificates,
         "created_at": recall.created_at.isoformat(),
         "markets": sorted({line.market_id for line in lines}),
+        "items": sum(line.items for line in lines if not line.other_market),
+        "other_market_items": sum(line.items for line in lines if line.other_market),
         "lines": [line.to_dict() for line in lines],
     }

@@ -313,9 +313,11 @@
       for (const alert of body.alerts) {
         const li = document.createElement("li");
         li.className = "recall-alert"; li.dataset.alert = alert.id;
+        // an item another market received first is marked: moved on, or a copied code
         const lines = alert.lines.map((l) => say(MSG.recall_line, {
           product: l.product, number: l.certificate_number, items: l.items, quantity: `${l.quantity} ${l.unit}`,
-        })).join(EN ? "; " : "；");
+        }) + (l.other_market ? MSG.recall_other_market : "")).join(EN ? "; " : "；");
+        if (alert.lines.some((l) => l.other_market)) li.dataset.otherMarket = "true";
         li.textContent = say(MSG.recall, { reason: alert.reason, lines }) + " ";
         const ack = document.createElement("button");
         ack.type = "button"; ack.textContent = MSG.acknowledge;
