@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -351,16 +353,25 @@ def epcis_events() -> Response:
     principal = current_principal()
     raw = request.args.get("market_id")
     market_id: int | None = None
+    markets: set[int] | None = None
+    readable: Callable[[set[int]], set[int]] | None = None  # producers' issue events: all
+    session = get_session()
     if raw or principal.role == "market_inspector":
         market_id = _market_for(principal, "intake.read", raw).id
     else:
         policy.require_market(principal, "intake.read", None)
+        # a county-wide export: the markets and producers the caller may read, no others
+        markets = policy.readable_markets(principal, "intake.read", session=session)
+        readable = partial(policy.allowed_producers, principal, "certificate.read", session=session)
+
     start, end = _date("from"), _date("to")
     tz = CHINA
     document = epcis.epcis_document(
-        get_session(),
+        session,
         base_url=current_app.config["PUBLIC_BASE_URL"],
         market_id=market_id,
+        markets=markets,
+        readable=readable,
         since=datetime.combine(start, time(), tz) if start else None,
         until=datetime.combine(end + timedelta(days=1), time(), tz) if end else None,
     )
