@@ -112,7 +112,7 @@ def test_the_english_page_says_it_all_in_english_and_fits_a_phone(
     assert "pesticide residue" in alert
 
 
-def test_the_chinese_ledger_keeps_its_words_whole_on_a_phone(
+def test_the_chinese_ledger_keeps_its_words_whole_and_its_times_in_beijing_on_a_utc_phone(
     empty_database_url: str, tmp_path: Path
 ) -> None:
     with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
@@ -120,18 +120,26 @@ def test_the_chinese_ledger_keeps_its_words_whole_on_a_phone(
         cli_json(env, "demo")
         inspector = market_inspector(env)
         admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
-        urls = [item["url"] for item in issue(base, admin, 3)["items"]]
+        urls = [item["url"] for item in issue(base, admin, 4)["items"]]
+        # 17:30:05 UTC on 1 March is 01:30:05 on 2 March in Beijing: the day differs too
+        earlier = {"uuid": str(uuid.uuid4()), "code": urls[3], "supplier": "早班供货者"}
+        earlier["received_at"] = "2026-03-01T17:30:05Z"
+        _call(base, "/api/v1/intake", inspector, {"records": [earlier]})
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            context = browser.new_context(viewport=PHONE)
+            context = browser.new_context(viewport=PHONE, timezone_id="UTC")
             page = context.new_page()
             intake = IntakePage.opened(page, base, inspector)
             page.fill("#supplier", "城南蔬菜批发部")
             page.click("#scan-input")
             intake.ready()
-            _scan_a_shift(page, intake, context, urls, 4)
+            _scan_a_shift(page, intake, context, urls, 5)
             cells = page.evaluate(CELL_LINES)
+            shown = page.text_content(f"#ledger-rows tr[data-uuid='{earlier['uuid']}'] td")
+            device_zone = page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
             _no_sideways_scroll(page)
             browser.close()
     broken = [(text, lines) for text, lines in cells if len(text) >= 4 and lines > len(text) / 4]
     assert broken == []
+    assert device_zone == "UTC"
+    assert shown and "2026/3/2" in shown and "01:30:05" in shown, shown

@@ -234,6 +234,23 @@ def require_market(
         raise Forbidden("您无权查看或登记该市场的记录。", "You may not act for this market.")
 
 
+def readable_markets(
+    principal: Principal, action: str, *, session: Session | None = None
+) -> set[int] | None:
+    """The markets whose records `principal` may `action`, for lists across markets: None
+    means every market (county level); a supervisor's are those in its townships."""
+    if principal.role == COUNTY and COUNTY in MARKET_RULES.get(action, set()):
+        return None
+    if principal.role == SUPERVISOR and SUPERVISOR in MARKET_RULES.get(action, set()):
+        from traceability.registry.scope import markets_within
+
+        db = _session(session)
+        return set() if db is None else markets_within(db, set(principal.township_ids))
+    if principal.role == "market_inspector" and principal.market_id is not None:
+        return {principal.market_id}
+    return set()
+
+
 def _township_of_market(session: Session | None, market_id: int) -> int | None:
     from traceability.registry.scope import township_of_market
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import get_locale, gettext
 from sqlmodel import select
 
 from traceability.auth import policy
@@ -286,6 +289,14 @@ def create_recall() -> tuple[Response, int]:
     session = get_session()
     reason: str = body["reason"] if isinstance(body.get("reason"), str) else ""
     batch_id, producer_id = body.get("batch_id"), body.get("producer_id")
+    if batch_id is not None and producer_id is not None:
+        raise ValidationFailed(
+            "batch_id 与 producer_id 只能选其一："
+            "召回一个批次，或召回生产主体在日期范围内的合格证。",
+            "Send either `batch_id` or `producer_id`, not both: recall one batch, or a "
+            "producer's certificates in a date range.",
+            code="recall_scope_ambiguous",
+        )
     if isinstance(batch_id, int) and not isinstance(batch_id, bool):
         batch = session.get(Batch, batch_id)
         policy.require(principal, "recall.create", batch.producer_id if batch else None)
@@ -323,11 +334,15 @@ def get_recall(recall_id: int) -> Response:
     policy.require(principal, "recall.create", made.producer_id)
     lines = recall.recall_report(session, made)
     kind = request.args.get("format", "json")
+    # the headers say both languages; the cells and the sheet follow the reader's (?lang=en)
+    labels = {name: gettext(text) for name, text in recall.REPORT_LABELS.items()}
+    rows = recall.report_rows(lines, labels)
     if kind == "csv":
-        data = table_to_csv(recall.REPORT_COLUMNS, recall.report_rows(lines))
+        data = table_to_csv(recall.REPORT_COLUMNS, rows)
         return _download(data, f"recall-{recall_id}.csv", "text/csv")
     if kind == "xlsx":
-        data = table_to_xlsx(f"召回{recall_id}", recall.REPORT_COLUMNS, recall.report_rows(lines))
+        sheet = f"Recall {recall_id}" if str(get_locale()) == "en" else f"召回{recall_id}"
+        data = table_to_xlsx(sheet, recall.REPORT_COLUMNS, rows)
         return _download(data, f"recall-{recall_id}.xlsx", XLSX)
     return jsonify(recall.recall_dict(made, lines))
 
@@ -338,16 +353,25 @@ def epcis_events() -> Response:
     principal = current_principal()
     raw = request.args.get("market_id")
     market_id: int | None = None
+    markets: set[int] | None = None
+    readable: Callable[[set[int]], set[int]] | None = None  # producers' issue events: all
+    session = get_session()
     if raw or principal.role == "market_inspector":
         market_id = _market_for(principal, "intake.read", raw).id
     else:
         policy.require_market(principal, "intake.read", None)
+        # a county-wide export: the markets and producers the caller may read, no others
+        markets = policy.readable_markets(principal, "intake.read", session=session)
+        readable = partial(policy.allowed_producers, principal, "certificate.read", session=session)
+
     start, end = _date("from"), _date("to")
     tz = CHINA
     document = epcis.epcis_document(
-        get_session(),
+        session,
         base_url=current_app.config["PUBLIC_BASE_URL"],
         market_id=market_id,
+        markets=markets,
+        readable=readable,
         since=datetime.combine(start, time(), tz) if start else None,
         until=datetime.combine(end + timedelta(days=1), time(), tz) if end else None,
     )

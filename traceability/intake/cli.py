@@ -73,10 +73,12 @@ def register(main: click.Group) -> None:
             return
         click.echo(f"recall {data['id']}: {data['certificates']} certificate(s) revoked")
         for line in data["lines"]:
+            seen = " [received by another market first: possibly a copied code]"
             click.echo(
                 f"  {line['market']} ({line['contact']} {line['phone']}): "
                 f"{line['certificate_number']} {line['product']} {line['items']} item(s), "
                 f"{line['quantity']} {line['unit']}, {line['first_received_at']}"
+                f"{seen if line['other_market'] else ''}"
             )
 
     @recall.command("batch", help="Revoke every certificate of a batch; list who received it.")

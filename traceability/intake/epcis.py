@@ -7,6 +7,7 @@ Digital Link URI when the product has a GTIN, else its code URL (docs/code-forma
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -79,12 +80,18 @@ def epcis_document(
     *,
     base_url: str,
     market_id: int | None = None,
+    markets: set[int] | None = None,
+    readable: Callable[[set[int]], set[int]] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> dict[str, Any]:
     """Intake events of one market (or all) and the issue events of what they received.
 
-    Without a market (a county export) every certificate issued in the window is included.
+    One market's export is its own record: what it received and where that came from.
+    Without a market (a county export) the intake events are those of `markets` (None: all)
+    and every certificate issued in the window is added; then `readable` (given producer
+    ids, those the caller may read) keeps the issue events to producers the caller may
+    read, so a township's supervisor gets no other township's item codes.
     """
     intake = (
         select(IntakeRecord, ItemCode, Certificate)
@@ -94,6 +101,8 @@ def epcis_document(
     )
     if market_id is not None:
         intake = intake.where(IntakeRecord.market_id == market_id)
+    elif markets is not None:
+        intake = intake.where(col(IntakeRecord.market_id).in_(markets or {-1}))
     if since is not None:
         intake = intake.where(col(IntakeRecord.received_at) >= since)
     if until is not None:
@@ -108,6 +117,9 @@ def epcis_document(
             issued = issued.where(col(Certificate.issued_at) < until)
         for cert in session.exec(issued.limit(MAX_EVENTS)).all():
             certificates[cert.id or 0] = cert
+        if readable is not None:
+            allowed = readable({cert.producer_id for cert in certificates.values()})
+            certificates = {k: c for k, c in certificates.items() if c.producer_id in allowed}
     events: list[dict[str, Any]] = []
     for cert in sorted(certificates.values(), key=lambda c: (c.issued_at, c.id or 0)):
         items = session.exec(

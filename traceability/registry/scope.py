@@ -56,6 +56,15 @@ def township_of_market(session: Session, market_id: int) -> int | None:
     return None if market is None else township_of_region(session, market.region_id)
 
 
+def markets_within(session: Session, township_ids: set[int]) -> set[int]:
+    """The markets placed in these townships or their villages."""
+    regions = regions_within(session, township_ids)
+    if not regions:
+        return set()
+    found = session.exec(select(Market.id).where(col(Market.region_id).in_(regions))).all()
+    return {market_id for market_id in found if market_id is not None}
+
+
 def regions_within(session: Session, township_ids: set[int]) -> set[int]:
     """The townships and their villages: every region id a supervisor's records may use."""
     if not township_ids:

@@ -404,11 +404,28 @@ def export_header(overview: Overview, *, english: bool) -> list[str]:
     return header
 
 
-def export_rows(overview: Overview) -> list[list[Any]]:
+# the rows the overview names itself (a township or producer keeps its own name), in English
+COUNTY_ROW_EN = "County level / no township"
+UNKNOWN_SELLERS_EN = "Samples from unknown sellers"
+
+
+def _row_name(overview: Overview, figures: Figures, *, english: bool) -> str:
+    if not english:
+        return figures.name
+    if figures is overview.total:
+        return "Total"
+    if figures.key is None:
+        return UNKNOWN_SELLERS_EN if overview.per_producer else COUNTY_ROW_EN
+    return figures.name
+
+
+def export_rows(overview: Overview, *, english: bool = False) -> list[list[Any]]:
     """The table as exported: one line per row, then the totals; rates as percentages.
 
     Township rows end with their producers per credit grade (A to D); producer rows with
-    the producer's grade and score, and their totals line with the grades counted.
+    the producer's grade and score, and their totals line with the grades counted. In
+    English the rows the overview names itself (the county's own row, samples of unknown
+    sellers, the total) say so in English.
     """
     lines = []
     for figures in [*overview.rows, overview.total]:
@@ -417,6 +434,8 @@ def export_rows(overview: Overview) -> list[list[Any]]:
             value = getattr(figures, name)
             if name == "coverage":
                 value = "" if value is None else round(value * 100, 1)
+            if name == "name":
+                value = _row_name(overview, figures, english=english)
             line.append(value)
         if not overview.per_producer:
             line += [figures.grades[g] for g in GRADES]

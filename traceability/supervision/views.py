@@ -89,9 +89,7 @@ def export() -> Response:
     assert overview.trend is not None
     english = str(get_locale()) == "en"
     header = export_header(overview, english=english)
-    rows = export_rows(overview)
-    if english:
-        rows[-1][0] = "Total"
+    rows = export_rows(overview, english=english)
     trend_lines = (trend_header(english=english), trend_rows(overview.trend, english=english))
     period = overview.period
     session = get_session()

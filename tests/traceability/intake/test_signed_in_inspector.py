@@ -78,3 +78,13 @@ def test_without_token_or_session_the_api_asks_for_either(client: FlaskClient) -
     answer = client.get("/api/v1/intake/ledger")
     assert answer.status_code == 401
     assert "sign in" in answer.get_json()["message_en"]
+
+
+def test_the_page_names_who_is_signed_in_with_each_languages_colon(
+    app: Flask, client: FlaskClient, make_market: Callable[..., MarketFixture]
+) -> None:
+    _sign_in_inspector(app, client, make_market().id)
+    chinese = client.get("/intake").get_data(as_text=True)
+    english = client.get("/intake?lang=en").get_data(as_text=True)
+    assert '<p class="muted" id="signed-in">已登录：inspector</p>' in chinese
+    assert '<p class="muted" id="signed-in">Signed in: inspector</p>' in english

@@ -109,6 +109,22 @@ def test_the_page_and_the_export_speak_english_on_request(county: FlaskClient) -
     lines = list(csv.reader(io.StringIO(export)))
     assert lines[0][:3] == ["Township", "Registered producers", "Producers issuing"]
     assert lines[-1][0] == "Total"
+    assert [line[0] for line in lines[-2:]] == ["County level / no township", "Total"]
+    assert not [line[0] for line in lines if "县级" in line[0]]
+
+
+def test_the_county_rows_export_names_unknown_sellers_in_the_readers_language(
+    county: FlaskClient,
+) -> None:
+    path = "/supervision/export?format=csv&township=county"
+    chinese = list(csv.reader(io.StringIO(county.get(path).data.decode("utf-8-sig"))))
+    assert [line[0] for line in chinese[-2:]] == ["来源不明的抽检", "合计"]
+    english = county.get(path + "&lang=en").data.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(english)))
+    assert [line[0] for line in lines[-2:]] == ["Samples from unknown sellers", "Total"]
+    book = load_workbook(io.BytesIO(county.get(path.replace("csv", "xlsx") + "&lang=en").data))
+    names = [row[0] for row in book.worksheets[0].iter_rows(values_only=True)]
+    assert names[-2:] == ["Samples from unknown sellers", "Total"]
 
 
 def test_an_unknown_export_format_is_refused(county: FlaskClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,18 @@ def test_english_switch(client: FlaskClient, demo: dict) -> None:
     valid, _ = _urls(demo)
     page = client.get(_path(valid) + "?lang=en").get_data(as_text=True)
     assert "Genuine" in page and 'lang="en"' in page
+
+
+def test_the_signature_line_reads_in_the_pages_language(client: FlaskClient, demo: dict) -> None:
+    valid, _ = _urls(demo)
+    chinese = client.get(_path(valid)).get_data(as_text=True)
+    english = client.get(_path(valid) + "?lang=en").get_data(as_text=True)
+    said = re.search(r"签名：(青禾绿源蔬菜有限公司 于 (\S+ \S+) 确认签名)</p>", chinese)
+    assert said, "the Chinese page shows the note as stored"
+    assert (
+        f"Signature: confirmed by 青禾绿源蔬菜有限公司 on {said.group(2)} (Beijing time)" in english
+    )
+    assert "确认签名" not in english and "Signature：" not in english
 
 
 def test_revoked_reads_revoked_on_page_json_and_verify_api(client: FlaskClient, demo: dict) -> None:

@@ -19,7 +19,9 @@
   const EN = LANG === "en";
   const say = (text, values) => text.replace(/\{(\w+)\}/g, (m, name) => (values && name in values ? String(values[name]) : m));
   const pick = (zh, en) => (EN ? en || zh : zh || en) || "";
-  const when = (iso) => new Date(iso).toLocaleString(LANG);
+  // the ledger is kept in Beijing time (as its exports are), whatever zone the device is set to
+  const BEIJING = { timeZone: "Asia/Shanghai" };
+  const when = (iso) => new Date(iso).toLocaleString(LANG, BEIJING);
   const label = (verdict) => MSG.labels[verdict] || MSG.labels.malformed;
   const aside = (text) => (!text ? "" : EN ? ` (${text})` : `（${text}）`);
   // the Chinese page keeps an English line under each verdict, for staff who read English
@@ -172,7 +174,7 @@
   function addHistory(id, text, verdict, offline) {
     const li = document.createElement("li");
     li.dataset.uuid = id; li.dataset.verdict = verdict;
-    li.dataset.time = new Date().toLocaleTimeString(LANG); li.dataset.text = text.slice(-40);
+    li.dataset.time = new Date().toLocaleTimeString(LANG, BEIJING); li.dataset.text = text.slice(-40);
     li.dataset.state = offline ? MSG.pending_sync : "";
     li.className = "history-" + verdict;
     li.textContent = historyText(li);
@@ -311,9 +313,11 @@
       for (const alert of body.alerts) {
         const li = document.createElement("li");
         li.className = "recall-alert"; li.dataset.alert = alert.id;
+        // an item another market received first is marked: moved on, or a copied code
         const lines = alert.lines.map((l) => say(MSG.recall_line, {
           product: l.product, number: l.certificate_number, items: l.items, quantity: `${l.quantity} ${l.unit}`,
-        })).join(EN ? "; " : "；");
+        }) + (l.other_market ? MSG.recall_other_market : "")).join(EN ? "; " : "；");
+        if (alert.lines.some((l) => l.other_market)) li.dataset.otherMarket = "true";
         li.textContent = say(MSG.recall, { reason: alert.reason, lines }) + " ";
         const ack = document.createElement("button");
         ack.type = "button"; ack.textContent = MSG.acknowledge;
