@@ -56,6 +56,9 @@ def test_a_supervisor_recalls_a_batch_and_follows_the_markets(
     cert = issue(0, 2)
     market = make_market("城关农贸市场", "farmers_market")
     scan(app.test_client(), market, cert.urls[0])
+    # the same code scanned again at a second market: a copied label, marked as such
+    copier = make_market("城西超市", "supermarket")
+    scan(app.test_client(), copier, cert.urls[0])
     township = _township_of(app, cert.producer_id)
     sign_in(app, client, "sup-a", role="township_supervisor", township_ids=[township])
 
@@ -68,6 +71,7 @@ def test_a_supervisor_recalls_a_batch_and_follows_the_markets(
     page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "抽检不合格" in page and "城关农贸市场" in page and "尚未知悉" in page
     assert cert.number in page
+    assert page.count('data-other-market="true"') == 1 and "城西超市" in page
     with app.app_context(), session_scope(get_engine()) as session:
         status = session.exec(
             select(Certificate.status).where(Certificate.number == cert.number)
@@ -75,7 +79,7 @@ def test_a_supervisor_recalls_a_batch_and_follows_the_markets(
         assert status == "revoked"
         recall = session.exec(select(Recall)).all()[-1]
     listing = client.get("/admin/recalls").get_data(as_text=True)
-    assert f'data-recall="{recall.id}"' in listing and "0 / 1" in listing
+    assert f'data-recall="{recall.id}"' in listing and "0 / 2" in listing
 
     # the market acknowledges on its intake page: the recall's page says so
     market_client = app.test_client()
@@ -88,7 +92,7 @@ def test_a_supervisor_recalls_a_batch_and_follows_the_markets(
     assert acked.status_code == 200
     page = client.get(f"/admin/recalls/{recall.id}").get_data(as_text=True)
     assert 'data-acknowledged="true"' in page and "李娜" in page
-    assert "1 / 1" in client.get("/admin/recalls").get_data(as_text=True)
+    assert "1 / 2" in client.get("/admin/recalls").get_data(as_text=True)
 
 
 def test_a_recall_needs_a_reason_a_confirmation_and_its_scope_and_writes_nothing_without(
