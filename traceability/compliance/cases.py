@@ -263,6 +263,21 @@ def _locked_case(session: Session, case_id: int) -> ComplianceCase:
     return case
 
 
+def _require_after_failed_test(test: RapidTest, original: RapidTest) -> None:
+    """A re-test examines the retained sample after the failed test: one dated at or before
+    it cannot be its re-test (a date typed wrong, or another test entered as one), and
+    taking it would let an earlier result lift the block the failure set."""
+    if test.tested_at <= original.tested_at:
+        raise ValidationFailed(
+            f"复检的检测时间（tested_at，北京时间 {format_beijing(test.tested_at)}）须晚于"
+            f"原不合格检测 T{original.id} 的检测时间（{format_beijing(original.tested_at)}）。",
+            f"A re-test's tested_at ({format_beijing(test.tested_at)} Beijing time) must be "
+            f"after that of failed test T{original.id} ({format_beijing(original.tested_at)}).",
+            code="retest_before_failed_test",
+            details={"field": "tested_at"},
+        )
+
+
 def record_retest(
     session: Session, case_id: int, test: RapidTest, *, actor: str, now: datetime | None = None
 ) -> RapidTest:
@@ -289,6 +304,7 @@ def record_retest(
             code="retest_subject_mismatch",
         )
     if original is not None:
+        _require_after_failed_test(test, original)
         test.producer_id = test.producer_id or original.producer_id
         test.batch_id = test.batch_id or original.batch_id
         test.product_id = test.product_id or original.product_id
