@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from traceability.beijing_time import CHINA
+from traceability.beijing_time import CHINA, beijing_date, day_start, format_beijing
 from traceability.compliance.audit_trail import audit_test
 from traceability.compliance.reference import text_field
-from traceability.errors import NotFound, ValidationFailed
+from traceability.errors import Conflict, NotFound, ValidationFailed
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import RapidTest, TestMethod, TestResult
 from traceability.models.types import utcnow
@@ -242,12 +242,93 @@ def record_test(
         audit_test(session, test, recorded_by)
         return test
     test = build_test(session, values, recorded_by=recorded_by, channel=channel, now=now)
+    require_not_recorded(session, test)
     session.add(test)
     session.flush()
     audit_test(session, test, recorded_by)
     if test.result == TestResult.FAIL:
         open_case(session, test, actor=recorded_by, now=now)
     return test
+
+
+def _same_subject(test: RapidTest) -> list[Any]:
+    return [
+        col(getattr(RapidTest, name)).is_(None)
+        if getattr(test, name) is None
+        else getattr(RapidTest, name) == getattr(test, name)
+        for name in ("producer_id", "batch_id", "product_id")
+    ]
+
+
+def recorded_already(session: Session, test: RapidTest) -> RapidTest | None:
+    """The stored test that `test` repeats, by the test's natural key, if any.
+
+    A lab report is its lab's report number: the same lab and report number on the same
+    sample's producer, batch and product is the same report. A rapid test is one sample
+    (its sample number on the sampling sheet) read once by one method for one target on one
+    (Beijing) day: a form sent twice, a file imported twice, or the same reading typed in
+    again. A rapid test without a sample number has no key and is never taken for another.
+    The subject is locked first (PostgreSQL), so two copies sent at once are checked one
+    after the other.
+    """
+    if test.method == TestMethod.LAB_REPORT:
+        if not test.report_no:
+            return None
+        key: list[Any] = [
+            RapidTest.lab_name == test.lab_name,
+            RapidTest.report_no == test.report_no,
+        ]
+    else:
+        if not test.sample_no:
+            return None
+        day = beijing_date(test.tested_at)
+        key = [
+            RapidTest.sample_no == test.sample_no,
+            RapidTest.target == test.target,
+            col(RapidTest.tested_at) >= day_start(day),
+            col(RapidTest.tested_at) < day_start(day + timedelta(days=1)),
+        ]
+    _lock_subject(session, test)
+    return session.exec(
+        select(RapidTest)
+        .where(RapidTest.method == test.method, *key, *_same_subject(test))
+        .order_by(col(RapidTest.id))
+    ).first()
+
+
+def _lock_subject(session: Session, test: RapidTest) -> None:
+    """Lock the batch's (or else the producer's) row, so that the same test sent twice at
+    once is written once; an unknown seller's sample has no row to lock."""
+    if test.batch_id is not None:
+        session.exec(select(Batch.id).where(Batch.id == test.batch_id).with_for_update()).first()
+    elif test.producer_id is not None:
+        session.exec(
+            select(Producer.id).where(Producer.id == test.producer_id).with_for_update()
+        ).first()
+
+
+def require_not_recorded(session: Session, test: RapidTest) -> None:
+    """Refuse a test already recorded (`recorded_already`), naming the stored one: a second
+    copy would open a second case, cost the producer's credit twice and keep blocking after
+    the first case's re-test lifts its block."""
+    found = recorded_already(session, test)
+    if found is None:
+        return
+    when = format_beijing(found.tested_at)
+    if found.method == TestMethod.LAB_REPORT:
+        what_zh = f"{found.lab_name} 报告 {found.report_no}"
+        what_en = f"report {found.report_no} of {found.lab_name}"
+    else:
+        what_zh = f"样品 {found.sample_no} 的这项检测"
+        what_en = f"this test of sample {found.sample_no}"
+    raise Conflict(
+        f"{what_zh}已登记为检测记录 T{found.id}（{when}，{RESULT_ZH[TestResult(found.result)]}），"
+        "未重复登记。",
+        f"{what_en[0].upper()}{what_en[1:]} is already recorded as test T{found.id} ({when}, "
+        f"{found.result}); nothing was recorded again.",
+        code="test_already_recorded",
+        details={"test_id": found.id},
+    )
 
 
 def _retest_subject(session: Session, case_id: int) -> dict[str, Any]:

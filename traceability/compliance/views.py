@@ -282,7 +282,7 @@ def tests() -> Any:
     retest_of = _retest_case(session, principal, form)
     if retest_of is not None:
         _bind_to_case(session, form, retest_of)
-    status = 200
+    status, duplicate_of = 200, None
     if form.validate_on_submit():
         values = _form_values(form)
         try:
@@ -300,14 +300,14 @@ def tests() -> Any:
         except DomainError as exc:
             session.rollback()
             flash(_both_languages(exc), "error")
-            status = exc.status
+            status, duplicate_of = exc.status, exc.details.get("test_id")
         else:
             if retest_of is not None:
                 flash(*saved_retest_message(retest_of, test))
                 return redirect(url_for("compliance.case", case_id=retest_of.id))
             flash(*saved_test_message(session, test))
             return redirect(url_for("compliance.tests"))
-    return _tests_page(session, principal, form, retest_of), status
+    return _tests_page(session, principal, form, retest_of, duplicate_of), status
 
 
 def _require_test_record(session: Session, principal: Principal, values: dict[str, Any]) -> None:
@@ -326,10 +326,11 @@ def _tests_page(
     principal: Principal,
     form: TestForm,
     retest_of: ComplianceCase | None = None,
+    duplicate_of: int | None = None,
 ) -> str:
     """The entry form and the latest tests the caller may see, each with what it covers at the
     issuing gate, and each lab report the caller may add a file to with its own small upload
-    form."""
+    form; after a test sent twice, a link to the one already recorded."""
     visible = visible_producers(session, principal)
     query = select(RapidTest).order_by(col(RapidTest.id).desc()).limit(100)
     if principal.role == "producer":
@@ -344,6 +345,7 @@ def _tests_page(
         "compliance/tests.html",
         form=form,
         retest_of=retest_of,
+        duplicate_of=duplicate_of,
         retest_subject=_subject_of(session, retest_of) if retest_of else None,
         attach_form=AttachReportForm(formdata=None),
         rows=rows,
