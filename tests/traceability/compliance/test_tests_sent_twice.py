@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlmodel import select
 
 from tests.traceability.compliance.conftest import add_test, count, in_session
 from tests.traceability.signing_in import form_csrf
@@ -42,7 +43,7 @@ def test_the_test_form_posted_twice_records_one_test_and_links_to_it(
     assert first.status_code == 302
     written = _written(app)
     assert written[:2] == (1, 1)
-    test_id = in_session(app, lambda s: s.exec(RapidTest.__table__.select()).one().id)
+    test_id = in_session(app, lambda s: s.exec(select(RapidTest.id)).one())
 
     again = admin.post(
         "/compliance/tests", data=data | {"csrf_token": form_csrf(admin, "/compliance/tests")}
