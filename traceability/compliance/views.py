@@ -512,6 +512,7 @@ def case(case_id: int) -> Any:
     record = case_service.get_case(session, case_id)
     policy.require(principal, "case.read", record.producer_id)
     form = CaseForm()
+    status = 200
     if form.validate_on_submit():
         action, actor = form.action.data, principal.key
         try:
@@ -534,6 +535,7 @@ def case(case_id: int) -> Any:
         except DomainError as exc:
             session.rollback()
             flash(error_text(exc), "error")
+            status = exc.status
     test = session.get(RapidTest, record.test_id)
     retest = session.get(RapidTest, record.retest_test_id) if record.retest_test_id else None
     deadline = case_service.current_deadline(record, test)
@@ -554,7 +556,7 @@ def case(case_id: int) -> Any:
         outcome_zh={o.value: zh for o, zh in case_service.OUTCOME_ZH.items()},
         method_zh=METHOD_ZH,
         result_zh=RESULT_ZH,
-    )
+    ), status
 
 
 @bp.route("/reference", methods=["GET", "POST"])
