@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from traceability.beijing_time import CHINA, beijing_date, day_start, format_beijing
+from traceability.beijing_time import CHINA, DAY, beijing_date, day_start, format_beijing
 from traceability.compliance.audit_trail import audit_test
 from traceability.compliance.reference import text_field
 from traceability.errors import Conflict, NotFound, ValidationFailed
@@ -102,9 +102,47 @@ def _tested_at(value: Any, now: datetime) -> datetime:
             ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=CHINA)  # instruments print local (Beijing) time
-    if moment > now + timedelta(minutes=10):
-        raise _invalid("检测时间晚于当前时间。", "tested_at is in the future.", "invalid_field")
     return moment
+
+
+CLOCK_SKEW = timedelta(minutes=10)  # an instrument's or a phone's clock a little ahead
+PRE_HARVEST_DAYS = 30
+"""How long before its harvest (slaughter, catch) a batch's sample may be tested: pre-harvest
+field sampling (采前检测) and pre-slaughter tests come days before, never a season."""
+OLDEST_TEST = timedelta(days=730)
+"""How far back a test of no known harvest may be dated: the two years records are kept
+(农产品质量安全法 Art. 27). Older is a typed year (2016 for 2026, 1900), not a test to act on."""
+
+
+def _check_tested_at(moment: datetime, batch: Batch | None, now: datetime) -> None:
+    """A test time the service can act on: not ahead of the clock (beyond its skew), not
+    long before the batch's harvest, and for a sample of no known harvest not older than
+    records are kept. A failed test revokes and blocks at once, so a mistyped date matters."""
+    field = ("检测时间（tested_at）", "tested_at")
+    if moment > now + CLOCK_SKEW:
+        raise ValidationFailed(
+            f"{field[0]} {format_beijing(moment)} 晚于当前时间。",
+            f"{field[1]} {format_beijing(moment)} (Beijing time) is in the future.",
+            code="invalid_field",
+            details={"field": "tested_at"},
+        )
+    if batch is not None and batch.harvest_date is not None:
+        earliest = day_start(batch.harvest_date - timedelta(days=PRE_HARVEST_DAYS))
+        why_zh = f"早于该批次采收日期 {batch.harvest_date} 前 {PRE_HARVEST_DAYS} 天"
+        why_en = (
+            f"more than {PRE_HARVEST_DAYS} days before the batch's harvest on {batch.harvest_date}"
+        )
+    else:
+        earliest = now - OLDEST_TEST
+        why_zh = f"早于 {format_beijing(earliest, DAY)}（两年前）"
+        why_en = f"before {format_beijing(earliest, DAY)} (two years ago)"
+    if moment < earliest:
+        raise ValidationFailed(
+            f"{field[0]} {format_beijing(moment)} {why_zh}，请核对日期。",
+            f"{field[1]} {format_beijing(moment)} (Beijing time) is {why_en}; check the date.",
+            code="invalid_field",
+            details={"field": "tested_at"},
+        )
 
 
 def _subject(
@@ -163,6 +201,8 @@ def build_test(
     operator = text_field(values, "operator", 100)
     if not operator:
         raise _invalid("请填写检测人。", "Name the operator.", "invalid_field")
+    tested_at = _tested_at(values.get("tested_at"), now)
+    _check_tested_at(tested_at, batch, now)
     test = RapidTest(
         sample_no=text_field(values, "sample_no", 40),
         producer_id=producer_id,
@@ -175,7 +215,7 @@ def build_test(
         operator=operator,
         instrument=text_field(values, "instrument", 100),
         channel=channel,
-        tested_at=_tested_at(values.get("tested_at"), now),
+        tested_at=tested_at,
         recorded_by=recorded_by[:100],
         recorded_at=now,
         result="",
