@@ -6,7 +6,7 @@ functions are the same ones the API and the CLI call.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -158,6 +158,15 @@ class RecordForm(FlaskForm):
         _l("安全间隔期/休药期（天，见产品标签）"),
         validators=[Optional(), NumberRange(min=0, max=3650)],
     )
+
+
+CASE_ACTIONS = {
+    "disposal": "case.manage",
+    "retest-request": "case.request_retest",
+    "investigate": "case.manage",
+    "close": "case.manage",
+}
+"""Each step of the case page, and the permission it takes (as the API's `act_on_case`)."""
 
 
 class CaseForm(FlaskForm):
@@ -512,15 +521,21 @@ def case(case_id: int) -> Any:
     record = case_service.get_case(session, case_id)
     policy.require(principal, "case.read", record.producer_id)
     form = CaseForm()
+    posted = form.action.data if request.method == "POST" else None
+    if posted in CASE_ACTIONS:  # a step the page did not offer: say why, as the API does
+        policy.require(principal, CASE_ACTIONS[posted], record.producer_id)
+    test = session.get(RapidTest, record.test_id)
+    deadline = case_service.current_deadline(record, test)
+    # every step the person may take is accepted (the domain says why one is refused now);
+    # the page offers only those that can succeed now
+    form.action.choices = _case_choices(principal, record, deadline, now_only=False)
     status = 200
-    if form.validate_on_submit():
+    if form.action.choices and form.validate_on_submit():
         action, actor = form.action.data, principal.key
         try:
             if action == "retest-request":
-                policy.require(principal, "case.request_retest", record.producer_id)
                 case_service.request_retest(session, record, actor=actor)
             else:
-                policy.require(principal, "case.manage", record.producer_id)
                 if action == "disposal":
                     case_service.record_disposal(session, record, form.text.data or "", actor=actor)
                 elif action == "investigate":
@@ -536,9 +551,8 @@ def case(case_id: int) -> Any:
             session.rollback()
             flash(error_text(exc), "error")
             status = exc.status
-    test = session.get(RapidTest, record.test_id)
     retest = session.get(RapidTest, record.retest_test_id) if record.retest_test_id else None
-    deadline = case_service.current_deadline(record, test)
+    form.action.choices = _case_choices(principal, record, deadline, now_only=True)
     return render_template(
         "compliance/case.html",
         case=record,
@@ -552,11 +566,34 @@ def case(case_id: int) -> Any:
         deadline=deadline,
         deadline_estimated=test is not None and case_service.deadline_estimated(test, deadline),
         form=form,
+        may_manage=policy.allowed(principal, "case.manage", record.producer_id),
         state_zh=case_service.STATE_ZH,
         outcome_zh={o.value: zh for o, zh in case_service.OUTCOME_ZH.items()},
         method_zh=METHOD_ZH,
         result_zh=RESULT_ZH,
     ), status
+
+
+def _case_choices(
+    principal: Principal, record: ComplianceCase, deadline: datetime, *, now_only: bool
+) -> list[SelectChoice]:
+    """The steps the signed-in person may take on this case (`now_only`: that can succeed
+    now): a producer asks for its re-test while the window runs and none was asked for;
+    managing the case is the supervisor's."""
+
+    def offered(action: str) -> bool:
+        if not policy.allowed(principal, CASE_ACTIONS[action], record.producer_id):
+            return False
+        if now_only and action == "retest-request":
+            return (
+                record.retest_requested_at is None
+                and case_service.awaits_retest(record)
+                and utcnow() <= deadline
+            )
+        return True
+
+    form = CaseForm(formdata=None)
+    return [c for c in form.action.choices if offered(str(c.value))]
 
 
 @bp.route("/reference", methods=["GET", "POST"])
