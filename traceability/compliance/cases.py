@@ -32,6 +32,8 @@ from traceability.models.types import utcnow
 from traceability.translatable import N_
 from traceability.working_days import add_working_days, schedule_known
 
+DISPOSAL_MAX = 300  # compliance_case.disposal
+CLOSE_NOTE_MAX = 500  # compliance_case.outcome_note
 RAPID_RETEST_WINDOW = timedelta(hours=4)
 LAB_RETEST_WORKING_DAYS = 5
 STATE_ZH = {
@@ -182,10 +184,10 @@ def record_disposal(
     """不合格处置: what was done with the failed produce (destroyed, withheld from sale …)."""
     _open(case)
     text = (disposal or "").strip()
-    if not text or len(text) > 300:
+    if not text or len(text) > DISPOSAL_MAX:
         raise ValidationFailed(
-            "请填写处置措施（不超过 300 字）。",
-            "Describe the disposal (300 characters at most).",
+            f"请填写处置措施（不超过 {DISPOSAL_MAX} 字）。",
+            f"Describe the disposal ({DISPOSAL_MAX} characters at most).",
             code="disposal_required",
         )
     now = now or utcnow()
@@ -447,11 +449,11 @@ def close_case(
     _open(case)
     decided = _outcome(outcome)
     text = (note or "").strip()
-    if not text or len(text) > 500:
+    if not text or len(text) > CLOSE_NOTE_MAX:
         raise ValidationFailed(
-            "请填写结案说明（结案依据，如处罚决定书文号；不超过 500 字）。",
+            f"请填写结案说明（结案依据，如处罚决定书文号；不超过 {CLOSE_NOTE_MAX} 字）。",
             "Give the closing note (the grounds, such as the penalty decision's number; "
-            "500 characters at most).",
+            f"{CLOSE_NOTE_MAX} characters at most).",
             code="close_note_required",
             details={"field": "note"},
         )

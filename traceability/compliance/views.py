@@ -179,7 +179,15 @@ class CaseForm(FlaskForm):
             SelectChoice("close", _l("结案")),
         ],
     )
-    text = TextAreaField(_l("处置措施 / 结案说明"), validators=[Optional(), Length(max=500)])
+    # the limits are the domain's (`record_disposal`, `close_case`), so the browser stops
+    # where the service would refuse
+    disposal = TextAreaField(
+        _l("处置措施"), validators=[Optional(), Length(max=case_service.DISPOSAL_MAX)]
+    )
+    note = TextAreaField(
+        _l("结案说明（结案依据，如处罚决定书文号）"),
+        validators=[Optional(), Length(max=case_service.CLOSE_NOTE_MAX)],
+    )
     outcome = SelectField(
         _l("结案结果"),
         choices=[
@@ -537,12 +545,14 @@ def case(case_id: int) -> Any:
                 case_service.request_retest(session, record, actor=actor)
             else:
                 if action == "disposal":
-                    case_service.record_disposal(session, record, form.text.data or "", actor=actor)
+                    case_service.record_disposal(
+                        session, record, form.disposal.data or "", actor=actor
+                    )
                 elif action == "investigate":
                     case_service.start_investigation(session, record, actor=actor)
                 else:
                     case_service.close_case(
-                        session, record, form.outcome.data or "", form.text.data or "", actor=actor
+                        session, record, form.outcome.data or "", form.note.data or "", actor=actor
                     )
             session.commit()
             flash(_("已保存。"), "ok")

@@ -47,7 +47,7 @@ def test_a_producer_on_its_own_case_is_offered_only_the_retest_request(
     text = page.get_data(as_text=True)
     assert 'value="retest-request"' in text
     assert not any(option in text for option in MANAGING)
-    assert 'name="outcome"' not in text and 'name="text"' not in text
+    assert 'name="outcome"' not in text and 'name="disposal"' not in text
 
 
 def test_a_producer_asks_for_its_retest_on_the_page(
@@ -80,7 +80,7 @@ def test_a_producer_closing_its_own_case_is_refused_for_its_role(
     producer = _producer(app, client, cucumbers)
     path = f"/compliance/cases/{case_id}"
     for action in ("disposal", "investigate", "close"):
-        data = {"csrf_token": form_csrf(producer, path), "action": action, "text": "已销毁"}
+        data = {"csrf_token": form_csrf(producer, path), "action": action, "disposal": "已销毁"}
         response = producer.post(path, data=data)
         assert response.status_code == 403
         page = html.unescape(response.get_data(as_text=True))
@@ -120,4 +120,4 @@ def test_a_supervisor_is_offered_every_step(
     case_id = _failed(app, cucumbers)
     text = admin.get(f"/compliance/cases/{case_id}").get_data(as_text=True)
     assert all(option in text for option in MANAGING)
-    assert 'value="retest-request"' in text and 'name="outcome"' in text
+    assert 'value="retest-request"' in text and 'name="outcome"' in text and 'name="note"' in text

@@ -189,7 +189,7 @@ def test_the_case_page_says_why_it_cannot_close_yet(
     app: Flask, admin: FlaskClient, cucumbers: Batch
 ) -> None:
     case_id = _failed(app, cucumbers, hours_ago=0.1)
-    response = _close_on_page(admin, case_id, outcome="penalty", text="罚款")
+    response = _close_on_page(admin, case_id, outcome="penalty", note="罚款")
     assert response.status_code == 409
     page = html.unescape(response.get_data(as_text=True))
     assert "期内不能以“行政处罚”结案" in page
@@ -200,7 +200,7 @@ def test_the_english_case_page_names_the_outcomes_as_its_dropdown_does(
     app: Flask, admin: FlaskClient, cucumbers: Batch
 ) -> None:
     case_id = _failed(app, cucumbers, hours_ago=5)
-    response = _close_on_page(admin, case_id, "?lang=en", outcome="", text="note")
+    response = _close_on_page(admin, case_id, "?lang=en", outcome="", note="note")
     assert response.status_code == 422
     page = html.unescape(response.get_data(as_text=True))
     assert (
