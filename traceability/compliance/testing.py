@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from traceability.beijing_time import CHINA, DAY, beijing_date, day_start, format_beijing
 from traceability.compliance.audit_trail import audit_test
 from traceability.compliance.reference import text_field
-from traceability.errors import Conflict, NotFound, ValidationFailed
+from traceability.errors import Conflict, DomainError, NotFound, ValidationFailed
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import RapidTest, TestMethod, TestResult
 from traceability.models.types import utcnow
@@ -273,12 +273,12 @@ def record_test(
     from traceability.compliance.cases import open_case, record_retest
 
     now = now or utcnow()
-    case_id = values.get("retest_of_case")
-    if case_id not in (None, ""):
+    case_id = case_number(values.get("retest_of_case"))
+    if case_id is not None:
         given = {name: value for name, value in values.items() if value not in (None, "")}
-        values = _retest_subject(session, int(case_id)) | given
+        values = _retest_subject(session, case_id) | given
         test = build_test(session, values, recorded_by=recorded_by, channel=channel, now=now)
-        test = record_retest(session, int(case_id), test, actor=recorded_by, now=now)
+        test = record_retest(session, case_id, test, actor=recorded_by, now=now)
         audit_test(session, test, recorded_by)
         return test
     test = build_test(session, values, recorded_by=recorded_by, channel=channel, now=now)
@@ -289,6 +289,22 @@ def record_test(
     if test.result == TestResult.FAIL:
         open_case(session, test, actor=recorded_by, now=now)
     return test
+
+
+def case_number(value: Any) -> int | None:
+    """`retest_of_case` as a case number; None when empty. Whatever the channel (JSON, a
+    form, a CSV cell), anything but a whole number is a 422 naming the field."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdecimal():
+        return int(value.strip())
+    raise _invalid(
+        "字段 retest_of_case 必须是案件编号（整数）。",
+        "retest_of_case must be a case number (an integer).",
+        "invalid_field",
+    )
 
 
 def _same_subject(test: RapidTest) -> list[Any]:
@@ -417,28 +433,44 @@ HEADER_ALIASES = {
 def import_csv(
     session: Session, text: str, *, recorded_by: str, now: datetime | None = None
 ) -> ImportReport:
-    """Import an instrument's CSV all or nothing: any invalid row imports none."""
+    """Import an instrument's CSV all or nothing: any invalid row imports none.
+
+    Each row is recorded as `record_test` records it (so a re-test, a test sent twice and
+    every other rule are checked exactly as from the API), in a savepoint of its own, so
+    that a refused row is a row error and the rows after it are still checked; if any row
+    is refused, every row is rolled back.
+    """
     now = now or utcnow()
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    rows = []
-    for line, raw in enumerate(reader, start=2):
-        values = {
-            HEADER_ALIASES.get(k.strip(), k.strip()): (v or "").strip() for k, v in raw.items() if k
-        }
-        try:
-            build_test(session, values, recorded_by=recorded_by, channel="csv", now=now)
-        except (ValidationFailed, NotFound) as exc:
-            report.errors.append((line, f"{exc.message_zh} / {exc.message_en}"))
-        rows.append(values)
-    if report.errors or not rows:
-        if not rows:
-            report.errors.append((1, "文件中没有检测记录。 / The file holds no test rows."))
-        return report
-    for values in rows:
-        report.imported.append(
-            record_test(session, values, recorded_by=recorded_by, channel="csv", now=now)
+    rows = [
+        (
+            line,
+            {
+                HEADER_ALIASES.get(k.strip(), k.strip()): (v or "").strip()
+                for k, v in raw.items()
+                if k
+            },
         )
+        for line, raw in enumerate(reader, start=2)
+    ]
+    if not rows:
+        report.errors.append((1, "文件中没有检测记录。 / The file holds no test rows."))
+        return report
+    whole = session.begin_nested()
+    for line, values in rows:
+        try:
+            with session.begin_nested():
+                test = record_test(session, values, recorded_by=recorded_by, channel="csv", now=now)
+        except DomainError as exc:
+            report.errors.append((line, f"{exc.message_zh} / {exc.message_en}"))
+        else:
+            report.imported.append(test)
+    if report.errors:
+        whole.rollback()
+        report.imported.clear()
+    else:
+        whole.commit()
     return report
 
 
