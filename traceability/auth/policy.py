@@ -176,11 +176,29 @@ def allowed_producers(
 def require(
     principal: Principal, action: str, producer_id: int | None, *, session: Session | None = None
 ) -> None:
-    if not allowed(principal, action, producer_id, session=session):
+    if allowed(principal, action, producer_id, session=session):
+        return
+    if not may_for_some_producer(principal, action):
+        # the role, not the record: a producer closing its own case is refused as a producer
         raise Forbidden(
-            "您无权对该生产主体的记录进行此操作。",
-            "You may not do this for another producer's records.",
+            "您的角色无权进行此操作。", "Your role may not do this.", code="role_not_allowed"
         )
+    raise Forbidden(
+        "您无权对该生产主体的记录进行此操作。",
+        "You may not do this for another producer's records.",
+    )
+
+
+def may_for_some_producer(principal: Principal, action: str) -> bool:
+    """Whether `principal`'s role may do `action` to some producer's records (its own, or
+    those of its townships): what tells "not your records" from "not your role"."""
+    if principal.role in RULES.get(action, set()):
+        return True
+    return (
+        principal.role in {"producer", "kiosk"}
+        and action in OWN_RECORD_ACTIONS
+        and principal.producer_id is not None
+    )
 
 
 def can(principal: Principal, action: str) -> bool:

@@ -24,7 +24,7 @@ from traceability.compliance.lab_reports import (
 )
 from traceability.compliance.records import record_input_use, records_for_producer
 from traceability.compliance.refusals import refusal_dict, refusals
-from traceability.compliance.testing import record_test, test_dict
+from traceability.compliance.testing import case_number, record_test, test_dict
 from traceability.db import get_session
 from traceability.errors import NotFound, ValidationFailed
 from traceability.extensions import csrf
@@ -166,15 +166,9 @@ def create_test() -> tuple[Response, int]:
     session = get_session()
     multipart = request.mimetype == "multipart/form-data"
     body = _multipart_body() if multipart else json_body()
-    case_id = body.get("retest_of_case")
+    case_id = case_number(body.get("retest_of_case"))
     if case_id is not None:
-        if isinstance(case_id, bool) or not str(case_id).strip().isdecimal():
-            raise ValidationFailed(
-                "字段 retest_of_case 必须是案件编号（整数）。",
-                "retest_of_case must be a case number (an integer).",
-                code="invalid_field",
-            )
-        case = case_service.get_case(session, int(case_id))
+        case = case_service.get_case(session, case_id)
         policy.require(principal, "case.manage", case.producer_id)
     else:
         producer_id = _producer_of(session, body)

@@ -70,11 +70,25 @@ def saved_test_message(session: Session, test: RapidTest) -> tuple[str, str]:
     if test.result == TestResult.PASS:
         return _("已登记检测记录 T%(id)s：合格。", id=test.id), "ok"
     case = session.exec(select(ComplianceCase).where(ComplianceCase.test_id == test.id)).first()
-    if case is None or case.batch_id is not None:
-        return (
-            _("已登记检测记录 T%(id)s：不合格，已开立案件并撤销该批次合格证。", id=test.id),
-            "warn",
+    if case is None:  # a failure always opens its case; said plainly should it not have
+        return _("已登记检测记录 T%(id)s：不合格。", id=test.id), "warn"
+    if case.batch_id is not None and case.revoked_certificates:
+        text = _(
+            "已登记检测记录 T%(id)s：不合格，已开立案件 #%(case)s，撤销该批次有效合格证 "
+            "%(count)s 张，该批次暂停开具合格证。",
+            id=test.id,
+            case=case.id,
+            count=case.revoked_certificates,
         )
+        return text, "warn"
+    if case.batch_id is not None:
+        text = _(
+            "已登记检测记录 T%(id)s：不合格，已开立案件 #%(case)s，该批次暂停开具合格证。"
+            "该批次没有有效的合格证，未撤销任何合格证。",
+            id=test.id,
+            case=case.id,
+        )
+        return text, "warn"
     if case.product_id is not None:
         text = _(
             "已登记检测记录 T%(id)s：不合格，已开立案件 #%(case)s，该产品暂停开具合格证。",

@@ -32,6 +32,8 @@ from traceability.models.types import utcnow
 from traceability.translatable import N_
 from traceability.working_days import add_working_days, schedule_known
 
+DISPOSAL_MAX = 300  # compliance_case.disposal
+CLOSE_NOTE_MAX = 500  # compliance_case.outcome_note
 RAPID_RETEST_WINDOW = timedelta(hours=4)
 LAB_RETEST_WORKING_DAYS = 5
 STATE_ZH = {
@@ -182,10 +184,10 @@ def record_disposal(
     """不合格处置: what was done with the failed produce (destroyed, withheld from sale …)."""
     _open(case)
     text = (disposal or "").strip()
-    if not text or len(text) > 300:
+    if not text or len(text) > DISPOSAL_MAX:
         raise ValidationFailed(
-            "请填写处置措施（不超过 300 字）。",
-            "Describe the disposal (300 characters at most).",
+            f"请填写处置措施（不超过 {DISPOSAL_MAX} 字）。",
+            f"Describe the disposal ({DISPOSAL_MAX} characters at most).",
             code="disposal_required",
         )
     now = now or utcnow()
@@ -263,6 +265,21 @@ def _locked_case(session: Session, case_id: int) -> ComplianceCase:
     return case
 
 
+def _require_after_failed_test(test: RapidTest, original: RapidTest) -> None:
+    """A re-test examines the retained sample after the failed test: one dated at or before
+    it cannot be its re-test (a date typed wrong, or another test entered as one), and
+    taking it would let an earlier result lift the block the failure set."""
+    if test.tested_at <= original.tested_at:
+        raise ValidationFailed(
+            f"复检的检测时间（tested_at，北京时间 {format_beijing(test.tested_at)}）须晚于"
+            f"原不合格检测 T{original.id} 的检测时间（{format_beijing(original.tested_at)}）。",
+            f"A re-test's tested_at ({format_beijing(test.tested_at)} Beijing time) must be "
+            f"after that of failed test T{original.id} ({format_beijing(original.tested_at)}).",
+            code="retest_before_failed_test",
+            details={"field": "tested_at"},
+        )
+
+
 def record_retest(
     session: Session, case_id: int, test: RapidTest, *, actor: str, now: datetime | None = None
 ) -> RapidTest:
@@ -289,6 +306,7 @@ def record_retest(
             code="retest_subject_mismatch",
         )
     if original is not None:
+        _require_after_failed_test(test, original)
         test.producer_id = test.producer_id or original.producer_id
         test.batch_id = test.batch_id or original.batch_id
         test.product_id = test.product_id or original.product_id
@@ -344,6 +362,79 @@ def start_investigation(
     return case
 
 
+OUTCOME_EN = {
+    CaseOutcome.PENALTY: "Administrative penalty",
+    CaseOutcome.WARNING: "Warning / order to correct",
+    CaseOutcome.CLEARED: "Cleared (restriction lifted)",
+}
+"""`OUTCOME_ZH` as the English page's dropdown shows it (the catalogue's translations), for
+messages that must name the choices the person sees."""
+
+
+def _outcome(value: str) -> CaseOutcome:
+    if value not in {o.value for o in CaseOutcome}:
+        raise ValidationFailed(
+            f"请选择结案结果：{'、'.join(OUTCOME_ZH.values())}。",
+            f"Choose the outcome: {', '.join(OUTCOME_EN.values())}.",
+            code="invalid_outcome",
+            details={"field": "outcome", "choices": [o.value for o in CaseOutcome]},
+        )
+    return CaseOutcome(value)
+
+
+def _require_closable(
+    session: Session, case: ComplianceCase, outcome: CaseOutcome, now: datetime
+) -> None:
+    """An adverse outcome (penalty, warning) only once the producer's re-test is settled.
+
+    The tested party may ask for one re-test inside the window and its conclusion is final
+    (农产品质量安全法 Art. 50/51): a decision taken before that would pre-empt it, and closing
+    the case ends the right to ask. So a penalty or warning waits until a re-test is recorded,
+    or the window has passed with none asked for; a penalty never follows a re-test that
+    passed in time (it overturned the failure). The failed produce must have been dealt with
+    (不合格处置) first. Clearing favours the producer and may come at any time.
+    """
+    if outcome == CaseOutcome.CLEARED:
+        return
+    label_zh, label_en = OUTCOME_ZH[outcome], OUTCOME_EN[outcome]
+    if case.retest_test_id is None:
+        if case.retest_requested_at is not None:
+            raise Conflict(
+                f"已于北京时间 {format_beijing(case.retest_requested_at)} 申请复检，须录入复检结果"
+                f"后才能以“{label_zh}”结案。",
+                f"A re-test was requested at {format_beijing(case.retest_requested_at)} Beijing "
+                f"time: enter its result before closing with “{label_en}”.",
+                code="retest_pending",
+            )
+        deadline = current_deadline(case, session.get(RapidTest, case.test_id))
+        if now <= deadline:
+            raise Conflict(
+                f"复检申请期至北京时间 {format_beijing(deadline)} 截止，期内不能以“{label_zh}”"
+                "结案：生产者有权申请复检。期满后再结案，或以“排除（解除限制）”结案。",
+                f"The re-test window runs until {format_beijing(deadline)} Beijing time; the "
+                f"producer may ask for a re-test until then, so the case cannot close with "
+                f"“{label_en}” yet. Close it after the window, or as “Cleared (restriction "
+                "lifted)”.",
+                code="retest_window_open",
+                details={"retest_deadline": deadline.isoformat()},
+            )
+    elif outcome == CaseOutcome.PENALTY and not case.blocking:
+        raise Conflict(
+            f"复检 T{case.retest_test_id} 在申请期内合格，推翻了原检测结论，不能以“{label_zh}”"
+            "结案。",
+            f"Re-test T{case.retest_test_id}, asked for in time, passed and overturned the "
+            f"failed test: the case cannot close with “{label_en}”.",
+            code="retest_overturned",
+        )
+    if not case.disposal:
+        raise Conflict(
+            f"请先登记处置措施（不合格产品如何处置），再以“{label_zh}”结案。",
+            f"Record the disposal (what was done with the failed produce) before closing with "
+            f"“{label_en}”.",
+            code="disposal_missing",
+        )
+
+
 def close_case(
     session: Session,
     case: ComplianceCase,
@@ -353,27 +444,31 @@ def close_case(
     actor: str,
     now: datetime | None = None,
 ) -> ComplianceCase:
-    """Close with penalty, warning or cleared; only 'cleared' lifts the block."""
+    """Close with penalty, warning or cleared, saying why (the note: the decision's basis,
+    such as the penalty decision's number); only 'cleared' lifts the block."""
     _open(case)
-    if outcome not in {o.value for o in CaseOutcome}:
+    decided = _outcome(outcome)
+    text = (note or "").strip()
+    if not text or len(text) > CLOSE_NOTE_MAX:
         raise ValidationFailed(
-            "结案结果须为 penalty（处罚）、warning（警告）或 cleared（排除）。",
-            "outcome must be penalty, warning or cleared.",
-            code="invalid_outcome",
+            f"请填写结案说明（结案依据，如处罚决定书文号；不超过 {CLOSE_NOTE_MAX} 字）。",
+            "Give the closing note (the grounds, such as the penalty decision's number; "
+            f"{CLOSE_NOTE_MAX} characters at most).",
+            code="close_note_required",
+            details={"field": "note"},
         )
-    if len(note or "") > 500:
-        raise ValidationFailed("说明过长。", "The note is too long.", code="invalid_field")
     now = now or utcnow()
+    _require_closable(session, case, decided, now)
     before = {"state": case.state, "blocking": case.blocking}
     case.state, case.outcome, case.outcome_note, case.closed_at = (
         CaseState.CLOSED.value,
-        outcome,
-        (note or "").strip(),
+        decided.value,
+        text,
         now,
     )
-    if outcome == CaseOutcome.CLEARED:
+    if decided == CaseOutcome.CLEARED:
         case.blocking = False
-    _note(case, actor, now, f"closed_{outcome}", f"closed: {outcome}")
+    _note(case, actor, now, f"closed_{decided.value}", f"closed: {decided.value}")
     session.add(case)
     session.flush()
     audit_case(
@@ -382,7 +477,7 @@ def close_case(
         actor,
         "close",
         before=before,
-        after={"outcome": outcome},
+        after={"outcome": decided.value},
         reason=case.outcome_note,
     )
     return case

@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from traceability.beijing_time import CHINA
+from traceability.beijing_time import CHINA, DAY, beijing_date, day_start, format_beijing
 from traceability.compliance.audit_trail import audit_test
 from traceability.compliance.reference import text_field
-from traceability.errors import NotFound, ValidationFailed
+from traceability.errors import Conflict, DomainError, NotFound, ValidationFailed
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import RapidTest, TestMethod, TestResult
 from traceability.models.types import utcnow
@@ -102,9 +102,47 @@ def _tested_at(value: Any, now: datetime) -> datetime:
             ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=CHINA)  # instruments print local (Beijing) time
-    if moment > now + timedelta(minutes=10):
-        raise _invalid("检测时间晚于当前时间。", "tested_at is in the future.", "invalid_field")
     return moment
+
+
+CLOCK_SKEW = timedelta(minutes=10)  # an instrument's or a phone's clock a little ahead
+PRE_HARVEST_DAYS = 30
+"""How long before its harvest (slaughter, catch) a batch's sample may be tested: pre-harvest
+field sampling (采前检测) and pre-slaughter tests come days before, never a season."""
+OLDEST_TEST = timedelta(days=730)
+"""How far back a test of no known harvest may be dated: the two years records are kept
+(农产品质量安全法 Art. 27). Older is a typed year (2016 for 2026, 1900), not a test to act on."""
+
+
+def _check_tested_at(moment: datetime, batch: Batch | None, now: datetime) -> None:
+    """A test time the service can act on: not ahead of the clock (beyond its skew), not
+    long before the batch's harvest, and for a sample of no known harvest not older than
+    records are kept. A failed test revokes and blocks at once, so a mistyped date matters."""
+    field = ("检测时间（tested_at）", "tested_at")
+    if moment > now + CLOCK_SKEW:
+        raise ValidationFailed(
+            f"{field[0]} {format_beijing(moment)} 晚于当前时间。",
+            f"{field[1]} {format_beijing(moment)} (Beijing time) is in the future.",
+            code="invalid_field",
+            details={"field": "tested_at"},
+        )
+    if batch is not None and batch.harvest_date is not None:
+        earliest = day_start(batch.harvest_date - timedelta(days=PRE_HARVEST_DAYS))
+        why_zh = f"早于该批次采收日期 {batch.harvest_date} 前 {PRE_HARVEST_DAYS} 天"
+        why_en = (
+            f"more than {PRE_HARVEST_DAYS} days before the batch's harvest on {batch.harvest_date}"
+        )
+    else:
+        earliest = now - OLDEST_TEST
+        why_zh = f"早于 {format_beijing(earliest, DAY)}（两年前）"
+        why_en = f"before {format_beijing(earliest, DAY)} (two years ago)"
+    if moment < earliest:
+        raise ValidationFailed(
+            f"{field[0]} {format_beijing(moment)} {why_zh}，请核对日期。",
+            f"{field[1]} {format_beijing(moment)} (Beijing time) is {why_en}; check the date.",
+            code="invalid_field",
+            details={"field": "tested_at"},
+        )
 
 
 def _subject(
@@ -163,6 +201,8 @@ def build_test(
     operator = text_field(values, "operator", 100)
     if not operator:
         raise _invalid("请填写检测人。", "Name the operator.", "invalid_field")
+    tested_at = _tested_at(values.get("tested_at"), now)
+    _check_tested_at(tested_at, batch, now)
     test = RapidTest(
         sample_no=text_field(values, "sample_no", 40),
         producer_id=producer_id,
@@ -175,7 +215,7 @@ def build_test(
         operator=operator,
         instrument=text_field(values, "instrument", 100),
         channel=channel,
-        tested_at=_tested_at(values.get("tested_at"), now),
+        tested_at=tested_at,
         recorded_by=recorded_by[:100],
         recorded_at=now,
         result="",
@@ -233,21 +273,118 @@ def record_test(
     from traceability.compliance.cases import open_case, record_retest
 
     now = now or utcnow()
-    case_id = values.get("retest_of_case")
-    if case_id not in (None, ""):
+    case_id = case_number(values.get("retest_of_case"))
+    if case_id is not None:
         given = {name: value for name, value in values.items() if value not in (None, "")}
-        values = _retest_subject(session, int(case_id)) | given
+        values = _retest_subject(session, case_id) | given
         test = build_test(session, values, recorded_by=recorded_by, channel=channel, now=now)
-        test = record_retest(session, int(case_id), test, actor=recorded_by, now=now)
+        test = record_retest(session, case_id, test, actor=recorded_by, now=now)
         audit_test(session, test, recorded_by)
         return test
     test = build_test(session, values, recorded_by=recorded_by, channel=channel, now=now)
+    require_not_recorded(session, test)
     session.add(test)
     session.flush()
     audit_test(session, test, recorded_by)
     if test.result == TestResult.FAIL:
         open_case(session, test, actor=recorded_by, now=now)
     return test
+
+
+def case_number(value: Any) -> int | None:
+    """`retest_of_case` as a case number; None when empty. Whatever the channel (JSON, a
+    form, a CSV cell), anything but a whole number is a 422 naming the field."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdecimal():
+        return int(value.strip())
+    raise _invalid(
+        "字段 retest_of_case 必须是案件编号（整数）。",
+        "retest_of_case must be a case number (an integer).",
+        "invalid_field",
+    )
+
+
+def _same_subject(test: RapidTest) -> list[Any]:
+    return [
+        col(getattr(RapidTest, name)).is_(None)
+        if getattr(test, name) is None
+        else getattr(RapidTest, name) == getattr(test, name)
+        for name in ("producer_id", "batch_id", "product_id")
+    ]
+
+
+def recorded_already(session: Session, test: RapidTest) -> RapidTest | None:
+    """The stored test that `test` repeats, by the test's natural key, if any.
+
+    A lab report is its lab's report number: the same lab and report number on the same
+    sample's producer, batch and product is the same report. A rapid test is one sample
+    (its sample number on the sampling sheet) read once by one method for one target on one
+    (Beijing) day: a form sent twice, a file imported twice, or the same reading typed in
+    again. A rapid test without a sample number has no key and is never taken for another.
+    The subject is locked first (PostgreSQL), so two copies sent at once are checked one
+    after the other.
+    """
+    if test.method == TestMethod.LAB_REPORT:
+        if not test.report_no:
+            return None
+        key: list[Any] = [
+            RapidTest.lab_name == test.lab_name,
+            RapidTest.report_no == test.report_no,
+        ]
+    else:
+        if not test.sample_no:
+            return None
+        day = beijing_date(test.tested_at)
+        key = [
+            RapidTest.sample_no == test.sample_no,
+            RapidTest.target == test.target,
+            col(RapidTest.tested_at) >= day_start(day),
+            col(RapidTest.tested_at) < day_start(day + timedelta(days=1)),
+        ]
+    _lock_subject(session, test)
+    return session.exec(
+        select(RapidTest)
+        .where(RapidTest.method == test.method, *key, *_same_subject(test))
+        .order_by(col(RapidTest.id))
+    ).first()
+
+
+def _lock_subject(session: Session, test: RapidTest) -> None:
+    """Lock the batch's (or else the producer's) row, so that the same test sent twice at
+    once is written once; an unknown seller's sample has no row to lock."""
+    if test.batch_id is not None:
+        session.exec(select(Batch.id).where(Batch.id == test.batch_id).with_for_update()).first()
+    elif test.producer_id is not None:
+        session.exec(
+            select(Producer.id).where(Producer.id == test.producer_id).with_for_update()
+        ).first()
+
+
+def require_not_recorded(session: Session, test: RapidTest) -> None:
+    """Refuse a test already recorded (`recorded_already`), naming the stored one: a second
+    copy would open a second case, cost the producer's credit twice and keep blocking after
+    the first case's re-test lifts its block."""
+    found = recorded_already(session, test)
+    if found is None:
+        return
+    when = format_beijing(found.tested_at)
+    if found.method == TestMethod.LAB_REPORT:
+        what_zh = f"{found.lab_name} 报告 {found.report_no}"
+        what_en = f"report {found.report_no} of {found.lab_name}"
+    else:
+        what_zh = f"样品 {found.sample_no} 的这项检测"
+        what_en = f"this test of sample {found.sample_no}"
+    raise Conflict(
+        f"{what_zh}已登记为检测记录 T{found.id}（{when}，{RESULT_ZH[TestResult(found.result)]}），"
+        "未重复登记。",
+        f"{what_en[0].upper()}{what_en[1:]} is already recorded as test T{found.id} ({when}, "
+        f"{found.result}); nothing was recorded again.",
+        code="test_already_recorded",
+        details={"test_id": found.id},
+    )
 
 
 def _retest_subject(session: Session, case_id: int) -> dict[str, Any]:
@@ -296,28 +433,44 @@ HEADER_ALIASES = {
 def import_csv(
     session: Session, text: str, *, recorded_by: str, now: datetime | None = None
 ) -> ImportReport:
-    """Import an instrument's CSV all or nothing: any invalid row imports none."""
+    """Import an instrument's CSV all or nothing: any invalid row imports none.
+
+    Each row is recorded as `record_test` records it (so a re-test, a test sent twice and
+    every other rule are checked exactly as from the API), in a savepoint of its own, so
+    that a refused row is a row error and the rows after it are still checked; if any row
+    is refused, every row is rolled back.
+    """
     now = now or utcnow()
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    rows = []
-    for line, raw in enumerate(reader, start=2):
-        values = {
-            HEADER_ALIASES.get(k.strip(), k.strip()): (v or "").strip() for k, v in raw.items() if k
-        }
-        try:
-            build_test(session, values, recorded_by=recorded_by, channel="csv", now=now)
-        except (ValidationFailed, NotFound) as exc:
-            report.errors.append((line, f"{exc.message_zh} / {exc.message_en}"))
-        rows.append(values)
-    if report.errors or not rows:
-        if not rows:
-            report.errors.append((1, "文件中没有检测记录。 / The file holds no test rows."))
-        return report
-    for values in rows:
-        report.imported.append(
-            record_test(session, values, recorded_by=recorded_by, channel="csv", now=now)
+    rows = [
+        (
+            line,
+            {
+                HEADER_ALIASES.get(k.strip(), k.strip()): (v or "").strip()
+                for k, v in raw.items()
+                if k
+            },
         )
+        for line, raw in enumerate(reader, start=2)
+    ]
+    if not rows:
+        report.errors.append((1, "文件中没有检测记录。 / The file holds no test rows."))
+        return report
+    whole = session.begin_nested()
+    for line, values in rows:
+        try:
+            with session.begin_nested():
+                test = record_test(session, values, recorded_by=recorded_by, channel="csv", now=now)
+        except DomainError as exc:
+            report.errors.append((line, f"{exc.message_zh} / {exc.message_en}"))
+        else:
+            report.imported.append(test)
+    if report.errors:
+        whole.rollback()
+        report.imported.clear()
+    else:
+        whole.commit()
     return report
 
 

@@ -6,7 +6,7 @@ functions are the same ones the API and the CLI call.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -160,6 +160,15 @@ class RecordForm(FlaskForm):
     )
 
 
+CASE_ACTIONS = {
+    "disposal": "case.manage",
+    "retest-request": "case.request_retest",
+    "investigate": "case.manage",
+    "close": "case.manage",
+}
+"""Each step of the case page, and the permission it takes (as the API's `act_on_case`)."""
+
+
 class CaseForm(FlaskForm):
     action = SelectField(
         _l("操作"),
@@ -170,7 +179,15 @@ class CaseForm(FlaskForm):
             SelectChoice("close", _l("结案")),
         ],
     )
-    text = TextAreaField(_l("处置措施 / 结案说明"), validators=[Optional(), Length(max=500)])
+    # the limits are the domain's (`record_disposal`, `close_case`), so the browser stops
+    # where the service would refuse
+    disposal = TextAreaField(
+        _l("处置措施"), validators=[Optional(), Length(max=case_service.DISPOSAL_MAX)]
+    )
+    note = TextAreaField(
+        _l("结案说明（结案依据，如处罚决定书文号）"),
+        validators=[Optional(), Length(max=case_service.CLOSE_NOTE_MAX)],
+    )
     outcome = SelectField(
         _l("结案结果"),
         choices=[
@@ -282,7 +299,7 @@ def tests() -> Any:
     retest_of = _retest_case(session, principal, form)
     if retest_of is not None:
         _bind_to_case(session, form, retest_of)
-    status = 200
+    status, duplicate_of = 200, None
     if form.validate_on_submit():
         values = _form_values(form)
         try:
@@ -300,14 +317,14 @@ def tests() -> Any:
         except DomainError as exc:
             session.rollback()
             flash(_both_languages(exc), "error")
-            status = exc.status
+            status, duplicate_of = exc.status, exc.details.get("test_id")
         else:
             if retest_of is not None:
                 flash(*saved_retest_message(retest_of, test))
                 return redirect(url_for("compliance.case", case_id=retest_of.id))
             flash(*saved_test_message(session, test))
             return redirect(url_for("compliance.tests"))
-    return _tests_page(session, principal, form, retest_of), status
+    return _tests_page(session, principal, form, retest_of, duplicate_of), status
 
 
 def _require_test_record(session: Session, principal: Principal, values: dict[str, Any]) -> None:
@@ -326,10 +343,11 @@ def _tests_page(
     principal: Principal,
     form: TestForm,
     retest_of: ComplianceCase | None = None,
+    duplicate_of: int | None = None,
 ) -> str:
     """The entry form and the latest tests the caller may see, each with what it covers at the
     issuing gate, and each lab report the caller may add a file to with its own small upload
-    form."""
+    form; after a test sent twice, a link to the one already recorded."""
     visible = visible_producers(session, principal)
     query = select(RapidTest).order_by(col(RapidTest.id).desc()).limit(100)
     if principal.role == "producer":
@@ -344,6 +362,7 @@ def _tests_page(
         "compliance/tests.html",
         form=form,
         retest_of=retest_of,
+        duplicate_of=duplicate_of,
         retest_subject=_subject_of(session, retest_of) if retest_of else None,
         attach_form=AttachReportForm(formdata=None),
         rows=rows,
@@ -510,21 +529,30 @@ def case(case_id: int) -> Any:
     record = case_service.get_case(session, case_id)
     policy.require(principal, "case.read", record.producer_id)
     form = CaseForm()
-    if form.validate_on_submit():
+    posted = form.action.data if request.method == "POST" else None
+    if posted in CASE_ACTIONS:  # a step the page did not offer: say why, as the API does
+        policy.require(principal, CASE_ACTIONS[posted], record.producer_id)
+    test = session.get(RapidTest, record.test_id)
+    deadline = case_service.current_deadline(record, test)
+    # every step the person may take is accepted (the domain says why one is refused now);
+    # the page offers only those that can succeed now
+    form.action.choices = _case_choices(principal, record, deadline, now_only=False)
+    status = 200
+    if form.action.choices and form.validate_on_submit():
         action, actor = form.action.data, principal.key
         try:
             if action == "retest-request":
-                policy.require(principal, "case.request_retest", record.producer_id)
                 case_service.request_retest(session, record, actor=actor)
             else:
-                policy.require(principal, "case.manage", record.producer_id)
                 if action == "disposal":
-                    case_service.record_disposal(session, record, form.text.data or "", actor=actor)
+                    case_service.record_disposal(
+                        session, record, form.disposal.data or "", actor=actor
+                    )
                 elif action == "investigate":
                     case_service.start_investigation(session, record, actor=actor)
                 else:
                     case_service.close_case(
-                        session, record, form.outcome.data or "", form.text.data or "", actor=actor
+                        session, record, form.outcome.data or "", form.note.data or "", actor=actor
                     )
             session.commit()
             flash(_("已保存。"), "ok")
@@ -532,9 +560,9 @@ def case(case_id: int) -> Any:
         except DomainError as exc:
             session.rollback()
             flash(error_text(exc), "error")
-    test = session.get(RapidTest, record.test_id)
+            status = exc.status
     retest = session.get(RapidTest, record.retest_test_id) if record.retest_test_id else None
-    deadline = case_service.current_deadline(record, test)
+    form.action.choices = _case_choices(principal, record, deadline, now_only=True)
     return render_template(
         "compliance/case.html",
         case=record,
@@ -548,11 +576,34 @@ def case(case_id: int) -> Any:
         deadline=deadline,
         deadline_estimated=test is not None and case_service.deadline_estimated(test, deadline),
         form=form,
+        may_manage=policy.allowed(principal, "case.manage", record.producer_id),
         state_zh=case_service.STATE_ZH,
         outcome_zh={o.value: zh for o, zh in case_service.OUTCOME_ZH.items()},
         method_zh=METHOD_ZH,
         result_zh=RESULT_ZH,
-    )
+    ), status
+
+
+def _case_choices(
+    principal: Principal, record: ComplianceCase, deadline: datetime, *, now_only: bool
+) -> list[SelectChoice]:
+    """The steps the signed-in person may take on this case (`now_only`: that can succeed
+    now): a producer asks for its re-test while the window runs and none was asked for;
+    managing the case is the supervisor's."""
+
+    def offered(action: str) -> bool:
+        if not policy.allowed(principal, CASE_ACTIONS[action], record.producer_id):
+            return False
+        if now_only and action == "retest-request":
+            return (
+                record.retest_requested_at is None
+                and case_service.awaits_retest(record)
+                and utcnow() <= deadline
+            )
+        return True
+
+    form = CaseForm(formdata=None)
+    return [c for c in form.action.choices if offered(str(c.value))]
 
 
 @bp.route("/reference", methods=["GET", "POST"])

@@ -33,7 +33,7 @@ def _case_id(app: Flask, batch: Batch) -> int:
 
 def _record_disposal(client: FlaskClient, case_id: int) -> None:
     path = f"/compliance/cases/{case_id}"
-    data = {"csrf_token": form_csrf(client, path), "action": "disposal", "text": "就地销毁"}
+    data = {"csrf_token": form_csrf(client, path), "action": "disposal", "disposal": "就地销毁"}
     assert client.post(path, data=data).status_code == 302
 
 

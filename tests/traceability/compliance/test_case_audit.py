@@ -72,10 +72,10 @@ def test_every_case_step_on_the_page_is_audited_and_clearing_shows_the_block_lif
     case_id = _case_id(app)
     path = f"/compliance/cases/{case_id}"
     steps = [
-        {"action": "disposal", "text": "就地销毁 50 kg", "outcome": ""},
+        {"action": "disposal", "disposal": "就地销毁 50 kg", "outcome": ""},
         {"action": "retest-request", "text": "", "outcome": ""},
         {"action": "investigate", "text": "", "outcome": ""},
-        {"action": "close", "text": "复核无误，排除", "outcome": "cleared"},
+        {"action": "close", "note": "复核无误，排除", "outcome": "cleared"},
     ]
     for step in steps:
         data = {"csrf_token": form_csrf(admin, path), **step}

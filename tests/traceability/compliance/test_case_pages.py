@@ -245,7 +245,11 @@ def _case_with_a_history(app: Flask, client: FlaskClient, batch: Batch) -> tuple
     case_id = _case_of(app, batch).id or 0
     path = f"/compliance/cases/{case_id}"
     for action in ("disposal", "retest-request"):
-        data = {"csrf_token": form_csrf(client, path), "action": action, "text": "就地销毁 50 kg"}
+        data = {
+            "csrf_token": form_csrf(client, path),
+            "action": action,
+            "disposal": "就地销毁 50 kg",
+        }
         assert client.post(path, data=data).status_code == 302
     return case_id, opened
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -357,9 +358,18 @@ def test_a_request_beyond_the_request_limit_names_the_limit_and_saves_nothing(
 # -- adding a file to a test already on the tests page ---------------------------------------
 
 
+REPORT_NUMBERS = itertools.count(9)
+
+
 def add_lab_test(app: Flask, batch: Batch) -> int:
+    """A passing lab report of its own number (the same number twice is one report)."""
     return add_test(
-        app, batch, method="lab_report", lab_name="县检测站", report_no="R-9", result="合格"
+        app,
+        batch,
+        method="lab_report",
+        lab_name="县检测站",
+        report_no=f"R-{next(REPORT_NUMBERS)}",
+        result="合格",
     )
 
 

@@ -124,7 +124,10 @@ def test_a_case_under_investigation_without_a_retest_still_takes_one(
 def test_a_closed_case_takes_no_retest(app: Flask, cucumbers: Batch) -> None:
     case_id = _failed_test(app, cucumbers)
     in_session(
-        app, lambda s: cases.close_case(s, cases.get_case(s, case_id), "penalty", actor="sup")
+        app,
+        lambda s: cases.close_case(
+            s, cases.get_case(s, case_id), "cleared", "抽样记录有误，排除", actor="sup"
+        ),
     )
     written = _written(app)
     with pytest.raises(Conflict) as refused:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
 
-from tests.traceability.compliance.conftest import in_session
+from tests.traceability.compliance.conftest import in_session, issue_body
 from tests.traceability.signing_in import form_csrf
 from traceability.models import Batch
 from traceability.models.compliance import ComplianceCase, ReferenceSubstance
@@ -39,10 +40,11 @@ RECORDED = [
     pytest.param("12", "已登记检测记录 T1：合格。", "Test T1 recorded: pass.", id="pass"),
     pytest.param(
         "66",
-        "已登记检测记录 T1：不合格，已开立案件并撤销该批次合格证。",
-        "Test T1 recorded: fail. A case was opened and the batch's certificates revoked.",
+        "已登记检测记录 T1：不合格，已开立案件 #1，撤销该批次有效合格证 1 张，该批次暂停开具合格证。",
+        "Test T1 recorded: fail. Case #1 was opened; the batch's valid certificates were revoked "
+        "(1) and it may not get new ones.",
         id="fail",
-    ),
+    ),  # the demo batch carries one certificate
 ]
 
 
@@ -60,6 +62,22 @@ def test_a_recorded_test_is_announced_in_english_on_an_english_page(
 ) -> None:
     page = record_test_on_page(in_english(admin), cucumbers, rate)
     assert en in page and zh not in page
+
+
+def test_a_failure_says_how_many_certificates_it_revoked_and_when_none(
+    app: Flask, admin: FlaskClient, cucumbers: Batch, make_token: Any
+) -> None:
+    headers = make_token("county_admin")
+    issued = admin.post("/api/v1/certificates", json=issue_body(cucumbers), headers=headers)
+    assert issued.status_code == 201, issued.get_json()  # the demo's one and this one
+    page = record_test_on_page(admin, cucumbers, "66")
+    assert "已开立案件 #1，撤销该批次有效合格证 2 张，该批次暂停开具合格证。" in page
+    again = record_test_on_page(admin, cucumbers, "70")  # nothing valid is left to revoke
+    assert (
+        "已登记检测记录 T2：不合格，已开立案件 #2，该批次暂停开具合格证。"
+        "该批次没有有效的合格证，未撤销任何合格证。" in again
+    )
+    assert "撤销该批次有效合格证 0 张" not in again and "撤销该批次合格证。" not in again
 
 
 def save_case_action(app: Flask, client: FlaskClient, batch: Batch) -> str:

@@ -114,10 +114,11 @@ def test_an_instrument_csv_imports_all_rows_or_none(
     app: Flask, cucumbers: Batch, cli: Callable[..., Result], tmp_path: Path
 ) -> None:
     good = tmp_path / "good.csv"
+    day = cucumbers.harvest_date  # the instrument's local time on the day of the harvest
     good.write_text(
         "样品编号,批次编号,检测方法,抑制率,检测人,仪器编号,检测时间\n"
-        f"S1,{cucumbers.id},enzyme_inhibition,12.3,张三,RP-01,2026-01-01T08:00:00\n"
-        f"S2,{cucumbers.id},enzyme_inhibition,64.0,张三,RP-01,2026-01-01T08:05:00\n",
+        f"S1,{cucumbers.id},enzyme_inhibition,12.3,张三,RP-01,{day}T08:00:00\n"
+        f"S2,{cucumbers.id},enzyme_inhibition,64.0,张三,RP-01,{day}T08:05:00\n",
         encoding="utf-8-sig",
     )
     bad = tmp_path / "bad.csv"

@@ -81,8 +81,25 @@ def march(app: Flask, demo: dict[str, Any]) -> None:
     certificate_at(app, COOPERATIVE, 4, utc(2025, 3, 31, 15, 59, 59))  # 03-31 23:59:59
     certificate_at(app, COOPERATIVE, 5, utc(2025, 3, 31, 16))  # 04-01 00:00
     batch = first_batch(app, SHIMEN_FARMER)
-    add_test(app, batch, tested_at="2025-03-05T09:00:00+08:00", inhibition_rate="12.5")  # pass
-    add_test(app, batch, tested_at="2025-03-05T10:00:00+08:00", inhibition_rate="72.0")  # fail
+    # samples of the producer's product, not of the demo batch harvested long after them,
+    # recorded as they were taken (a test 21 months before a batch's harvest is refused)
+    sample = {"batch_id": None, "producer_id": batch.producer_id, "product_id": batch.product_id}
+    add_test(
+        app,
+        batch,
+        **sample,
+        tested_at="2025-03-05T09:00:00+08:00",
+        inhibition_rate="12.5",
+        now=utc(2025, 3, 5, 1, 5),
+    )  # pass
+    add_test(
+        app,
+        batch,
+        **sample,
+        tested_at="2025-03-05T10:00:00+08:00",
+        inhibition_rate="72.0",
+        now=utc(2025, 3, 5, 2, 5),
+    )  # fail
     revoke_at(app, monday, utc(2025, 3, 10, 2))  # Monday 03-10, the third week
     refusal_at(app, SHIMEN_FARMER, utc(2025, 3, 20, 4))  # Thursday 03-20, the fourth week
 
