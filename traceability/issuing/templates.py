@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -62,3 +63,29 @@ def current_template(style: str) -> CertificateTemplate:
 
 def known_versions() -> list[str]:
     return sorted(_document()["templates"])
+
+
+@dataclass(frozen=True)
+class EnglishWording:
+    """A certificate's stored wording in English, for a reader of the English pages."""
+
+    promise: str | None  # None: the stored promise is not its template's, so no translation
+    basis: list[str]
+
+
+def english_wording(version: str, promise: str, basis: Sequence[str]) -> EnglishWording:
+    """The English of what a certificate says, where it is its template's own wording.
+
+    The certificate keeps the Chinese it was issued with (that is what the producer
+    signed); an English reader gets the template's translation beside it, and only
+    when the stored text is the template's, never a guess at other words.
+    """
+    try:
+        known = template(version)
+    except KeyError:
+        return EnglishWording(None, list(basis))
+    options = [known.basis_option(text) for text in basis]
+    return EnglishWording(
+        known.promise_en if promise == known.promise else None,
+        [option.en if option else text for option, text in zip(options, basis, strict=True)],
+    )

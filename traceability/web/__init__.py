@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask
 
 from traceability.beijing_time import DAY, MINUTES, SECONDS, format_beijing
+from traceability.issuing.templates import english_wording
 from traceability.lookup.service import mask_phone
 
 
@@ -46,6 +47,7 @@ def register_blueprints(app: Flask) -> None:
     navigation.init_app(app)
     app.jinja_env.globals["kind_label"] = kind_label
     app.jinja_env.globals["mask_phone"] = mask_phone
+    app.jinja_env.globals["english_wording"] = english_wording
     # where a shopper reports a revoked, forged or copied label (REPORT_HOTLINE)
     app.jinja_env.globals["report_hotline"] = app.config["REPORT_HOTLINE"]
     app.jinja_env.filters["beijing_time"] = beijing_time
