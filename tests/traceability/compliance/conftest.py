@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +131,17 @@ def cli(
         return runner.invoke(main, list(args))
 
     return run
+
+
+def failed_enzyme_case(app: Flask, batch: Batch, *, hours_ago: float = 1.0) -> tuple[int, datetime]:
+    """A positive enzyme test `hours_ago` (its re-test window is 4 hours): the case it opened
+    and when the sample was tested."""
+    tested = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=hours_ago)
+    add_test(app, batch, inhibition_rate="66", tested_at=tested.isoformat(), now=tested)
+    case_id = in_session(
+        app,
+        lambda s: s.exec(
+            select(ComplianceCase.id).where(ComplianceCase.batch_id == batch.id)
+        ).one(),
+    )
+    return int(case_id), tested

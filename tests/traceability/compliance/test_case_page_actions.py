@@ -5,33 +5,21 @@ step the role may not take is refused as the role's, not as "another producer's 
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import select
 
-from tests.traceability.compliance.conftest import add_test, in_session
+from tests.traceability.compliance.conftest import failed_enzyme_case, in_session
 from tests.traceability.signing_in import form_csrf, sign_in
 from traceability.compliance import cases
 from traceability.models import Batch
-from traceability.models.compliance import ComplianceCase
 
 MANAGING = ('value="disposal"', 'value="investigate"', 'value="close"')
 
 
 def _failed(app: Flask, batch: Batch, hours_ago: float = 0.1) -> int:
-    tested = datetime.now(UTC) - timedelta(hours=hours_ago)
-    add_test(app, batch, inhibition_rate="66", tested_at=tested.isoformat(), now=tested)
-    return int(
-        in_session(
-            app,
-            lambda s: s.exec(
-                select(ComplianceCase.id).where(ComplianceCase.batch_id == batch.id)
-            ).one(),
-        )
-    )
+    return failed_enzyme_case(app, batch, hours_ago=hours_ago)[0]
 
 
 def _producer(app: Flask, client: FlaskClient, batch: Batch) -> FlaskClient:

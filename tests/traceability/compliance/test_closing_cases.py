@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from tests.traceability.compliance.conftest import add_test, in_session
+from tests.traceability.compliance.conftest import failed_enzyme_case, in_session
 from tests.traceability.signing_in import form_csrf
 from traceability.compliance import cases
 from traceability.compliance.testing import record_test
@@ -26,16 +26,7 @@ from traceability.models.compliance import ComplianceCase
 
 def _failed(app: Flask, batch: Batch, hours_ago: float) -> int:
     """A positive enzyme test `hours_ago` (its re-test window is 4 hours): the case id."""
-    tested = datetime.now(UTC) - timedelta(hours=hours_ago)
-    add_test(app, batch, inhibition_rate="66", tested_at=tested.isoformat(), now=tested)
-    return int(
-        in_session(
-            app,
-            lambda s: s.exec(
-                select(ComplianceCase.id).where(ComplianceCase.batch_id == batch.id)
-            ).one(),
-        )
-    )
+    return failed_enzyme_case(app, batch, hours_ago=hours_ago)[0]
 
 
 def _act(app: Flask, case_id: int, work: Any) -> ComplianceCase:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, func, select
 
-from tests.traceability.compliance.conftest import add_test, in_session
+from tests.traceability.compliance.conftest import failed_enzyme_case, in_session
 from traceability.compliance import cases
 from traceability.compliance.testing import record_test
 from traceability.errors import Conflict
@@ -30,16 +30,7 @@ LAB_REPORT = {
 
 def _failed_test(app: Flask, batch: Batch) -> int:
     """A positive enzyme test an hour ago (the 4-hour window still runs): the case id."""
-    tested = datetime.now(UTC) - timedelta(hours=1)
-    add_test(app, batch, inhibition_rate="66", tested_at=tested.isoformat(), now=tested)
-    return int(
-        in_session(
-            app,
-            lambda s: s.exec(
-                select(ComplianceCase.id).where(ComplianceCase.batch_id == batch.id)
-            ).one(),
-        )
-    )
+    return failed_enzyme_case(app, batch, hours_ago=1)[0]
 
 
 def _retest(app: Flask, case_id: int, result: str) -> int:

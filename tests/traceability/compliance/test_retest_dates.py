@@ -5,22 +5,21 @@ and it lifts nothing."""
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import select
 
-from tests.traceability.compliance.conftest import add_test, count, in_session
+from tests.traceability.compliance.conftest import count, failed_enzyme_case, in_session
 from tests.traceability.signing_in import form_csrf
 from traceability.beijing_time import format_beijing
 from traceability.compliance import cases
 from traceability.compliance.testing import record_test
 from traceability.errors import ValidationFailed
 from traceability.models import Batch
-from traceability.models.compliance import ComplianceCase, RapidTest
+from traceability.models.compliance import RapidTest
 
 LAB_REPORT = {
     "method": "lab_report",
@@ -34,13 +33,7 @@ LAB_REPORT = {
 
 def _failed_an_hour_ago(app: Flask, batch: Batch) -> tuple[int, datetime]:
     """A positive enzyme test an hour ago, inside its 4-hour window: the case and the time."""
-    tested = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    add_test(app, batch, inhibition_rate="66", tested_at=tested.isoformat(), now=tested)
-    case = in_session(
-        app,
-        lambda s: s.exec(select(ComplianceCase).where(ComplianceCase.batch_id == batch.id)).one(),
-    )
-    return int(case.id), tested
+    return failed_enzyme_case(app, batch, hours_ago=1)
 
 
 def _retest(app: Flask, case_id: int, tested_at: datetime) -> int:

@@ -5,14 +5,13 @@ another; none of them stops the import half-way with an exception."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import Result
 from flask import Flask
-from sqlmodel import select
 
-from tests.traceability.compliance.conftest import add_test, count, in_session
+from tests.traceability.compliance.conftest import count, failed_enzyme_case, in_session
 from traceability.compliance import cases
 from traceability.compliance.testing import ImportReport, import_csv
 from traceability.models import AuditEntry, Batch
@@ -22,16 +21,7 @@ HEADER = "retest_of_case,method,lab_name,report_no,result,operator,tested_at\n"
 
 
 def _case_an_hour_ago(app: Flask, batch: Batch) -> int:
-    tested = datetime.now(UTC) - timedelta(hours=1)
-    add_test(app, batch, inhibition_rate="66", tested_at=tested.isoformat(), now=tested)
-    return int(
-        in_session(
-            app,
-            lambda s: s.exec(
-                select(ComplianceCase.id).where(ComplianceCase.batch_id == batch.id)
-            ).one(),
-        )
-    )
+    return failed_enzyme_case(app, batch, hours_ago=1)[0]
 
 
 def _import(app: Flask, text: str) -> ImportReport:
