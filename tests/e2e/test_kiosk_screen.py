@@ -211,6 +211,57 @@ def test_a_wrong_pin_says_so_and_prints_nothing(kiosk_site: dict[str, Any]) -> N
     assert kiosk_site["printer"].jobs == 0
 
 
+def test_a_producer_without_a_card_signs_in_by_touch_alone(kiosk_site: dict[str, Any]) -> None:
+    """A kiosk has no on-screen keyboard: the keypad types into the field last touched."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 600}, has_touch=True)
+        open_kiosk(page, kiosk_site)
+        keys = page.locator("#screen-start .key")
+        for key in "1":  # the first demo producer's registry number
+            keys.filter(has_text=key).first.tap()
+        assert page.input_value("#identifier") == "1"
+        assert page.input_value("#pin") == ""
+        assert "keypad-target" in (page.get_attribute("#identifier", "class") or "")
+        page.tap("#pin")
+        assert "keypad-target" in (page.get_attribute("#pin", "class") or "")
+        assert "keypad-target" not in (page.get_attribute("#identifier", "class") or "")
+        for key in DEMO_PIN:
+            keys.filter(has_text=key).first.tap()
+        assert page.input_value("#pin") == DEMO_PIN
+        assert page.input_value("#identifier") == "1"
+        page.tap("#signin-go")
+        page.wait_for_selector("#screen-products.active")
+        assert page.locator('.product:has-text("黄瓜")').count() == 1
+        browser.close()
+
+
+def test_after_an_id_numbers_17_digits_the_keypad_offers_x(kiosk_site: dict[str, Any]) -> None:
+    """ID-card numbers may end in X; the clear key turns into X exactly where it can go."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 600}, has_touch=True)
+        open_kiosk(page, kiosk_site)
+        clear = page.locator('#screen-start .key[data-role="clear"]')
+        for digit in "1101011990030":
+            page.locator(f'#screen-start .key[data-key="{digit}"]').tap()
+        assert clear.inner_text() == "C"
+        for digit in "7001":
+            page.locator(f'#screen-start .key[data-key="{digit}"]').tap()
+        assert page.input_value("#identifier") == "11010119900307001"
+        assert clear.inner_text() == "X"
+        clear.tap()
+        assert page.input_value("#identifier") == "11010119900307001X"
+        assert clear.inner_text() == "C"  # 18 characters: nothing more to add
+        page.locator('#screen-start .key[data-key="⌫"]').tap()
+        page.tap("#pin")
+        assert clear.inner_text() == "C"  # the PIN is digits only
+        clear.tap()
+        assert page.input_value("#pin") == ""
+        assert page.input_value("#identifier") == "11010119900307001"
+        browser.close()
+
+
 def test_a_suspended_producer_is_told_and_prints_nothing(kiosk_site: dict[str, Any]) -> None:
     from sqlalchemy import text
 

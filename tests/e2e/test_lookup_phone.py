@@ -102,3 +102,18 @@ def test_the_english_page_keeps_its_language_link_on_one_line_and_fits_the_width
     assert (page.locator(".topbar .lang a").inner_text(), lines) == ("中文", 1)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"]  # nothing scrolls sideways
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+def test_the_certificate_title_is_spaced_in_chinese_but_not_in_english(
+    phone: tuple[Any, dict[str, str]],
+) -> None:
+    """承 诺 达 标 合 格 证 reads well spaced out; "C e r t i f i c a t e" does not."""
+    page, paths = phone
+    spacing = "h => getComputedStyle(h).letterSpacing"
+    page.goto(paths["genuine"] + "?lang=zh_CN")
+    chinese = page.eval_on_selector(".cert h2", spacing)
+    page.goto(paths["genuine"] + "?lang=en")
+    english = page.eval_on_selector(".cert h2", spacing)
+    assert chinese not in ("normal", "0px")
+    assert english in ("normal", "0px")

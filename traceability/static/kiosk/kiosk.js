@@ -75,6 +75,7 @@
     if (state.preview) { URL.revokeObjectURL(state.preview); state.preview = null; }
     state.product = null; state.items = 1; state.job = null; state.tests = null; state.issue = null;
     $("identifier").value = ""; $("pin").value = ""; $("quantity").value = "";
+    targetSignin("identifier");
     $("who").textContent = "";
     banner("");
     try { await api("POST", "/kiosk/api/signout", {}); } catch (e) { /* offline: the session expires by itself */ }
@@ -82,11 +83,38 @@
   }
 
   // --- keypads ------------------------------------------------------------------------
+  // The sign-in keypad types into the field last touched, the identifier at first: a kiosk
+  // has no on-screen keyboard, so a producer without a card types the producer number (or
+  // ID-card number) here, then touches 密码 for the PIN. A card scanner types the card and
+  // Enter, which moves on to the PIN. Its C key becomes X after an ID number's 17 digits.
+  const signinFields = ["identifier", "pin"];
+  let signinTarget = "identifier";
+  function targetSignin(id) {
+    signinTarget = id;
+    signinFields.forEach((field) => $(field).classList.toggle("keypad-target", field === id));
+    updateIdKey();
+  }
+  function updateIdKey() {
+    const clear = document.querySelector('.keypad[data-target="signin"] .key[data-role="clear"]');
+    if (!clear) return;
+    const wantsX = signinTarget === "identifier" && /^[0-9]{17}$/.test($("identifier").value);
+    clear.dataset.key = wantsX ? "X" : "C";
+    clear.textContent = wantsX ? "X" : "C";
+  }
+  signinFields.forEach((field) => {
+    $(field).addEventListener("focus", () => targetSignin(field));
+    $(field).addEventListener("input", updateIdKey);
+  });
+  targetSignin("identifier");
+
   document.querySelectorAll(".keypad").forEach((pad) => {
+    // A tapped key does not take the focus: a card scanner typing after a stray tap still
+    // types into the sign-in field, not into the button.
+    if (pad.dataset.target === "signin") pad.addEventListener("mousedown", (event) => event.preventDefault());
     pad.addEventListener("click", (event) => {
       const key = event.target.dataset.key;
       if (!key) return;
-      const input = $(pad.dataset.target);
+      const input = $(pad.dataset.target === "signin" ? signinTarget : pad.dataset.target);
       if (key === "⌫") input.value = input.value.slice(0, -1);
       else if (key === "C") input.value = "";
       else if (key === "." && input.value.includes(".")) return;  // one decimal point
@@ -98,7 +126,7 @@
 
   // --- sign in ------------------------------------------------------------------------
   $("identifier").addEventListener("keydown", (event) => {
-    if (event.key === "Enter") { event.preventDefault(); $("pin").focus(); }
+    if (event.key === "Enter") { event.preventDefault(); $("pin").focus(); targetSignin("pin"); }
   });
   $("signin").addEventListener("submit", async (event) => {
     event.preventDefault();
