@@ -184,11 +184,13 @@ def test_from_start_screen_to_printed_label_in_at_most_five_taps(
             "document.getElementById('preview').complete && document.getElementById('preview').naturalWidth > 0"
         )
         page.screenshot(path=str(ARTIFACTS / f"kiosk-confirm-{size[0]}x{size[1]}.png"))
+        promised = page.inner_text("#screen-confirm h1")  # what is promised, in large type
         counter.tap("#confirm-go")
         page.wait_for_selector("#screen-done.active", timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / f"kiosk-done-{size[0]}x{size[1]}.png"))
         number = page.text_content("#done-number")
         browser.close()
+    assert promised == "确认承诺 · 黄瓜 12.500 kg"
     assert counter.taps <= 5
     assert errors == []
     jobs = label_jobs(kiosk_site["printer"].received)

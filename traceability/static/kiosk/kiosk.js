@@ -219,6 +219,9 @@
     const problem = weightProblem($("quantity").value);
     if (problem) { banner(problem); return; }
     banner("");
+    // What is being promised, in large type beside the heading: the label preview alone is
+    // small print for an elderly producer checking the weight before committing.
+    $("confirm-what").textContent = `${state.product.name} ${$("quantity").value.trim()} ${state.product.unit}`;
     updatePreview();
     showTests();
     show("confirm");
