@@ -264,6 +264,45 @@ def test_after_an_id_numbers_17_digits_the_keypad_offers_x(kiosk_site: dict[str,
         browser.close()
 
 
+def test_a_producer_signed_in_on_the_web_issues_on_the_phone_without_card_or_pin(
+    kiosk_site: dict[str, Any],
+) -> None:
+    """开具承诺达标合格证 on a producer's own pages opens its products at once; starting over
+    keeps it there, and 退出 takes it back to its pages."""
+    base = kiosk_site["server"].base_url
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(base + "/login")
+        page.fill("input[name=username]", "lvyuan")  # README, "Demo accounts"
+        page.fill("input[name=password]", "qinghe-demo-2026")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/admin/")
+        page.click('.cards a[href="/phone"]')
+        page.wait_for_selector("#screen-products.active")
+        who = page.inner_text("#who")
+        page.locator('.product:has-text("黄瓜")').click()
+        for key in "3":
+            page.locator(f'#screen-weight .key[data-key="{key}"]').click()
+        page.click("#weight-next")
+        page.click("#confirm-go")
+        page.wait_for_selector("#screen-done.active")
+        number = page.inner_text("#done-number")
+        page.click('#screen-done [data-action="restart"]')
+        page.wait_for_selector("#screen-products.active")  # still signed in: no PIN asked
+        page.click('#screen-products [data-action="signout"]')
+        page.wait_for_url("**/admin/")
+        browser.close()
+    assert who == "青禾绿源蔬菜有限公司"
+    assert "HGZ" in number
+    assert errors == []
+
+
 def test_a_suspended_producer_is_told_and_prints_nothing(kiosk_site: dict[str, Any]) -> None:
     from sqlalchemy import text
 

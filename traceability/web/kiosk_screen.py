@@ -32,6 +32,7 @@ from printers import CertificateLabelData, Label, build_label, get_driver, rende
 from printers.errors import LayoutError
 from printers.raster import check_fits
 from traceability import keystore
+from traceability.auth.sessions import session_principal
 from traceability.auth.tokens import Unauthorized
 from traceability.beijing_time import format_beijing
 from traceability.codes import ItemCode as SignedCode
@@ -54,7 +55,15 @@ from traceability.labels import (
     label_data,
     render_label_png,
 )
-from traceability.models import Certificate, ItemCode, Producer, ProducerKind, Product, Terminal
+from traceability.models import (
+    Certificate,
+    ItemCode,
+    Producer,
+    ProducerKind,
+    ProducerStatus,
+    Product,
+    Terminal,
+)
 from traceability.models.compliance import RapidTest, TestMethod, TestResult
 from traceability.models.product import CATEGORY_ICONS
 from traceability.models.types import utcnow
@@ -134,9 +143,33 @@ def screen() -> str | WerkzeugResponse:
 
 @bp.get("/phone")
 def phone() -> str:
+    """Phone issuing; a producer already signed in to the web pages skips the card and PIN.
+
+    The web password is a stronger sign-in than the kiosk PIN, and a producer who opened
+    开具合格证 from its own pages should not be asked for a PIN staff may never have set.
+    """
+    producer = _web_producer()
+    if producer is not None:
+        session["kiosk_producer"] = producer.id
+        session["kiosk_seen"] = utcnow().timestamp()
     return render_template(
-        "kiosk/screen.html", mode="phone", terminal=None, max_labels=MAX_KIOSK_LABELS
+        "kiosk/screen.html",
+        mode="phone",
+        terminal=None,
+        max_labels=MAX_KIOSK_LABELS,
+        signed_in=producer,
     )
+
+
+def _web_producer() -> Producer | None:
+    """The active producer of the web account signed in to this browser, if any."""
+    principal = session_principal()
+    if principal is None or principal.role != "producer" or principal.producer_id is None:
+        return None
+    producer = get_session().get(Producer, principal.producer_id)
+    if producer is None or producer.status != ProducerStatus.ACTIVE:
+        return None  # a suspended producer signs in as at the kiosk and is told why
+    return producer
 
 
 @bp.post("/kiosk/api/signin")

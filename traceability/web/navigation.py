@@ -35,6 +35,8 @@ PAGES: dict[str, Callable[[Principal], bool]] = {
     "admin.producers": _general("producer.list"),
     "admin.producer_new": _general("producer.create"),
     "admin.producer_import": _general("producer.import"),
+    # a producer's web account issues on the phone page, signed in already
+    "kiosk.phone": _producer,
     "admin.certificates": _own_or("certificate.list"),
     "admin.recalls": _general("recall.list"),
     "admin.users": _general("user.manage"),

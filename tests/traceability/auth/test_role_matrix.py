@@ -395,11 +395,13 @@ CARDS = re.compile(r'<ul class="cards">(.*?)</ul>', re.S)
 LINK = re.compile(r'href="(/[^"?#]*)')
 # the pages each role's menus offer on the compliance page (admin menu and compliance menu)
 EXPECTED_MENUS = {
-    ADMIN: set(navigation.PAGES) - {"admin.producer_new"},  # a card on the landing page
+    # producer_new is a card on the landing page; only a producer issues on the phone page
+    ADMIN: set(navigation.PAGES) - {"admin.producer_new", "kiosk.phone"},
     SUP: set(navigation.PAGES)
-    - {"admin.producer_new", "admin.users", "admin.tokens", "admin.audit"},
+    - {"admin.producer_new", "admin.users", "admin.tokens", "admin.audit", "kiosk.phone"},
     PROD: {
         "admin.index",
+        "kiosk.phone",
         "admin.certificates",
         "compliance.index",
         "compliance.records",

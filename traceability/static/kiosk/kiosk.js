@@ -70,7 +70,18 @@
     return state.issue.key;
   }
 
-  async function restart() {
+  // A producer signed in to the web pages opens /phone already signed in: no card, no PIN.
+  // Starting over keeps it on its products; 退出 takes it back to its pages.
+  const webProducer = body.dataset.signedIn || "";
+
+  async function enter(name) {
+    $("who").textContent = name;
+    state.catalog = await api("GET", "/kiosk/api/catalog");
+    renderCatalog();
+    show("products");
+  }
+
+  async function restart(signout) {
     clearInterval(state.poll);
     if (state.preview) { URL.revokeObjectURL(state.preview); state.preview = null; }
     state.product = null; state.items = 1; state.job = null; state.tests = null; state.issue = null;
@@ -78,7 +89,13 @@
     targetSignin("identifier");
     $("who").textContent = "";
     banner("");
+    if (webProducer && !signout) {
+      // the page signs in again from the web session when its own has lapsed
+      try { await enter(webProducer); } catch (e) { location.assign(location.pathname); }
+      return;
+    }
     try { await api("POST", "/kiosk/api/signout", {}); } catch (e) { /* offline: the session expires by itself */ }
+    if (webProducer) { location.assign(body.dataset.home); return; }
     show("start");
   }
 
@@ -133,10 +150,7 @@
     banner("");
     try {
       const answer = await api("POST", "/kiosk/api/signin", { identifier: $("identifier").value, pin: $("pin").value });
-      $("who").textContent = answer.producer.name;
-      state.catalog = await api("GET", "/kiosk/api/catalog");
-      renderCatalog();
-      show("products");
+      await enter(answer.producer.name);
     } catch (err) {
       $("pin").value = "";
       banner(err.message);
@@ -403,9 +417,10 @@
   document.querySelectorAll("[data-action]").forEach((button) => button.addEventListener("click", () => {
     const action = button.dataset.action;
     if (action === "back") show(button.dataset.to);
-    if (action === "restart" || action === "signout") restart();
+    if (action === "restart" || action === "signout") restart(action === "signout");
   }));
 
   touch();
   show("start");
+  if (webProducer) enter(webProducer).catch((err) => banner(err.message));
 })();
