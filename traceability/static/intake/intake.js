@@ -368,12 +368,15 @@
     } catch (e) { /* offline */ }
   }
   async function exportLedger(kind) {
-    const params = ledgerQuery(); params.set("format", kind);
+    // the file's verdicts in the page's language (its headers say both)
+    const params = ledgerQuery(); params.set("format", kind); params.set("lang", EN ? "en" : "zh_CN");
     const response = await fetch(API + "/intake/ledger?" + params, { headers: headers(false) });
     if (!response.ok) return;
     const url = URL.createObjectURL(await response.blob());
+    // the server's name (market and day), so a week of exports are not intake (1) … (6)
+    const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
     const a = document.createElement("a");
-    a.href = url; a.download = `intake.${kind}`; document.body.append(a); a.click(); a.remove();
+    a.href = url; a.download = named ? named[1] : `intake.${kind}`; document.body.append(a); a.click(); a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
