@@ -201,7 +201,9 @@ def test_every_verdict_fills_every_column_under_its_own_header(
     market = _ledger_of_every_kind(client, make_market, issue)
     records = client.get("/api/v1/intake/ledger", headers=market.headers).get_json()["records"]
     xlsx = client.get("/api/v1/intake/ledger?format=xlsx", headers=market.headers)
-    sheet = [list(v) for v in load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True)]  # type: ignore[union-attr]
+    sheet = [
+        list(v) for v in load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True)
+    ]  # type: ignore[union-attr]
     for lines in (_by_header(_csv(client, market)), _by_header(sheet)):
         assert set(lines) == {r["uuid"] for r in records}
         for record in records:
