@@ -346,8 +346,14 @@
     }
     return params;
   }
+  // One search at a time: every scan asks for the ledger again, and a pile of labels scanned
+  // at once would race; an older answer arriving last would show the ledger short of the
+  // newest lines. Asked again meanwhile, it searches once more when the current one is done.
+  let ledgerBusy = false, ledgerAgain = false;
   async function loadLedger() {
     if (!authed()) return;
+    if (ledgerBusy) { ledgerAgain = true; return; }
+    ledgerBusy = true; ledgerAgain = false;
     try {
       const body = await api("/intake/ledger?" + ledgerQuery(), { headers: headers(false) });
       const rows = $("#ledger-rows"); rows.replaceChildren();
@@ -366,6 +372,10 @@
       }
       $("#ledger-count").textContent = String(body.records.length);
     } catch (e) { /* offline */ }
+    finally {
+      ledgerBusy = false;
+      if (ledgerAgain) loadLedger();
+    }
   }
   async function exportLedger(kind) {
     // the file's verdicts in the page's language (its headers say both)
