@@ -172,7 +172,7 @@ def test_the_english_export_says_verdicts_details_and_method_in_english(
         xlsx = client.get(f"/api/v1/intake/ledger?format=xlsx{query}", headers=market.headers)
         book = load_workbook(io.BytesIO(xlsx.data))
         assert book.sheetnames == [sheet_name]
-        values = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
+        values = list(book.active.iter_rows(values_only=True))
         assert list(values[0]) == titles
         assert genuine in {v[VERDICT] for v in values[1:]}
 
@@ -203,7 +203,7 @@ def test_every_verdict_fills_every_column_under_its_own_header(
     xlsx = client.get("/api/v1/intake/ledger?format=xlsx", headers=market.headers)
     sheet = [
         list(v) for v in load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True)
-    ]  # type: ignore[union-attr]
+    ]
     for lines in (_by_header(_csv(client, market)), _by_header(sheet)):
         assert set(lines) == {r["uuid"] for r in records}
         for record in records:
