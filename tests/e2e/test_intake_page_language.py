@@ -4,6 +4,8 @@ ledger's words one character a line."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
 from pathlib import Path
@@ -21,6 +23,7 @@ from tests.e2e.test_intake_page import (
     issue,
     market_inspector,
 )
+from traceability.intake.ledger import COLUMNS
 
 playwright = pytest.importorskip("playwright.sync_api")
 HAN = re.compile(r"[\u3400-\u9fff]")
@@ -103,6 +106,9 @@ def test_the_english_page_says_it_all_in_english_and_fits_a_phone(
             }
             over_scanned = str(page.text_content("#verdict-detail"))
             alert = str(page.text_content("#alerts li"))
+            with page.expect_download() as download:
+                page.click("#export-csv")
+            exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
             _no_sideways_scroll(page)
             page.screenshot(path=str(tmp_path / "english.png"), full_page=True)
             browser.close()
@@ -110,6 +116,11 @@ def test_the_english_page_says_it_all_in_english_and_fits_a_phone(
     assert "首次收货" not in over_scanned
     assert not [word for word in ("召回", "本市场收到", "件", "已知悉") if word in alert], alert
     assert "pesticide residue" in alert
+    # the page's export: headers in both languages, the verdicts and methods in English
+    [header, *lines] = list(csv.reader(io.StringIO(exported)))
+    assert header == [title for _, title in COLUMNS]
+    coded = [i for i, (name, _) in enumerate(COLUMNS) if name in ("verdict", "reason", "method")]
+    assert lines and not [line for line in lines if HAN.search("".join(line[i] for i in coded))]
 
 
 def test_the_chinese_ledger_keeps_its_words_whole_and_its_times_in_beijing_on_a_utc_phone(

@@ -234,12 +234,17 @@ def intake_ledger() -> Response:
     session = get_session()
     kind = request.args.get("format", "json")
     stamp = datetime.now(CHINA).strftime("%Y%m%d")
+    # the headers say both languages; the coded cells (verdict, its detail, method) and the
+    # sheet follow the reader's (?lang=en), as the recall report's do
+    language = "en" if str(get_locale()) == "en" else "zh"
     if kind == "csv":
         records = ledger.search(session, query, limit=ledger.EXPORT_LIMIT)
-        return _download(ledger.to_csv(records), f"intake-{market.id}-{stamp}.csv", "text/csv")
+        data = ledger.to_csv(records, language=language)
+        return _download(data, f"intake-{market.id}-{stamp}.csv", "text/csv")
     if kind == "xlsx":
         records = ledger.search(session, query, limit=ledger.EXPORT_LIMIT)
-        return _download(ledger.to_xlsx(records), f"intake-{market.id}-{stamp}.xlsx", XLSX)
+        data = ledger.to_xlsx(records, language=language)
+        return _download(data, f"intake-{market.id}-{stamp}.xlsx", XLSX)
     records = ledger.search(session, query)
     return jsonify(
         {

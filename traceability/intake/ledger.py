@@ -41,6 +41,9 @@ COLUMNS: list[tuple[str, str]] = [
     ("inspector", "查验人 Inspector"),
     ("uuid", "记录编号 Record UUID"),
 ]
+# The cells that are codes, in the reader's language. The Chinese file is the regulation's
+# record and stays as it always was; `?lang=en` (or the English page) gets the English one.
+# The headers say both languages in either, as the recall report's do.
 VERDICT_ZH = {
     "genuine": "真品",
     "revoked": "已撤销",
@@ -49,6 +52,17 @@ VERDICT_ZH = {
     "over_scanned": "重复扫码",
     "paper": "纸质合格证",
 }
+VERDICT_EN = {
+    "genuine": "Genuine",
+    "revoked": "Revoked",
+    "not_genuine": "Not genuine",
+    "other_market": "Already received by another market",
+    "over_scanned": "Over-scanned",
+    "paper": "Paper certificate",
+}
+METHOD_ZH = {"code": "扫码", "paper": "纸质"}
+METHOD_EN = {"code": "Code scan", "paper": "Paper"}
+SHEET = {"zh": "进货查验记录", "en": "Intake ledger"}
 
 
 @dataclass
@@ -95,8 +109,14 @@ def search(session: Session, query: LedgerQuery, *, limit: int = 500) -> Sequenc
     return session.exec(statement.limit(limit)).all()
 
 
-def row(record: IntakeRecord) -> list[Any]:
-    """One ledger line as export cells, in COLUMNS order."""
+def row(
+    record: IntakeRecord,
+    language: str = "zh",
+    columns: Sequence[tuple[str, str]] = COLUMNS,
+) -> list[Any]:
+    """One ledger line as export cells, in the order of `columns` (the header's)."""
+    english = language == "en"
+    verdicts, methods = (VERDICT_EN, METHOD_EN) if english else (VERDICT_ZH, METHOD_ZH)
     local = record.received_at.astimezone(CHINA)
     values: dict[str, Any] = {
         "received_at": local.strftime("%Y-%m-%d %H:%M:%S"),
@@ -109,22 +129,35 @@ def row(record: IntakeRecord) -> list[Any]:
         "issuer": record.issuer,
         "issuer_phone": record.issuer_phone,
         "certificate_date": record.certificate_date.isoformat() if record.certificate_date else "",
-        "verdict": VERDICT_ZH.get(record.verdict, record.verdict),
-        "reason": reason_text(record),
-        "method": "扫码" if record.method == "code" else "纸质",
+        "verdict": verdicts.get(record.verdict, record.verdict),
+        "reason": reason_text(record, language),
+        "method": methods.get(record.method, record.method),
         "serial": record.serial or "",
         "inspector": record.inspector,
         "uuid": record.uuid,
     }
-    return [values[name] for name, _ in COLUMNS]
+    return [values[name] for name, _ in columns]
 
 
-def to_csv(records: Iterable[IntakeRecord], columns: Sequence[tuple[str, str]] = COLUMNS) -> bytes:
-    return table_to_csv([title for _, title in columns], (row(r) for r in records))
+def to_csv(
+    records: Iterable[IntakeRecord],
+    columns: Sequence[tuple[str, str]] = COLUMNS,
+    *,
+    language: str = "zh",
+) -> bytes:
+    header = [title for _, title in columns]
+    return table_to_csv(header, (row(r, language, columns) for r in records))
 
 
-def to_xlsx(records: Iterable[IntakeRecord]) -> bytes:
-    return table_to_xlsx("进货查验记录", [t for _, t in COLUMNS], (row(r) for r in records))
+def to_xlsx(
+    records: Iterable[IntakeRecord],
+    columns: Sequence[tuple[str, str]] = COLUMNS,
+    *,
+    language: str = "zh",
+) -> bytes:
+    header = [title for _, title in columns]
+    sheet = SHEET["en" if language == "en" else "zh"]
+    return table_to_xlsx(sheet, header, (row(r, language, columns) for r in records))
 
 
 def purge_expired(

@@ -222,12 +222,14 @@ def _when(recall: Recall) -> str:
 
 
 def _finish(session: Session, recall: Recall) -> Recall:
-    numbers = list(
-        session.exec(
-            select(Certificate.number).where(_scope(recall)).order_by(col(Certificate.number))
-        ).all()
-    )
-    recall.certificates = len(numbers)
+    count, first, last = session.exec(
+        select(
+            func.count(col(Certificate.id)),
+            func.min(Certificate.number),
+            func.max(Certificate.number),
+        ).where(_scope(recall))
+    ).one()
+    recall.certificates = int(count)
     session.add(recall)
     session.flush()
     markets = sorted({line.market_id for line in recall_report(session, recall)})
@@ -235,7 +237,8 @@ def _finish(session: Session, recall: Recall) -> Recall:
     for market_id in markets:
         session.add(RecallAlert(recall_id=recall.id or 0, market_id=market_id, created_at=now))
     # the certificates keep their own `certificate.revoke` entries; this one says what the
-    # recall covered and whom it alerted
+    # recall covered (its scope and how many, not every number: a producer's year would make
+    # an entry of thousands) and whom it alerted
     record_audit(
         session,
         acting(recall.actor) if recall.actor else None,
@@ -243,11 +246,14 @@ def _finish(session: Session, recall: Recall) -> Recall:
         object_type="recall",
         object_id=recall.id,
         after={
+            "scope": "batch" if recall.batch_id is not None else "producer",
             "batch_id": recall.batch_id,
             "producer_id": recall.producer_id,
             "date_from": recall.date_from,
             "date_to": recall.date_to,
-            "certificates": numbers,
+            "certificate_count": recall.certificates,
+            "first_certificate": first,
+            "last_certificate": last,
             "markets": markets,
         },
         reason=recall.reason,

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,9 +14,20 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from tests.traceability.intake.conftest import IssuedFixture, MarketFixture, scan
+from tests.traceability.intake.test_verdict_details import _paper, _tampered
 from traceability.db import get_engine, session_scope
-from traceability.intake.ledger import COLUMNS, purge_expired
+from traceability.intake.ledger import (
+    COLUMNS,
+    VERDICT_ZH,
+    LedgerQuery,
+    purge_expired,
+    search,
+    to_csv,
+)
 from traceability.models import IntakeRecord
+
+NAMES = [name for name, _ in COLUMNS]
+VERDICT, REASON, METHOD = NAMES.index("verdict"), NAMES.index("reason"), NAMES.index("method")
 
 
 def test_search_by_product_supplier_certificate_and_date(
@@ -89,3 +101,137 @@ def test_records_older_than_the_retention_period_are_purged(
         assert purge_expired(session, 730, home=app.config["TRACEABILITY_HOME"]) == 1
     with app.app_context(), session_scope(get_engine()) as session:
         assert len(session.exec(select(IntakeRecord)).all()) == 1
+
+
+def _ledger_of_every_kind(
+    client: FlaskClient,
+    make_market: Callable[..., MarketFixture],
+    issue: Callable[..., IssuedFixture],
+) -> MarketFixture:
+    """One line of each verdict: genuine, over-scanned, other market, forged, a paper
+    certificate (plain and for another product)."""
+    market, elsewhere, cert = make_market(), make_market("城南农贸市场", "farmers_market"), issue()
+    scan(client, elsewhere, cert.urls[3])
+    scan(client, market, cert.urls[0], cert.urls[0], cert.urls[3], _tampered(cert.urls[1]))
+    scan(client, market, cert.urls[2], inspector="李娜")
+    _paper(client, market, "EXT-2026-0001", "土鸡蛋")
+    _paper(client, market, cert.number, "榴莲")
+    return market
+
+
+def _csv(client: FlaskClient, market: MarketFixture, query: str = "") -> list[list[str]]:
+    data = client.get(f"/api/v1/intake/ledger?format=csv{query}", headers=market.headers).data
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def _by_header(rows: list[list[Any]]) -> dict[str, dict[str, Any]]:
+    """Each line by its record UUID, its cells named by the header above them."""
+    header = rows[0]
+    assert all(len(r) == len(header) for r in rows), [len(r) for r in rows]
+    lines = [dict(zip(header, r, strict=True)) for r in rows[1:]]
+    return {str(line["记录编号 Record UUID"]): line for line in lines}
+
+
+def test_the_english_export_says_verdicts_details_and_method_in_english(
+    client: FlaskClient,
+    make_market: Callable[..., MarketFixture],
+    issue: Callable[..., IssuedFixture],
+) -> None:
+    market = _ledger_of_every_kind(client, make_market, issue)
+    titles = [title for _, title in COLUMNS]
+    chinese, english = _csv(client, market), _csv(client, market, "&lang=en")
+    # the headers say both languages in either file, as the recall report's do
+    assert chinese[0] == english[0] == titles
+    assert {(r[VERDICT], r[REASON], r[METHOD]) for r in english[1:]} == {
+        ("Genuine", "", "Code scan"),
+        ("Over-scanned", "", "Code scan"),
+        ("Already received by another market", "", "Code scan"),
+        ("Not genuine", "forged or altered", "Code scan"),
+        ("Paper certificate", "", "Paper"),
+        ("Paper certificate", "product differs", "Paper"),
+    }
+    # the Chinese file is the regulation's record: as it always was
+    assert {(r[VERDICT], r[REASON], r[METHOD]) for r in chinese[1:]} == {
+        ("真品", "", "扫码"),
+        ("重复扫码", "", "扫码"),
+        ("已被其他市场收货", "", "扫码"),
+        ("无法验证", "伪造或被篡改", "扫码"),
+        ("纸质合格证", "", "纸质"),
+        ("纸质合格证", "产品与合格证不符", "纸质"),
+    }
+    # everything else is the same cell for cell
+    assert sorted(r[:VERDICT] + r[METHOD + 1 :] for r in chinese[1:]) == sorted(
+        r[:VERDICT] + r[METHOD + 1 :] for r in english[1:]
+    )
+
+    # (the English answer left the language cookie: Chinese is asked for by name)
+    for query, sheet_name, genuine in (
+        ("&lang=zh_CN", "进货查验记录", "真品"),
+        ("&lang=en", "Intake ledger", "Genuine"),
+    ):
+        xlsx = client.get(f"/api/v1/intake/ledger?format=xlsx{query}", headers=market.headers)
+        book = load_workbook(io.BytesIO(xlsx.data))
+        assert book.sheetnames == [sheet_name]
+        values = list(book.active.iter_rows(values_only=True))
+        assert list(values[0]) == titles
+        assert genuine in {v[VERDICT] for v in values[1:]}
+
+
+def test_the_english_export_follows_the_language_the_user_chose(
+    client: FlaskClient,
+    make_market: Callable[..., MarketFixture],
+    issue: Callable[..., IssuedFixture],
+) -> None:
+    market = make_market()
+    scan(client, market, issue(0, 1).urls[0])
+    client.get("/?lang=en")  # the language cookie, as the English page leaves it
+    [_, line] = _csv(client, market)
+    assert (line[VERDICT], line[METHOD]) == ("Genuine", "Code scan")
+    [_, line] = _csv(client, market, "&lang=zh_CN")
+    assert (line[VERDICT], line[METHOD]) == ("真品", "扫码")
+
+
+def test_every_verdict_fills_every_column_under_its_own_header(
+    client: FlaskClient,
+    make_market: Callable[..., MarketFixture],
+    issue: Callable[..., IssuedFixture],
+) -> None:
+    """Paper certificates, other-market and forged lines have no serial, or no product:
+    their cells stay under their headers (查验说明 right after 查验结果), in both files."""
+    market = _ledger_of_every_kind(client, make_market, issue)
+    records = client.get("/api/v1/intake/ledger", headers=market.headers).get_json()["records"]
+    xlsx = client.get("/api/v1/intake/ledger?format=xlsx", headers=market.headers)
+    sheet = [
+        list(v) for v in load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True)
+    ]
+    for lines in (_by_header(_csv(client, market)), _by_header(sheet)):
+        assert set(lines) == {r["uuid"] for r in records}
+        for record in records:
+            line = lines[record["uuid"]]
+            assert (line["合格证编号 Certificate No."] or "") == record["certificate_number"]
+            assert (line["追溯码 Serial"] or "") == (record["serial"] or "")
+            assert (line["产品名称 Product"] or "") == record["product"]
+            assert (line["开具者 Issuer"] or "") == record["issuer"]
+            assert (line["查验人 Inspector"] or "") == record["inspector"]
+            assert (line["查验说明 Verdict detail"] or "") == record["reason_zh"]
+            assert line["查验结果 Verdict"] == VERDICT_ZH[record["verdict"]]
+            assert line["方式 Method"] == {"code": "扫码", "paper": "纸质"}[record["method"]]
+
+
+def test_an_export_of_some_columns_puts_each_cell_under_its_header(
+    app: Flask,
+    client: FlaskClient,
+    make_market: Callable[..., MarketFixture],
+    issue: Callable[..., IssuedFixture],
+) -> None:
+    """`to_csv` takes the columns to write: the cells follow them, not the full layout."""
+    market = _ledger_of_every_kind(client, make_market, issue)
+    some = [c for c in COLUMNS if c[0] in ("reason", "certificate_number", "verdict", "serial")]
+    with app.app_context(), session_scope(get_engine()) as session:
+        records = search(session, LedgerQuery(market_id=market.id))
+        rows = list(csv.reader(io.StringIO(to_csv(records, some).decode("utf-8-sig"))))
+        expected = {(r.certificate_number, r.verdict, r.serial or "") for r in records}
+    assert rows[0] == [title for _, title in some]
+    assert {(number, verdict, serial) for number, verdict, _, serial in rows[1:]} == {
+        (number, VERDICT_ZH[verdict], serial) for number, verdict, serial in expected
+    }

@@ -143,8 +143,26 @@ def test_a_supervisor_cannot_recall_or_read_another_townships_recalls(
     refused = _recall_form(
         client, scope="batch", batch_id=str(cert.batch_id), reason="x", confirm="y"
     )
-    assert refused.status_code == 422 and "您无权" in refused.get_data(as_text=True)
-    assert _count(app, Recall) == 0
+    # 403 with the form and the refusal beside it, as the API answers the same request
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 403 and "您无权" in page and 'name="reason"' in page
+    producer = _recall_form(
+        client, scope="producer", producer_id=str(cert.producer_id), reason="x", confirm="y",
+        date_from="2026-01-01", date_to="2026-12-31",
+    )  # fmt: skip
+    assert producer.status_code == 403 and "您无权" in producer.get_data(as_text=True)
+    api = client.post(
+        "/api/v1/recalls",
+        json={"batch_id": cert.batch_id, "reason": "x"},
+        headers={"X-CSRFToken": form_csrf(client, "/admin/recalls/new")},
+    )
+    assert api.status_code == 403 and api.get_json()["message_zh"] in page
+    assert (_count(app, Recall), _count(app, RecallAlert)) == (0, 0)
+    with app.app_context(), session_scope(get_engine()) as session:
+        status = session.exec(
+            select(Certificate.status).where(Certificate.number == cert.number)
+        ).one()
+    assert status == "valid"
     with app.app_context(), session_scope(get_engine()) as session:
         from traceability.intake.recall import recall_batch
 

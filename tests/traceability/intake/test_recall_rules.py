@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -13,8 +14,10 @@ from sqlmodel import col, func, select
 
 from tests.traceability.intake.conftest import IssuedFixture, MarketFixture, scan
 from tests.traceability.signing_in import form_csrf, sign_in
+from traceability import keystore
 from traceability.db import get_engine, session_scope
-from traceability.models import AuditEntry, Recall, RecallAlert
+from traceability.issuing.service import IssueRequest, issue_certificate
+from traceability.models import AuditEntry, Batch, Recall, RecallAlert
 
 
 def _entries(app: Flask, action: str) -> list[AuditEntry]:
@@ -55,14 +58,87 @@ def test_a_recall_is_audited_with_its_certificates_and_the_markets_it_alerted(
     assert (entry.object_type, entry.object_id) == ("recall", str(response.get_json()["id"]))
     assert entry.reason == "农残超标"
     assert entry.after is not None
-    assert entry.after["batch_id"] == cert.batch_id
-    assert cert.number in entry.after["certificates"]  # with the demo's earlier certificates
-    assert len(entry.after["certificates"]) == response.get_json()["certificates"]
+    assert entry.after["scope"] == "batch" and entry.after["batch_id"] == cert.batch_id
+    # with the demo's earlier certificates of the batch: how many, and the first and last
+    assert entry.after["certificate_count"] == response.get_json()["certificates"] >= 1
+    assert entry.after["first_certificate"] <= cert.number <= entry.after["last_certificate"]
     assert entry.after["markets"] == [market.id]
 
     export = client.get("/admin/audit/export?format=csv&action=recall.create")
     rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
-    assert len(rows) == 2 and cert.number in rows[1][9]
+    assert len(rows) == 2 and entry.after["last_certificate"] in rows[1][9]
+
+
+def _issue_many(app: Flask, producer_id: int, count: int) -> list[str]:
+    """`count` certificates of one item each, for the producer's first batch, today."""
+    with app.app_context(), session_scope(get_engine()) as session:
+        batch = session.exec(
+            select(Batch).where(Batch.producer_id == producer_id).order_by(col(Batch.id))
+        ).first()
+        assert batch is not None
+        key = keystore.active_signing_key(session, app.config["SIGNING_KEY_PASSPHRASE"])
+        made = [
+            issue_certificate(
+                session,
+                IssueRequest(
+                    producer_id=producer_id,
+                    batch_id=batch.id,
+                    item_count=1,
+                    basis=["quality_control"],
+                    signature_confirmed=True,
+                ),
+                key,
+            )
+            for _ in range(count)
+        ]
+        return [m.certificate.number for m in made]
+
+
+def test_a_recall_of_many_certificates_is_audited_as_a_count_and_its_scope(
+    app: Flask,
+    client: FlaskClient,
+    make_token: Callable[..., dict[str, str]],
+    issue: Callable[..., IssuedFixture],
+) -> None:
+    """A producer's date range may cover thousands of certificates: the entry says how
+    many, the range and the first and last numbers (each certificate keeps its own
+    `certificate.revoke` entry), and stays small on the audit page and in its export."""
+    producer = issue(0, 1).producer_id
+    numbers = _issue_many(app, producer, 300)
+    today = date.today()
+    body = {
+        "producer_id": producer,
+        "date_from": str(today - timedelta(days=400)),
+        "date_to": str(today + timedelta(days=1)),
+        "reason": "产地抽检不合格",
+    }
+    made = client.post("/api/v1/recalls", json=body, headers=make_token()).get_json()
+    assert made["certificates"] >= 301
+
+    [entry] = _entries(app, "recall.create")
+    assert entry.after is not None
+    assert entry.after["scope"] == "producer" and entry.after["producer_id"] == producer
+    assert (entry.after["date_from"], entry.after["date_to"]) == (
+        body["date_from"],
+        body["date_to"],
+    )
+    assert entry.after["certificate_count"] == made["certificates"]
+    assert entry.after["first_certificate"] <= min(numbers)
+    assert entry.after["last_certificate"] >= max(numbers)
+    assert len(json.dumps(entry.after, ensure_ascii=False)) < 400
+    assert len(_entries(app, "certificate.revoke")) >= 301  # each certificate's own entry
+
+    sign_in(app, client, "county", role="county_admin")
+    page = client.get("/admin/audit?action=recall.create").get_data(as_text=True)
+    inside = [
+        n
+        for n in numbers
+        if n not in (entry.after["first_certificate"], entry.after["last_certificate"])
+    ]
+    assert entry.after["last_certificate"] in page and not [n for n in inside if n in page]
+    export = client.get("/admin/audit/export?format=csv&action=recall.create")
+    [_, row] = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
+    assert '"certificate_count": ' + str(made["certificates"]) in row[9] and len(row[9]) < 400
 
 
 def test_a_markets_acknowledgement_is_audited_once_naming_who_and_which_goods(

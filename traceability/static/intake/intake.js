@@ -346,8 +346,14 @@
     }
     return params;
   }
+  // One search at a time: every scan asks for the ledger again, and a pile of labels scanned
+  // at once would race; an older answer arriving last would show the ledger short of the
+  // newest lines. Asked again meanwhile, it searches once more when the current one is done.
+  let ledgerBusy = false, ledgerAgain = false;
   async function loadLedger() {
     if (!authed()) return;
+    if (ledgerBusy) { ledgerAgain = true; return; }
+    ledgerBusy = true; ledgerAgain = false;
     try {
       const body = await api("/intake/ledger?" + ledgerQuery(), { headers: headers(false) });
       const rows = $("#ledger-rows"); rows.replaceChildren();
@@ -366,14 +372,21 @@
       }
       $("#ledger-count").textContent = String(body.records.length);
     } catch (e) { /* offline */ }
+    finally {
+      ledgerBusy = false;
+      if (ledgerAgain) loadLedger();
+    }
   }
   async function exportLedger(kind) {
-    const params = ledgerQuery(); params.set("format", kind);
+    // the file's verdicts in the page's language (its headers say both)
+    const params = ledgerQuery(); params.set("format", kind); params.set("lang", EN ? "en" : "zh_CN");
     const response = await fetch(API + "/intake/ledger?" + params, { headers: headers(false) });
     if (!response.ok) return;
     const url = URL.createObjectURL(await response.blob());
+    // the server's name (market and day), so a week of exports are not intake (1) … (6)
+    const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
     const a = document.createElement("a");
-    a.href = url; a.download = `intake.${kind}`; document.body.append(a); a.click(); a.remove();
+    a.href = url; a.download = named ? named[1] : `intake.${kind}`; document.body.append(a); a.click(); a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
