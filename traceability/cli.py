@@ -706,10 +706,12 @@ _register_compliance()
 
 def _register_accounts() -> None:
     from traceability.accounts.cli import register as register_accounts
+    from traceability.regions.cli import register as register_regions
     from traceability.registry.cli import register as register_registry
 
     register_accounts(main)
     register_registry(main)
+    register_regions(main)
 
 
 _register_accounts()
