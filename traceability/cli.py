@@ -40,12 +40,14 @@ def with_app(func: F) -> F:
         from sqlalchemy.exc import DBAPIError
 
         from traceability.audit import CLI_PRINCIPAL, audit_context
-        from traceability.errors import database_unreachable
+        from traceability.errors import DomainError, database_unreachable
 
         app = _app()
         try:
             with app.app_context(), audit_context(CLI_PRINCIPAL):
                 return func(app, *args, **kwargs)
+        except DomainError as exc:  # a refusal (no such key, a passphrase that does not fit)
+            raise click.ClickException(f"{exc.message_zh} / {exc.message_en}") from None
         except DBAPIError as exc:
             if not database_unreachable(exc):
                 raise
@@ -181,13 +183,11 @@ def _require_cjk_font() -> None:
     "--workers", type=int, default=None, help="Worker processes (default from gunicorn.conf.py)."
 )
 def serve(bind: str, workers: int | None) -> None:
-    from traceability.config import SettingError, load_settings
     from traceability.migrate import PROJECT_ROOT
 
-    try:  # a bad setting is said here, once, not by each gunicorn worker in turn
-        load_settings()
-    except SettingError as exc:
-        raise click.ClickException(str(exc)) from None
+    # a bad setting is said here, once, not by each gunicorn worker in turn; so are
+    # secrets that do not open this database's signing key or ID numbers
+    _check_secrets_fit(_app())
 
     args = [
         sys.executable,
@@ -208,6 +208,39 @@ def serve(bind: str, workers: int | None) -> None:
     click.echo(f"  health         {base}/healthz")
     os.chdir(PROJECT_ROOT)
     os.execv(sys.executable, args)
+
+
+def _check_secrets_fit(app: Flask) -> None:
+    """Refuse to serve with secrets that do not open what the database holds.
+
+    A database that cannot be reached now is not a reason to stay down (requests get a
+    503 until it is back), and one without a schema yet holds no secrets to check.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from traceability import migrate
+    from traceability.db import get_engine
+    from traceability.errors import DomainError, database_unreachable
+    from traceability.setup import check_secrets
+
+    engine = get_engine(app)
+    try:
+        with app.app_context():
+            if migrate.current_revision(engine) is not None:
+                check_secrets(app)
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.message_zh} / {exc.message_en}") from None
+    except DBAPIError as exc:
+        if not database_unreachable(exc):
+            raise
+        click.echo(
+            "无法连接数据库，暂未核对密钥；数据库恢复前请求将得到 503。"
+            " / Cannot reach the database, so the keys were not checked; requests get a"
+            " 503 until it is back.",
+            err=True,
+        )
+    finally:
+        engine.dispose()
 
 
 def _session_scope():  # type: ignore[no-untyped-def]
@@ -475,7 +508,12 @@ def revoke(app: Flask, number: str | None, batch_id: int | None, reason: str) ->
     click.echo(f"revoked: {', '.join(done) or 'nothing (already revoked)'}")
 
 
-@main.command(help="Verify scanned text offline with published keys (no server needed).")
+@main.command(
+    help="Verify scanned text offline with published keys (no server needed). Exit status: "
+    "0 genuine, with a current revocation list; 1 not genuine (revoked, forged, a key not in "
+    "the key file: save /.well-known/jwks.json again after a key rotation) or the files "
+    "cannot be read; 2 the signature is genuine but revocations are unknown or out of date."
+)
 @click.argument("text")
 @click.option(
     "--keys",
@@ -603,9 +641,15 @@ def keys_compromised(app: Flask, kid: str, since: str) -> None:
     from traceability import keystore
     from traceability.issuing.revocation import note_key_change
 
-    moment = datetime.fromisoformat(since)
-    if moment.tzinfo is None:
-        raise click.BadParameter("--since needs a time zone, e.g. +08:00")
+    try:
+        moment = datetime.fromisoformat(since)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise click.BadParameter(
+            "an ISO-8601 time with a time zone, e.g. 2026-11-01T00:00:00+08:00",
+            param_hint="--since",
+        )
     with _session_scope() as session:
         record = keystore.mark_compromised(session, kid, moment)
         note_key_change(session, record.kid, "key_compromised")
@@ -662,10 +706,12 @@ _register_compliance()
 
 def _register_accounts() -> None:
     from traceability.accounts.cli import register as register_accounts
+    from traceability.regions.cli import register as register_regions
     from traceability.registry.cli import register as register_registry
 
     register_accounts(main)
     register_registry(main)
+    register_regions(main)
 
 
 _register_accounts()

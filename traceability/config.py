@@ -112,6 +112,15 @@ def _refuse(name: str, shown: str | None, must_zh: str, must_en: str) -> Setting
     )
 
 
+# the limiter storages whose client is installed with the service (redis, pyproject.toml);
+# limits knows more (memcached, MongoDB, valkey) but would fail on every request without
+# their client
+STORAGE_SCHEMES = {"memory", "redis", "rediss", "redis+unix", "redis+cluster", "redis+sentinel"}
+# the databases the service runs on, with the drivers it installs (plain postgresql means
+# psycopg: traceability.db.make_engine); postgres://, mysql:// … would fail with a traceback
+DATABASE_DRIVERS = {"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"}
+
+
 def _web_address(text: str) -> bool:
     """An http(s) address with a host (and a port that is a number), no query, no spaces."""
     parts = urlsplit(text)
@@ -133,12 +142,12 @@ def check_texts(settings: Mapping[str, Any]) -> None:
 
     A base URL without its scheme would be printed into every QR code of every label
     (phones do not open "trace.example.cn/C/…"); a limit Flask-Limiter cannot parse, or a
-    storage it does not know, would answer every public lookup with a 500; a database URL
-    SQLAlchemy cannot parse would fail on the first request. The database URL is never
-    repeated in the message: it usually carries a password.
+    storage whose client is not installed, would answer every public lookup with a 500; a
+    database URL that is not SQLite or PostgreSQL (psycopg) would fail with a traceback.
+    The database URL is never repeated in the message, nor a storage URL with credentials:
+    they usually carry a password.
     """
     from limits import parse_many
-    from limits.storage import SCHEMES
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -172,24 +181,28 @@ def check_texts(settings: Mapping[str, Any]) -> None:
         ) from None
     storage = str(settings["RATELIMIT_STORAGE_URI"])
     scheme = urlsplit(storage).scheme
-    if scheme not in SCHEMES or scheme.startswith("async+"):
+    if scheme not in STORAGE_SCHEMES:
         raise _refuse(
             "RATELIMIT_STORAGE_URI",
-            storage,
-            "须为 memory:// 或 redis://主机:端口（Flask-Limiter 支持的存储）。",
-            "it must be memory:// or redis://host:port (a storage Flask-Limiter knows).",
+            None if "@" in storage else storage,  # redis://:password@host says no more
+            "须为 memory:// 或 redis://主机:端口（服务只安装了 Redis 的客户端）。",
+            "it must be memory:// or redis://host:port (Redis is the one shared storage whose"
+            " client the service installs).",
         )
     try:
-        make_url(str(settings["DATABASE_URL"]))
+        driver = make_url(str(settings["DATABASE_URL"])).drivername
     except ArgumentError:
+        driver = ""
+    if driver not in DATABASE_DRIVERS:
         raise _refuse(
             "DATABASE_URL",
             None,
-            "须为 SQLAlchemy 数据库地址，如 sqlite:////路径/traceability.db 或"
-            " postgresql+psycopg://用户:密码@主机/库名。",
-            "it must be an SQLAlchemy database URL such as sqlite:////path/traceability.db"
-            " or postgresql+psycopg://user:password@host/dbname.",
-        ) from None
+            "须为 SQLite 或 PostgreSQL 数据库地址，如 sqlite:////路径/traceability.db 或"
+            " postgresql+psycopg://用户:密码@主机/库名（postgres:// 须写作 postgresql+psycopg://）。",
+            "it must be a SQLite or PostgreSQL database URL such as"
+            " sqlite:////path/traceability.db or postgresql+psycopg://user:password@host/dbname"
+            " (write postgres:// as postgresql+psycopg://).",
+        )
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -206,17 +219,37 @@ def instance_home(overrides: Mapping[str, Any] | None = None) -> Path:
     return Path(os.environ.get("TRACEABILITY_HOME", "instance")).resolve()
 
 
-def read_or_create_secret(home: Path, name: str, nbytes: int = 32) -> str:
-    """Return the secret stored in `home/name`, creating it (mode 0600) when absent."""
-    home.mkdir(parents=True, exist_ok=True)
+def read_or_create_secret(home: Path, name: str, setting: str, nbytes: int = 32) -> str:
+    """Return the secret stored in `home/name`, creating it (mode 0600) when absent.
+
+    A file that cannot be read or written (another owner, a read-only folder) or that is
+    empty is a SettingError naming the file and `setting`, the variable that replaces it:
+    an empty secret would sign sessions with nothing, or fail every signature later.
+    """
     path = home / name
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    value = secrets.token_urlsafe(nbytes)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value + "\n")
-    return value
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            value = path.read_text(encoding="utf-8").strip()
+            if not value:
+                raise SettingError(
+                    f"密钥文件 {path} 为空：请从备份恢复它，或在设置中给出 {setting}。"
+                    f" / The secret file {path} is empty: restore it from the backup, or set"
+                    f" {setting}."
+                )
+            return value
+        value = secrets.token_urlsafe(nbytes)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(value + "\n")
+        return value
+    except OSError as exc:
+        raise SettingError(
+            f"无法读写密钥文件 {path}（{exc.strerror}）：请以服务用户运行并检查 TRACEABILITY_HOME"
+            f" 的属主与权限，或在设置中给出 {setting}。 / Cannot read or write the secret file"
+            f" {path} ({exc.strerror}): run as the service user and check the owner and mode"
+            f" of TRACEABILITY_HOME, or set {setting}."
+        ) from None
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -273,15 +306,15 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         )
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") or read_or_create_secret(
-            home, "secret_key"
+            home, "secret_key", "SECRET_KEY"
         )
     if not settings.get("SIGNING_KEY_PASSPHRASE"):
         settings["SIGNING_KEY_PASSPHRASE"] = os.environ.get(
             "SIGNING_KEY_PASSPHRASE"
-        ) or read_or_create_secret(home, "signing_passphrase")
+        ) or read_or_create_secret(home, "signing_passphrase", "SIGNING_KEY_PASSPHRASE")
     if not settings.get("PII_SECRET"):
         # encrypts ID-card numbers in the producer registry (traceability.registry.pii)
         settings["PII_SECRET"] = os.environ.get("PII_SECRET") or read_or_create_secret(
-            home, "pii_secret"
+            home, "pii_secret", "PII_SECRET"
         )
     return settings

@@ -14,12 +14,14 @@ from sqlmodel import Session, select
 
 from traceability.models import (
     Batch,
+    Market,
     Producer,
     ProducerKind,
     Product,
     ProductCategory,
     Region,
     RegionLevel,
+    User,
 )
 
 COUNTY = ("379901", "青禾县（演示）")
@@ -89,7 +91,13 @@ DEMO_CERTIFICATES = 3  # of the first batches; the last one is revoked
 
 
 def database_is_empty(session: Session) -> bool:
-    return session.exec(select(Region.id).limit(1)).first() is None
+    """No regions, producers, markets or accounts: a county that set up its own real data
+    (accounts and producers before its divisions, say) never gets the demo's accounts
+    with their printed password, nor its PINs on real producers' numbers."""
+    return all(
+        session.exec(select(column).limit(1)).first() is None
+        for column in (Region.id, Producer.id, Market.id, User.id)
+    )
 
 
 def load_demo(session: Session, config: Any) -> dict[str, Any]:

@@ -7,12 +7,14 @@ Decrypted keys are cached per process: decryption is deliberately slow (KDF).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from traceability.codes import (
+    KeyMaterialError,
     KeyRing,
     PublicKey,
     SigningKey,
@@ -27,7 +29,7 @@ from traceability.models import KeyStatus, SigningKeyRecord
 from traceability.models.types import utcnow
 
 _cache_lock = threading.Lock()
-_decrypted: dict[tuple[str, bytes], SigningKey] = {}
+_decrypted: dict[tuple[str, bytes, bytes], SigningKey] = {}
 
 
 class NoActiveKey(DomainError):
@@ -35,20 +37,47 @@ class NoActiveKey(DomainError):
     code = "no_signing_key"
 
 
+class SigningKeyUnusable(DomainError):
+    """The passphrase does not open a stored key: the settings and the database do not
+    belong together (a restore with another settings file, a changed passphrase)."""
+
+    status = 503
+    code = "signing_key_unusable"
+
+
 def _decrypt(record: SigningKeyRecord, passphrase: str) -> SigningKey:
-    cache_key = (record.kid, record.private_key_encrypted)
+    # the passphrase is part of the key: a cached key is given only to the passphrase
+    # that opened it, so a check of another passphrase in the same process is real
+    cache_key = (
+        record.kid,
+        record.private_key_encrypted,
+        hashlib.sha256(passphrase.encode()).digest(),
+    )
     with _cache_lock:
         cached = _decrypted.get(cache_key)
     if cached is not None:
         return cached
-    key = load_private_key(record.private_key_encrypted, passphrase)
+    try:
+        key = load_private_key(record.private_key_encrypted, passphrase)
+    except KeyMaterialError:
+        raise SigningKeyUnusable(
+            f"SIGNING_KEY_PASSPHRASE 无法解开签名密钥 {record.kid}：请使用与此数据库配套的设置文件"
+            "（恢复备份时一并恢复）。",
+            f"SIGNING_KEY_PASSPHRASE does not open signing key {record.kid}: use the settings"
+            " file that belongs to this database (restore it with the backup).",
+        ) from None
     with _cache_lock:
         _decrypted[cache_key] = key
     return key
 
 
 def create_key(session: Session, passphrase: str) -> SigningKeyRecord:
-    """Generate a new active key, making any previously active key retired."""
+    """Generate a new active key, making any previously active key retired.
+
+    The passphrase must open the active key first: a new key sealed with a mistyped or
+    foreign passphrase would leave the database with keys no one setting opens.
+    """
+    check_active_key(session, passphrase)
     existing = {r.kid for r in session.exec(select(SigningKeyRecord)).all()}
     key = generate_signing_key(avoid_kids=existing)
     now = utcnow()
@@ -70,12 +99,20 @@ def create_key(session: Session, passphrase: str) -> SigningKeyRecord:
     return record
 
 
-def ensure_active_key(session: Session, passphrase: str) -> SigningKeyRecord:
-    """The active key, created on first use (set-up calls this)."""
+def check_active_key(session: Session, passphrase: str) -> SigningKeyRecord | None:
+    """The active key, if any, once the passphrase is shown to open it (else refused)."""
     record = session.exec(
         select(SigningKeyRecord).where(SigningKeyRecord.status == KeyStatus.ACTIVE)
     ).first()
-    return record or create_key(session, passphrase)
+    if record is not None:
+        _decrypt(record, passphrase)
+    return record
+
+
+def ensure_active_key(session: Session, passphrase: str) -> SigningKeyRecord:
+    """The active key, created on first use (set-up calls this); refused when the
+    passphrase does not open it, so a set-up never reports ready what cannot sign."""
+    return check_active_key(session, passphrase) or create_key(session, passphrase)
 
 
 def active_signing_key(session: Session, passphrase: str) -> SigningKey:

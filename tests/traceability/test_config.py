@@ -154,7 +154,7 @@ def test_a_bad_holiday_schedule_file_is_a_setting_error_too() -> None:
         ("PUBLIC_BASE_URL", "https://trace.example.cn:443x", "https://trace.example.cn"),
         ("RATELIMIT_PUBLIC", "120 a minute", "如“120 per minute”"),
         ("RATELIMIT_STORAGE_URI", "redis//127.0.0.1:6379", "memory:// or redis://host:port"),
-        ("RATELIMIT_STORAGE_URI", "async+redis://127.0.0.1:6379", "Flask-Limiter 支持的存储"),
+        ("RATELIMIT_STORAGE_URI", "async+redis://127.0.0.1:6379", "服务只安装了 Redis 的客户端"),
     ],
 )
 def test_a_text_setting_that_would_fail_later_is_refused_at_start(
@@ -198,3 +198,97 @@ def test_usual_text_settings_are_accepted(
 ) -> None:
     monkeypatch.setenv(name, value)
     assert load_settings({"TRACEABILITY_HOME": str(tmp_path)})[name] == value
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("postgres://trace:s3cret-pw@db/traceability", "s3cret-pw"),  # the Heroku spelling
+        ("mysql://trace:s3cret-pw@db/traceability", "s3cret-pw"),
+        ("postgresql+psycopg2://trace:s3cret-pw@db/traceability", "s3cret-pw"),  # no psycopg2
+    ],
+)
+def test_a_database_the_service_has_no_driver_for_is_refused_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, secret: str
+) -> None:
+    """SQLAlchemy parses these, then fails with a traceback at the first connection."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(SettingError) as refused:
+        load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    message = str(refused.value)
+    assert "设置 DATABASE_URL 无效" in message and "postgresql+psycopg://" in message
+    assert secret not in message
+
+
+def test_plain_postgresql_urls_are_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They are served by psycopg (traceability.db.make_engine)."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://trace@/traceability")
+    assert load_settings({"TRACEABILITY_HOME": str(tmp_path)})["DATABASE_URL"].startswith(
+        "postgresql"
+    )
+
+
+@pytest.mark.parametrize(
+    "uri", ["memcached://127.0.0.1:11211", "mongodb://127.0.0.1", "valkey://127.0.0.1:6379"]
+)
+def test_a_limiter_storage_without_its_client_is_refused_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    """limits knows these schemes, but without pymemcache, pymongo or valkey installed every
+    command and every worker failed with a traceback."""
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", uri)
+    with pytest.raises(SettingError, match="RATELIMIT_STORAGE_URI"):
+        load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+
+
+def test_a_refused_limiter_storage_with_a_password_is_not_repeated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis//:r3dis-pw@10.0.0.9:6379")
+    with pytest.raises(SettingError) as refused:
+        load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    assert "RATELIMIT_STORAGE_URI" in str(refused.value)
+    assert "r3dis-pw" not in str(refused.value)
+
+
+@pytest.mark.parametrize("secret", ["secret_key", "signing_passphrase", "pii_secret"])
+def test_an_empty_secret_file_is_refused_naming_it_and_its_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    """An emptied file (a restore gone wrong) would sign sessions with nothing or seal
+    nothing; it was taken as it was."""
+    for name in ("SECRET_KEY", "SIGNING_KEY_PASSPHRASE", "PII_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    (tmp_path / secret).write_text("\n", "utf-8")
+    with pytest.raises(SettingError) as refused:
+        load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    message = str(refused.value)
+    setting = {"secret_key": "SECRET_KEY", "signing_passphrase": "SIGNING_KEY_PASSPHRASE"}
+    assert str(tmp_path / secret) in message and setting.get(secret, "PII_SECRET") in message
+
+
+def test_a_secret_file_that_cannot_be_read_is_a_setting_error_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As when the instance folder belongs to root and the service user starts: the tests
+    run as root, so the file is a folder here (reading it fails alike)."""
+    monkeypatch.delenv("SIGNING_KEY_PASSPHRASE", raising=False)
+    (tmp_path / "signing_passphrase").mkdir()
+    with pytest.raises(SettingError) as refused:
+        load_settings({"TRACEABILITY_HOME": str(tmp_path)})
+    message = str(refused.value)
+    assert "signing_passphrase" in message and "SIGNING_KEY_PASSPHRASE" in message
+    assert "TRACEABILITY_HOME" in message
+
+
+def test_an_instance_folder_that_is_a_file_is_a_setting_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    home = tmp_path / "instance"
+    home.write_text("", "utf-8")
+    with pytest.raises(SettingError, match="TRACEABILITY_HOME"):
+        load_settings({"TRACEABILITY_HOME": str(home)})
