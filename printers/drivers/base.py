@@ -16,7 +16,15 @@ from typing import ClassVar, Literal
 
 from PIL import Image
 
-from printers.model import Element, Label, Media, PrintSettings, QRElement, TextElement
+from printers.model import (
+    Element,
+    Label,
+    Media,
+    MediaKind,
+    PrintSettings,
+    QRElement,
+    TextElement,
+)
 from printers.profiles import DEFAULT_PROFILE, Language, PrinterProfile, get_profile
 from printers.raster import QRPlacement, place_qr, render_elements, wrap_text
 from printers.status import PrinterStatus
@@ -133,6 +141,11 @@ class Driver(ABC):
     # True when a ready status after a job means the job has come out (the printer
     # reports queued or printing work), not merely that the printer is idle.
     status_proves_completion: ClassVar[bool] = False
+    # The paper this language's printers hold. A label printer (TSPL, ZPL, CPCL) feeds
+    # die-cut or black-mark labels: a receipt, as long as its content, would run across the
+    # gaps. A receipt printer (ESC/POS) feeds a continuous roll and cuts: a label layout
+    # comes out as a slip of that size (printers.md §1.5).
+    media_kinds: ClassVar[frozenset[MediaKind]] = frozenset({"gap", "mark"})
 
     def __init__(self, profile: PrinterProfile | None = None) -> None:
         self.profile = profile or get_profile(DEFAULT_PROFILE[self.language])
