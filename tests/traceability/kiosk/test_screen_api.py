@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlmodel import select
 
 from printers.layouts import build_label
-from printers.model import CertificateLabelData
-from printers.raster import check_fits
+from printers.model import CertificateLabelData, TextElement
+from printers.raster import check_fits, fit_text, render_raster
 from tests.printers.conftest import read_qr_texts
 from tests.printers.decoders import cpcl, split_jobs, tspl
 from tests.traceability.compliance.conftest import certificates, in_session
@@ -198,3 +198,36 @@ def test_an_unknown_card_is_not_stored_as_typed(
     answers(kiosk, typed, tries=1)
     keys = in_session(app, lambda s: [row.address for row in s.exec(select(LoginThrottle))])
     assert len(keys) == 1 and typed not in keys[0] and typed.lower() not in keys[0]
+
+
+def test_a_kiosk_printing_the_60x40_label_issues_a_long_product_name(
+    app: Flask, kiosk: FlaskClient, cucumbers: Batch
+) -> None:
+    """The 60×40 certificate label used to refuse names past about 20 characters
+    (label_does_not_fit) where the 80×60 printed them whole; now it wraps and shrinks too."""
+
+    def use_60x40(session: Any) -> None:
+        for terminal in session.exec(select(Terminal)).all():
+            terminal.certificate_layout = "label-60x40"
+            session.add(terminal)
+
+    in_session(app, use_60x40)
+    name = "平邑县地方镇东阳村绿源有机果蔬种植专业合作社联合社"  # 25 characters
+    rename_product(app, cucumbers, name)
+    answer = issue(kiosk, cucumbers, items=2)
+    assert answer.status_code == 201, answer.get_json()
+
+    def payload(session: Any) -> dict[str, Any]:
+        job = session.get(PrintJob, answer.get_json()["job"]["id"])
+        terminal = session.get(Terminal, job.terminal_id)
+        return jobs.job_payload(session, job, terminal, app.config["PUBLIC_BASE_URL"])
+
+    first = in_session(app, payload)["labels"][0]
+    assert first["layout"] == "label-60x40"
+    fields = {**first["data"], "basis": tuple(first["data"]["basis"])}
+    label = build_label("label-60x40", CertificateLabelData(**fields), first["dpi"])
+    check_fits(label)
+    product = label.element("product")
+    assert isinstance(product, TextElement)
+    assert "".join(fit_text(product).lines) == "品名：" + name
+    assert read_qr_texts(render_raster(label)) == [first["data"]["qr_text"]]
