@@ -40,9 +40,11 @@ def get_driver(language: str, profile: PrinterProfile | str | None = None) -> Dr
 
 
 def widest_paper_mm(language: str) -> float:
-    """The printed width of the widest printer of `language` that has a profile here."""
+    """The printed width of the widest printer of `language` that has a profile here (0 for a
+    language with none: no printer of it is known to print anything)."""
     return max(
-        p.width_dots / dots_per_mm(p.dpi) for p in PROFILES.values() if p.language == language
+        (p.width_dots / dots_per_mm(p.dpi) for p in PROFILES.values() if p.language == language),
+        default=0.0,
     )
 
 
