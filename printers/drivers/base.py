@@ -16,6 +16,7 @@ from typing import ClassVar, Literal
 
 from PIL import Image
 
+from printers.errors import LayoutError
 from printers.model import (
     Element,
     Label,
@@ -155,6 +156,25 @@ class Driver(ABC):
         self, label: Label, *, mode: Mode = "native", settings: PrintSettings | None = None
     ) -> EncodeResult:
         """The complete job for `label`, ready to write to a transport."""
+
+    def refuse_unprintable(self, label: Label) -> None:
+        """Raise LayoutError if this printer cannot take `label`: paper of another kind (a
+        receipt on a label printer) or wider than the profile's head (the QR side is lost)."""
+        media = label.media
+        name = label.layout or "label"
+        if media.kind not in self.media_kinds:
+            raise LayoutError(
+                f"{self.language.upper()} 打印机不能打印版式 {name}（纸张类型 {media.kind}）",
+                f"a {self.language.upper()} printer cannot print layout {name} "
+                f"({media.kind} media)",
+            )
+        if media.width_dots > self.profile.width_dots:
+            raise LayoutError(
+                f"版式 {name} 宽 {media.width_dots} 点，打印机 {self.profile.name} 只有 "
+                f"{self.profile.width_dots} 点宽",
+                f"layout {name} is {media.width_dots} dots wide, printer profile "
+                f"{self.profile.name} prints {self.profile.width_dots}",
+            )
 
     def status_request(self) -> bytes | None:
         """Bytes that make the printer report its state; None if the language has none."""
