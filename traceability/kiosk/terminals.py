@@ -129,7 +129,6 @@ def register_terminal(
 ) -> Registered:
     if not name.strip():
         raise ValidationFailed("请填写终端名称。", "Give the terminal a name.")
-    check_driver(driver)
     check_printing(certificate_layout, item_layout, dpi, driver)
     if township_id is not None and session.get(Region, township_id) is None:
         raise ValidationFailed("找不到该乡镇。", "No such township.")
