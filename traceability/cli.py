@@ -742,18 +742,51 @@ def kiosk() -> None:
 @click.option("--name", required=True)
 @click.option("--township-id", type=int, default=None)
 @click.option("--site", default="")
+@click.option("--printer-model", default="", help="e.g. Gprinter GP-1324D")
 @click.option("--driver", default="tspl", show_default=True, help="tspl, zpl, cpcl or escpos")
+@click.option(
+    "--certificate-layout",
+    default="certificate-80x60",
+    show_default=True,
+    help="Printed once per job: certificate-80x60, certificate-100x70, label-60x40, receipt-58 …",
+)
+@click.option(
+    "--item-layout",
+    default="item-40x30",
+    show_default=True,
+    help="One per item code: item-40x30 or item-50x30.",
+)
+@click.option("--dpi", type=int, default=203, show_default=True, help="The print head: 203 or 300.")
 @click.option("--json", "as_json", is_flag=True)
 @with_app
 def kiosk_register(
-    app: Flask, name: str, township_id: int | None, site: str, driver: str, as_json: bool
+    app: Flask,
+    name: str,
+    township_id: int | None,
+    site: str,
+    printer_model: str,
+    driver: str,
+    certificate_layout: str,
+    item_layout: str,
+    dpi: int,
+    as_json: bool,
 ) -> None:
+    """The same checks as the API and /admin/kiosks/new (register_terminal): a refusal is one
+    line, Chinese then English, and nothing is registered."""
     from traceability.kiosk.terminals import register_terminal
 
     try:
         with _session_scope() as session:
             registered = register_terminal(
-                session, name=name, township_id=township_id, site=site, driver=driver
+                session,
+                name=name,
+                township_id=township_id,
+                site=site,
+                printer_model=printer_model,
+                driver=driver,
+                certificate_layout=certificate_layout,
+                item_layout=item_layout,
+                dpi=dpi,
             )
             data = {"id": registered.terminal.id, "enrolment_code": registered.enrolment_code}
     except Exception as exc:

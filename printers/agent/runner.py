@@ -168,6 +168,7 @@ class Agent:
             data = CertificateLabelData(**fields)
             label = build_label(entry["layout"], data, int(entry.get("dpi", 203)))
             check_fits(label)  # every label drawable before the first byte goes out
+            self.driver.refuse_unprintable(label)  # and one this printer can take
             labels.append(label)
         if not labels:
             raise ValueError("the job has no labels")

@@ -8,7 +8,9 @@ from printers.drivers.escpos import EscposDriver
 from printers.drivers.tspl import TsplDriver
 from printers.drivers.zpl import ZplDriver
 from printers.errors import UnknownNameError
-from printers.profiles import PrinterProfile, get_profile
+from printers.layouts import LAYOUTS
+from printers.model import dots_per_mm
+from printers.profiles import PROFILES, PrinterProfile, get_profile
 
 DRIVERS: dict[str, type[Driver]] = {
     "tspl": TsplDriver,
@@ -37,4 +39,37 @@ def get_driver(language: str, profile: PrinterProfile | str | None = None) -> Dr
     return cls(profile)
 
 
-__all__ = ["DRIVERS", "Driver", "EncodeResult", "Mode", "get_driver"]
+def widest_paper_mm(language: str) -> float:
+    """The printed width of the widest printer of `language` that has a profile here (0 for a
+    language with none: no printer of it is known to print anything)."""
+    return max(
+        (p.width_dots / dots_per_mm(p.dpi) for p in PROFILES.values() if p.language == language),
+        default=0.0,
+    )
+
+
+def printable_layouts(language: str) -> tuple[str, ...]:
+    """The layouts a printer of `language` can print: drawn for the paper it holds
+    (`Driver.media_kinds`) and no wider than its widest known printer, so a receipt never
+    goes to a label printer and an 80 mm certificate never to a 72 mm receipt roll."""
+    try:
+        cls = DRIVERS[language]
+    except KeyError:
+        return ()
+    widest = widest_paper_mm(language)
+    return tuple(
+        spec.name
+        for spec in LAYOUTS.values()
+        if spec.media in cls.media_kinds and spec.width_mm <= widest
+    )
+
+
+__all__ = [
+    "DRIVERS",
+    "Driver",
+    "EncodeResult",
+    "Mode",
+    "get_driver",
+    "printable_layouts",
+    "widest_paper_mm",
+]

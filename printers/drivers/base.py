@@ -16,7 +16,16 @@ from typing import ClassVar, Literal
 
 from PIL import Image
 
-from printers.model import Element, Label, Media, PrintSettings, QRElement, TextElement
+from printers.errors import LayoutError
+from printers.model import (
+    Element,
+    Label,
+    Media,
+    MediaKind,
+    PrintSettings,
+    QRElement,
+    TextElement,
+)
 from printers.profiles import DEFAULT_PROFILE, Language, PrinterProfile, get_profile
 from printers.raster import QRPlacement, place_qr, render_elements, wrap_text
 from printers.status import PrinterStatus
@@ -133,6 +142,11 @@ class Driver(ABC):
     # True when a ready status after a job means the job has come out (the printer
     # reports queued or printing work), not merely that the printer is idle.
     status_proves_completion: ClassVar[bool] = False
+    # The paper this language's printers hold. A label printer (TSPL, ZPL, CPCL) feeds
+    # die-cut or black-mark labels: a receipt, as long as its content, would run across the
+    # gaps. A receipt printer (ESC/POS) feeds a continuous roll and cuts: a label layout
+    # comes out as a slip of that size (printers.md §1.5).
+    media_kinds: ClassVar[frozenset[MediaKind]] = frozenset({"gap", "mark"})
 
     def __init__(self, profile: PrinterProfile | None = None) -> None:
         self.profile = profile or get_profile(DEFAULT_PROFILE[self.language])
@@ -142,6 +156,25 @@ class Driver(ABC):
         self, label: Label, *, mode: Mode = "native", settings: PrintSettings | None = None
     ) -> EncodeResult:
         """The complete job for `label`, ready to write to a transport."""
+
+    def refuse_unprintable(self, label: Label) -> None:
+        """Raise LayoutError if this printer cannot take `label`: paper of another kind (a
+        receipt on a label printer) or wider than the profile's head (the QR side is lost)."""
+        media = label.media
+        name = label.layout or "label"
+        if media.kind not in self.media_kinds:
+            raise LayoutError(
+                f"{self.language.upper()} 打印机不能打印版式 {name}（纸张类型 {media.kind}）",
+                f"a {self.language.upper()} printer cannot print layout {name} "
+                f"({media.kind} media)",
+            )
+        if media.width_dots > self.profile.width_dots:
+            raise LayoutError(
+                f"版式 {name} 宽 {media.width_dots} 点，打印机 {self.profile.name} 只有 "
+                f"{self.profile.width_dots} 点宽",
+                f"layout {name} is {media.width_dots} dots wide, printer profile "
+                f"{self.profile.name} prints {self.profile.width_dots}",
+            )
 
     def status_request(self) -> bytes | None:
         """Bytes that make the printer report its state; None if the language has none."""

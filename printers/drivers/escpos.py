@@ -88,6 +88,7 @@ class EscposDriver(Driver):
     """ESC/POS bytes for a Label; `FS &` GBK text and `GS ( k` QR natively, `GS v 0` bands."""
 
     language = "escpos"
+    media_kinds = frozenset({"continuous", "gap", "mark"})
 
     def encode(
         self, label: Label, *, mode: Mode = "native", settings: PrintSettings | None = None

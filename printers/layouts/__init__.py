@@ -14,32 +14,46 @@ from printers.layouts.certificate import certificate_80x60, certificate_100x70
 from printers.layouts.item import item_40x30, item_50x30
 from printers.layouts.label_60x40 import label_60x40
 from printers.layouts.receipt import receipt_58, receipt_80
-from printers.model import CertificateLabelData, Label
+from printers.model import CertificateLabelData, Label, MediaKind
 
 LayoutFunction = Callable[[CertificateLabelData, int], Label]
 
 
 @dataclass(frozen=True)
 class LayoutSpec:
-    """A named layout with a one-line description for `printers layouts`."""
+    """A named layout with a one-line description for `printers layouts`, and the paper it
+    is drawn for (its media kind and printed width), so a printer's fitness is known
+    without building a label."""
 
     name: str
     description: str
     build: LayoutFunction
+    media: MediaKind
+    width_mm: float
 
 
 LAYOUTS: dict[str, LayoutSpec] = {
     spec.name: spec
     for spec in (
-        LayoutSpec("item-40x30", "单品标签 40×30 mm item label", item_40x30),
-        LayoutSpec("item-50x30", "单品标签 50×30 mm item label", item_50x30),
-        LayoutSpec("label-60x40", "合格证标签 60×40 mm label", label_60x40),
-        LayoutSpec("certificate-80x60", "完整合格证 80×60 mm full certificate", certificate_80x60),
+        LayoutSpec("item-40x30", "单品标签 40×30 mm item label", item_40x30, "gap", 40),
+        LayoutSpec("item-50x30", "单品标签 50×30 mm item label", item_50x30, "gap", 50),
+        LayoutSpec("label-60x40", "合格证标签 60×40 mm label", label_60x40, "gap", 60),
         LayoutSpec(
-            "certificate-100x70", "完整合格证 100×70 mm full certificate", certificate_100x70
+            "certificate-80x60",
+            "完整合格证 80×60 mm full certificate",
+            certificate_80x60,
+            "gap",
+            80,
         ),
-        LayoutSpec("receipt-58", "58 mm 小票 continuous receipt", receipt_58),
-        LayoutSpec("receipt-80", "80 mm 小票 continuous receipt", receipt_80),
+        LayoutSpec(
+            "certificate-100x70",
+            "完整合格证 100×70 mm full certificate",
+            certificate_100x70,
+            "gap",
+            100,
+        ),
+        LayoutSpec("receipt-58", "58 mm 小票 continuous receipt", receipt_58, "continuous", 48),
+        LayoutSpec("receipt-80", "80 mm 小票 continuous receipt", receipt_80, "continuous", 72),
     )
 }
 

@@ -328,6 +328,47 @@ def test_a_suspended_producer_is_told_and_prints_nothing(kiosk_site: dict[str, A
     assert kiosk_site["printer"].jobs == 0
 
 
+def test_a_producer_without_active_products_is_told_to_ask_the_township_staff(
+    kiosk_site: dict[str, Any],
+) -> None:
+    """Products retired at the office leave the grid empty: the screen says why and who can
+    help, in the 1024×600 view without scrolling, and offers only 退出."""
+    from sqlalchemy import text
+
+    from traceability.db import make_engine
+
+    card = kiosk_site["demo"]["kiosk_cards"][0]
+    engine = make_engine(kiosk_site["server"].env["DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(
+            text("update product set active = false where producer_id = :id"),
+            {"id": card["producer_id"]},
+        )
+    engine.dispose()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 600})
+        open_kiosk(page, kiosk_site)
+        sign_in(page, TapCounter(page), card["card"], DEMO_PIN)
+        page.wait_for_selector("#screen-products.active")
+        note = page.locator("#products-none")
+        note.wait_for(state="visible")
+        message = note.text_content()
+        box = note.bounding_box()
+        tiles = page.locator("#products button").count()
+        signout = page.locator("#screen-products [data-action=signout]")
+        signout_box = signout.bounding_box()
+        page.screenshot(path=str(ARTIFACTS / "kiosk-no-products.png"))
+        signout.click()
+        page.wait_for_selector("#screen-start.active")
+        browser.close()
+    assert message and "请找乡镇工作人员登记您的产品" in message
+    assert tiles == 0
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 600
+    assert signout_box is not None and signout_box["y"] + signout_box["height"] <= 600
+    assert kiosk_site["printer"].jobs == 0
+
+
 def test_the_screen_returns_to_start_when_idle(kiosk_site: dict[str, Any]) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)

@@ -70,3 +70,29 @@ def test_a_label_failing_while_its_bytes_are_made_is_failed_not_uncertain(
         outcome, error = agent._print([label])
         assert printer.jobs == 0
     assert outcome == "failed" and error and error.startswith("nothing printed")
+
+
+def test_a_label_the_printer_cannot_take_fails_the_job_before_any_byte(tmp_path: Path) -> None:
+    """The agent drives the printer named on its own command line: a receipt for a TSPL label
+    printer (say, registered as ESC/POS by mistake) would run across its labels."""
+    with FakePrinter(language="tspl") as printer:
+        client = run_one(tmp_path, printer, [label_entry("item-40x30"), label_entry("receipt-80")])
+        assert printer.jobs == 0 and b"PRINT" not in printer.received
+    [(job_id, outcome, error)] = client.acks
+    assert (job_id, outcome) == ("job-1", "failed")
+    assert error and "receipt-80" in error and "TSPL" in error
+
+
+def test_a_label_wider_than_the_printer_fails_the_job_before_any_byte(tmp_path: Path) -> None:
+    with FakePrinter(language="escpos") as printer:
+        client = RecordingClient(
+            {"id": "job-1", "claim_token": "t", "labels": [label_entry("certificate-80x60")]}
+        )
+        settings = AgentSettings(
+            printer_url=printer.url, driver="escpos", profile="escpos-58", status_timeout=1.0
+        )
+        agent = Agent(cast(KioskClient, client), Journal(tmp_path / "journal.db"), settings)
+        assert agent.step()
+        assert printer.jobs == 0
+    [(_, outcome, error)] = client.acks
+    assert outcome == "failed" and error and "escpos-58" in error

@@ -1,28 +1,36 @@
 """Producers sign in at a kiosk with their card (or producer number / ID-card number) and a PIN.
 
-PINs are short, so they are hashed with Argon2id and locked after repeated failures;
-a wrong PIN and an unknown card get the same answer, so neither can be probed, until
-the last two tries before a lockout, which say how many are left (a producer should
-not walk into a 15-minute lockout unwarned; the lockout itself says as much).
+PINs are short, so they are hashed with Argon2id and locked after repeated failures.
+The last two tries before a lockout say how many are left: an elderly producer who
+mistypes should not walk into a 15-minute lockout unwarned. So that the warning does
+not tell a card-number guesser which cards exist, an unknown card gets the very same
+answers: counted per identifier, warned on the 3rd and 4th try, locked on the 5th.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+from contextlib import suppress
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from traceability.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from traceability.models import Producer, ProducerStatus
+from traceability.models import LoginThrottle, Producer, ProducerStatus
 from traceability.models.producer_credential import ProducerCredential
 from traceability.models.types import utcnow
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 CARD_PREFIX = "/K/"
+# An unknown card's wrong tries are counted in the sign-in throttle table under this prefix
+# (web sign-ins count there per remote address, which never starts with it).
+UNKNOWN_CARD_PREFIX = "kiosk-card:"
 _hasher = PasswordHasher()
 
 
@@ -100,51 +108,125 @@ def _id_digest(session: Session, text: str) -> str | None:
         return None
 
 
-def sign_in(
-    session: Session, identifier: str, pin: str, *, now: datetime | None = None
-) -> Producer:
-    """The producer for a card/number and PIN, or a refusal a person can act on."""
-    now = now or utcnow()
-    refused = SignInRefused(
+def _refused() -> SignInRefused:
+    return SignInRefused(
         "卡号或密码不对，请重试。",
         "Card or PIN not recognised; please try again.",
         code="wrong_pin",
     )
-    credential = _find(session, identifier) if identifier and len(identifier) <= 200 else None
-    if credential is None:
-        raise refused
-    if credential.locked_until is not None and credential.locked_until > now:
-        minutes = max(1, int((credential.locked_until - now).total_seconds() // 60))
-        raise SignInRefused(
-            f"密码错误次数太多，请 {minutes} 分钟后再试，或找工作人员。",
-            f"Too many wrong PINs; try again in {minutes} minutes or ask the staff.",
-            code="locked",
-        )
-    try:
-        _hasher.verify(credential.pin_hash, pin or "")
-    except (VerificationError, InvalidHashError):
-        credential.failed_count += 1
-        left = MAX_FAILURES - credential.failed_count
-        if left <= 0:
-            credential.locked_until = now + LOCKOUT
-            credential.failed_count = 0
-        session.add(credential)
-        session.commit()
-        minutes = int(LOCKOUT.total_seconds() // 60)
-        if left <= 0:
-            raise SignInRefused(
+
+
+def _still_locked(locked_until: datetime | None, now: datetime) -> SignInRefused | None:
+    if locked_until is None or locked_until <= now:
+        return None
+    minutes = max(1, int((locked_until - now).total_seconds() // 60))
+    return SignInRefused(
+        f"密码错误次数太多，请 {minutes} 分钟后再试，或找工作人员。",
+        f"Too many wrong PINs; try again in {minutes} minutes or ask the staff.",
+        code="locked",
+    )
+
+
+def _after_wrong_pin(failures: int, now: datetime) -> tuple[int, datetime | None, SignInRefused]:
+    """The new failure count, the lockout (if this try starts one) and what to say."""
+    failures += 1
+    left = MAX_FAILURES - failures
+    minutes = int(LOCKOUT.total_seconds() // 60)
+    if left <= 0:
+        return (
+            0,
+            now + LOCKOUT,
+            SignInRefused(
                 f"密码错误次数太多，已锁定 {minutes} 分钟，请稍后再试，或找工作人员。",
                 f"Too many wrong PINs: locked for {minutes} minutes; try later or ask the staff.",
                 code="locked",
-            ) from None
-        if left <= 2:  # warn before the lockout, not after it
-            raise SignInRefused(
+            ),
+        )
+    if left <= 2:  # warn before the lockout, not after it
+        return (
+            failures,
+            None,
+            SignInRefused(
                 f"卡号或密码不对。再错 {left} 次将锁定 {minutes} 分钟。",
                 f"Card or PIN not recognised. {left} more wrong PIN(s) lock the card for "
                 f"{minutes} minutes.",
                 code="wrong_pin",
-            ) from None
-        raise refused from None
+            ),
+        )
+    return failures, None, _refused()
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_hex(8))
+
+
+def _unknown_key(identifier: str, secret: str) -> str:
+    """Where an unknown card's wrong tries are counted: a keyed digest of the identifier in the
+    form `_find` reads it (so 7 and 007, /K/abc and ABC count together, as for a real card),
+    never the typed text itself (it may be someone's ID-card number)."""
+    text = identifier.strip()
+    if CARD_PREFIX in text.upper():
+        text = text.upper().rsplit(CARD_PREFIX, 1)[1]
+    text = str(int(text)) if text.isdecimal() and len(text) < 10 else text.upper()
+    digest = hmac.new(secret.encode(), f"kiosk-card\0{text}".encode(), hashlib.sha256)
+    return f"{UNKNOWN_CARD_PREFIX}{digest.hexdigest()[:48]}"
+
+
+def _refuse_unknown(
+    session: Session, identifier: str, pin: str, secret: str, now: datetime
+) -> SignInRefused:
+    """An unknown card is answered exactly as a known card with a wrong PIN: the same words,
+    the same warnings on the 3rd and 4th try, the same lockout on the 5th, after the same
+    Argon2 work, so guessing card or producer numbers learns nothing."""
+    key = _unknown_key(identifier, secret)
+    tries = session.exec(select(LoginThrottle).where(LoginThrottle.address == key)).first()
+    if tries is None:
+        tries = LoginThrottle(address=key)
+    locked = _still_locked(tries.locked_until, now)
+    if locked is not None:
+        return locked
+    with suppress(VerificationError, InvalidHashError):  # the work a real card's check costs
+        _hasher.verify(_dummy_hash(), pin or "")
+    tries.failures, lockout, refusal = _after_wrong_pin(tries.failures, now)
+    if lockout is not None:
+        tries.locked_until = lockout
+    tries.updated_at = now
+    session.add(tries)
+    session.commit()
+    return refusal
+
+
+def sign_in(
+    session: Session,
+    identifier: str,
+    pin: str,
+    *,
+    now: datetime | None = None,
+    secret: str = "",
+) -> Producer:
+    """The producer for a card/number and PIN, or a refusal a person can act on.
+
+    `secret` keys the digest under which an unknown card's tries are counted.
+    """
+    now = now or utcnow()
+    if not identifier.strip() or len(identifier) > 200:
+        raise _refused()
+    credential = _find(session, identifier)
+    if credential is None:
+        raise _refuse_unknown(session, identifier, pin, secret, now)
+    locked = _still_locked(credential.locked_until, now)
+    if locked is not None:
+        raise locked
+    try:
+        _hasher.verify(credential.pin_hash, pin or "")
+    except (VerificationError, InvalidHashError):
+        credential.failed_count, lockout, refusal = _after_wrong_pin(credential.failed_count, now)
+        if lockout is not None:
+            credential.locked_until = lockout
+        session.add(credential)
+        session.commit()
+        raise refusal from None
     credential.failed_count = 0
     session.add(credential)
     producer = session.get(Producer, credential.producer_id)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from printers import drivers as printer_drivers
 from traceability.audit import record_audit
 from traceability.auth.tokens import Principal, Unauthorized
 from traceability.errors import NotFound, ValidationFailed
@@ -25,7 +26,9 @@ from traceability.models.types import utcnow
 ENROLMENT_VALID_FOR = timedelta(days=7)
 OFFLINE_AFTER = timedelta(seconds=90)  # three missed 30-second heartbeats
 CREDENTIAL_PREFIX = "dev_"
-DRIVERS = ("tspl", "zpl", "cpcl", "escpos")
+# The printer languages `printers` has a driver for; registering reads printers' own table,
+# so a driver added there is offered and accepted here without another edit.
+DRIVERS = tuple(printer_drivers.DRIVERS)
 
 
 def _digest(secret: str) -> str:
@@ -60,12 +63,48 @@ def _refuse_layout(
     )
 
 
-def check_printing(certificate_layout: str, item_layout: str, dpi: int) -> None:
-    """Refuse layouts and a print-head resolution the label code cannot draw."""
+def _refuse_paper(field: str, layout: str, driver: str) -> None:
+    """A receipt sent to a label printer runs across its labels; a label wider than a receipt
+    roll loses its edge (and its QR). `printers` says which layouts each language can print."""
+    printable = printer_drivers.printable_layouts(driver)
+    if layout in printable:
+        return
+    shown = driver.upper()
+    raise ValidationFailed(
+        f"{shown} 打印机不能打印版式“{layout}”（{field}）。{shown} 打印机可打印的版式："
+        f"{'、'.join(printable)}；或改选打印机语言（driver）。",
+        f"A {shown} printer cannot print layout {layout!r} (`{field}`). Layouts a {shown} "
+        f"printer can print: {', '.join(printable)}; or choose another printer language "
+        "(`driver`).",
+        code="layout_not_printable",
+        details={"field": field},
+    )
+
+
+def check_driver(driver: str) -> None:
+    if driver not in printer_drivers.DRIVERS:
+        known = tuple(printer_drivers.DRIVERS)
+        raise ValidationFailed(
+            f"打印机语言须为 {'、'.join(known)} 之一（driver）。",
+            f"`driver` must be one of {', '.join(known)}.",
+            code="invalid_driver",
+            details={"field": "driver"},
+        )
+
+
+def check_printing(
+    certificate_layout: str, item_layout: str, dpi: int, driver: str | None = None
+) -> None:
+    """Refuse layouts and a print-head resolution the label code cannot draw, and (given the
+    terminal's printer language) layouts its printer cannot print."""
     _refuse_layout(
         "certificate_layout", certificate_layout, "合格证版式", "certificate", CERTIFICATE_LAYOUTS
     )
     _refuse_layout("item_layout", item_layout, "单品标签版式", "item label", ITEM_LAYOUTS)
+    if driver is not None:
+        check_driver(driver)
+        _refuse_paper("certificate_layout", certificate_layout, driver)
+        _refuse_paper("item_layout", item_layout, driver)
     if dpi not in DPIS:
         raise ValidationFailed(
             f"打印精度（dpi）须为 {' 或 '.join(map(str, DPIS))}（见打印机说明书），不能是 {dpi}。",
@@ -90,12 +129,7 @@ def register_terminal(
 ) -> Registered:
     if not name.strip():
         raise ValidationFailed("请填写终端名称。", "Give the terminal a name.")
-    if driver not in DRIVERS:
-        raise ValidationFailed(
-            f"打印机语言须为 {'、'.join(DRIVERS)} 之一。",
-            f"Driver must be one of {', '.join(DRIVERS)}.",
-        )
-    check_printing(certificate_layout, item_layout, dpi)
+    check_printing(certificate_layout, item_layout, dpi, driver)
     if township_id is not None and session.get(Region, township_id) is None:
         raise ValidationFailed("找不到该乡镇。", "No such township.")
     now = now or utcnow()

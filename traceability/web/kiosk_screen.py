@@ -177,7 +177,8 @@ def _web_producer() -> Producer | None:
 def api_signin() -> Response:
     body = request.get_json(silent=True) or {}
     identifier, pin = str(body.get("identifier", ""))[:200], str(body.get("pin", ""))[:20]
-    producer = signin.sign_in(get_session(), identifier, pin)
+    secret = str(current_app.config["SECRET_KEY"])
+    producer = signin.sign_in(get_session(), identifier, pin, secret=secret)
     get_session().commit()
     session["kiosk_producer"] = producer.id
     session["kiosk_seen"] = utcnow().timestamp()

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlmodel import select
 
 from printers.layouts import build_label
-from printers.model import CertificateLabelData
-from printers.raster import check_fits
+from printers.model import CertificateLabelData, TextElement
+from printers.raster import check_fits, fit_text, render_raster
 from tests.printers.conftest import read_qr_texts
 from tests.printers.decoders import cpcl, split_jobs, tspl
 from tests.traceability.compliance.conftest import certificates, in_session
@@ -151,3 +151,83 @@ def test_wrong_pins_warn_before_the_lockout_and_the_fifth_says_locked(
     assert not any("再错" in text for text in said[:2])
     assert "再错 2 次" in said[2] and "再错 1 次" in said[3]
     assert "已锁定" in said[4]
+
+
+def answers(kiosk: FlaskClient, identifier: str, tries: int = 7) -> list[tuple[int, str, str, str]]:
+    """Status, code and both messages of `tries` wrong PINs in a row for `identifier`."""
+    said = []
+    for _ in range(tries):
+        answer = kiosk.post("/kiosk/api/signin", json={"identifier": identifier, "pin": "0"})
+        body = answer.get_json()
+        said.append((answer.status_code, body["error"], body["message_zh"], body["message_en"]))
+    return said
+
+
+@pytest.mark.parametrize(
+    "unknown",
+    ["HTTP://LOCALHOST/K/ZZZZZZZZZZZZ", "ZZZZZZZZZZZZ", "98765"],  # a card code, a number
+)
+def test_an_unknown_card_gets_the_same_answers_as_a_real_card_with_a_wrong_pin(
+    kiosk: FlaskClient, demo: dict[str, Any], cucumbers: Batch, unknown: str
+) -> None:
+    """The warnings help a producer who mistypes; an unknown card hears them too, at the same
+    tries and with the same counts, and is locked the same way, so guessing card or producer
+    numbers cannot tell which exist."""
+    [card] = [c for c in demo["kiosk_cards"] if c["producer_id"] == cucumbers.producer_id]
+    real = answers(kiosk, card["card"])
+    assert "再错 2 次" in real[2][2] and "已锁定" in real[4][2] and "分钟后再试" in real[5][2]
+    assert answers(kiosk, unknown) == real
+
+
+def test_an_unknown_number_counts_its_tries_however_it_is_typed(
+    kiosk: FlaskClient, demo: dict[str, Any]
+) -> None:
+    """A real producer number counts wrong tries typed as 7 or 007 together: so does an unknown
+    one, else alternating the two forms would tell them apart."""
+    said = [answers(kiosk, form, tries=1)[0] for form in ("98765", "098765", " 98765", "98765")]
+    assert "再错 2 次" in said[2][2] and "再错 1 次" in said[3][2]
+
+
+def test_an_unknown_card_is_not_stored_as_typed(
+    app: Flask, kiosk: FlaskClient, demo: dict[str, Any]
+) -> None:
+    """What a person typed may be someone's ID-card number: only a keyed digest is kept."""
+    from traceability.models import LoginThrottle
+
+    typed = "11010519491231002X"
+    answers(kiosk, typed, tries=1)
+    keys = in_session(app, lambda s: [row.address for row in s.exec(select(LoginThrottle))])
+    assert len(keys) == 1 and typed not in keys[0] and typed.lower() not in keys[0]
+
+
+def test_a_kiosk_printing_the_60x40_label_issues_a_long_product_name(
+    app: Flask, kiosk: FlaskClient, cucumbers: Batch
+) -> None:
+    """The 60×40 certificate label used to refuse names past about 20 characters
+    (label_does_not_fit) where the 80×60 printed them whole; now it wraps and shrinks too."""
+
+    def use_60x40(session: Any) -> None:
+        for terminal in session.exec(select(Terminal)).all():
+            terminal.certificate_layout = "label-60x40"
+            session.add(terminal)
+
+    in_session(app, use_60x40)
+    name = "平邑县地方镇东阳村绿源有机果蔬种植专业合作社联合社"  # 25 characters
+    rename_product(app, cucumbers, name)
+    answer = issue(kiosk, cucumbers, items=2)
+    assert answer.status_code == 201, answer.get_json()
+
+    def payload(session: Any) -> dict[str, Any]:
+        job = session.get(PrintJob, answer.get_json()["job"]["id"])
+        terminal = session.get(Terminal, job.terminal_id)
+        return jobs.job_payload(session, job, terminal, app.config["PUBLIC_BASE_URL"])
+
+    first = in_session(app, payload)["labels"][0]
+    assert first["layout"] == "label-60x40"
+    fields = {**first["data"], "basis": tuple(first["data"]["basis"])}
+    label = build_label("label-60x40", CertificateLabelData(**fields), first["dpi"])
+    check_fits(label)
+    product = label.element("product")
+    assert isinstance(product, TextElement)
+    assert "".join(fit_text(product).lines) == "品名：" + name
+    assert read_qr_texts(render_raster(label)) == [first["data"]["qr_text"]]

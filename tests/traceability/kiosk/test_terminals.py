@@ -137,3 +137,135 @@ def test_the_api_refuses_bad_printing_settings_with_a_422_naming_the_field(
     assert (body["error"], body["details"]) == (code, {"field": field})
     assert field in body["message_zh"] and field in body["message_en"]
     assert stored(app) == []
+
+
+def test_a_printer_language_printers_gains_is_accepted_without_another_edit(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kiosk reads printers' own driver table: a new driver cannot be forgotten here."""
+    from printers import drivers
+    from printers.drivers.tspl import TsplDriver
+    from printers.profiles import PROFILES, PrinterProfile
+
+    class EplDriver(TsplDriver):
+        language = "epl"  # type: ignore[assignment]
+
+    monkeypatch.setitem(drivers.DRIVERS, "epl", EplDriver)
+    monkeypatch.setitem(PROFILES, "epl-203", PrinterProfile("epl-203", "epl"))  # type: ignore[arg-type]
+    terminal = in_session(app, lambda s: register(s, driver="epl").driver)
+    assert terminal == "epl"
+
+
+def test_the_kiosk_drivers_are_printers_drivers() -> None:
+    from printers.drivers import DRIVERS as PRINTER_DRIVERS
+    from traceability.kiosk.terminals import DRIVERS
+
+    assert tuple(PRINTER_DRIVERS) == DRIVERS
+
+
+def test_an_unknown_printer_language_is_refused_naming_the_field(app: Flask) -> None:
+    refused = refusal(app, driver="epson")
+    assert (refused.code, refused.details) == ("invalid_driver", {"field": "driver"})
+    assert "tspl" in refused.message_zh and "escpos" in refused.message_en
+
+
+@pytest.mark.parametrize(
+    ("printing", "field"),
+    [
+        ({"driver": "tspl", "certificate_layout": "receipt-58"}, "certificate_layout"),
+        ({"driver": "zpl", "certificate_layout": "receipt-80"}, "certificate_layout"),
+        ({"driver": "cpcl", "certificate_layout": "receipt-80"}, "certificate_layout"),
+        ({"driver": "cpcl", "certificate_layout": "certificate-80x60"}, "certificate_layout"),
+        ({"driver": "escpos", "certificate_layout": "certificate-80x60"}, "certificate_layout"),
+        ({"driver": "escpos", "certificate_layout": "certificate-100x70"}, "certificate_layout"),
+    ],
+)
+def test_a_layout_the_printer_language_cannot_print_is_refused_naming_the_field(
+    app: Flask, printing: dict[str, str], field: str
+) -> None:
+    """A receipt runs across a label printer's labels; an 80 mm certificate is wider than the
+    widest receipt roll (or 3-inch CPCL printer) printers knows."""
+    refused = refusal(app, **printing)
+    assert (refused.status, refused.code, refused.details) == (
+        422,
+        "layout_not_printable",
+        {"field": field},
+    )
+    layout, driver = printing[field], printing["driver"].upper()
+    assert layout in refused.message_zh and field in refused.message_zh
+    assert driver in refused.message_zh and driver in refused.message_en
+    assert layout in refused.message_en and field in refused.message_en
+    assert "item-40x30" in refused.message_en  # what it can print instead
+
+
+@pytest.mark.parametrize(
+    "printing",
+    [
+        {"driver": "escpos", "certificate_layout": "receipt-58"},
+        {"driver": "escpos", "certificate_layout": "receipt-80", "item_layout": "item-50x30"},
+        {"driver": "cpcl", "certificate_layout": "label-60x40"},
+        {"driver": "zpl", "certificate_layout": "certificate-100x70", "item_layout": "item-50x30"},
+        {"driver": "tspl", "dpi": 300},
+    ],
+)
+def test_a_layout_the_printer_can_print_is_registered(app: Flask, printing: dict[str, Any]) -> None:
+    terminal = in_session(app, lambda s: register(s, **printing).driver)
+    assert terminal == printing["driver"]
+
+
+def test_the_api_refuses_a_receipt_on_a_label_printer_with_a_422(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    response = post_terminal(client, admin, driver="tspl", certificate_layout="receipt-80")
+    assert response.status_code == 422
+    body = response.get_json()
+    assert (body["error"], body["details"]) == (
+        "layout_not_printable",
+        {"field": "certificate_layout"},
+    )
+    assert stored(app) == []
+
+
+@pytest.fixture
+def cli(app: Flask, app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`traceability …` against the test app's database."""
+    from click.testing import CliRunner
+
+    from traceability.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", str(app_config["DATABASE_URL"]))
+    monkeypatch.setenv("TRACEABILITY_HOME", str(app_config["TRACEABILITY_HOME"]))
+    return lambda *args: CliRunner().invoke(main, ["kiosk", "register", *args])
+
+
+def test_the_cli_registers_a_kiosk_with_its_layouts_and_dpi(app: Flask, cli: Any) -> None:
+    result = cli(
+        "--name", "清河镇一号机", "--driver", "escpos", "--printer-model", "Xprinter XP-80T",
+        "--certificate-layout", "receipt-80", "--item-layout", "item-50x30", "--dpi", "203",
+        "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert stored(app) == [("receipt-80", "item-50x30", 203)]
+    model = in_session(app, lambda s: s.exec(select(Terminal.printer_model)).one())
+    assert model == "Xprinter XP-80T"
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--certificate-layout", "a4-sheet"], ("certificate_layout", "没有名为", "no layout")),
+        (["--item-layout", "certificate-80x60"], ("item_layout", "不是单品标签版式", "not a")),
+        (["--dpi", "600"], ("dpi", "203 或 300", "203 or 300")),
+        (["--certificate-layout", "receipt-58"], ("certificate_layout", "TSPL", "cannot print")),
+    ],
+)
+def test_the_cli_refuses_what_the_api_refuses_in_one_bilingual_line(
+    app: Flask, cli: Any, args: list[str], words: tuple[str, ...]
+) -> None:
+    result = cli("--name", "清河镇一号机", *args)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and not isinstance(result.exception, ValidationFailed)
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: ") and " / " in line
+    assert all(word in line for word in words)
+    assert stored(app) == []

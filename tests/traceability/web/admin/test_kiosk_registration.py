@@ -206,3 +206,21 @@ def test_a_certificate_layout_offered_as_the_item_layout_is_refused_and_nothing_
     invalid = [f for f in fields if f.startswith(' class="field invalid"')]
     assert len(invalid) == 1 and 'name="item_layout"' in invalid[0]
     assert _terminals(app) == []
+
+
+def test_a_receipt_layout_for_a_label_printer_is_refused_on_its_field(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    """The page checks what the API checks: a TSPL label printer cannot print a receipt."""
+    sign_in(app, client, "county", role="county_admin")
+    response = _register(
+        client, name="石门一号机", township_id=_township(app, "石门乡"),
+        certificate_layout="receipt-58", item_layout="item-40x30", dpi="203",
+    )  # fmt: skip
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    [invalid] = re.findall(r'<label class="field invalid">(.*?)</label>', html, re.S)
+    assert 'name="certificate_layout"' in invalid
+    [error] = re.findall(r'<small class="error">([^<]+)</small>', invalid)
+    assert "TSPL" in error and "receipt-58" in error and "item-40x30" in error
+    assert _terminals(app) == []
