@@ -78,12 +78,12 @@ def test_a_rapid_test_case_may_be_retested_by_any_lab(app: Flask, cucumbers: Bat
 def test_the_api_refuses_a_retest_by_the_same_lab_with_422(
     app: Flask, client: FlaskClient, cucumbers: Batch, make_token: Any
 ) -> None:
-    case_id = failed_lab_case(app, cucumbers)
+    case_id, headers = failed_lab_case(app, cucumbers), make_token()
     written = _written(app)
     answer = client.post(
         "/api/v1/tests",
         json=RETEST | {"retest_of_case": case_id, "lab_name": FIRST_LAB},
-        headers=make_token(),
+        headers=headers,
     )
     assert answer.status_code == 422
     body = answer.get_json()
