@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import JSON, column, insert, inspect, table, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 import traceability.models  # noqa: F401
 from traceability import create_app, migrate
+from traceability.compliance.testing import natural_key
 from traceability.db import get_engine, make_engine, session_scope
 from traceability.demo import load_demo
 from traceability.models import Producer, Product
+from traceability.models.compliance import UNIQUE_NATURAL_KEY, UNIQUE_SUBMISSION_KEY, RapidTest
 from traceability.models.product import UNIQUE_ACTIVE_GTIN, UNIQUE_ACTIVE_NAME
+from traceability.models.types import UTCDateTime
 
 
 def schema_differences(url: str) -> list[object]:
@@ -179,4 +183,154 @@ def test_0011_refuses_to_upgrade_over_active_duplicates_naming_them_and_changes_
     with pytest.raises(RuntimeError) as still:  # one clash is left
         migrate.upgrade(url, "0011")
     assert "06901234567892" not in str(still.value) and "香菇" in str(still.value)
+    engine.dispose()
+
+
+def rapid_test_indexes(url: str) -> dict[str, bool]:
+    engine = make_engine(url)
+    found = {str(i["name"]): bool(i["unique"]) for i in inspect(engine).get_indexes("rapid_test")}
+    engine.dispose()
+    return found
+
+
+def rapid_test_columns(url: str) -> set[str]:
+    engine = make_engine(url)
+    found = {str(c["name"]) for c in inspect(engine).get_columns("rapid_test")}
+    engine.dispose()
+    return found
+
+
+# tests as 0011 stored them: (method, sample_no, target, lab_name, report_no, of the producer?,
+# tested_at in UTC)
+OLD_TESTS = [
+    ("colloidal_gold", "S-1", "克伦特罗", "", "", True, datetime(2026, 3, 1, 16, 30, tzinfo=UTC)),
+    ("colloidal_gold", "S-1", "克伦特罗", "", "", True, datetime(2026, 3, 1, 15, 30, tzinfo=UTC)),
+    ("enzyme_inhibition", "", "", "", "", False, datetime(2026, 3, 1, 2, tzinfo=UTC)),
+    ("lab_report", "", "", "县检测站", "JC-7", False, datetime(2026, 3, 1, 2, tzinfo=UTC)),
+]
+OldTest = tuple[str, str, str, str, str, bool, datetime]
+_OLD_RAPID_TEST = table(
+    "rapid_test",
+    *(
+        column(name)
+        for name in ("sample_no", "producer_id", "product_id", "product_name", "method")
+    ),
+    *(column(name) for name in ("target", "lab_name", "report_no", "result", "operator")),
+    *(column(name) for name in ("place", "report_file", "instrument", "channel", "recorded_by")),
+    column("items", JSON()),
+    column("tested_at", UTCDateTime()),
+    column("recorded_at", UTCDateTime()),
+)
+
+
+def add_old_tests(url: str, rows: list[OldTest]) -> None:
+    """Tests of a new producer's 生猪 (or of an unknown seller), written straight to the
+    table as it stands before 0012 (no key columns)."""
+    add_products(url, ("生猪", None, True))
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        producer, product = connection.execute(
+            text("SELECT producer_id, id FROM product ORDER BY id DESC LIMIT 1")
+        ).one()
+        connection.execute(
+            insert(_OLD_RAPID_TEST),
+            [
+                {
+                    "sample_no": sample,
+                    "producer_id": producer if known else None,
+                    "product_id": product if known else None,
+                    "product_name": "生猪",
+                    "method": method,
+                    "target": target,
+                    "lab_name": lab,
+                    "report_no": report,
+                    "result": "pass",
+                    "operator": "快检员",
+                    "items": [],
+                    **dict.fromkeys(("place", "report_file", "instrument", "recorded_by"), ""),
+                    "channel": "api",
+                    "tested_at": tested,
+                    "recorded_at": tested,
+                }
+                for method, sample, target, lab, report, known, tested in rows
+            ],
+        )
+    engine.dispose()
+
+
+def stored_keys(url: str) -> list[tuple[RapidTest, str | None]]:
+    """Each stored test (as the service reads it) with the natural key the table holds."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        found = [
+            (test, test.natural_key)
+            for test in session.exec(select(RapidTest).order_by(col(RapidTest.id))).all()
+        ]
+    engine.dispose()
+    return found
+
+
+def test_0012_fills_the_natural_keys_as_the_service_counts_them_and_holds_them_unique(
+    empty_database_url: str,
+) -> None:
+    url, ours = empty_database_url, {UNIQUE_NATURAL_KEY, UNIQUE_SUBMISSION_KEY}
+    migrate.upgrade(url, "0011")
+    add_old_tests(url, OLD_TESTS)
+    migrate.upgrade(url, "0012")
+    assert {name: unique for name, unique in rapid_test_indexes(url).items() if name in ours} == {
+        UNIQUE_NATURAL_KEY: True,
+        UNIQUE_SUBMISSION_KEY: True,
+    }
+    stored = stored_keys(url)
+    assert [key for _, key in stored] == [natural_key(test) for test, _ in stored]
+    keys = [key for _, key in stored]
+    # two Beijing days; no key without a sample number; an unknown seller's report has one
+    assert keys[0] != keys[1] and keys[2] is None and keys[3] is not None
+    engine = make_engine(url)
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(
+            text("UPDATE rapid_test SET natural_key = :key WHERE id = :id"),
+            {"key": keys[3], "id": stored[2][0].id},
+        )
+    with engine.begin() as connection:  # any number of tests without a key
+        connection.execute(text("UPDATE rapid_test SET natural_key = NULL"))
+    engine.dispose()
+
+
+def test_0012_downgrades_to_0011_without_its_columns_and_indexes(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    migrate.upgrade(url, "0011")
+    before = rapid_test_columns(url), set(rapid_test_indexes(url))
+    migrate.upgrade(url, "0012")
+    assert rapid_test_columns(url) - before[0] == {"natural_key", "submission_key"}
+    migrate.downgrade(url, "0011")
+    assert (rapid_test_columns(url), set(rapid_test_indexes(url))) == before
+    add_old_tests(url, OLD_TESTS[:1] * 2)  # 0011 had no such rule
+    engine = make_engine(url)
+    assert migrate.current_revision(engine) == "0011"
+    engine.dispose()
+
+
+def test_0012_refuses_to_upgrade_over_repeated_tests_naming_them_and_changes_nothing(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    migrate.upgrade(url, "0011")
+    add_old_tests(url, OLD_TESTS + OLD_TESTS[:1] + OLD_TESTS[3:])  # T5 = T1, T6 = T4
+    with pytest.raises(RuntimeError) as refused:
+        migrate.upgrade(url, "0012")
+    message = str(refused.value)
+    assert "T1 = T5 (colloidal_gold sample S-1 target 克伦特罗" in message
+    assert "T4 = T6 (lab_report 县检测站 report JC-7, producer None" in message
+    assert "T2" not in message and "T3" not in message
+    engine = make_engine(url)
+    assert migrate.current_revision(engine) == "0011"
+    assert "natural_key" not in rapid_test_columns(url)
+    with engine.begin() as connection:  # the copies given numbers of their own
+        connection.execute(text("UPDATE rapid_test SET sample_no = 'S-1/T5' WHERE id = 5"))
+        connection.execute(text("UPDATE rapid_test SET report_no = 'JC-7/T6' WHERE id = 6"))
+    migrate.upgrade(url, "0012")
+    assert migrate.current_revision(engine) == "0012"
     engine.dispose()

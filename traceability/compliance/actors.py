@@ -3,7 +3,8 @@
 The domain functions record their actor by key ("user:5", "token:7", "device:3",
 "cli:local"), which stays stable when a person renames themselves; a page shows the name
 the key stands for today, in the page's language. A key whose account is gone, or that
-names no account at all ("lab", "compliance"), is shown as stored.
+names no account at all ("lab", "compliance"), is shown as stored; "package" (a reference
+list's version from the shipped file) is named as such.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ TOKEN_LABEL = N_("API 令牌“%(name)s”")
 TERMINAL_LABEL = N_("终端“%(name)s”")
 COMMAND_LINE = N_("命令行")
 COMMAND_LINE_OPERATOR = N_("命令行（%(name)s）")
+SHIPPED = N_("随软件发布")
+# keys that name no account: a reference list's first version comes from the package's file
+_NAMED_KEYS = {"package": SHIPPED}
 # what `cli:<operator>` carries when no operator was named
 _NAMELESS_CLI = {"local", "cli", ""}
 
@@ -67,5 +71,8 @@ def actor_names(session: Session, keys: Iterable[str]) -> dict[str, str]:
     wanted = set(keys)
     names = _names(session, wanted)
     for key in wanted - names.keys():
-        names[key] = _command_line(key) if key.startswith("cli:") else key
+        if key in _NAMED_KEYS:
+            names[key] = _(_NAMED_KEYS[key])
+        else:
+            names[key] = _command_line(key) if key.startswith("cli:") else key
     return names

@@ -16,7 +16,8 @@ from sqlmodel import Session, col, or_, select
 from traceability.beijing_time import DAY, beijing_date, day_start, format_beijing
 from traceability.compliance.audit_trail import audit_case
 from traceability.compliance.case_history import note as _note
-from traceability.compliance.testing import METHOD_ZH, RAPID_METHODS
+from traceability.compliance.names import normalise
+from traceability.compliance.testing import METHOD_ZH, RAPID_METHODS, store_test
 from traceability.errors import Conflict, NotFound, ValidationFailed
 from traceability.issuing.revocation import revoke_certificate
 from traceability.models import Certificate, CertificateStatus
@@ -280,6 +281,28 @@ def _require_after_failed_test(test: RapidTest, original: RapidTest) -> None:
         )
 
 
+def same_lab(first: str, second: str) -> bool:
+    """Whether two lab names written on reports name one lab: compared as written, after
+    spaces, full-width brackets and case (there is no register of labs to match them by)."""
+    return normalise(first) == normalise(second)
+
+
+def _require_another_lab(test: RapidTest, original: RapidTest) -> None:
+    """A lab result is re-tested by another lab (复检由另一家有资质的检测机构承担,
+    农产品质量安全法 Art. 51): the lab that reported the failure cannot confirm or overturn
+    its own result. A failed rapid test may be re-tested by any lab."""
+    if original.method != TestMethod.LAB_REPORT or not same_lab(test.lab_name, original.lab_name):
+        return
+    raise ValidationFailed(
+        f"原不合格检测 T{original.id} 由“{original.lab_name}”出具，复检须由另一家有资质的检测机构"
+        "承担，请录入其他检测机构的复检报告。",
+        f"Failed test T{original.id} was reported by “{original.lab_name}”: the re-test must "
+        "be done by another qualified lab; enter the other lab's report.",
+        code="retest_same_lab",
+        details={"field": "lab_name", "first_lab": original.lab_name},
+    )
+
+
 def record_retest(
     session: Session, case_id: int, test: RapidTest, *, actor: str, now: datetime | None = None
 ) -> RapidTest:
@@ -307,12 +330,12 @@ def record_retest(
         )
     if original is not None:
         _require_after_failed_test(test, original)
+        _require_another_lab(test, original)
         test.producer_id = test.producer_id or original.producer_id
         test.batch_id = test.batch_id or original.batch_id
         test.product_id = test.product_id or original.product_id
     test.retest_of_case_id = case.id
-    session.add(test)
-    session.flush()
+    store_test(session, test)
     requested = case.retest_requested_at or now
     in_window = requested <= current_deadline(case, original)
     before = {"state": case.state, "blocking": case.blocking}
@@ -382,9 +405,9 @@ def _outcome(value: str) -> CaseOutcome:
     return CaseOutcome(value)
 
 
-def _require_closable(
+def closing_refusal(
     session: Session, case: ComplianceCase, outcome: CaseOutcome, now: datetime
-) -> None:
+) -> Conflict | None:
     """An adverse outcome (penalty, warning) only once the producer's re-test is settled.
 
     The tested party may ask for one re-test inside the window and its conclusion is final
@@ -393,13 +416,16 @@ def _require_closable(
     or the window has passed with none asked for; a penalty never follows a re-test that
     passed in time (it overturned the failure). The failed produce must have been dealt with
     (不合格处置) first. Clearing favours the producer and may come at any time.
+
+    The refusal (None: the outcome may be taken now) is what `close_case` raises and what
+    the case page shows beside an outcome it cannot offer yet.
     """
     if outcome == CaseOutcome.CLEARED:
-        return
+        return None
     label_zh, label_en = OUTCOME_ZH[outcome], OUTCOME_EN[outcome]
     if case.retest_test_id is None:
         if case.retest_requested_at is not None:
-            raise Conflict(
+            return Conflict(
                 f"已于北京时间 {format_beijing(case.retest_requested_at)} 申请复检，须录入复检结果"
                 f"后才能以“{label_zh}”结案。",
                 f"A re-test was requested at {format_beijing(case.retest_requested_at)} Beijing "
@@ -408,7 +434,7 @@ def _require_closable(
             )
         deadline = current_deadline(case, session.get(RapidTest, case.test_id))
         if now <= deadline:
-            raise Conflict(
+            return Conflict(
                 f"复检申请期至北京时间 {format_beijing(deadline)} 截止，期内不能以“{label_zh}”"
                 "结案：生产者有权申请复检。期满后再结案，或以“排除（解除限制）”结案。",
                 f"The re-test window runs until {format_beijing(deadline)} Beijing time; the "
@@ -419,7 +445,7 @@ def _require_closable(
                 details={"retest_deadline": deadline.isoformat()},
             )
     elif outcome == CaseOutcome.PENALTY and not case.blocking:
-        raise Conflict(
+        return Conflict(
             f"复检 T{case.retest_test_id} 在申请期内合格，推翻了原检测结论，不能以“{label_zh}”"
             "结案。",
             f"Re-test T{case.retest_test_id}, asked for in time, passed and overturned the "
@@ -427,12 +453,13 @@ def _require_closable(
             code="retest_overturned",
         )
     if not case.disposal:
-        raise Conflict(
+        return Conflict(
             f"请先登记处置措施（不合格产品如何处置），再以“{label_zh}”结案。",
             f"Record the disposal (what was done with the failed produce) before closing with "
             f"“{label_en}”.",
             code="disposal_missing",
         )
+    return None
 
 
 def close_case(
@@ -458,7 +485,9 @@ def close_case(
             details={"field": "note"},
         )
     now = now or utcnow()
-    _require_closable(session, case, decided, now)
+    refusal = closing_refusal(session, case, decided, now)
+    if refusal is not None:
+        raise refusal
     before = {"state": case.state, "blocking": case.blocking}
     case.state, case.outcome, case.outcome_note, case.closed_at = (
         CaseState.CLOSED.value,

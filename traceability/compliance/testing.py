@@ -8,20 +8,29 @@ Colloidal-gold strips read positive or negative for one target substance.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, or_, select
 
 from traceability.beijing_time import CHINA, DAY, beijing_date, day_start, format_beijing
 from traceability.compliance.audit_trail import audit_test
 from traceability.compliance.reference import text_field
 from traceability.errors import Conflict, DomainError, NotFound, ValidationFailed
 from traceability.models import Batch, Producer, Product
-from traceability.models.compliance import RapidTest, TestMethod, TestResult
+from traceability.models.compliance import (
+    UNIQUE_NATURAL_KEY,
+    UNIQUE_SUBMISSION_KEY,
+    RapidTest,
+    TestMethod,
+    TestResult,
+)
 from traceability.models.types import utcnow
 from traceability.translatable import N_
 
@@ -258,7 +267,66 @@ def build_test(
                 "invalid_field",
             )
         test.result = _result(given).value
+    test.submission_key = submission_key(values, test, recorded_by)
     return test
+
+
+SUBMISSION_ID_MAX = 100
+
+
+def submission_key(values: dict[str, Any], test: RapidTest, recorded_by: str) -> str | None:
+    """The key of one submission, when the client names it (`submission_id`: the page's
+    form carries one per form shown, an API client or a CSV row may give one).
+
+    It is the recorder, the id and what was submitted: the same form sent again (a slow
+    network, a double click) is a repeat, while the same id sent with another reading (a
+    page reused through the back button, a client counting ids of its own) is another
+    test, so a genuine test is never refused for its id. `tested_at` counts as given,
+    empty when left to the clock, so a copy sent a minute later is still the same."""
+    given = text_field(values, "submission_id", SUBMISSION_ID_MAX)
+    if not given:
+        return None
+    submitted = [
+        test.method,
+        test.sample_no,
+        test.producer_id,
+        test.batch_id,
+        test.product_id,
+        test.product_name,
+        test.place,
+        str(test.inhibition_rate) if test.inhibition_rate is not None else None,
+        test.target,
+        test.lab_name,
+        test.report_no,
+        test.items,
+        test.report_file,
+        test.result,
+        test.operator,
+        test.instrument,
+        str(values.get("tested_at") or "").strip(),
+        str(values.get("retest_of_case") or "").strip(),
+    ]
+    return _digest(["submission", recorded_by[:100], given, *submitted])
+
+
+def natural_key(test: RapidTest) -> str | None:
+    """The key of the test itself, whoever sends it (see `recorded_already`); None for a
+    rapid test without a sample number. Migration 0012 fills it for the tests stored before
+    it with a frozen copy of this function: change one, change the other in a migration."""
+    if test.method == TestMethod.LAB_REPORT:
+        if not test.report_no:
+            return None
+        parts: list[Any] = [test.method, test.lab_name, test.report_no]
+    else:
+        if not test.sample_no:
+            return None
+        parts = [test.method, test.sample_no, test.target, beijing_date(test.tested_at).isoformat()]
+    return _digest([*parts, test.producer_id, test.batch_id, test.product_id])
+
+
+def _digest(parts: list[Any]) -> str:
+    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def record_test(
@@ -282,9 +350,7 @@ def record_test(
         audit_test(session, test, recorded_by)
         return test
     test = build_test(session, values, recorded_by=recorded_by, channel=channel, now=now)
-    require_not_recorded(session, test)
-    session.add(test)
-    session.flush()
+    store_test(session, test)
     audit_test(session, test, recorded_by)
     if test.result == TestResult.FAIL:
         open_case(session, test, actor=recorded_by, now=now)
@@ -307,60 +373,63 @@ def case_number(value: Any) -> int | None:
     )
 
 
-def _same_subject(test: RapidTest) -> list[Any]:
-    return [
-        col(getattr(RapidTest, name)).is_(None)
-        if getattr(test, name) is None
-        else getattr(RapidTest, name) == getattr(test, name)
-        for name in ("producer_id", "batch_id", "product_id")
-    ]
-
-
 def recorded_already(session: Session, test: RapidTest) -> RapidTest | None:
-    """The stored test that `test` repeats, by the test's natural key, if any.
+    """The stored test that `test` repeats, if any: by its natural key or its submission.
 
-    A lab report is its lab's report number: the same lab and report number on the same
-    sample's producer, batch and product is the same report. A rapid test is one sample
-    (its sample number on the sampling sheet) read once by one method for one target on one
-    (Beijing) day: a form sent twice, a file imported twice, or the same reading typed in
-    again. A rapid test without a sample number has no key and is never taken for another.
-    The subject is locked first (PostgreSQL), so two copies sent at once are checked one
-    after the other.
+    The natural key (`natural_key`): a lab report is its lab's report number, the same lab
+    and report number on the same sample's producer, batch and product being the same
+    report; a rapid test is one sample (its sample number on the sampling sheet) read once
+    by one method for one target on one (Beijing) day. A rapid test without a sample number
+    has no natural key: only its submission (`submission_key`: the same form or request
+    sent again) makes it a repeat. The database holds both keys unique (`store_test`)."""
+    test.natural_key = natural_key(test)
+    return _stored_copy(session, test)
+
+
+def _stored_copy(session: Session, test: RapidTest) -> RapidTest | None:
+    keys: list[Any] = []
+    if test.natural_key is not None:
+        keys.append(RapidTest.natural_key == test.natural_key)
+    if test.submission_key is not None:
+        keys.append(RapidTest.submission_key == test.submission_key)
+    if not keys:
+        return None
+    return session.exec(select(RapidTest).where(or_(*keys)).order_by(col(RapidTest.id))).first()
+
+
+# How each backend names the unique index a write broke: PostgreSQL by the index's name,
+# SQLite by its column ("UNIQUE constraint failed: rapid_test.natural_key").
+_UNIQUE_MARKS = (
+    UNIQUE_NATURAL_KEY,
+    UNIQUE_SUBMISSION_KEY,
+    "rapid_test.natural_key",
+    "rapid_test.submission_key",
+)
+
+
+def store_test(session: Session, test: RapidTest) -> None:
+    """Write a new test once: refuse it when it repeats one stored (`require_not_recorded`).
+
+    The check reads before writing, so a copy sent at the same moment can pass it too
+    (there is no row to lock for an unknown seller's sample); the unique indexes then
+    refuse the second write, in a savepoint, and it gets the same 409 naming the first.
     """
-    if test.method == TestMethod.LAB_REPORT:
-        if not test.report_no:
-            return None
-        key: list[Any] = [
-            RapidTest.lab_name == test.lab_name,
-            RapidTest.report_no == test.report_no,
-        ]
-    else:
-        if not test.sample_no:
-            return None
-        day = beijing_date(test.tested_at)
-        key = [
-            RapidTest.sample_no == test.sample_no,
-            RapidTest.target == test.target,
-            col(RapidTest.tested_at) >= day_start(day),
-            col(RapidTest.tested_at) < day_start(day + timedelta(days=1)),
-        ]
-    _lock_subject(session, test)
-    return session.exec(
-        select(RapidTest)
-        .where(RapidTest.method == test.method, *key, *_same_subject(test))
-        .order_by(col(RapidTest.id))
-    ).first()
-
-
-def _lock_subject(session: Session, test: RapidTest) -> None:
-    """Lock the batch's (or else the producer's) row, so that the same test sent twice at
-    once is written once; an unknown seller's sample has no row to lock."""
-    if test.batch_id is not None:
-        session.exec(select(Batch.id).where(Batch.id == test.batch_id).with_for_update()).first()
-    elif test.producer_id is not None:
-        session.exec(
-            select(Producer.id).where(Producer.id == test.producer_id).with_for_update()
-        ).first()
+    test.natural_key = natural_key(test)
+    require_not_recorded(session, test)
+    try:
+        with session.begin_nested():
+            session.add(test)
+    except IntegrityError as exc:
+        if not any(mark in str(exc.orig) for mark in _UNIQUE_MARKS):
+            raise
+        found = _stored_copy(session, test)
+        if found is not None:
+            raise _repeat(found, test) from exc
+        raise Conflict(  # the winner's transaction was rolled back since: nothing to name
+            "同一时间有相同的检测记录提交，本次未登记。请刷新后核对。",
+            "The same test was sent at the same moment, so nothing was recorded; reload and check.",
+            code="test_already_recorded",
+        ) from exc
 
 
 def require_not_recorded(session: Session, test: RapidTest) -> None:
@@ -368,16 +437,21 @@ def require_not_recorded(session: Session, test: RapidTest) -> None:
     copy would open a second case, cost the producer's credit twice and keep blocking after
     the first case's re-test lifts its block."""
     found = recorded_already(session, test)
-    if found is None:
-        return
+    if found is not None:
+        raise _repeat(found, test)
+
+
+def _repeat(found: RapidTest, test: RapidTest) -> Conflict:
     when = format_beijing(found.tested_at)
-    if found.method == TestMethod.LAB_REPORT:
+    if found.natural_key is None or found.natural_key != test.natural_key:
+        what_zh, what_en = "这次提交的检测", "this submission"  # the same form sent again
+    elif found.method == TestMethod.LAB_REPORT:
         what_zh = f"{found.lab_name} 报告 {found.report_no}"
         what_en = f"report {found.report_no} of {found.lab_name}"
     else:
         what_zh = f"样品 {found.sample_no} 的这项检测"
         what_en = f"this test of sample {found.sample_no}"
-    raise Conflict(
+    return Conflict(
         f"{what_zh}已登记为检测记录 T{found.id}（{when}，{RESULT_ZH[TestResult(found.result)]}），"
         "未重复登记。",
         f"{what_en[0].upper()}{what_en[1:]} is already recorded as test T{found.id} ({when}, "
@@ -427,6 +501,7 @@ HEADER_ALIASES = {
     "检测时间": "tested_at",
     "检测机构": "lab_name",
     "报告编号": "report_no",
+    "提交编号": "submission_id",
 }
 
 

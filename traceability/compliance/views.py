@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from uuid import uuid4
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -34,6 +35,7 @@ from traceability.auth import policy
 from traceability.auth.tokens import Principal
 from traceability.compliance import cases as case_service
 from traceability.compliance import reference
+from traceability.compliance.actors import actor_names
 from traceability.compliance.api import (
     _kind,
     reference_body,
@@ -61,13 +63,19 @@ from traceability.compliance.lab_reports import (
 )
 from traceability.compliance.records import INPUT_KIND_ZH, record_input_use, records_for_producer
 from traceability.compliance.refusals import refusals
-from traceability.compliance.testing import METHOD_ZH, RESULT_ZH, record_test
+from traceability.compliance.testing import (
+    METHOD_ZH,
+    RESULT_ZH,
+    SUBMISSION_ID_MAX,
+    record_test,
+)
 from traceability.db import get_session
 from traceability.errors import DomainError, NotFound, ValidationFailed
 from traceability.issuing.service import today_in_china
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import (
     CaseOutcome,
+    CaseState,
     ComplianceCase,
     IntervalDefault,
     RapidTest,
@@ -115,6 +123,13 @@ class TestForm(FlaskForm):
     )
     # a re-test (复检) of this case: the case page's button opens the form bound to it
     retest_of_case = HiddenField(validators=[Optional()])
+    # one per form shown: the same form sent twice is one test (testing.submission_key),
+    # even a rapid test without a sample number; the next form shown gets a new one
+    submission_id = HiddenField(
+        default=lambda: uuid4().hex,
+        validators=[Optional(), Length(max=SUBMISSION_ID_MAX)],
+        render_kw={"autocomplete": "off"},
+    )
 
 
 class AttachReportForm(FlaskForm):
@@ -248,6 +263,7 @@ def _form_values(form: TestForm) -> dict[str, Any]:
             "operator",
             "instrument",
             "tested_at",
+            "submission_id",
         )
     }
     rate = form.inhibition_rate.data
@@ -364,6 +380,7 @@ def _tests_page(
         retest_of=retest_of,
         duplicate_of=duplicate_of,
         retest_subject=_subject_of(session, retest_of) if retest_of else None,
+        retest_failed=session.get(RapidTest, retest_of.test_id) if retest_of else None,
         attach_form=AttachReportForm(formdata=None),
         rows=rows,
         case_links=case_links(session, principal, rows),
@@ -563,6 +580,7 @@ def case(case_id: int) -> Any:
             status = exc.status
     retest = session.get(RapidTest, record.retest_test_id) if record.retest_test_id else None
     form.action.choices = _case_choices(principal, record, deadline, now_only=True)
+    closing_waits = _outcomes_not_yet(session, form, record)
     return render_template(
         "compliance/case.html",
         case=record,
@@ -579,9 +597,34 @@ def case(case_id: int) -> Any:
         may_manage=policy.allowed(principal, "case.manage", record.producer_id),
         state_zh=case_service.STATE_ZH,
         outcome_zh={o.value: zh for o, zh in case_service.OUTCOME_ZH.items()},
+        closing_waits=closing_waits,
         method_zh=METHOD_ZH,
         result_zh=RESULT_ZH,
     ), status
+
+
+def _outcomes_not_yet(
+    session: Session, form: CaseForm, record: ComplianceCase
+) -> list[tuple[str, str]]:
+    """The outcomes the case cannot close with yet, each with the reason (`closing_refusal`:
+    the re-test window still open, a re-test awaited, no disposal recorded …): the dropdown
+    shows them disabled and the page says why, before anyone tries. `close_case` still
+    decides: a page left open past the window offers them once reloaded."""
+    if record.state == CaseState.CLOSED:
+        return []
+    now, waits, choices = utcnow(), [], []
+    for choice in form.outcome.choices:
+        refusal = (
+            case_service.closing_refusal(session, record, CaseOutcome(choice.value), now)
+            if choice.value
+            else None
+        )
+        if refusal is not None:
+            waits.append((str(choice.label), error_text(refusal)))
+            choice = SelectChoice(choice.value, choice.label, render_kw={"disabled": True})
+        choices.append(choice)
+    form.outcome.choices = choices
+    return waits
 
 
 def _case_choices(
@@ -642,12 +685,15 @@ def reference_lists() -> Any:
             flash(error_text(exc), "error")
     lists = [reference_body(session, kind) for kind in ReferenceKind]
     revisions = {kind.value: reference.revisions(session, kind)[:5] for kind in ReferenceKind}
+    # who made each version, named as a case's history names its actors
+    actors = actor_names(session, [r.actor for shown in revisions.values() for r in shown])
     return render_template(
         "compliance/reference.html",
         form=form,
         toggle=ToggleForm(),
         lists=lists,
         revisions=revisions,
+        actors=actors,
         can_manage=policy.can(principal, "reference.manage"),
     )
 

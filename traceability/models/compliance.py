@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from traceability.models.types import UTCDateTime, utcnow
@@ -130,11 +130,30 @@ class TestResult(StrEnum):
     FAIL = "fail"  # 不合格 / 阳性
 
 
+# What makes a test a repeat of one stored (compliance/testing.py: `natural_key`,
+# `submission_key`), also held by the database, so that two copies that pass the service's
+# check at the same moment (an unknown seller's sample has no row to lock) cannot both be
+# saved. A test without a key (no sample number, no submission id) is never a repeat.
+UNIQUE_NATURAL_KEY = "uq_rapid_test_natural_key"
+UNIQUE_SUBMISSION_KEY = "uq_rapid_test_submission_key"
+
+
+def _when_present(column: str) -> dict[str, Any]:
+    where = text(f"{column} IS NOT NULL")
+    return {"postgresql_where": where, "sqlite_where": where}
+
+
 class RapidTest(SQLModel, table=True):
     """A test of a sample: rapid (enzyme inhibition, gold strip) or a lab report."""
 
     __tablename__ = "rapid_test"
     __test__ = False  # not a pytest class
+    __table_args__ = (
+        Index(UNIQUE_NATURAL_KEY, "natural_key", unique=True, **_when_present("natural_key")),
+        Index(
+            UNIQUE_SUBMISSION_KEY, "submission_key", unique=True, **_when_present("submission_key")
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     sample_no: str = Field(default="", max_length=40)
@@ -155,6 +174,11 @@ class RapidTest(SQLModel, table=True):
     instrument: str = Field(default="", max_length=100)
     channel: str = Field(default="api", max_length=16)  # page | api | csv
     retest_of_case_id: int | None = Field(default=None, index=True)
+    # SHA-256 (hex) of the test's natural key: a lab's report number, or a sample's number,
+    # method, target and Beijing day, each with the producer, batch and product
+    natural_key: str | None = Field(default=None, max_length=64)
+    # SHA-256 (hex) of the recorder, the client's submission id and what was submitted
+    submission_key: str | None = Field(default=None, max_length=64)
     tested_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     recorded_by: str = Field(default="", max_length=100)
     recorded_at: datetime = Field(
