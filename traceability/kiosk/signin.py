@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
 from functools import cache
@@ -24,6 +25,7 @@ from traceability.errors import DomainError, Forbidden, NotFound, ValidationFail
 from traceability.models import LoginThrottle, Producer, ProducerStatus
 from traceability.models.producer_credential import ProducerCredential
 from traceability.models.types import utcnow
+from traceability.registry.validators import normalise_id_number
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -74,7 +76,9 @@ def card_url(base_url: str, credential: ProducerCredential) -> str:
     return f"{base_url.rstrip('/').upper()}{CARD_PREFIX}{credential.card_code}"
 
 
-def _find(session: Session, identifier: str) -> ProducerCredential | None:
+def _find(
+    session: Session, identifier: str, id_digest: Callable[[str], str] | None
+) -> ProducerCredential | None:
     text = identifier.strip()
     if CARD_PREFIX in text.upper():
         text = text.upper().rsplit(CARD_PREFIX, 1)[1]
@@ -85,26 +89,20 @@ def _find(session: Session, identifier: str) -> ProducerCredential | None:
         return credential
     if text.isdecimal() and len(text) < 10:  # the producer's registry number
         return session.get(ProducerCredential, int(text))
-    digest = _id_digest(session, text)
-    if digest:
+    number = _id_number(text)
+    if number is not None and id_digest is not None:
+        digest = id_digest(number)
         producer = session.exec(select(Producer).where(Producer.id_number_digest == digest)).first()
         if producer is not None:
             return session.get(ProducerCredential, producer.id)
     return None
 
 
-def _id_digest(session: Session, text: str) -> str | None:
-    """The registry's keyed digest of an ID-card number, when the registry offers one."""
+def _id_number(text: str) -> str | None:
+    """An ID-card number as the registry stores its digest (upper-case X), or None."""
     try:
-        from traceability.registry import pii  # the accounts registry, when installed
-    except ImportError:
-        return None
-    digest_of = getattr(pii, "id_number_digest", None)
-    if digest_of is None or len(text) not in (15, 18):
-        return None
-    try:
-        return str(digest_of(text))
-    except Exception:
+        return normalise_id_number(text)
+    except ValidationFailed:
         return None
 
 
@@ -204,15 +202,18 @@ def sign_in(
     *,
     now: datetime | None = None,
     secret: str = "",
+    id_digest: Callable[[str], str] | None = None,
 ) -> Producer:
     """The producer for a card/number and PIN, or a refusal a person can act on.
 
-    `secret` keys the digest under which an unknown card's tries are counted.
+    `secret` keys the digest under which an unknown card's tries are counted; `id_digest`
+    is the registry's keyed digest of an ID-card number (`IdNumberVault.digest`), without
+    which an ID number finds nobody.
     """
     now = now or utcnow()
     if not identifier.strip() or len(identifier) > 200:
         raise _refused()
-    credential = _find(session, identifier)
+    credential = _find(session, identifier, id_digest)
     if credential is None:
         raise _refuse_unknown(session, identifier, pin, secret, now)
     locked = _still_locked(credential.locked_until, now)

@@ -67,6 +67,7 @@ from traceability.models import (
 from traceability.models.compliance import RapidTest, TestMethod, TestResult
 from traceability.models.product import CATEGORY_ICONS
 from traceability.models.types import utcnow
+from traceability.registry.pii import IdNumberVault
 
 bp = Blueprint("kiosk", __name__)
 SESSION_IDLE_SECONDS = 180
@@ -178,7 +179,8 @@ def api_signin() -> Response:
     body = request.get_json(silent=True) or {}
     identifier, pin = str(body.get("identifier", ""))[:200], str(body.get("pin", ""))[:20]
     secret = str(current_app.config["SECRET_KEY"])
-    producer = signin.sign_in(get_session(), identifier, pin, secret=secret)
+    vault = IdNumberVault.from_config(current_app.config)
+    producer = signin.sign_in(get_session(), identifier, pin, secret=secret, id_digest=vault.digest)
     get_session().commit()
     session["kiosk_producer"] = producer.id
     session["kiosk_seen"] = utcnow().timestamp()
