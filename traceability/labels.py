@@ -22,6 +22,10 @@ from traceability.models import Certificate
 DEFAULT_LAYOUT = "certificate-80x60"
 # What phone issuing offers: the full certificate and one small label per item code.
 PHONE_LAYOUTS = (("certificate-80x60", 203), ("item-40x30", 203))
+# A phone's Bluetooth printer may be a 3-inch one (CPCL's widest known prints 72 mm): it gets
+# the certificate as the 60×40 label, which phone issuing therefore checks too.
+PHONE_NARROW_CERTIFICATE = ("label-60x40", 203)
+PHONE_CHECKED_LAYOUTS = (*PHONE_LAYOUTS, PHONE_NARROW_CERTIFICATE)
 # What a terminal may print, from printers' own list: once per job the certificate (the
 # full one, the 60×40 label or a receipt), and a small label per item code ("item-…").
 ITEM_LAYOUTS = tuple(name for name in layouts.LAYOUTS if name.startswith("item-"))

@@ -27,7 +27,7 @@ from traceability.issuing.service import (
     today_in_china,
 )
 from traceability.kiosk.jobs import enqueue_certificate
-from traceability.labels import PHONE_LAYOUTS, check_certificate_printable
+from traceability.labels import PHONE_CHECKED_LAYOUTS, check_certificate_printable
 from traceability.models import Batch, PrintJob, Producer, Product, Terminal
 from traceability.models.compliance import RapidTest
 from traceability.models.types import utcnow
@@ -105,7 +105,7 @@ def issue_at_kiosk(
     label_layouts = (
         ((terminal.certificate_layout, terminal.dpi), (terminal.item_layout, terminal.dpi))
         if terminal is not None
-        else PHONE_LAYOUTS
+        else PHONE_CHECKED_LAYOUTS
     )
     check_certificate_printable(issued.certificate, issued.codes[0], base_url, label_layouts)
     _tie_tests_to_batch(session, test_ids or [], batch)

@@ -28,7 +28,14 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
-from printers import CertificateLabelData, Label, build_label, get_driver, render_pdf_sheet
+from printers import (
+    CertificateLabelData,
+    Label,
+    build_label,
+    get_driver,
+    render_pdf_sheet,
+)
+from printers.drivers import printable_layouts
 from printers.errors import LayoutError
 from printers.raster import check_fits
 from traceability import keystore
@@ -48,7 +55,9 @@ from traceability.kiosk import jobs, signin, terminals
 from traceability.kiosk.issuing import MAX_KIOSK_LABELS, issue_at_kiosk
 from traceability.kiosk.linkable_tests import linkable_tests
 from traceability.labels import (
+    PHONE_CHECKED_LAYOUTS,
     PHONE_LAYOUTS,
+    PHONE_NARROW_CERTIFICATE,
     check_printable,
     does_not_fit,
     format_quantity,
@@ -378,11 +387,17 @@ def _item_codes(cert: Certificate) -> list[SignedCode]:
     return [SignedCode(i.serial[:10], i.serial[10:], i.kid, i.signature) for i in items]
 
 
-def _phone_labels(cert: Certificate) -> list[Label]:
-    """What phone issuing prints: the full certificate, then one item label per code."""
+def _phone_labels(cert: Certificate, driver: str | None = None) -> list[Label]:
+    """What phone issuing prints: the full certificate, then one item label per code.
+
+    For a printer language whose printers are narrower than the full certificate (CPCL's
+    3-inch ones) the certificate is the 60×40 label, not one clipped at the right edge.
+    """
     base_url = current_app.config["PUBLIC_BASE_URL"]
     codes = _item_codes(cert)
     (certificate_layout, dpi), (item_layout, _) = PHONE_LAYOUTS
+    if driver is not None and certificate_layout not in printable_layouts(driver):
+        certificate_layout, dpi = PHONE_NARROW_CERTIFICATE
     try:
         labels = [build_label(certificate_layout, label_data(cert, codes[0], base_url), dpi)]
         labels += [
@@ -429,7 +444,8 @@ def certificate_bytes(number: str) -> Response:
             "只支持 cpcl 或 tspl。", "driver must be cpcl or tspl.", code="invalid_driver"
         )
     driver = get_driver(driver_name)
-    payload = b"".join(driver.encode(label, mode="raster").data for label in _phone_labels(cert))
+    labels = _phone_labels(cert, driver_name)
+    payload = b"".join(driver.encode(label, mode="raster").data for label in labels)
     response = Response(payload, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = f'attachment; filename="{cert.number}.{driver_name}"'
     return response
@@ -474,7 +490,7 @@ def preview() -> Response:
     label_layouts = (
         ((terminal.certificate_layout, terminal.dpi), (terminal.item_layout, terminal.dpi))
         if terminal is not None
-        else PHONE_LAYOUTS
+        else PHONE_CHECKED_LAYOUTS
     )
     worst = replace(data, sequence=f"{MAX_KIOSK_LABELS}/{MAX_KIOSK_LABELS}", reprint=True)
     check_printable(worst, label_layouts)

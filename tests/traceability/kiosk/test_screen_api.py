@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
 
+from printers.drivers import widest_paper_mm
 from printers.layouts import build_label
 from printers.model import CertificateLabelData, TextElement
 from printers.raster import check_fits, fit_text, render_raster
@@ -125,8 +126,12 @@ def test_phone_printer_bytes_hold_the_certificate_and_every_item_code(
     number = answer.get_json()["certificate"]["number"]
     data = kiosk.get(f"/kiosk/api/certificates/{number}/printer-bytes?driver={language}").data
     decode = tspl.decode if language == "tspl" else cpcl.decode
-    scanned = [read_qr_texts(decode(job).image) for job in split_jobs(data, language)]
+    images = [decode(job).image for job in split_jobs(data, language)]
+    scanned = [read_qr_texts(image) for image in images]
     assert len(scanned) == 6 and all(len(texts) == 1 for texts in scanned)
+    # nothing wider than the language's widest printer: a 3-inch CPCL one gets the 60×40
+    widest_dots = widest_paper_mm(language) / 25.4 * 203
+    assert max(image.width for image in images) <= widest_dots
     codes = [texts[0] for texts in scanned]
     assert codes[0] == codes[1] and len(set(codes[1:])) == 5  # certificate, then each code
     pdf = kiosk.get(answer.get_json()["labels_pdf_url"])
