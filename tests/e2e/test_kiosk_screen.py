@@ -362,7 +362,7 @@ def test_a_producer_without_active_products_is_told_to_ask_the_township_staff(
         signout.click()
         page.wait_for_selector("#screen-start.active")
         browser.close()
-    assert message and "请找乡镇工作人员登记您的产品" in message
+    assert message and "请找乡镇工作人员登记您的产品" in message and "停用" in message
     assert tiles == 0
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 600
     assert signout_box is not None and signout_box["y"] + signout_box["height"] <= 600
