@@ -57,9 +57,16 @@ def issue(base: str, admin: str, items: int) -> dict[str, Any]:
     )
 
 
+def county_admin(env: dict[str, str]) -> str:
+    """A bearer token of a county admin (it issues the certificates the market receives)."""
+    return str(
+        cli_json(env, "token", "create", "--name", "admin", "--role", "county_admin")["token"]
+    )
+
+
 def _issue_as_admin(base: str, env: dict[str, str], *, items: int) -> tuple[str, list[str]]:
     """A county admin token, and the code URLs of a certificate for demo batch 1."""
-    admin = cli_json(env, "token", "create", "--name", "admin", "--role", "county_admin")["token"]
+    admin = county_admin(env)
     return admin, [item["url"] for item in issue(base, admin, items)["items"]]
 
 

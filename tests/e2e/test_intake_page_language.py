@@ -20,6 +20,7 @@ from tests.e2e.test_intake_page import (
     IntakePage,
     _call,
     _tampered,
+    county_admin,
     issue,
     market_inspector,
 )
@@ -45,7 +46,7 @@ CELL_LINES = """() => [...document.querySelectorAll('#ledger-rows td')].map((td)
 def _received_then_recalled(base: str, env: dict[str, str], inspector: str) -> tuple[str, str]:
     """A market that received goods later recalled (so the page shows an alert), and an
     admin token."""
-    admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
+    admin = county_admin(env)
     url = issue(base, admin, 1)["items"][0]["url"]
     _call(
         base, "/api/v1/intake", inspector, {"records": [{"uuid": str(uuid.uuid4()), "code": url}]}
@@ -130,7 +131,7 @@ def test_the_chinese_ledger_keeps_its_words_whole_and_its_times_in_beijing_on_a_
         base, env = server.base_url, server.env
         cli_json(env, "demo")
         inspector = market_inspector(env)
-        admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
+        admin = county_admin(env)
         urls = [item["url"] for item in issue(base, admin, 4)["items"]]
         # 17:30:05 UTC on 1 March is 01:30:05 on 2 March in Beijing: the day differs too
         earlier = {"uuid": str(uuid.uuid4()), "code": urls[3], "supplier": "早班供货者"}

@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 from tests.e2e.server import cli_json, gunicorn_server
-from tests.e2e.test_intake_page import ARGS, CHROMIUM, IntakePage, _call, issue, market_inspector
+from tests.e2e.test_intake_page import (
+    ARGS,
+    CHROMIUM,
+    IntakePage,
+    _call,
+    county_admin,
+    issue,
+    market_inspector,
+)
 from traceability.intake.ledger import COLUMNS
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -35,7 +43,7 @@ def test_fifty_labels_scanned_at_once_are_all_in_the_ledger(
         base, env = server.base_url, server.env
         cli_json(env, "demo")
         inspector = market_inspector(env)
-        admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
+        admin = county_admin(env)
         urls = [item["url"] for item in issue(base, admin, 50)["items"]]
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -76,7 +84,7 @@ def test_an_older_ledger_answer_arriving_last_does_not_hide_newer_lines(
         base, env = server.base_url, server.env
         cli_json(env, "demo")
         inspector = market_inspector(env)
-        admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
+        admin = county_admin(env)
         first, second = (item["url"] for item in issue(base, admin, 2)["items"])
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

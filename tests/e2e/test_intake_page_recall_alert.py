@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.server import cli_json, gunicorn_server
-from tests.e2e.test_intake_page import ARGS, CHROMIUM, IntakePage, _call, issue, market_inspector
+from tests.e2e.test_intake_page import (
+    ARGS,
+    CHROMIUM,
+    IntakePage,
+    _call,
+    county_admin,
+    issue,
+    market_inspector,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
@@ -30,7 +38,7 @@ def test_the_recall_alert_marks_a_possibly_copied_code(
             env, "token", "create", "--name", "e2e2", "--role", "market_inspector",
             "--market-id", str(there["id"]),
         )["token"]  # fmt: skip
-        admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
+        admin = county_admin(env)
         copied_cert = issue(base, admin, 1)
         copied = copied_cert["items"][0]["url"]
         own_cert = issue(base, admin, 1)

@@ -18,6 +18,7 @@ from tests.e2e.test_intake_page import (
     IntakePage,
     _call,
     _tampered,
+    county_admin,
     issue,
     market_inspector,
 )
@@ -51,7 +52,7 @@ def test_codes_that_are_not_genuine_say_why_online_offline_and_in_the_ledger(
         base, env = server.base_url, server.env
         cli_json(env, "demo")
         inspector = market_inspector(env)
-        admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
+        admin = county_admin(env)
         urls = [item["url"] for item in issue(base, admin, 2)["items"]]
         roll = _roll(env, tmp_path)
         with playwright.sync_playwright() as p:
@@ -97,7 +98,7 @@ def test_a_revoked_paper_certificate_reads_revoked_and_another_product_is_flagge
         base, env = server.base_url, server.env
         cli_json(env, "demo")
         inspector = market_inspector(env)
-        admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
+        admin = county_admin(env)
         recalled = issue(base, admin, 1)["certificate"]
         today = date.today().isoformat()
         traceability_cli(
@@ -153,7 +154,7 @@ def test_an_account_with_no_market_is_told_so_and_a_scan_is_not_called_malformed
         producer = cli_json(
             env, "token", "create", "--name", "p", "--role", "producer", "--producer-id", "1"
         )["token"]
-        admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
+        admin = county_admin(env)
         url = issue(base, admin, 1)["items"][0]["url"]
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
