@@ -213,6 +213,20 @@ def test_a_wrong_pin_says_so_and_prints_nothing(kiosk_site: dict[str, Any]) -> N
     assert kiosk_site["printer"].jobs == 0
 
 
+def change_server_database(site: dict[str, Any], statement: str, **params: Any) -> None:
+    """One statement on the running server's database, as staff would change it."""
+    from sqlalchemy import text
+
+    from traceability.db import make_engine
+
+    engine = make_engine(site["server"].env["DATABASE_URL"])
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement), params)
+    finally:
+        engine.dispose()
+
+
 def test_a_producer_without_a_card_signs_in_by_touch_alone(kiosk_site: dict[str, Any]) -> None:
     """A kiosk has no on-screen keyboard: the keypad types into the field last touched."""
     with sync_playwright() as p:
@@ -304,18 +318,12 @@ def test_a_producer_signed_in_on_the_web_issues_on_the_phone_without_card_or_pin
 
 
 def test_a_suspended_producer_is_told_and_prints_nothing(kiosk_site: dict[str, Any]) -> None:
-    from sqlalchemy import text
-
-    from traceability.db import make_engine
-
     card = kiosk_site["demo"]["kiosk_cards"][0]
-    engine = make_engine(kiosk_site["server"].env["DATABASE_URL"])
-    with engine.begin() as connection:
-        connection.execute(
-            text("update producer set status = 'suspended' where id = :id"),
-            {"id": card["producer_id"]},
-        )
-    engine.dispose()
+    change_server_database(
+        kiosk_site,
+        "update producer set status = 'suspended' where id = :id",
+        id=card["producer_id"],
+    )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1024, "height": 600})
@@ -333,18 +341,12 @@ def test_a_producer_without_active_products_is_told_to_ask_the_township_staff(
 ) -> None:
     """Products retired at the office leave the grid empty: the screen says why and who can
     help, in the 1024×600 view without scrolling, and offers only 退出."""
-    from sqlalchemy import text
-
-    from traceability.db import make_engine
-
     card = kiosk_site["demo"]["kiosk_cards"][0]
-    engine = make_engine(kiosk_site["server"].env["DATABASE_URL"])
-    with engine.begin() as connection:
-        connection.execute(
-            text("update product set active = false where producer_id = :id"),
-            {"id": card["producer_id"]},
-        )
-    engine.dispose()
+    change_server_database(
+        kiosk_site,
+        "update product set active = false where producer_id = :id",
+        id=card["producer_id"],
+    )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1024, "height": 600})
