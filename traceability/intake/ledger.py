@@ -49,7 +49,7 @@ VERDICT_ZH = {
     "revoked": "已撤销",
     "not_genuine": "无法验证",
     "other_market": "已被其他市场收货",
-    "over_scanned": "重复扫码",
+    "over_scanned": "重复收货",
     "paper": "纸质合格证",
 }
 VERDICT_EN = {
@@ -57,7 +57,7 @@ VERDICT_EN = {
     "revoked": "Revoked",
     "not_genuine": "Not genuine",
     "other_market": "Already received by another market",
-    "over_scanned": "Over-scanned",
+    "over_scanned": "Received again",
     "paper": "Paper certificate",
 }
 METHOD_ZH = {"code": "扫码", "paper": "纸质"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +20,7 @@ from tests.traceability.intake.test_verdict_details import _paper, _tampered
 from traceability.db import get_engine, session_scope
 from traceability.intake.ledger import (
     COLUMNS,
+    VERDICT_EN,
     VERDICT_ZH,
     LedgerQuery,
     purge_expired,
@@ -108,7 +111,7 @@ def _ledger_of_every_kind(
     make_market: Callable[..., MarketFixture],
     issue: Callable[..., IssuedFixture],
 ) -> MarketFixture:
-    """One line of each verdict: genuine, over-scanned, other market, forged, a paper
+    """One line of each verdict: genuine, received again, other market, forged, a paper
     certificate (plain and for another product)."""
     market, elsewhere, cert = make_market(), make_market("城南农贸市场", "farmers_market"), issue()
     scan(client, elsewhere, cert.urls[3])
@@ -144,16 +147,16 @@ def test_the_english_export_says_verdicts_details_and_method_in_english(
     assert chinese[0] == english[0] == titles
     assert {(r[VERDICT], r[REASON], r[METHOD]) for r in english[1:]} == {
         ("Genuine", "", "Code scan"),
-        ("Over-scanned", "", "Code scan"),
+        ("Received again", "", "Code scan"),
         ("Already received by another market", "", "Code scan"),
         ("Not genuine", "forged or altered", "Code scan"),
         ("Paper certificate", "", "Paper"),
         ("Paper certificate", "product differs", "Paper"),
     }
-    # the Chinese file is the regulation's record: as it always was
+    # the Chinese file is the regulation's record, in the page's words
     assert {(r[VERDICT], r[REASON], r[METHOD]) for r in chinese[1:]} == {
         ("真品", "", "扫码"),
-        ("重复扫码", "", "扫码"),
+        ("重复收货", "", "扫码"),
         ("已被其他市场收货", "", "扫码"),
         ("无法验证", "伪造或被篡改", "扫码"),
         ("纸质合格证", "", "纸质"),
@@ -235,3 +238,37 @@ def test_an_export_of_some_columns_puts_each_cell_under_its_header(
     assert {(number, verdict, serial) for number, verdict, _, serial in rows[1:]} == {
         (number, VERDICT_ZH[verdict], serial) for number, verdict, serial in expected
     }
+
+
+def _page_labels(client: FlaskClient, query: str = "") -> dict[str, str]:
+    page = client.get(f"/intake{query}").get_data(as_text=True)
+    found = re.search(
+        r'<script id="intake-messages" type="application/json">(.*?)</script>', page, re.S
+    )
+    assert found is not None
+    return dict(json.loads(found.group(1))["labels"])
+
+
+def test_an_item_received_again_reads_alike_on_the_page_in_the_export_and_in_the_answer(
+    client: FlaskClient,
+    make_market: Callable[..., MarketFixture],
+    issue: Callable[..., IssuedFixture],
+) -> None:
+    """重复收货 (received again) is what the ledger records: this market already received
+    the item. The page, both exports and the API's message use the one term."""
+    market, cert = make_market(), issue(0, 1)
+    scan(client, market, cert.urls[0])
+    [again] = scan(client, market, cert.urls[0])
+    assert again["verdict"] == "over_scanned"
+    assert again["message_zh"].startswith("重复收货")
+    assert again["message_en"].startswith("Received again")
+    assert [r[VERDICT] for r in _csv(client, market)[1:]] == ["重复收货", "真品"]
+    chinese, english = _page_labels(client), _page_labels(client, "?lang=en")
+    assert chinese["over_scanned"] == VERDICT_ZH["over_scanned"] == "重复收货"
+    assert english["over_scanned"] == VERDICT_EN["over_scanned"] == "Received again"
+    for verdict in ("genuine", "revoked", "not_genuine", "other_market"):
+        assert (chinese[verdict], english[verdict]) == (VERDICT_ZH[verdict], VERDICT_EN[verdict])
+    assert [r[VERDICT] for r in _csv(client, market, "&lang=en")[1:]] == [
+        "Received again",
+        "Genuine",
+    ]

@@ -27,7 +27,7 @@
   // the Chinese page keeps an English line under each verdict, for staff who read English
   const SECOND = EN ? {} : {
     genuine: "Genuine", revoked: "Revoked", not_genuine: "Not genuine", not_activated: "Not activated",
-    other_market: "Already received by another market", over_scanned: "Over-scanned",
+    other_market: "Already received by another market", over_scanned: "Received again",
     malformed: "Not a certificate code", paper: "Paper certificate recorded", refused: "Not recorded",
   };
   const OK = new Set(["genuine", "paper"]);
