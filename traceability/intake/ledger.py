@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
 from sqlmodel import Session, col, delete, select
 
 from traceability.beijing_time import CHINA
@@ -163,16 +164,34 @@ def to_xlsx(
 def purge_expired(
     session: Session, retention_days: int, *, home: str | Path, now: datetime | None = None
 ) -> int:
-    """Delete ledger lines (and their photos) older than the retention period."""
+    """Delete ledger lines (and their photos) older than the retention period.
+
+    The photos go only once the session's commit has succeeded: a commit that fails keeps
+    every line with its photo, and a crash in between leaves only an orphaned file.
+    """
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     expired = session.exec(
         select(IntakeRecord.id, IntakeRecord.photo_path).where(
             col(IntakeRecord.received_at) < cutoff
         )
     ).all()
-    for _, photo in expired:
-        delete_photo(home, photo)
     if expired:
         session.exec(delete(IntakeRecord).where(col(IntakeRecord.received_at) < cutoff))
         session.flush()
+        _delete_photos_after_commit(session, home, [photo for _, photo in expired if photo])
     return len(expired)
+
+
+def _delete_photos_after_commit(session: Session, home: str | Path, photos: list[str]) -> None:
+    """Delete `photos` when the session's transaction commits; forget them if it rolls back."""
+    pending = list(photos)
+
+    def delete_now(_: Session) -> None:
+        while pending:
+            delete_photo(home, pending.pop())
+
+    def forget(*_: Any) -> None:
+        pending.clear()
+
+    event.listen(session, "after_commit", delete_now, once=True)
+    event.listen(session, "after_soft_rollback", forget, once=True)

@@ -8,15 +8,18 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from tests.traceability.intake.conftest import IssuedFixture, MarketFixture, scan
-from tests.traceability.intake.test_verdict_details import _paper, _tampered
+from tests.traceability.intake.test_verdict_details import PNG, _paper, _tampered
 from traceability.db import get_engine, session_scope
 from traceability.intake.ledger import (
     COLUMNS,
@@ -104,6 +107,48 @@ def test_records_older_than_the_retention_period_are_purged(
         assert purge_expired(session, 730, home=app.config["TRACEABILITY_HOME"]) == 1
     with app.app_context(), session_scope(get_engine()) as session:
         assert len(session.exec(select(IntakeRecord)).all()) == 1
+
+
+def _age_every_line(app: Flask, days: int) -> None:
+    with app.app_context(), session_scope(get_engine()) as session:
+        for record in session.exec(select(IntakeRecord)).all():
+            record.received_at = datetime.now(UTC) - timedelta(days=days)
+            session.add(record)
+
+
+def _photos(app: Flask) -> list[Path]:
+    return sorted((Path(app.config["TRACEABILITY_HOME"]) / "intake_photos").rglob("*.png"))
+
+
+def test_a_purge_deletes_the_photos_of_the_lines_it_deletes(
+    app: Flask, client: FlaskClient, make_market: Callable[..., MarketFixture]
+) -> None:
+    market = make_market()
+    _paper(client, market, "EXT-2026-0001", "土鸡蛋")
+    _paper(client, market, "EXT-2026-0002", "土鸡蛋")
+    assert len(_photos(app)) == 2
+    _age_every_line(app, 731)
+    with app.app_context(), session_scope(get_engine()) as session:
+        assert purge_expired(session, 730, home=app.config["TRACEABILITY_HOME"]) == 2
+        assert len(_photos(app)) == 2  # not before the commit
+    assert _photos(app) == []
+
+
+def test_a_purge_whose_commit_fails_keeps_every_line_and_its_photo(
+    app: Flask, client: FlaskClient, make_market: Callable[..., MarketFixture]
+) -> None:
+    """The connection is lost between the delete and the commit: nothing is deleted, so
+    no ledger line is left pointing at a photo that is gone."""
+    market = make_market()
+    uuids = [_paper(client, market, f"EXT-2026-000{n}", "土鸡蛋")["record"]["uuid"] for n in (1, 2)]
+    _age_every_line(app, 731)
+    with pytest.raises(SQLAlchemyError), app.app_context(), session_scope(get_engine()) as session:
+        assert purge_expired(session, 730, home=app.config["TRACEABILITY_HOME"]) == 2
+        session.connection().invalidate()  # the database goes away before the commit
+    assert len(_photos(app)) == 2
+    for record_uuid in uuids:
+        photo = client.get(f"/api/v1/intake/records/{record_uuid}/photo", headers=market.headers)
+        assert photo.status_code == 200 and photo.data == PNG
 
 
 def _ledger_of_every_kind(
