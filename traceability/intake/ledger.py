@@ -22,6 +22,9 @@ from traceability.models import IntakeRecord
 from traceability.models.types import utcnow
 from traceability.spreadsheets import table_to_csv, table_to_xlsx
 
+# the page lists the newest lines only (it says so when there are more); the exports hold
+# every line the search finds, up to EXPORT_LIMIT
+PAGE_LIMIT = 500
 EXPORT_LIMIT = 200_000
 
 COLUMNS: list[tuple[str, str]] = [
@@ -81,7 +84,9 @@ def _local_midnight_utc(day: date) -> datetime:
     return datetime.combine(day, time(), CHINA)
 
 
-def search(session: Session, query: LedgerQuery, *, limit: int = 500) -> Sequence[IntakeRecord]:
+def search(
+    session: Session, query: LedgerQuery, *, limit: int = PAGE_LIMIT
+) -> Sequence[IntakeRecord]:
     """Newest first; dates are local calendar days, both ends included."""
     statement = select(IntakeRecord)
     if query.market_id is not None:

@@ -317,3 +317,25 @@ def test_an_item_received_again_reads_alike_on_the_page_in_the_export_and_in_the
         "Received again",
         "Genuine",
     ]
+
+
+def test_the_ledger_search_says_when_older_lines_are_left_out_and_the_exports_hold_them_all(
+    client: FlaskClient,
+    make_market: Callable[..., MarketFixture],
+    issue: Callable[..., IssuedFixture],
+) -> None:
+    """The page's search answers the newest 500 lines and says there are more; CSV and
+    XLSX hold every line the search finds."""
+    market, cert = make_market(), issue(0, 501)
+    scan(client, market, *cert.urls[:500])
+    search = client.get("/api/v1/intake/ledger", headers=market.headers).get_json()
+    assert (len(search["records"]), search["limit"], search["more"]) == (500, 500, False)
+    [last] = scan(client, market, cert.urls[500])
+    search = client.get("/api/v1/intake/ledger", headers=market.headers).get_json()
+    assert (len(search["records"]), search["limit"], search["more"]) == (500, 500, True)
+    assert search["records"][0]["uuid"] == last["record"]["uuid"]  # the newest first
+
+    assert len(_csv(client, market)) == 1 + 501
+    data = client.get("/api/v1/intake/ledger?format=xlsx", headers=market.headers).data
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None and sheet.max_row == 1 + 501

@@ -370,7 +370,10 @@
         });
         rows.append(tr);
       }
-      $("#ledger-count").textContent = String(body.records.length);
+      // the page lists the newest lines only: say so, so older ones are not taken as missing
+      $("#ledger-count").textContent = String(body.records.length) + (body.more ? "+" : "");
+      $("#ledger-limited").textContent = body.more ? say(MSG.ledger_limited, { n: body.limit }) : "";
+      $("#ledger-limited").hidden = !body.more;
     } catch (e) { /* offline */ }
     finally {
       ledgerBusy = false;
