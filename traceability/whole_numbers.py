@@ -12,6 +12,9 @@ from traceability.errors import ValidationFailed
 # the largest record number a database here stores (SQLite's integers, PostgreSQL's
 # bigint): a larger one in a URL or a form names nothing and cannot even be bound
 MAX_RECORD_NUMBER = 2**63 - 1
+# the largest number an `integer` id column holds on PostgreSQL (most tables' ids and
+# their foreign keys, e.g. batch and producer): a larger one fails there as a database error
+MAX_INTEGER_ID = 2**31 - 1
 
 
 def whole_number(

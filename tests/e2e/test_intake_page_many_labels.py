@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,51 @@ def test_an_older_ledger_answer_arriving_last_does_not_hide_newer_lines(
             rows = _rows(page)
             browser.close()
     assert rows == 2
+
+
+def test_a_ledger_longer_than_the_page_shows_says_so_and_exports_every_line(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """501 lines: the page lists the newest 500, counts them as 500+ and says older lines
+    are left out (search by date or export); its CSV holds all 501."""
+    with gunicorn_server(empty_database_url, tmp_path / "instance") as server:
+        base, env = server.base_url, server.env
+        cli_json(env, "demo")
+        inspector = market_inspector(env)
+        admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
+        urls = [item["url"] for item in issue(base, admin, 501)["items"]]
+        for start in (0, 500):
+            records = [
+                {"uuid": str(uuid.uuid4()), "code": url} for url in urls[start : start + 500]
+            ]
+            _call(base, "/api/v1/intake", inspector, {"records": records})
+        notes = {}
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            for query in ("", "?lang=en"):
+                page = browser.new_context().new_page()
+                IntakePage.opened(page, base, inspector, query)
+                page.wait_for_selector("#ledger-limited:visible", timeout=15_000)
+                notes[query] = (
+                    page.text_content("#ledger-count"),
+                    page.text_content("#ledger-limited"),
+                    _rows(page),
+                )
+                with page.expect_download() as download:
+                    page.click("#export-csv")
+                saved = tmp_path / f"export{len(notes)}.csv"
+                download.value.save_as(saved)
+                rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+                assert len(rows) == 1 + 501
+                # searched by a day with no lines, the note goes
+                page.fill("#ledger-form input[name=to]", "2020-01-01")
+                page.click("#ledger-form button[type=submit]")
+                page.wait_for_selector("#ledger-limited", state="hidden", timeout=5_000)
+                assert page.text_content("#ledger-count") == "0"
+            browser.close()
+    assert notes[""] == ("500+", "只显示最近 500 条，请按日期查找或导出", 500)
+    assert notes["?lang=en"] == (
+        "500+",
+        "Showing the latest 500 lines only: search by date or export for the rest",
+        500,
+    )

@@ -245,12 +245,15 @@ def intake_ledger() -> Response:
         records = ledger.search(session, query, limit=ledger.EXPORT_LIMIT)
         data = ledger.to_xlsx(records, language=language)
         return _download(data, f"intake-{market.id}-{stamp}.xlsx", XLSX)
-    records = ledger.search(session, query)
+    # one line past the page's limit says whether older lines are left out
+    records = ledger.search(session, query, limit=ledger.PAGE_LIMIT + 1)
     return jsonify(
         {
             "market": {"id": market.id, "name": market.name},
             "retention_days": current_app.config["RECORD_RETENTION_DAYS"],
-            "records": [record_dict(r) for r in records],
+            "records": [record_dict(r) for r in records[: ledger.PAGE_LIMIT]],
+            "limit": ledger.PAGE_LIMIT,
+            "more": len(records) > ledger.PAGE_LIMIT,
         }
     )
 

@@ -3,15 +3,48 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
+
+from traceability.cli_types import ISO_DATE, RECORD_ID
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from traceability.models import Region
 
 
 def register(main: click.Group) -> None:
     """Attach the intake commands to the main group (called at the end of traceability/cli.py)."""
     from traceability.cli import echo_json as show
     from traceability.cli import with_app as app_cmd
+
+    def _region(session: Session, text: str) -> Region | None:
+        """The division `--region` names by code or name; refused when it names none or
+        several (a typo would otherwise file the market under a place that is not there)."""
+        from traceability.regions.directory import regions_named
+
+        if not text.strip():
+            return None
+        found = regions_named(session, text)
+        if not found:
+            raise click.BadParameter(
+                f"没有代码或名称为“{text}”的行政区划（可用 traceability regions list 查看，"
+                f"traceability regions import 导入） / no division has the code or name "
+                f"{text!r} (see `traceability regions list`; load them with "
+                "`traceability regions import`)",
+                param_hint="--region",
+            )
+        if len(found) > 1:
+            codes = ", ".join(r.code for r in found)
+            raise click.BadParameter(
+                f"名称“{text}”对应多个行政区划（{codes}），请改用代码 / "
+                f"{text!r} names several divisions ({codes}): give its code",
+                param_hint="--region",
+            )
+        return found[0]
 
     @main.group(help="Markets that receive produce and keep an intake ledger.")
     def market() -> None:
@@ -22,7 +55,7 @@ def register(main: click.Group) -> None:
     @click.option(
         "--kind", type=click.Choice(["supermarket", "wholesale", "farmers_market"]), required=True
     )
-    @click.option("--region", default="")
+    @click.option("--region", default="", help="A division's code (6, 9 or 12 digits) or name.")
     @click.option("--address", default="")
     @click.option("--contact", default="")
     @click.option("--phone", default="")
@@ -42,16 +75,24 @@ def register(main: click.Group) -> None:
         from traceability.intake.markets import create_market
 
         with session_scope(get_engine()) as session:
+            place = _region(session, region)
             made = create_market(
                 session,
                 name=name,
                 kind=kind,
-                region=region,
+                region=place.name if place else "",
+                region_id=place.id if place else None,
                 address=address,
                 contact=contact,
                 phone=phone,
             )
-            data = {"id": made.id, "name": made.name, "kind": made.kind}
+            data = {
+                "id": made.id,
+                "name": made.name,
+                "kind": made.kind,
+                "region": made.region,
+                "region_id": made.region_id,
+            }
         if as_json:
             show(data)
         else:
@@ -82,7 +123,7 @@ def register(main: click.Group) -> None:
             )
 
     @recall.command("batch", help="Revoke every certificate of a batch; list who received it.")
-    @click.argument("batch_id", type=int)
+    @click.argument("batch_id", type=RECORD_ID)
     @click.option("--reason", required=True)
     @click.option("--json", "as_json", is_flag=True)
     @app_cmd
@@ -95,14 +136,14 @@ def register(main: click.Group) -> None:
         _report(app, made_id, as_json)
 
     @recall.command("producer", help="Revoke a producer's certificates issued in a date range.")
-    @click.argument("producer_id", type=int)
-    @click.option("--from", "date_from", required=True, help="YYYY-MM-DD")
-    @click.option("--to", "date_to", required=True, help="YYYY-MM-DD")
+    @click.argument("producer_id", type=RECORD_ID)
+    @click.option("--from", "date_from", type=ISO_DATE, required=True, help="First day issued.")
+    @click.option("--to", "date_to", type=ISO_DATE, required=True, help="Last day issued.")
     @click.option("--reason", required=True)
     @click.option("--json", "as_json", is_flag=True)
     @app_cmd
     def recall_producer(
-        app: Flask, producer_id: int, date_from: str, date_to: str, reason: str, as_json: bool
+        app: Flask, producer_id: int, date_from: date, date_to: date, reason: str, as_json: bool
     ) -> None:
         from traceability.db import get_engine, session_scope
         from traceability.intake import recall as recalls
@@ -111,8 +152,8 @@ def register(main: click.Group) -> None:
             made = recalls.recall_producer(
                 session,
                 producer_id,
-                date.fromisoformat(date_from),
-                date.fromisoformat(date_to),
+                date_from,
+                date_to,
                 reason,
                 actor="cli",
             )

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
 from sqlmodel import Session, col, delete, select
 
 from traceability.beijing_time import CHINA
@@ -21,6 +22,9 @@ from traceability.models import IntakeRecord
 from traceability.models.types import utcnow
 from traceability.spreadsheets import table_to_csv, table_to_xlsx
 
+# the page lists the newest lines only (it says so when there are more); the exports hold
+# every line the search finds, up to EXPORT_LIMIT
+PAGE_LIMIT = 500
 EXPORT_LIMIT = 200_000
 
 COLUMNS: list[tuple[str, str]] = [
@@ -49,7 +53,7 @@ VERDICT_ZH = {
     "revoked": "已撤销",
     "not_genuine": "无法验证",
     "other_market": "已被其他市场收货",
-    "over_scanned": "重复扫码",
+    "over_scanned": "重复收货",
     "paper": "纸质合格证",
 }
 VERDICT_EN = {
@@ -57,7 +61,7 @@ VERDICT_EN = {
     "revoked": "Revoked",
     "not_genuine": "Not genuine",
     "other_market": "Already received by another market",
-    "over_scanned": "Over-scanned",
+    "over_scanned": "Received again",
     "paper": "Paper certificate",
 }
 METHOD_ZH = {"code": "扫码", "paper": "纸质"}
@@ -80,7 +84,9 @@ def _local_midnight_utc(day: date) -> datetime:
     return datetime.combine(day, time(), CHINA)
 
 
-def search(session: Session, query: LedgerQuery, *, limit: int = 500) -> Sequence[IntakeRecord]:
+def search(
+    session: Session, query: LedgerQuery, *, limit: int = PAGE_LIMIT
+) -> Sequence[IntakeRecord]:
     """Newest first; dates are local calendar days, both ends included."""
     statement = select(IntakeRecord)
     if query.market_id is not None:
@@ -163,16 +169,34 @@ def to_xlsx(
 def purge_expired(
     session: Session, retention_days: int, *, home: str | Path, now: datetime | None = None
 ) -> int:
-    """Delete ledger lines (and their photos) older than the retention period."""
+    """Delete ledger lines (and their photos) older than the retention period.
+
+    The photos go only once the session's commit has succeeded: a commit that fails keeps
+    every line with its photo, and a crash in between leaves only an orphaned file.
+    """
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     expired = session.exec(
         select(IntakeRecord.id, IntakeRecord.photo_path).where(
             col(IntakeRecord.received_at) < cutoff
         )
     ).all()
-    for _, photo in expired:
-        delete_photo(home, photo)
     if expired:
         session.exec(delete(IntakeRecord).where(col(IntakeRecord.received_at) < cutoff))
         session.flush()
+        _delete_photos_after_commit(session, home, [photo for _, photo in expired if photo])
     return len(expired)
+
+
+def _delete_photos_after_commit(session: Session, home: str | Path, photos: list[str]) -> None:
+    """Delete `photos` when the session's transaction commits; forget them if it rolls back."""
+    pending = list(photos)
+
+    def delete_now(_: Session) -> None:
+        while pending:
+            delete_photo(home, pending.pop())
+
+    def forget(*_: Any) -> None:
+        pending.clear()
+
+    event.listen(session, "after_commit", delete_now, once=True)
+    event.listen(session, "after_soft_rollback", forget, once=True)

@@ -7,6 +7,9 @@ from sqlmodel import Session
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Market, MarketKind
 
+# the columns' widths: a longer value is refused, never cut short without a word
+LIMITS = {"address": (300, "地址"), "contact": (100, "联系人"), "phone": (20, "联系电话")}
+
 
 def create_market(
     session: Session,
@@ -32,14 +35,22 @@ def create_market(
             "The market kind must be supermarket, wholesale or farmers_market.",
             code="invalid_market_kind",
         )
+    fields = {"address": address.strip(), "contact": contact.strip(), "phone": phone.strip()}
+    for field, (limit, field_zh) in LIMITS.items():
+        if len(fields[field]) > limit:
+            raise ValidationFailed(
+                f"{field_zh}不能超过 {limit} 字。",
+                f"The {field} must be {limit} characters at most.",
+                code=f"market_{field}_too_long",
+            )
     market = Market(
         name=name,
         kind=kind,
         region=region.strip()[:100],
         region_id=region_id,
-        address=address.strip()[:300],
-        contact=contact.strip()[:100],
-        phone=phone.strip()[:20],
+        address=fields["address"],
+        contact=fields["contact"],
+        phone=fields["phone"],
     )
     session.add(market)
     session.flush()

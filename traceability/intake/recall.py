@@ -400,6 +400,11 @@ def acknowledge_alert(session: Session, alert_id: int, market_id: int, *, who: s
         session.add(alert)
         recall = session.get(Recall, alert.recall_id)
         received = recall_report(session, recall) if recall else []
+        # what this market received, as a count and its first and last numbers (as
+        # `recall.create` does): a big store's share of a big recall is thousands of numbers
+        numbers = sorted(
+            {line.certificate_number for line in received if line.market_id == market_id}
+        )
         record_audit(
             session,
             None,
@@ -411,9 +416,9 @@ def acknowledge_alert(session: Session, alert_id: int, market_id: int, *, who: s
                 "market_id": market_id,
                 "batch_id": recall.batch_id if recall else None,
                 "producer_id": recall.producer_id if recall else None,
-                "certificates": sorted(
-                    {line.certificate_number for line in received if line.market_id == market_id}
-                ),
+                "certificate_count": len(numbers),
+                "first_certificate": numbers[0] if numbers else None,
+                "last_certificate": numbers[-1] if numbers else None,
                 "acknowledged_by": alert.acknowledged_by,
             },
         )

@@ -47,8 +47,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Warning: another market already received this item; the code may be copied.",
     ),
     IntakeVerdict.OVER_SCANNED: (
-        "重复扫码：本市场已收过这件商品。",
-        "Scanned again: this market already received this item.",
+        "重复收货：本市场已收过这件商品。",
+        "Received again: this market already received this item.",
     ),
     IntakeVerdict.PAPER: ("纸质合格证已登记。", "Paper certificate recorded."),
     "malformed": (

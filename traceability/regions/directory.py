@@ -36,6 +36,20 @@ def are_townships(session: Session, ids: Sequence[int]) -> bool:
     return len(set(found)) == len(wanted)
 
 
+def regions_named(session: Session, text: str) -> list[Region]:
+    """The current divisions whose code (6, 9 or 12 digits) or exact name is `text`;
+    several when villages in different townships share a name."""
+    text = text.strip()
+    column = Region.code if text.isascii() and text.isdigit() else Region.name
+    return list(
+        session.exec(
+            select(Region)
+            .where(column == text, col(Region.retired).is_(False))
+            .order_by(col(Region.code))
+        ).all()
+    )
+
+
 def county_overview(session: Session) -> list[CountySummary]:
     """Every county with its townships, their villages and the producers registered there.
 

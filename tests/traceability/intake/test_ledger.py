@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from tests.traceability.intake.conftest import IssuedFixture, MarketFixture, scan
-from tests.traceability.intake.test_verdict_details import _paper, _tampered
+from tests.traceability.intake.test_verdict_details import PNG, _paper, _tampered
 from traceability.db import get_engine, session_scope
 from traceability.intake.ledger import (
     COLUMNS,
+    VERDICT_EN,
     VERDICT_ZH,
     LedgerQuery,
     purge_expired,
@@ -103,12 +109,54 @@ def test_records_older_than_the_retention_period_are_purged(
         assert len(session.exec(select(IntakeRecord)).all()) == 1
 
 
+def _age_every_line(app: Flask, days: int) -> None:
+    with app.app_context(), session_scope(get_engine()) as session:
+        for record in session.exec(select(IntakeRecord)).all():
+            record.received_at = datetime.now(UTC) - timedelta(days=days)
+            session.add(record)
+
+
+def _photos(app: Flask) -> list[Path]:
+    return sorted((Path(app.config["TRACEABILITY_HOME"]) / "intake_photos").rglob("*.png"))
+
+
+def test_a_purge_deletes_the_photos_of_the_lines_it_deletes(
+    app: Flask, client: FlaskClient, make_market: Callable[..., MarketFixture]
+) -> None:
+    market = make_market()
+    _paper(client, market, "EXT-2026-0001", "土鸡蛋")
+    _paper(client, market, "EXT-2026-0002", "土鸡蛋")
+    assert len(_photos(app)) == 2
+    _age_every_line(app, 731)
+    with app.app_context(), session_scope(get_engine()) as session:
+        assert purge_expired(session, 730, home=app.config["TRACEABILITY_HOME"]) == 2
+        assert len(_photos(app)) == 2  # not before the commit
+    assert _photos(app) == []
+
+
+def test_a_purge_whose_commit_fails_keeps_every_line_and_its_photo(
+    app: Flask, client: FlaskClient, make_market: Callable[..., MarketFixture]
+) -> None:
+    """The connection is lost between the delete and the commit: nothing is deleted, so
+    no ledger line is left pointing at a photo that is gone."""
+    market = make_market()
+    uuids = [_paper(client, market, f"EXT-2026-000{n}", "土鸡蛋")["record"]["uuid"] for n in (1, 2)]
+    _age_every_line(app, 731)
+    with pytest.raises(SQLAlchemyError), app.app_context(), session_scope(get_engine()) as session:
+        assert purge_expired(session, 730, home=app.config["TRACEABILITY_HOME"]) == 2
+        session.connection().invalidate()  # the database goes away before the commit
+    assert len(_photos(app)) == 2
+    for record_uuid in uuids:
+        photo = client.get(f"/api/v1/intake/records/{record_uuid}/photo", headers=market.headers)
+        assert photo.status_code == 200 and photo.data == PNG
+
+
 def _ledger_of_every_kind(
     client: FlaskClient,
     make_market: Callable[..., MarketFixture],
     issue: Callable[..., IssuedFixture],
 ) -> MarketFixture:
-    """One line of each verdict: genuine, over-scanned, other market, forged, a paper
+    """One line of each verdict: genuine, received again, other market, forged, a paper
     certificate (plain and for another product)."""
     market, elsewhere, cert = make_market(), make_market("城南农贸市场", "farmers_market"), issue()
     scan(client, elsewhere, cert.urls[3])
@@ -144,16 +192,16 @@ def test_the_english_export_says_verdicts_details_and_method_in_english(
     assert chinese[0] == english[0] == titles
     assert {(r[VERDICT], r[REASON], r[METHOD]) for r in english[1:]} == {
         ("Genuine", "", "Code scan"),
-        ("Over-scanned", "", "Code scan"),
+        ("Received again", "", "Code scan"),
         ("Already received by another market", "", "Code scan"),
         ("Not genuine", "forged or altered", "Code scan"),
         ("Paper certificate", "", "Paper"),
         ("Paper certificate", "product differs", "Paper"),
     }
-    # the Chinese file is the regulation's record: as it always was
+    # the Chinese file is the regulation's record, in the page's words
     assert {(r[VERDICT], r[REASON], r[METHOD]) for r in chinese[1:]} == {
         ("真品", "", "扫码"),
-        ("重复扫码", "", "扫码"),
+        ("重复收货", "", "扫码"),
         ("已被其他市场收货", "", "扫码"),
         ("无法验证", "伪造或被篡改", "扫码"),
         ("纸质合格证", "", "纸质"),
@@ -235,3 +283,59 @@ def test_an_export_of_some_columns_puts_each_cell_under_its_header(
     assert {(number, verdict, serial) for number, verdict, _, serial in rows[1:]} == {
         (number, VERDICT_ZH[verdict], serial) for number, verdict, serial in expected
     }
+
+
+def _page_labels(client: FlaskClient, query: str = "") -> dict[str, str]:
+    page = client.get(f"/intake{query}").get_data(as_text=True)
+    found = re.search(
+        r'<script id="intake-messages" type="application/json">(.*?)</script>', page, re.S
+    )
+    assert found is not None
+    return dict(json.loads(found.group(1))["labels"])
+
+
+def test_an_item_received_again_reads_alike_on_the_page_in_the_export_and_in_the_answer(
+    client: FlaskClient,
+    make_market: Callable[..., MarketFixture],
+    issue: Callable[..., IssuedFixture],
+) -> None:
+    """重复收货 (received again) is what the ledger records: this market already received
+    the item. The page, both exports and the API's message use the one term."""
+    market, cert = make_market(), issue(0, 1)
+    scan(client, market, cert.urls[0])
+    [again] = scan(client, market, cert.urls[0])
+    assert again["verdict"] == "over_scanned"
+    assert again["message_zh"].startswith("重复收货")
+    assert again["message_en"].startswith("Received again")
+    assert [r[VERDICT] for r in _csv(client, market)[1:]] == ["重复收货", "真品"]
+    chinese, english = _page_labels(client), _page_labels(client, "?lang=en")
+    assert chinese["over_scanned"] == VERDICT_ZH["over_scanned"] == "重复收货"
+    assert english["over_scanned"] == VERDICT_EN["over_scanned"] == "Received again"
+    for verdict in ("genuine", "revoked", "not_genuine", "other_market"):
+        assert (chinese[verdict], english[verdict]) == (VERDICT_ZH[verdict], VERDICT_EN[verdict])
+    assert [r[VERDICT] for r in _csv(client, market, "&lang=en")[1:]] == [
+        "Received again",
+        "Genuine",
+    ]
+
+
+def test_the_ledger_search_says_when_older_lines_are_left_out_and_the_exports_hold_them_all(
+    client: FlaskClient,
+    make_market: Callable[..., MarketFixture],
+    issue: Callable[..., IssuedFixture],
+) -> None:
+    """The page's search answers the newest 500 lines and says there are more; CSV and
+    XLSX hold every line the search finds."""
+    market, cert = make_market(), issue(0, 501)
+    scan(client, market, *cert.urls[:500])
+    search = client.get("/api/v1/intake/ledger", headers=market.headers).get_json()
+    assert (len(search["records"]), search["limit"], search["more"]) == (500, 500, False)
+    [last] = scan(client, market, cert.urls[500])
+    search = client.get("/api/v1/intake/ledger", headers=market.headers).get_json()
+    assert (len(search["records"]), search["limit"], search["more"]) == (500, 500, True)
+    assert search["records"][0]["uuid"] == last["record"]["uuid"]  # the newest first
+
+    assert len(_csv(client, market)) == 1 + 501
+    data = client.get("/api/v1/intake/ledger?format=xlsx", headers=market.headers).data
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None and sheet.max_row == 1 + 501

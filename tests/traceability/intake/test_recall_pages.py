@@ -105,7 +105,6 @@ def test_a_recall_needs_a_reason_a_confirmation_and_its_scope_and_writes_nothing
         ({"scope": "batch", "batch_id": str(cert.batch_id), "reason": "", "confirm": "y"}, ""),
         ({"scope": "batch", "batch_id": str(cert.batch_id), "reason": "x"}, ""),
         ({"scope": "batch", "reason": "x", "confirm": "y"}, "请填写批次编号"),
-        ({"scope": "batch", "batch_id": "999999", "reason": "x", "confirm": "y"}, "找不到该批次"),
         (
             {"scope": "producer", "producer_id": str(cert.producer_id), "reason": "x",
              "confirm": "y"},
@@ -132,6 +131,43 @@ def test_a_recall_needs_a_reason_a_confirmation_and_its_scope_and_writes_nothing
             select(Certificate.status).where(Certificate.number == cert.number)
         ).one()
     assert status == "valid"
+
+
+def test_the_page_refuses_as_the_api_does_no_such_goods_404_and_recalled_already_409(
+    app: Flask, client: FlaskClient, issue: Callable[..., IssuedFixture]
+) -> None:
+    """The same request on the page and to POST /api/v1/recalls gets the same status; the
+    page keeps the form with the refusal beside the reason, and nothing is written."""
+    cert = issue(0, 1)
+    sign_in(app, client, "county-b", role="county_admin")
+    dates = {"date_from": "2026-01-01", "date_to": "2026-12-31"}
+    no_batch = {"scope": "batch", "batch_id": "999999", "reason": "x"}
+    no_producer = {"scope": "producer", "producer_id": "999999", "reason": "x", **dates}
+    again = {"scope": "batch", "batch_id": str(cert.batch_id), "reason": "x"}
+    first = _recall_form(client, **again, confirm="y")
+    assert first.status_code == 302
+    before = (_count(app, Recall), _count(app, RecallAlert))
+    for fields, status, says in [
+        (no_batch, 404, "找不到该批次"),
+        (no_producer, 404, "找不到该生产主体"),
+        (again, 409, "已在召回"),
+    ]:
+        page = _recall_form(client, **fields, confirm="y")
+        text = page.get_data(as_text=True)
+        assert page.status_code == status, fields
+        assert says in text and 'name="reason"' in text, fields
+        body: dict[str, Any] = {k: v for k, v in fields.items() if k != "scope"}
+        for key in ("batch_id", "producer_id"):
+            if key in body:
+                body[key] = int(body[key])
+        api = client.post(
+            "/api/v1/recalls",
+            json=body,
+            headers={"X-CSRFToken": form_csrf(client, "/admin/recalls/new")},
+        )
+        assert api.status_code == status, api.get_json()
+        assert says in api.get_json()["message_zh"]
+    assert (_count(app, Recall), _count(app, RecallAlert)) == before
 
 
 def test_a_supervisor_cannot_recall_or_read_another_townships_recalls(

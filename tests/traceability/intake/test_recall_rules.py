@@ -15,6 +15,7 @@ from sqlmodel import col, func, select
 from tests.traceability.intake.conftest import IssuedFixture, MarketFixture, scan
 from tests.traceability.signing_in import form_csrf, sign_in
 from traceability import keystore
+from traceability.codes import code_url
 from traceability.db import get_engine, session_scope
 from traceability.issuing.service import IssueRequest, issue_certificate
 from traceability.models import AuditEntry, Batch, Recall, RecallAlert
@@ -71,6 +72,12 @@ def test_a_recall_is_audited_with_its_certificates_and_the_markets_it_alerted(
 
 def _issue_many(app: Flask, producer_id: int, count: int) -> list[str]:
     """`count` certificates of one item each, for the producer's first batch, today."""
+    return _issue_many_with_urls(app, producer_id, count)[0]
+
+
+def _issue_many_with_urls(app: Flask, producer_id: int, count: int) -> tuple[list[str], list[str]]:
+    """`count` certificates of one item each, for the producer's first batch, today: their
+    numbers and their codes' URLs."""
     with app.app_context(), session_scope(get_engine()) as session:
         batch = session.exec(
             select(Batch).where(Batch.producer_id == producer_id).order_by(col(Batch.id))
@@ -91,7 +98,11 @@ def _issue_many(app: Flask, producer_id: int, count: int) -> list[str]:
             )
             for _ in range(count)
         ]
-        return [m.certificate.number for m in made]
+        base = app.config["PUBLIC_BASE_URL"]
+        return (
+            [m.certificate.number for m in made],
+            [code_url(base, m.codes[0]) for m in made],
+        )
 
 
 def test_a_recall_of_many_certificates_is_audited_as_a_count_and_its_scope(
@@ -166,9 +177,54 @@ def test_a_markets_acknowledgement_is_audited_once_naming_who_and_which_goods(
         "market_id": market.id,
         "batch_id": cert.batch_id,
         "producer_id": cert.producer_id,
-        "certificates": [cert.number],
+        "certificate_count": 1,
+        "first_certificate": cert.number,
+        "last_certificate": cert.number,
         "acknowledged_by": "李四",
     }
+
+
+def test_a_big_stores_acknowledgement_is_audited_as_a_count_and_its_first_and_last(
+    app: Flask,
+    client: FlaskClient,
+    make_market: Callable[..., MarketFixture],
+    make_token: Callable[..., dict[str, str]],
+    issue: Callable[..., IssuedFixture],
+) -> None:
+    """A store that received 300 certificates of a recalled batch: its acknowledgement
+    says how many and the first and last numbers, and stays small on the audit page and
+    in its export, as `recall.create` does."""
+    market, cert = make_market("大超市"), issue(0, 1)
+    numbers, urls = _issue_many_with_urls(app, cert.producer_id, 300)
+    for start in range(0, len(urls), 100):
+        scan(client, market, *urls[start : start + 100])
+    body = {"batch_id": cert.batch_id, "reason": "召回"}
+    client.post("/api/v1/recalls", json=body, headers=make_token())
+    [alert] = client.get("/api/v1/intake/market", headers=market.headers).get_json()["alerts"]
+    ack = client.post(
+        f"/api/v1/intake/alerts/{alert['id']}/ack",
+        json={"inspector": "李四"},
+        headers=market.headers,
+    )
+    assert ack.status_code == 200
+
+    [entry] = _entries(app, "recall_alert.acknowledge")
+    assert entry.after is not None
+    assert entry.after["certificate_count"] == 300
+    assert (entry.after["first_certificate"], entry.after["last_certificate"]) == (
+        min(numbers),
+        max(numbers),
+    )
+    assert "certificates" not in entry.after
+    assert len(json.dumps(entry.after, ensure_ascii=False)) < 400
+
+    sign_in(app, client, "county", role="county_admin")
+    page = client.get("/admin/audit?action=recall_alert.acknowledge").get_data(as_text=True)
+    inside = sorted(numbers)[1:-1]
+    assert max(numbers) in page and not [n for n in inside if n in page]
+    export = client.get("/admin/audit/export?format=csv&action=recall_alert.acknowledge")
+    [_, row] = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
+    assert '"certificate_count": 300' in row[9] and len(row[9]) < 400
 
 
 def test_a_recall_naming_both_a_batch_and_a_producer_is_refused(

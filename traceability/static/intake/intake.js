@@ -27,7 +27,7 @@
   // the Chinese page keeps an English line under each verdict, for staff who read English
   const SECOND = EN ? {} : {
     genuine: "Genuine", revoked: "Revoked", not_genuine: "Not genuine", not_activated: "Not activated",
-    other_market: "Already received by another market", over_scanned: "Over-scanned",
+    other_market: "Already received by another market", over_scanned: "Received again",
     malformed: "Not a certificate code", paper: "Paper certificate recorded", refused: "Not recorded",
   };
   const OK = new Set(["genuine", "paper"]);
@@ -370,7 +370,10 @@
         });
         rows.append(tr);
       }
-      $("#ledger-count").textContent = String(body.records.length);
+      // the page lists the newest lines only: say so, so older ones are not taken as missing
+      $("#ledger-count").textContent = String(body.records.length) + (body.more ? "+" : "");
+      $("#ledger-limited").textContent = body.more ? say(MSG.ledger_limited, { n: body.limit }) : "";
+      $("#ledger-limited").hidden = !body.more;
     } catch (e) { /* offline */ }
     finally {
       ledgerBusy = false;

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from traceability.auth import policy
 from traceability.compliance.api import visible_producers
 from traceability.db import begin_write, get_session
-from traceability.errors import DomainError, Forbidden, NotFound
+from traceability.errors import DomainError, NotFound
 from traceability.intake import recall
 from traceability.intake.recall_listing import alerts_of, list_recalls
 from traceability.models import Batch, Market, Producer
@@ -84,7 +84,9 @@ def recall_new() -> Response | tuple[str, int]:
     principal = signed_in()
     policy.require_general(principal, "recall.list")
     form = RecallForm()
-    refused = False  # another township's goods: 403, as the API answers
+    # a refusal answers the API's status for the same request: 403 another township's
+    # goods, 404 no such batch or producer, 409 recalled already, 422 a rule not met
+    refused: int | None = None
     if request.method == "GET":
         # from a batch's or a producer's page: the scope filled in
         for name in ("batch_id", "producer_id"):
@@ -119,9 +121,9 @@ def recall_new() -> Response | tuple[str, int]:
             session.rollback()
         except DomainError as exc:
             session.rollback()
-            refused = isinstance(exc, Forbidden)
+            refused = exc.status
             form.reason.errors = [*list(form.reason.errors or []), error_text(exc)]
-    status = 403 if refused else 422 if form.errors else 200
+    status = refused or (422 if form.errors else 200)
     return render_template("admin/recall_form.html", form=form), status
 
 
