@@ -127,7 +127,7 @@ def test_a_ledger_longer_than_the_page_shows_says_so_and_exports_every_line(
         base, env = server.base_url, server.env
         cli_json(env, "demo")
         inspector = market_inspector(env)
-        admin = cli_json(env, "token", "create", "--name", "a", "--role", "county_admin")["token"]
+        admin = county_admin(env)
         urls = [item["url"] for item in issue(base, admin, 501)["items"]]
         for start in (0, 500):
             records = [
