@@ -33,3 +33,22 @@ def test_demo_loads_only_into_an_empty_database(app: Flask) -> None:
             count = len(session.exec(select(Producer)).all())
     assert again["loaded"] is False
     assert count == 5
+
+
+def test_a_database_with_its_own_account_gets_the_demo_only_in_test_set_ups(app: Flask) -> None:
+    """`traceability demo` never loads beside a real account; a test that made its own
+    account first may still ask for the demo county, but never twice."""
+    from traceability.accounts.service import UserInput, create_user
+
+    with app.app_context():
+        with session_scope(get_engine()) as session:
+            create_user(session, UserInput(username="real", role="county_admin", password="x" * 12))
+        with session_scope(get_engine()) as session:
+            refused = load_demo(session, app.config)
+        with session_scope(get_engine()) as session:
+            loaded = load_demo(session, app.config, beside_accounts=True)
+        with session_scope(get_engine()) as session:
+            again = load_demo(session, app.config, beside_accounts=True)
+            count = len(session.exec(select(Producer)).all())
+    assert (refused["loaded"], loaded["loaded"], again["loaded"]) == (False, True, False)
+    assert count == 5
