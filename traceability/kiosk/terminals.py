@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 from printers import drivers as printer_drivers
 from traceability.audit import record_audit
 from traceability.auth.tokens import Principal, Unauthorized
-from traceability.errors import NotFound, ValidationFailed
+from traceability.errors import Conflict, NotFound, ValidationFailed
 from traceability.labels import CERTIFICATE_LAYOUTS, DPIS, ITEM_LAYOUTS
-from traceability.models import Region, Terminal
+from traceability.models import Region, RegionLevel, Terminal
 from traceability.models.types import utcnow
 
 ENROLMENT_VALID_FOR = timedelta(days=7)
@@ -114,6 +114,24 @@ def check_printing(
         )
 
 
+def check_name(name: str) -> None:
+    if not name.strip():
+        raise ValidationFailed(
+            "请填写终端名称。", "Give the terminal a name.", details={"field": "name"}
+        )
+
+
+def check_township(session: Session, township_id: int | None) -> None:
+    """A kiosk stands in a township (or, with none, belongs to the county)."""
+    if township_id is None:
+        return
+    region = session.get(Region, township_id)
+    if region is None or region.level != RegionLevel.TOWNSHIP:
+        raise ValidationFailed(
+            "找不到该乡镇。", "No such township.", details={"field": "township_id"}
+        )
+
+
 def register_terminal(
     session: Session,
     *,
@@ -127,11 +145,9 @@ def register_terminal(
     dpi: int = 203,
     now: datetime | None = None,
 ) -> Registered:
-    if not name.strip():
-        raise ValidationFailed("请填写终端名称。", "Give the terminal a name.")
+    check_name(name)
     check_printing(certificate_layout, item_layout, dpi, driver)
-    if township_id is not None and session.get(Region, township_id) is None:
-        raise ValidationFailed("找不到该乡镇。", "No such township.")
+    check_township(session, township_id)
     now = now or utcnow()
     code = f"{secrets.randbelow(10**8):08d}-{secrets.token_hex(2)}"
     terminal = Terminal(
@@ -153,6 +169,72 @@ def register_terminal(
         after={"name": terminal.name, "township_id": township_id, "driver": driver},
     )  # fmt: skip
     return Registered(terminal, code)
+
+
+# What an edit may change; the credential and enrolment stay, so the device is not re-enrolled.
+EDITABLE = (
+    "name", "township_id", "site", "printer_model", "driver", "certificate_layout",
+    "item_layout", "dpi",
+)  # fmt: skip
+
+
+def editable_terminal(session: Session, terminal_id: int) -> Terminal:
+    """The terminal to change: an unknown one is a 404, a revoked one a 409."""
+    terminal = session.get(Terminal, terminal_id)
+    if terminal is None:
+        raise NotFound("找不到该终端。", "No such terminal.", code="terminal_not_found")
+    if terminal.revoked_at is not None:
+        raise Conflict(
+            "该终端已吊销，不能再修改；请登记新的智能机。",
+            "This terminal is revoked and can no longer be changed; register a new kiosk.",
+            code="terminal_revoked",
+        )
+    return terminal
+
+
+def update_terminal(
+    session: Session,
+    terminal_id: int,
+    *,
+    name: str,
+    township_id: int | None,
+    site: str,
+    printer_model: str,
+    driver: str,
+    certificate_layout: str,
+    item_layout: str,
+    dpi: int,
+    actor: Principal | str | None = None,
+) -> Terminal:
+    """Change a kiosk's name, place or printer with the checks registering applies. The kiosk
+    keeps its device credential; its next print job is drawn with the new layouts and dpi
+    (jobs are built when the agent claims them). Every value is checked before any is set."""
+    terminal = editable_terminal(session, terminal_id)
+    check_name(name)
+    check_printing(certificate_layout, item_layout, dpi, driver)
+    check_township(session, township_id)
+    wanted: dict[str, object] = {
+        "name": name.strip()[:100],
+        "township_id": township_id,
+        "site": site.strip()[:200],
+        "printer_model": printer_model.strip()[:100],
+        "driver": driver,
+        "certificate_layout": certificate_layout,
+        "item_layout": item_layout,
+        "dpi": dpi,
+    }
+    before = {k: getattr(terminal, k) for k in EDITABLE if getattr(terminal, k) != wanted[k]}
+    if not before:
+        return terminal
+    for key in before:
+        setattr(terminal, key, wanted[key])
+    session.add(terminal)
+    session.flush()
+    record_audit(
+        session, actor, "terminal.update", object_type="terminal", object_id=terminal.id,
+        before=before, after={k: wanted[k] for k in before},
+    )  # fmt: skip
+    return terminal
 
 
 def enrol(session: Session, code: str, *, now: datetime | None = None) -> tuple[Terminal, str]:

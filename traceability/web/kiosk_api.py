@@ -129,14 +129,15 @@ def ack(job_id: str) -> Response:
 # --- people ----------------------------------------------------------------------------
 
 
-@bp.post("/terminals")
-def register() -> tuple[Response, int]:
-    principal = current_principal()
-    body = json_body()
-    township = body.get("township_id")
+def _township(body: dict[str, Any], default: int | None) -> int | None:
+    township = body.get("township_id", default)
     if township is not None and (isinstance(township, bool) or not isinstance(township, int)):
         raise ValidationFailed("township_id 必须是整数。", "township_id must be an integer.")
-    dpi = body.get("dpi", 203)
+    return township
+
+
+def _dpi(body: dict[str, Any], default: int) -> int:
+    dpi = body.get("dpi", default)
     if isinstance(dpi, bool) or not isinstance(dpi, int):
         raise ValidationFailed(
             "dpi 必须是整数。",
@@ -144,6 +145,15 @@ def register() -> tuple[Response, int]:
             code="invalid_field",
             details={"field": "dpi"},
         )
+    return dpi
+
+
+@bp.post("/terminals")
+def register() -> tuple[Response, int]:
+    principal = current_principal()
+    body = json_body()
+    township = _township(body, None)
+    dpi = _dpi(body, 203)
     policy.require_region(principal, "terminal.manage", township)
     session = get_session()
     registered = terminals.register_terminal(
@@ -192,6 +202,36 @@ def revoke_terminal(terminal_id: int) -> Response:
     terminals.revoke_terminal(session, terminal_id)
     session.commit()
     return jsonify({"id": terminal_id, "revoked": True})
+
+
+@bp.patch("/terminals/<int:terminal_id>")
+def update_terminal(terminal_id: int) -> Response:
+    """Change a kiosk's name, place, printer or layouts; fields left out keep their values.
+    The kiosk keeps its device credential (nothing to re-enrol)."""
+    principal = current_principal()
+    policy.require_region(principal, "terminal.manage", None)
+    body = json_body()
+    session = get_session()
+    terminal = session.get(Terminal, terminal_id)
+    if terminal is not None:  # another township's kiosk is refused before it is said revoked
+        policy.require_township(principal, "terminal.manage", terminal.township_id)
+    terminal = terminals.editable_terminal(session, terminal_id)
+    township = _township(body, terminal.township_id)
+    policy.require_township(principal, "terminal.manage", township)
+    terminal = terminals.update_terminal(
+        session,
+        terminal_id,
+        name=_text(body, "name", terminal.name),
+        township_id=township,
+        site=_text(body, "site", terminal.site),
+        printer_model=_text(body, "printer_model", terminal.printer_model),
+        driver=_text(body, "driver", terminal.driver),
+        certificate_layout=_text(body, "certificate_layout", terminal.certificate_layout),
+        item_layout=_text(body, "item_layout", terminal.item_layout),
+        dpi=_dpi(body, terminal.dpi),
+    )
+    session.commit()
+    return jsonify({field: getattr(terminal, field) for field in ("id", *terminals.EDITABLE)})
 
 
 @bp.post("/terminals/<int:terminal_id>/jobs")

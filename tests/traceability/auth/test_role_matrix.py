@@ -88,6 +88,7 @@ RULES: dict[str, Rule] = {
     "api.create_certificate": api("/api/v1/certificates", {ADMIN, PROD}, ISSUE),
     "admin.kiosks": page("/admin/kiosks", {ADMIN, SUP, F_SUP}),
     "admin.kiosk_new": page("/admin/kiosks/new", {ADMIN, SUP, F_SUP}),  # in its own townships
+    "admin.kiosk_edit": page("/admin/kiosks/{terminal_a}/edit", {ADMIN, SUP}),
     "admin.producer_card": page("/admin/producers/{producer_a}/card.png", {ADMIN, SUP}),
     "admin.producer_pin": page("/admin/producers/{producer_a}/pin", {ADMIN, SUP}),
     "api.create_roll": api(
@@ -121,6 +122,9 @@ RULES: dict[str, Rule] = {
     "kiosk_api.health": api("/api/v1/terminals", {ADMIN, SUP, F_SUP}),  # each sees its own
     "kiosk_api.revoke_terminal": api(
         "/api/v1/terminals/{terminal_a}/revoke", {ADMIN, SUP}, lambda ids: {}
+    ),
+    "kiosk_api.update_terminal": api(
+        "/api/v1/terminals/{terminal_a}", {ADMIN, SUP}, lambda ids: {"site": "x"}
     ),
     "kiosk_api.enqueue": api(
         "/api/v1/terminals/{terminal_a}/jobs",

@@ -8,14 +8,24 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from printers.layouts import LAYOUTS
 from tests.traceability.compliance.conftest import in_session
-from traceability.errors import ValidationFailed
-from traceability.kiosk.terminals import register_terminal
+from traceability import keystore
+from traceability.auth.tokens import create_token
+from traceability.errors import Conflict, ValidationFailed
+from traceability.kiosk import jobs
+from traceability.kiosk.issuing import issue_at_kiosk
+from traceability.kiosk.terminals import (
+    authenticate_device,
+    enrol,
+    register_terminal,
+    revoke_terminal,
+    update_terminal,
+)
 from traceability.labels import CERTIFICATE_LAYOUTS, ITEM_LAYOUTS
-from traceability.models import Terminal
+from traceability.models import AuditEntry, Producer, Product, Region, RegionLevel, Terminal
 
 
 def register(session: Session, **printing: Any) -> Terminal:
@@ -269,3 +279,202 @@ def test_the_cli_refuses_what_the_api_refuses_in_one_bilingual_line(
     assert line.startswith("Error: ") and " / " in line
     assert all(word in line for word in words)
     assert stored(app) == []
+
+
+# --- changing a registered kiosk ---------------------------------------------------------
+
+NEW_PRINTER: dict[str, Any] = {
+    "name": "清河镇一号机",
+    "township_id": None,
+    "site": "",
+    "printer_model": "Zebra ZD421",
+    "driver": "zpl",
+    "certificate_layout": "label-60x40",
+    "item_layout": "item-50x30",
+    "dpi": 300,
+}
+
+
+def issue_and_claim(app: Flask, session: Session, terminal: Terminal) -> dict[str, Any]:
+    """Issue one certificate at the kiosk as a producer does and claim its print job as the
+    kiosk's agent does: the labels it is handed to print."""
+    producer, product = session.exec(
+        select(Producer, Product)
+        .join(Product, col(Product.producer_id) == col(Producer.id))
+        .where(col(Product.active).is_(True))
+        .order_by(col(Product.id))
+    ).first() or (None, None)
+    assert producer is not None and product is not None
+    kiosk_issue = issue_at_kiosk(
+        session, producer, product_id=product.id or 0, quantity="5", unit="kg",
+        basis=["quality_control"], items=1, terminal=terminal, base_url="https://t.example",
+        key=keystore.active_signing_key(session, app.config["SIGNING_KEY_PASSPHRASE"]),
+    )  # fmt: skip
+    assert kiosk_issue.job is not None
+    job = jobs.claim_next(session, terminal)
+    assert job is not None and job.id == kiosk_issue.job.id
+    payload = jobs.job_payload(session, job, terminal, "https://t.example")
+    jobs.acknowledge(session, terminal, job.id, job.claim_token or "", "printed")
+    return payload
+
+
+def printing_of(payload: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(label["layout"], label["dpi"]) for label in payload["labels"]]
+
+
+def test_a_changed_printer_prints_the_next_certificate_and_the_kiosk_keeps_its_credential(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    def work(session: Session) -> tuple[list[tuple[str, int]], list[tuple[str, int]], str]:
+        registered = register_terminal(session, name="清河镇一号机", township_id=None)
+        _, credential = enrol(session, registered.enrolment_code)
+        terminal = registered.terminal
+        before = printing_of(issue_and_claim(app, session, terminal))
+        update_terminal(session, terminal.id or 0, **NEW_PRINTER)
+        after = printing_of(issue_and_claim(app, session, terminal))
+        still, _ = authenticate_device(session, credential)  # no re-enrolment
+        return before, after, still.driver
+
+    before, after, driver = in_session(app, work)
+    assert before == [("certificate-80x60", 203), ("item-40x30", 203)]
+    assert after == [("label-60x40", 300), ("item-50x30", 300)]
+    assert driver == "zpl"
+
+
+def terminal_row(session: Session, terminal_id: int) -> dict[str, Any]:
+    terminal = session.get(Terminal, terminal_id)
+    assert terminal is not None
+    session.refresh(terminal)
+    return terminal.model_dump(exclude={"last_seen_at", "printer_reasons"})
+
+
+def county_region(session: Session) -> int | None:
+    return session.exec(select(Region.id).where(Region.level == RegionLevel.COUNTY)).first()
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "field"),
+    [
+        ({"driver": "escpos"}, "layout_not_printable", "certificate_layout"),  # 80×60 on a roll
+        ({"certificate_layout": "item-40x30"}, "invalid_layout", "certificate_layout"),
+        ({"item_layout": "receipt-58"}, "invalid_layout", "item_layout"),
+        ({"dpi": 600}, "invalid_dpi", "dpi"),
+        ({"driver": "pdf"}, "invalid_driver", "driver"),
+        ({"name": "  "}, "validation_failed", "name"),
+        ({"township_id": "county"}, "validation_failed", "township_id"),
+        ({"township_id": 999_999}, "validation_failed", "township_id"),
+    ],
+)
+def test_a_refused_change_leaves_the_kiosk_as_it_was(
+    app: Flask, demo: dict[str, Any], change: dict[str, Any], code: str, field: str
+) -> None:
+    def work(session: Session) -> None:
+        terminal = register(session)
+        session.commit()
+        before = terminal_row(session, terminal.id or 0)
+        values = {**NEW_PRINTER, "driver": "tspl", "certificate_layout": "certificate-80x60"}
+        values.update(change)
+        if values["township_id"] == "county":
+            values["township_id"] = county_region(session)
+        with pytest.raises(ValidationFailed) as refused:
+            update_terminal(session, terminal.id or 0, **values)
+        assert (refused.value.code, refused.value.details) == (code, {"field": field})
+        session.rollback()
+        assert terminal_row(session, terminal.id or 0) == before
+        assert audit_of(session, "terminal.update") == []
+
+    in_session(app, work)
+
+
+def audit_of(session: Session, action: str) -> list[AuditEntry]:
+    return list(session.exec(select(AuditEntry).where(AuditEntry.action == action)).all())
+
+
+def test_a_change_is_audited_naming_what_changed_before_and_after(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    def work(session: Session) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str]:
+        terminal = register(session)
+        update_terminal(session, terminal.id or 0, **NEW_PRINTER, actor="user:7")
+        update_terminal(session, terminal.id or 0, **NEW_PRINTER)  # no change: no entry
+        (entry,) = audit_of(session, "terminal.update")
+        return entry.before, entry.after, entry.actor
+
+    before, after, actor = in_session(app, work)
+    assert before == {
+        "printer_model": "", "driver": "tspl", "certificate_layout": "certificate-80x60",
+        "item_layout": "item-40x30", "dpi": 203,
+    }  # fmt: skip
+    assert after == {
+        "printer_model": "Zebra ZD421", "driver": "zpl", "certificate_layout": "label-60x40",
+        "item_layout": "item-50x30", "dpi": 300,
+    }  # fmt: skip
+    assert actor == "user:7"
+
+
+def test_a_revoked_kiosk_cannot_be_changed(app: Flask) -> None:
+    def work(session: Session) -> None:
+        terminal = register(session)
+        revoke_terminal(session, terminal.id or 0)
+        session.commit()
+        before = terminal_row(session, terminal.id or 0)
+        with pytest.raises(Conflict) as refused:
+            update_terminal(session, terminal.id or 0, **NEW_PRINTER)
+        assert (refused.value.status, refused.value.code) == (409, "terminal_revoked")
+        assert terminal_row(session, terminal.id or 0) == before
+
+    in_session(app, work)
+
+
+def patch_terminal(
+    client: FlaskClient, headers: dict[str, str], terminal_id: int, **body: Any
+) -> Any:
+    return client.patch(f"/api/v1/terminals/{terminal_id}", json=body, headers=headers)
+
+
+def test_the_api_changes_only_the_fields_it_is_given(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    terminal_id = post_terminal(client, admin, site="农业服务中心").get_json()["id"]
+    response = patch_terminal(
+        client, admin, terminal_id, driver="zpl", certificate_layout="label-60x40", dpi=300
+    )
+    assert response.status_code == 200
+    assert response.get_json()["site"] == "农业服务中心"
+    assert stored(app) == [("label-60x40", "item-40x30", 300)]
+
+
+def test_the_api_refuses_a_bad_change_with_a_422_and_an_unknown_kiosk_with_a_404(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    terminal_id = post_terminal(client, admin).get_json()["id"]
+    refused = patch_terminal(client, admin, terminal_id, driver="escpos", dpi=300)
+    assert refused.status_code == 422
+    assert refused.get_json()["details"] == {"field": "certificate_layout"}
+    assert patch_terminal(client, admin, terminal_id, dpi="300").status_code == 422
+    assert stored(app) == [("certificate-80x60", "item-40x30", 203)]
+    assert patch_terminal(client, admin, terminal_id + 1000, dpi=300).status_code == 404
+
+
+def test_the_api_refuses_a_supervisor_another_townships_kiosk(
+    app: Flask, client: FlaskClient, admin: dict[str, str], demo: dict[str, Any]
+) -> None:
+    def townships(session: Session) -> list[int]:
+        query = select(Region.id).where(Region.level == RegionLevel.TOWNSHIP)
+        return [i for i in session.exec(query.order_by(col(Region.id))).all() if i is not None]
+
+    own, other = in_session(app, townships)[:2]
+
+    def supervisor(session: Session) -> dict[str, str]:
+        _, secret = create_token(
+            session, name="sup", role="township_supervisor", township_ids=[own]
+        )
+        return {"Authorization": f"Bearer {secret}"}
+
+    headers = in_session(app, supervisor)
+    theirs = post_terminal(client, admin, township_id=other).get_json()["id"]
+    mine = post_terminal(client, admin, township_id=own).get_json()["id"]
+    assert patch_terminal(client, headers, theirs, dpi=300).status_code == 403
+    assert patch_terminal(client, headers, mine, township_id=other).status_code == 403
+    assert stored(app) == [("certificate-80x60", "item-40x30", 203)] * 2
+    assert patch_terminal(client, headers, mine, dpi=300).status_code == 200

@@ -1,5 +1,5 @@
-"""Kiosk pages for supervisors: which kiosks are down and since when; registering one;
-producer cards."""
+"""Kiosk pages for supervisors: which kiosks are down and since when; registering one and
+changing it (its printer, layouts, name or place); producer cards."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from traceability.db import get_session
 from traceability.errors import DomainError, NotFound
 from traceability.kiosk import terminals
 from traceability.labels import CERTIFICATE_LAYOUTS, DPIS, ITEM_LAYOUTS
-from traceability.models import Producer, Region, RegionLevel
+from traceability.models import Producer, Region, RegionLevel, Terminal
 from traceability.models.producer_credential import ProducerCredential
 from traceability.web.admin import bp, error_text, signed_in
 
@@ -77,6 +77,14 @@ def kiosks() -> str:
         rows=rows,
         townships=townships,
         may_register=policy.can_region(principal, "terminal.manage"),
+        may_edit=lambda terminal: _may_manage(principal, terminal),
+    )
+
+
+def _may_manage(principal: Principal, terminal: Terminal) -> bool:
+    """A county admin manages every kiosk; a supervisor only those in its townships."""
+    return policy.can_region(principal, "terminal.manage") and policy.in_townships(
+        principal, terminal.township_id
     )
 
 
@@ -123,6 +131,54 @@ def kiosk_new() -> Any:
     elif request.method == "POST":
         status = 422
     return render_template("admin/kiosk_form.html", form=form), status
+
+
+@bp.route("/kiosks/<int:terminal_id>/edit", methods=["GET", "POST"])
+def kiosk_edit(terminal_id: int) -> Any:
+    """Change a registered kiosk (another printer, other layouts, a new name or place), as
+    `PATCH /api/v1/terminals/<id>` does; the kiosk keeps its credential, nothing to re-enrol."""
+    principal = signed_in()
+    policy.require_region(principal, "terminal.manage", None)
+    session = get_session()
+    terminal = session.get(Terminal, terminal_id)
+    if terminal is not None:  # another township's kiosk is refused before it is said revoked
+        policy.require_township(principal, "terminal.manage", terminal.township_id)
+    terminal = terminals.editable_terminal(session, terminal_id)
+    form = TerminalForm(obj=terminal if request.method == "GET" else None)
+    choices = [SelectChoice(r.id or 0, f"{r.name} {r.code}") for r in _townships(principal)]
+    current = session.get(Region, terminal.township_id) if terminal.township_id else None
+    if current is not None and all(c.value != current.id for c in choices):
+        choices.insert(0, SelectChoice(current.id or 0, f"{current.name} {current.code}"))
+    form.township_id.choices = choices
+    status = 200
+    if form.validate_on_submit():
+        township = form.township_id.data
+        policy.require_township(principal, "terminal.manage", township)
+        try:
+            terminals.update_terminal(
+                session,
+                terminal_id,
+                name=form.name.data or "",
+                township_id=township,
+                site=form.site.data or "",
+                printer_model=form.printer_model.data or "",
+                driver=form.driver.data or "",
+                certificate_layout=form.certificate_layout.data or "",
+                item_layout=form.item_layout.data or "",
+                dpi=form.dpi.data,
+            )
+            session.commit()
+        except DomainError as exc:
+            session.rollback()
+            target = getattr(form, str(exc.details.get("field", "name")), form.name)
+            target.errors = [*list(target.errors or []), error_text(exc)]
+            status = 422
+        else:
+            flash(_l("已保存。下一张合格证起按新的设置打印。"), "ok")
+            return redirect(url_for("admin.kiosks"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("admin/kiosk_form.html", form=form, terminal=terminal), status
 
 
 @bp.post("/producers/<int:producer_id>/pin")
