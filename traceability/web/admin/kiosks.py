@@ -104,22 +104,11 @@ def kiosk_new() -> Any:
         policy.require_region(principal, "terminal.manage", township)
         session = get_session()
         try:
-            registered = terminals.register_terminal(
-                session,
-                name=form.name.data or "",
-                township_id=township,
-                site=form.site.data or "",
-                printer_model=form.printer_model.data or "",
-                driver=form.driver.data or "tspl",
-                certificate_layout=form.certificate_layout.data or "",
-                item_layout=form.item_layout.data or "",
-                dpi=form.dpi.data,
-            )
+            registered = terminals.register_terminal(session, **_terminal_fields(form, "tspl"))
             session.commit()
         except DomainError as exc:
             session.rollback()
-            target = getattr(form, str(exc.details.get("field", "name")), form.name)
-            target.errors = [*list(target.errors or []), error_text(exc)]
+            _refusal_beside_its_field(form, exc)
             status = 422
         else:
             return render_template(
@@ -131,6 +120,25 @@ def kiosk_new() -> Any:
     elif request.method == "POST":
         status = 422
     return render_template("admin/kiosk_form.html", form=form), status
+
+
+def _terminal_fields(form: TerminalForm, default_driver: str) -> dict[str, Any]:
+    """The kiosk form's values as `register_terminal` and `update_terminal` take them."""
+    return {
+        "name": form.name.data or "",
+        "township_id": form.township_id.data,
+        "site": form.site.data or "",
+        "printer_model": form.printer_model.data or "",
+        "driver": form.driver.data or default_driver,
+        "certificate_layout": form.certificate_layout.data or "",
+        "item_layout": form.item_layout.data or "",
+        "dpi": form.dpi.data,
+    }
+
+
+def _refusal_beside_its_field(form: TerminalForm, exc: DomainError) -> None:
+    target = getattr(form, str(exc.details.get("field", "name")), form.name)
+    target.errors = [*list(target.errors or []), error_text(exc)]
 
 
 @bp.route("/kiosks/<int:terminal_id>/edit", methods=["GET", "POST"])
@@ -155,23 +163,11 @@ def kiosk_edit(terminal_id: int) -> Any:
         township = form.township_id.data
         policy.require_township(principal, "terminal.manage", township)
         try:
-            terminals.update_terminal(
-                session,
-                terminal_id,
-                name=form.name.data or "",
-                township_id=township,
-                site=form.site.data or "",
-                printer_model=form.printer_model.data or "",
-                driver=form.driver.data or "",
-                certificate_layout=form.certificate_layout.data or "",
-                item_layout=form.item_layout.data or "",
-                dpi=form.dpi.data,
-            )
+            terminals.update_terminal(session, terminal_id, **_terminal_fields(form, ""))
             session.commit()
         except DomainError as exc:
             session.rollback()
-            target = getattr(form, str(exc.details.get("field", "name")), form.name)
-            target.errors = [*list(target.errors or []), error_text(exc)]
+            _refusal_beside_its_field(form, exc)
             status = 422
         else:
             flash(_l("已保存。下一张合格证起按新的设置打印。"), "ok")
