@@ -196,9 +196,11 @@ def health() -> Response:
 @bp.post("/terminals/<int:terminal_id>/revoke")
 def revoke_terminal(terminal_id: int) -> Response:
     principal = current_principal()
+    policy.require_region(principal, "terminal.manage", None)
     session = get_session()
     terminal = session.get(Terminal, terminal_id)
-    policy.require_region(principal, "terminal.manage", terminal.township_id if terminal else None)
+    if terminal is not None:  # a county-level kiosk (no township) is the county's to revoke
+        policy.require_township(principal, "terminal.manage", terminal.township_id)
     terminals.revoke_terminal(session, terminal_id)
     session.commit()
     return jsonify({"id": terminal_id, "revoked": True})

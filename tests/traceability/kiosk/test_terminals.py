@@ -478,3 +478,36 @@ def test_the_api_refuses_a_supervisor_another_townships_kiosk(
     assert patch_terminal(client, headers, mine, township_id=other).status_code == 403
     assert stored(app) == [("certificate-80x60", "item-40x30", 203)] * 2
     assert patch_terminal(client, headers, mine, dpi=300).status_code == 200
+
+
+def test_only_the_county_revokes_a_county_level_kiosk_and_a_supervisor_only_its_own(
+    app: Flask, client: FlaskClient, admin: dict[str, str], demo: dict[str, Any]
+) -> None:
+    """A kiosk without a township is the county's: a township supervisor used to be let
+    through to revoke it (and so stop its printing) because no township was there to check."""
+
+    def first_township(session: Session) -> int:
+        query = select(Region.id).where(Region.level == RegionLevel.TOWNSHIP)
+        found = session.exec(query.order_by(col(Region.id))).first()
+        assert found is not None
+        return found
+
+    own = in_session(app, first_township)
+
+    def supervisor(session: Session) -> dict[str, str]:
+        _, secret = create_token(
+            session, name="sup", role="township_supervisor", township_ids=[own]
+        )
+        return {"Authorization": f"Bearer {secret}"}
+
+    headers = in_session(app, supervisor)
+    county = post_terminal(client, admin).get_json()["id"]  # no township
+    mine = post_terminal(client, admin, township_id=own).get_json()["id"]
+
+    def revoke(terminal_id: int, who: dict[str, str]) -> int:
+        return client.post(f"/api/v1/terminals/{terminal_id}/revoke", headers=who).status_code
+
+    assert revoke(county, headers) == 403
+    assert in_session(app, lambda s: s.get_one(Terminal, county).revoked_at) is None
+    assert revoke(mine, headers) == 200
+    assert revoke(county, admin) == 200
