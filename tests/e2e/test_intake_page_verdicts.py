@@ -5,7 +5,6 @@ certificate, a paper certificate for another product, and an account that has no
 from __future__ import annotations
 
 import csv
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,8 @@ from tests.e2e.test_intake_page import (
     issue,
     market_inspector,
 )
+from traceability.issuing.service import today_in_china
+from traceability.models.types import utcnow
 
 playwright = pytest.importorskip("playwright.sync_api")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -100,7 +101,7 @@ def test_a_revoked_paper_certificate_reads_revoked_and_another_product_is_flagge
         inspector = market_inspector(env)
         admin = county_admin(env)
         recalled = issue(base, admin, 1)["certificate"]
-        today = date.today().isoformat()
+        today = today_in_china(utcnow()).isoformat()  # the certificates' Beijing day
         traceability_cli(
             env, "recall", "producer", "1", "--from", today, "--to", today,
             "--reason", "农药残留超标",

@@ -101,6 +101,8 @@ def _bump_revision(session: OrmSession) -> None:
 @event.listens_for(OrmSession, "after_commit")
 def _note_local_change(session: OrmSession) -> None:
     global _local_changes
+    if session.in_nested_transaction():
+        return  # a savepoint's commit: the outermost one bumps, and needs the mark till then
     if session.info.pop("lookup_facts_changed", False):
         _local_changes += 1
 

@@ -17,8 +17,9 @@ from tests.traceability.signing_in import form_csrf, sign_in
 from traceability import keystore
 from traceability.codes import code_url
 from traceability.db import get_engine, session_scope
-from traceability.issuing.service import IssueRequest, issue_certificate
+from traceability.issuing.service import IssueRequest, issue_certificate, today_in_china
 from traceability.models import AuditEntry, Batch, Recall, RecallAlert
+from traceability.models.types import utcnow
 
 
 def _entries(app: Flask, action: str) -> list[AuditEntry]:
@@ -307,7 +308,9 @@ def test_a_producer_recall_inside_an_earlier_one_is_a_conflict_but_new_goods_may
     issue: Callable[..., IssuedFixture],
 ) -> None:
     cert = issue(0, 1)
-    today = date.today()
+    today = today_in_china(
+        utcnow()
+    )  # certificates are dated by the Beijing day, past 16:00 UTC too
     scope = {"producer_id": cert.producer_id, "reason": "召回"}
     wide = {**scope, "date_from": str(today - timedelta(days=5)), "date_to": str(today)}
     first = client.post("/api/v1/recalls", json=wide, headers=make_token()).get_json()
