@@ -20,13 +20,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.missing_tools import IN_CI
 from traceability import create_app, migrate
 
 PG_URL = os.environ.get(
     "TEST_POSTGRES_URL",
     "postgresql+psycopg://traceability:traceability@127.0.0.1:5432/postgres",
 )
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BACKENDS = ["sqlite", "postgresql"]
 
 

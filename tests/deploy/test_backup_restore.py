@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy.engine import make_url
 
 from tests.conftest import _create_pg_database, _drop_pg_database
+from tests.missing_tools import tool_missing
 from traceability import create_app
 from traceability.cli import main
 
@@ -29,7 +30,7 @@ def _libpq(url: str) -> str:
 @pytest.fixture
 def two_databases(postgres_admin_url: str) -> Iterator[tuple[str, str]]:
     if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
-        pytest.skip("pg_dump/pg_restore not installed (Debian: postgresql-client)")
+        tool_missing("pg_dump/pg_restore not installed (Debian: postgresql-client)")
     urls = (_create_pg_database(postgres_admin_url), _create_pg_database(postgres_admin_url))
     try:
         yield urls

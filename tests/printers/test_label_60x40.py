@@ -22,6 +22,7 @@ from printers.errors import LayoutError
 from printers.layouts import build_label
 from printers.model import Box, Label, TextElement
 from printers.raster import check_fits, fit_text, render_raster
+from tests.missing_tools import tool_missing
 from tests.printers.conftest import CODE_URL, read_qr_texts, sample_data
 from tests.printers.decoders import cpcl, tspl, zpl
 from tests.printers.test_layouts import assert_apart, assert_text_inside_boxes
@@ -39,7 +40,7 @@ def hanzi(text: str) -> str:
 def ocr_hanzi(image: Image.Image, box: Box) -> str:
     """The Chinese characters tesseract reads in `box` (×3, as a camera close up would)."""
     if shutil.which("tesseract") is None:
-        pytest.skip("tesseract-ocr not installed")
+        tool_missing("tesseract-ocr not installed")
     crop = image.crop((box.x - 8, box.y - 8, box.right + 8, box.bottom + 8)).convert("L")
     crop = crop.resize((crop.width * 3, crop.height * 3), Image.Resampling.LANCZOS)
     with tempfile.TemporaryDirectory() as folder:
@@ -50,7 +51,7 @@ def ocr_hanzi(image: Image.Image, box: Box) -> str:
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
     if "chi_sim" in done.stderr and done.returncode != 0:
-        pytest.skip("tesseract-ocr-chi-sim not installed")
+        tool_missing("tesseract-ocr-chi-sim not installed")
     return hanzi(done.stdout)
 
 
