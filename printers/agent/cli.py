@@ -15,6 +15,7 @@ from printers.agent import AGENT_VERSION
 from printers.agent.client import KioskClient, ServerError, ServerRefused, ServerUnavailable
 from printers.agent.journal import Journal
 from printers.agent.runner import Agent, AgentSettings
+from printers.drivers import DRIVERS
 from printers.transports import TransportError, make_transport
 
 
@@ -71,7 +72,11 @@ def parser() -> argparse.ArgumentParser:
         "--printer", required=True, help="Printer URL: tcp://host:9100, file:///dev/usb/lp0, …"
     )
     p.add_argument(
-        "--driver", default=None, help="tspl, zpl, cpcl or escpos (default: the terminal's)."
+        "--driver",
+        default=None,
+        choices=sorted(DRIVERS),
+        help="The attached printer's language; without it the agent follows the kiosk's "
+        "record on the server (and remembers it in the journal).",
     )
     p.add_argument("--profile", default=None, help="Printer profile name (see `printers drivers`).")
     p.add_argument("--mode", default="raster", choices=["raster", "native", "auto"])
@@ -131,16 +136,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     credential = credential_file.read_text("utf-8").strip()
+    journal = Journal(args.journal)
+    follow = args.driver is None
+    if follow:
+        # enrolment's answer, else what the server said last (a restart while it is away)
+        driver = driver or journal.remembered("driver")
+        if driver:
+            journal.remember("driver", driver)
     settings = AgentSettings(
         printer_url=args.printer,
         driver=driver or "tspl",
+        follow_terminal_driver=follow,
         profile=args.profile,
         mode=args.mode,
         poll_interval=args.poll,
         heartbeat_interval=args.heartbeat,
         crash_after_print=args.crash_after_print,
     )
-    journal = Journal(args.journal)
     agent = Agent(KioskClient(args.server, credential), journal, settings)
     scale = None
     if args.scale:
@@ -160,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         AGENT_VERSION,
         args.server,
         args.printer,
-        settings.driver,
+        settings.driver + (", as the kiosk's record says" if follow else ""),
     )
     try:
         agent.run(stop, until_idle=args.until_idle)

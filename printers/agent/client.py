@@ -87,14 +87,18 @@ class KioskClient:
         _, body = self._call("/api/v1/kiosk/enrol", {"code": code})
         return dict(body)
 
-    def heartbeat(self, agent_version: str, printer_state: str, reasons: list[str]) -> None:
-        self._call(
+    def heartbeat(
+        self, agent_version: str, printer_state: str, reasons: list[str]
+    ) -> dict[str, Any] | None:
+        """The server's answer names the kiosk's printer language and layouts as recorded."""
+        _, body = self._call(
             "/api/v1/kiosk/heartbeat",
             {
                 "agent_version": agent_version,
                 "printer": {"state": printer_state, "reasons": reasons},
             },
         )
+        return dict(body) if isinstance(body, dict) else None
 
     def claim(self) -> dict[str, Any] | None:
         status, body = self._call("/api/v1/kiosk/jobs/claim")

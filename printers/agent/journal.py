@@ -36,6 +36,9 @@ class Journal:
             " state TEXT NOT NULL, outcome TEXT, error TEXT, acked INTEGER NOT NULL DEFAULT 0,"
             " updated_at TEXT NOT NULL)"
         )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS remembered (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
 
     def _now(self) -> str:
         return datetime.now(UTC).isoformat()
@@ -92,6 +95,22 @@ class Journal:
                 (self._now(),),
             )
         return cursor.rowcount
+
+    def remembered(self, name: str) -> str | None:
+        """A setting the server told the agent, kept for a restart while the server is away."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM remembered WHERE name = ?", (name,)
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def remember(self, name: str, value: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO remembered (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
 
     def close(self) -> None:
         with self._lock:

@@ -17,7 +17,7 @@ from typing import Any
 from printers.agent import AGENT_VERSION
 from printers.agent.client import KioskClient, ServerError, ServerRefused, ServerUnavailable
 from printers.agent.journal import Journal
-from printers.drivers import Driver, get_driver
+from printers.drivers import DRIVERS, Driver, get_driver
 from printers.errors import PrinterError
 from printers.job import PrinterNotReady, print_label, query_status
 from printers.layouts import build_label
@@ -42,6 +42,10 @@ class AgentSettings:
     heartbeat_interval: float = 30.0
     status_timeout: float = 2.0
     crash_after_print: bool = False  # test hook: die between printing and acknowledging
+    # Started without --driver: speak the language the kiosk's record names, as the server
+    # tells it (heartbeat answers and claimed jobs), so a printer swapped for one of another
+    # language on the record prints without editing the kiosk's service unit.
+    follow_terminal_driver: bool = False
 
 
 @dataclass
@@ -72,6 +76,28 @@ class Agent:
         if self._driver is None:
             self._driver = get_driver(self.settings.driver, self.settings.profile)
         return self._driver
+
+    def follow_terminal(self, driver: object) -> bool:
+        """Take the printer language the server names for this kiosk; True when it changed.
+
+        Only when started without --driver: a language given on the command line is the
+        person at the kiosk saying what is attached, and wins. Remembered in the journal,
+        so a restart while the server is away still speaks it.
+        """
+        if not self.settings.follow_terminal_driver or not isinstance(driver, str):
+            return False
+        if driver == self.settings.driver or driver not in DRIVERS:
+            return False
+        log.warning(
+            "the kiosk's record names printer language %s (was %s): printing in %s from now on",
+            driver,
+            self.settings.driver,
+            driver,
+        )
+        self.settings.driver = driver
+        self._driver = None
+        self.journal.remember("driver", driver)
+        return True
 
     # --- printer ---------------------------------------------------------------------
 
@@ -107,7 +133,13 @@ class Agent:
         if not force and time.monotonic() < self._next_heartbeat:
             return
         self.printer_status()
-        self.client.heartbeat(AGENT_VERSION, self.state.printer_state, self.state.printer_reasons)
+        answer = self.client.heartbeat(
+            AGENT_VERSION, self.state.printer_state, self.state.printer_reasons
+        )
+        if isinstance(answer, dict) and self.follow_terminal(answer.get("driver")):
+            # the state just sent was asked in the old language: ask again, tell at once
+            self._next_heartbeat = 0.0
+            return
         self._next_heartbeat = time.monotonic() + self.settings.heartbeat_interval
 
     # --- one step --------------------------------------------------------------------
@@ -129,6 +161,7 @@ class Agent:
             log.info("job %s is in the journal already; acknowledging, not printing", job_id)
             self.flush_acknowledgements()
             return True
+        self.follow_terminal(job.get("driver"))
         try:
             labels = self._build(job)
         except (PrinterError, KeyError, TypeError, ValueError) as exc:

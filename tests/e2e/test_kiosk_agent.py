@@ -22,7 +22,7 @@ import zxingcpp
 
 from printers.testing import FakePrinter
 from tests.e2e.server import ROOT, RunningServer, free_port, gunicorn_server, traceability_cli
-from tests.printers.decoders import tspl
+from tests.printers.decoders import tspl, zpl
 
 JOB_RE = re.compile(rb"SIZE [^\r]*\r\n.*?\r\nPRINT \d+(?:,\d+)?\r\n", re.S)
 
@@ -93,7 +93,11 @@ def issue_and_queue(kiosk: dict[str, Any], items: int = 2) -> tuple[dict[str, An
 
 
 def agent_args(
-    kiosk: dict[str, Any], printer: FakePrinter, *extra: str, server_url: str | None = None
+    kiosk: dict[str, Any],
+    printer: FakePrinter,
+    *extra: str,
+    server_url: str | None = None,
+    driver: str | None = "tspl",
 ) -> list[str]:
     tmp: Path = kiosk["tmp"]
     args = [
@@ -101,10 +105,11 @@ def agent_args(
         "--server", server_url or kiosk["server"].base_url,
         "--credential", str(tmp / "credential"),
         "--printer", printer.url,
-        "--driver", "tspl",
         "--journal", str(tmp / "journal.db"),
         "--poll", "0.2", "--heartbeat", "0.5",
     ]  # fmt: skip
+    if driver is not None:
+        args += ["--driver", driver]
     if not (tmp / "credential").exists():
         args += ["--enrol", kiosk["terminal"]["enrolment_code"]]
     return args + list(extra)
@@ -249,3 +254,27 @@ def test_a_reprint_is_a_new_job_marked_reprint(kiosk: dict[str, Any]) -> None:
     assert reprint["kind"] == "reprint" and reprint["reprint_of"] == job_id
     assert len(jobs) == 4
     assert job_state(kiosk, reprint["id"])["state"] == "printed"
+
+
+def test_an_agent_without_driver_prints_in_the_language_the_kiosk_record_names(
+    kiosk: dict[str, Any],
+) -> None:
+    """The printer is swapped for a ZPL one and the record changed: no unit file edited."""
+    with FakePrinter("tspl") as printer:
+        enrolled = run_agent(agent_args(kiosk, printer, "--enrol-only", driver=None))
+        assert enrolled.returncode == 0, enrolled.stdout + enrolled.stderr
+    terminal_id = kiosk["terminal"]["id"]
+    api(kiosk["server"], "PATCH", f"/api/v1/terminals/{terminal_id}", kiosk["token"],
+        {"driver": "zpl"})  # fmt: skip
+    issued, job_id = issue_and_queue(kiosk, items=1)
+    with FakePrinter("zpl") as printer:
+        result = run_agent(agent_args(kiosk, printer, "--until-idle", driver=None))
+        printer.wait_for(lambda p: p.jobs >= 2, timeout=10)
+        received = printer.received
+    assert result.returncode == 0, result.stdout + result.stderr
+    formats = re.findall(rb"\^XA.*?\^XZ", received, re.S)
+    assert len(formats) == 2 and b"SIZE " not in received  # certificate + item, all ZPL
+    decoded = [r.text for r in zxingcpp.read_barcodes(zpl.decode(formats[1]).image)]
+    assert decoded == [issued["items"][0]["url"]]
+    assert job_state(kiosk, job_id)["state"] in ("printed", "sent")
+    assert "as the kiosk's record says" in result.stderr

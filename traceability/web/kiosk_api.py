@@ -81,7 +81,17 @@ def heartbeat() -> Response:
         printer_reasons=_reasons(printer),
     )
     get_session().commit()
-    return jsonify({"ok": True, "terminal_id": terminal.id})
+    # The record's printer settings: an agent started without --driver follows them.
+    return jsonify(
+        {
+            "ok": True,
+            "terminal_id": terminal.id,
+            "driver": terminal.driver,
+            "certificate_layout": terminal.certificate_layout,
+            "item_layout": terminal.item_layout,
+            "dpi": terminal.dpi,
+        }
+    )
 
 
 @bp.post("/kiosk/jobs/claim")
