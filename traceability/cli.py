@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import click
 from flask import Flask
 
+from traceability.cli_types import RECORD_ID
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -263,10 +265,10 @@ def token() -> None:
     help="county_admin, producer, market_inspector, …",
 )
 @click.option(
-    "--producer-id", type=int, default=None, help="The producer a producer token acts for."
+    "--producer-id", type=RECORD_ID, default=None, help="The producer a producer token acts for."
 )
 @click.option(
-    "--market-id", type=int, default=None, help="The market a market_inspector checks for."
+    "--market-id", type=RECORD_ID, default=None, help="The market a market_inspector checks for."
 )
 @click.option(
     "--township",
@@ -275,7 +277,11 @@ def token() -> None:
     help="For township_supervisor tokens: a township id or 9-digit code (repeatable).",
 )
 @click.option(
-    "--days", type=int, default=365, show_default=True, help="Days until the token expires."
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=365,
+    show_default=True,
+    help="Days until the token expires (1 to 3650, as on the accounts page).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @with_app
@@ -325,7 +331,7 @@ def token_create(
 
 
 @token.command("revoke", help="Revoke a token by its id.")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=RECORD_ID)
 @with_app
 def token_revoke(app: Flask, token_id: int) -> None:
     from traceability.auth.tokens import revoke_token
@@ -349,9 +355,9 @@ def _fail(exc: Exception) -> None:
 
 
 @main.command(help="Issue a certificate with N item codes (same rules as the API).")
-@click.option("--producer-id", type=int, required=True)
-@click.option("--batch-id", type=int, default=None)
-@click.option("--product-id", type=int, default=None)
+@click.option("--producer-id", type=RECORD_ID, required=True)
+@click.option("--batch-id", type=RECORD_ID, default=None)
+@click.option("--product-id", type=RECORD_ID, default=None)
 @click.option("--product-name", default=None)
 @click.option("--quantity", default=None, help="Quantity (decimal); default: the batch's.")
 @click.option("--unit", default=None, help="kg, 斤, 只, 箱, …; default: the batch's.")
@@ -369,7 +375,7 @@ def _fail(exc: Exception) -> None:
 @click.option(
     "--test-id",
     "test_ids",
-    type=int,
+    type=RECORD_ID,
     multiple=True,
     help="A test backing a tested basis (repeatable).",
 )
@@ -483,7 +489,9 @@ def issue(
 
 @main.command(help="Revoke (作废) a certificate by number, or every certificate of a batch.")
 @click.argument("number", required=False)
-@click.option("--batch-id", type=int, default=None, help="Revoke every certificate of this batch.")
+@click.option(
+    "--batch-id", type=RECORD_ID, default=None, help="Revoke every certificate of this batch."
+)
 @click.option("--reason", required=True, help="Why (shown on the public page).")
 @with_app
 def revoke(app: Flask, number: str | None, batch_id: int | None, reason: str) -> None:
@@ -740,7 +748,7 @@ def kiosk() -> None:
 
 @kiosk.command("register", help="Register a kiosk terminal; prints its one-time enrolment code.")
 @click.option("--name", required=True)
-@click.option("--township-id", type=int, default=None)
+@click.option("--township-id", type=RECORD_ID, default=None)
 @click.option("--site", default="")
 @click.option("--printer-model", default="", help="e.g. Gprinter GP-1324D")
 @click.option("--driver", default="tspl", show_default=True, help="tspl, zpl, cpcl or escpos")
@@ -799,7 +807,7 @@ def kiosk_register(
 
 
 @kiosk.command("set-pin", help="Set a producer's kiosk PIN (read from standard input).")
-@click.option("--producer-id", type=int, required=True)
+@click.option("--producer-id", type=RECORD_ID, required=True)
 @click.option("--pin-stdin", is_flag=True, required=True, help="Read the PIN from standard input.")
 @with_app
 def kiosk_set_pin(app: Flask, producer_id: int, pin_stdin: bool) -> None:
@@ -817,7 +825,7 @@ def kiosk_set_pin(app: Flask, producer_id: int, pin_stdin: bool) -> None:
 
 
 @kiosk.command("card", help="Render a producer's sign-in card (PNG, 85.6×54 mm at 300 dpi).")
-@click.option("--producer-id", type=int, required=True)
+@click.option("--producer-id", type=RECORD_ID, required=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
 @with_app
 def kiosk_card(app: Flask, producer_id: int, output: str) -> None:
@@ -845,7 +853,7 @@ def rolls() -> None:
 
 @rolls.command("create", help="Sign a roll of codes; write them as CSV (and an A4 PDF of labels).")
 @click.option("--count", type=int, required=True, help="How many codes.")
-@click.option("--producer-id", type=int, default=None, help="The producer the roll is for.")
+@click.option("--producer-id", type=RECORD_ID, default=None, help="The producer the roll is for.")
 @click.option(
     "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="CSV file."
 )

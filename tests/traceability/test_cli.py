@@ -104,3 +104,46 @@ def test_revoking_a_token_that_does_not_exist_says_so(runner_env: CliRunner) -> 
     result = runner_env.invoke(main, ["token", "revoke", "999"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "999" in result.output or "令牌" in result.output
+
+
+TOO_BIG = "2147483648"  # one past PostgreSQL's integer: no record can have it
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["token", "revoke", TOO_BIG],
+        ["token", "create", "--name", "t", "--producer-id", "99999999999999999999"],
+        ["token", "create", "--name", "t", "--role", "market_inspector", "--market-id", "0"],
+        ["issue", "--producer-id", TOO_BIG],
+        ["issue", "--producer-id", "1", "--batch-id", "-3"],
+        ["issue", "--producer-id", "1", "--test-id", "abc"],
+        ["revoke", "--batch-id", TOO_BIG, "--reason", "r"],
+        ["kiosk", "register", "--name", "k", "--township-id", TOO_BIG],
+        ["kiosk", "set-pin", "--producer-id", TOO_BIG, "--pin-stdin"],
+        ["kiosk", "card", "--producer-id", TOO_BIG, "--output", "card.png"],
+        ["rolls", "create", "--count", "1", "--producer-id", TOO_BIG, "--output", "r.csv"],
+        ["users", "create", "--username", "u", "--role", "producer", "--producer-id", TOO_BIG],
+        ["tests", "attach", TOO_BIG, "pyproject.toml"],
+    ],
+    ids=lambda args: " ".join(a for a in args if not a.isdigit() and a != TOO_BIG)[:40],
+)
+def test_a_record_number_no_record_can_have_is_refused_in_one_line(
+    runner_env: CliRunner, args: list[str]
+) -> None:
+    """Not a traceback from deep inside (PostgreSQL's 22003, or a 20-digit Python int)."""
+    result = runner_env.invoke(main, args, input="123456\n")
+    assert result.exit_code == 2, result.output
+    assert "须为 1 至 2147483647 之间的整数" in result.output
+    assert "must be a whole number from 1 to 2147483647" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("days", ["0", "3651", "100000000000"])
+def test_a_token_lifetime_outside_the_accounts_page_s_range_is_refused(
+    runner_env: CliRunner, days: str
+) -> None:
+    runner_env.invoke(main, ["init"], catch_exceptions=False)
+    result = runner_env.invoke(main, ["token", "create", "--name", "t", "--days", days])
+    assert result.exit_code == 2, result.output
+    assert "1<=x<=3650" in result.output and "Traceback" not in result.output

@@ -8,6 +8,7 @@ import click
 from flask import Flask
 
 from traceability.auth.tokens import ROLES
+from traceability.cli_types import RECORD_ID
 
 
 def township_ids_from(values: tuple[str, ...]) -> list[int]:
@@ -49,8 +50,8 @@ def register(main: click.Group) -> None:
     @click.option("--username", required=True)
     @click.option("--role", type=click.Choice(ROLES), required=True)
     @click.option("--display-name", default="")
-    @click.option("--producer-id", type=int, default=None, help="For producer users.")
-    @click.option("--market-id", type=int, default=None, help="For market inspectors.")
+    @click.option("--producer-id", type=RECORD_ID, default=None, help="For producer users.")
+    @click.option("--market-id", type=RECORD_ID, default=None, help="For market inspectors.")
     @click.option(
         "--township",
         "townships",

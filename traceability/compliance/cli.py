@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from traceability.cli_types import RECORD_ID
+
 
 def register(main: click.Group) -> None:
     from traceability.cli import _fail, _session_scope, echo_json, with_app
@@ -55,7 +57,7 @@ def register(main: click.Group) -> None:
         help="Attach a lab report file (PDF, JPEG or PNG, at most LAB_REPORT_MAX_BYTES) to the "
         "lab-report test TEST_ID; it is stored in the database with the test.",
     )
-    @click.argument("test_id", type=int)
+    @click.argument("test_id", type=RECORD_ID)
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
     @click.option("--operator", "uploaded_by", default="cli", help="Who attaches (kept).")
     @click.option("--json", "as_json", is_flag=True, help="Print the stored file as JSON.")
