@@ -54,6 +54,20 @@ class PinForm(FlaskForm):
     pin = PasswordField(_l("新 PIN（4–8 位数字）"), validators=[DataRequired()])
 
 
+COUNTY_LEVEL = 0  # the form's "no township": a kiosk at the county office
+
+
+def _township_choices(principal: Principal, current: Region | None = None) -> list[SelectChoice]:
+    """The form's township list; a county admin may also keep a kiosk at county level
+    (none), which saving must not turn into the first township in the list."""
+    choices = [SelectChoice(r.id or 0, f"{r.name} {r.code}") for r in _townships(principal)]
+    if current is not None and all(c.value != current.id for c in choices):
+        choices.insert(0, SelectChoice(current.id or 0, f"{current.name} {current.code}"))
+    if policy.township_scope(principal) is None:
+        choices.append(SelectChoice(COUNTY_LEVEL, _l("县级（不属于任何乡镇）")))
+    return choices
+
+
 def _townships(principal: Principal) -> list[Region]:
     """The townships `principal` may register a kiosk in: its own, or all for the county."""
     query = select(Region).where(
@@ -95,12 +109,10 @@ def kiosk_new() -> Any:
     principal = signed_in()
     policy.require_region(principal, "terminal.manage", None)
     form = TerminalForm()
-    form.township_id.choices = [
-        SelectChoice(r.id or 0, f"{r.name} {r.code}") for r in _townships(principal)
-    ]
+    form.township_id.choices = _township_choices(principal)
     status = 200
     if form.validate_on_submit():
-        township = form.township_id.data
+        township = form.township_id.data or None
         policy.require_region(principal, "terminal.manage", township)
         session = get_session()
         try:
@@ -126,7 +138,7 @@ def _terminal_fields(form: TerminalForm, default_driver: str) -> dict[str, Any]:
     """The kiosk form's values as `register_terminal` and `update_terminal` take them."""
     return {
         "name": form.name.data or "",
-        "township_id": form.township_id.data,
+        "township_id": form.township_id.data or None,
         "site": form.site.data or "",
         "printer_model": form.printer_model.data or "",
         "driver": form.driver.data or default_driver,
@@ -153,14 +165,13 @@ def kiosk_edit(terminal_id: int) -> Any:
         policy.require_township(principal, "terminal.manage", terminal.township_id)
     terminal = terminals.editable_terminal(session, terminal_id)
     form = TerminalForm(obj=terminal if request.method == "GET" else None)
-    choices = [SelectChoice(r.id or 0, f"{r.name} {r.code}") for r in _townships(principal)]
     current = session.get(Region, terminal.township_id) if terminal.township_id else None
-    if current is not None and all(c.value != current.id for c in choices):
-        choices.insert(0, SelectChoice(current.id or 0, f"{current.name} {current.code}"))
-    form.township_id.choices = choices
+    form.township_id.choices = _township_choices(principal, current)
+    if request.method == "GET" and terminal.township_id is None:
+        form.township_id.data = COUNTY_LEVEL
     status = 200
     if form.validate_on_submit():
-        township = form.township_id.data
+        township = form.township_id.data or None
         policy.require_township(principal, "terminal.manage", township)
         try:
             terminals.update_terminal(session, terminal_id, **_terminal_fields(form, ""))

@@ -117,3 +117,60 @@ def test_a_revoked_kiosk_cannot_be_changed_and_other_roles_are_refused(
     client.post("/logout")
     sign_in(app, client, "tester", role="rapid_test_operator")
     assert client.get(f"/admin/kiosks/{terminal_id}/edit").status_code == 403
+
+
+def _county_level_kiosk(app: Flask) -> int:
+    with app.app_context(), session_scope(get_engine()) as session:
+        terminal = register_terminal(session, name="县农业局一号机", township_id=None)
+        return terminal.terminal.id or 0
+
+
+def _township_of(app: Flask, terminal_id: int) -> int | None:
+    with app.app_context(), session_scope(get_engine()) as session:
+        terminal = session.get(Terminal, terminal_id)
+        assert terminal is not None
+        return terminal.township_id
+
+
+def test_a_county_level_kiosk_stays_county_level_when_its_printer_is_changed(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    """Saving the form used to put it in the first township listed (no option said none)."""
+    terminal_id = _county_level_kiosk(app)
+    sign_in(app, client, "county", role="county_admin")
+    form = client.get(f"/admin/kiosks/{terminal_id}/edit").get_data(as_text=True)
+    assert '<option selected value="0">县级（不属于任何乡镇）</option>' in form
+    response = _edit(client, terminal_id, township_id="0", name="县农业局一号机", driver="zpl")
+    assert response.status_code == 302
+    assert _township_of(app, terminal_id) is None
+    assert _printing(app, terminal_id)[1] == "zpl"
+    town = _township(app, "清河镇")  # and a county admin may still move it to a township
+    assert _edit(client, terminal_id, township_id=town).status_code == 302
+    assert _township_of(app, terminal_id) == town
+
+
+def test_a_county_admin_registers_a_county_level_kiosk_a_supervisor_cannot(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    town = _township(app, "城关街道")
+    sign_in(app, client, "sup", role="township_supervisor", township_ids=[town])
+    page = client.get("/admin/kiosks/new").get_data(as_text=True)
+    assert "县级（不属于任何乡镇）" not in page
+    mine = _kiosk(app, "城关街道")
+    assert _edit(client, mine, township_id="0").status_code in (403, 422)
+    assert _township_of(app, mine) == town
+    client.post("/logout")
+    sign_in(app, client, "county", role="county_admin")
+    data = {
+        "csrf_token": form_csrf(client, "/admin/kiosks/new"),
+        "name": "县农业局二号机",
+        "township_id": "0",
+        "driver": "tspl",
+        "certificate_layout": "certificate-80x60",
+        "item_layout": "item-40x30",
+        "dpi": "203",
+    }
+    assert client.post("/admin/kiosks/new", data=data).status_code == 200
+    with app.app_context(), session_scope(get_engine()) as session:
+        made = session.exec(select(Terminal).where(Terminal.name == "县农业局二号机")).one()
+        assert made.township_id is None
