@@ -54,6 +54,9 @@ NUMBERS: dict[str, Number] = {
     "SCAN_RETENTION_DAYS": Number(True, "730", 1, "天", "days"),
     # offline verdicts (intake page) call a revocation list older than this "to confirm"
     "OFFLINE_REVOCATIONS_MAX_AGE_HOURS": Number(False, "24", 0, "小时", "hours"),
+    # most intake lines one ledger export (CSV/XLSX) holds; a search finding more is refused
+    # with a request to narrow the dates, never cut short without saying so
+    "INTAKE_EXPORT_MAX_LINES": Number(True, "200000", 1, "条", "lines"),
     # largest lab report file (PDF, JPEG, PNG) a test may carry
     "LAB_REPORT_MAX_BYTES": Number(True, str(10 * 1024 * 1024), 1, "字节", "bytes"),
     # reverse proxies in front whose X-Forwarded-* headers are believed (web/reverse_proxy)

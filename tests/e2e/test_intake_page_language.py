@@ -155,3 +155,40 @@ def test_the_chinese_ledger_keeps_its_words_whole_and_its_times_in_beijing_on_a_
     assert broken == []
     assert device_zone == "UTC"
     assert shown and "2026/3/2" in shown and "01:30:05" in shown, shown
+
+
+def test_an_export_the_server_refuses_says_why_and_a_narrower_one_downloads(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """More lines than one export may hold: the page says to narrow the dates (before, the
+    button did nothing); narrowed to one certificate, the file comes."""
+    home = tmp_path / "instance"
+    with gunicorn_server(
+        empty_database_url, home, extra_env={"INTAKE_EXPORT_MAX_LINES": "1"}
+    ) as server:
+        base, env = server.base_url, server.env
+        cli_json(env, "demo")
+        inspector = market_inspector(env)
+        admin = county_admin(env)
+        first, second = issue(base, admin, 1), issue(base, admin, 1)
+        for certificate in (first, second):
+            record = {"uuid": str(uuid.uuid4()), "code": certificate["items"][0]["url"]}
+            _call(base, "/api/v1/intake", inspector, {"records": [record]})
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page()
+            IntakePage.opened(page, base, inspector)
+            page.wait_for_function("document.querySelectorAll('#ledger-rows tr').length === 2")
+            page.click("#export-xlsx")
+            page.wait_for_selector("#ledger-export-note:not([hidden])")
+            refused = page.text_content("#ledger-export-note")
+            page.fill("#ledger-form input[name=certificate]", first["certificate"]["number"])
+            with page.expect_download() as download:
+                page.click("#export-csv")
+            exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+            note_hidden = page.is_hidden("#ledger-export-note")
+            browser.close()
+    assert refused and "超过 1 条" in refused and "缩小日期范围" in refused, refused
+    assert note_hidden
+    [_, line] = list(csv.reader(io.StringIO(exported)))
+    assert first["certificate"]["number"] in line

@@ -23,9 +23,8 @@ from traceability.models.types import utcnow
 from traceability.spreadsheets import table_to_csv, table_to_xlsx
 
 # the page lists the newest lines only (it says so when there are more); the exports hold
-# every line the search finds, up to EXPORT_LIMIT
+# every line the search finds, or are refused past INTAKE_EXPORT_MAX_LINES (config)
 PAGE_LIMIT = 500
-EXPORT_LIMIT = 200_000
 
 COLUMNS: list[tuple[str, str]] = [
     ("received_at", "进货查验时间 Time"),

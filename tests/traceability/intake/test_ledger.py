@@ -339,3 +339,25 @@ def test_the_ledger_search_says_when_older_lines_are_left_out_and_the_exports_ho
     data = client.get("/api/v1/intake/ledger?format=xlsx", headers=market.headers).data
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet is not None and sheet.max_row == 1 + 501
+
+
+def test_an_export_finding_more_lines_than_it_may_hold_is_refused_not_cut_short(
+    app: Flask,
+    client: FlaskClient,
+    make_market: Callable[..., MarketFixture],
+    issue: Callable[..., IssuedFixture],
+) -> None:
+    """A file missing lines would pass for the whole ledger in an inspection; the refusal
+    says to narrow the dates (INTAKE_EXPORT_MAX_LINES, 200,000 by default)."""
+    app.config["INTAKE_EXPORT_MAX_LINES"] = 2
+    market, first, second = make_market(), issue(0, 2), issue(1, 1)
+    scan(client, market, *first.urls, *second.urls)
+    for kind in ("csv", "xlsx"):
+        refused = client.get(f"/api/v1/intake/ledger?format={kind}", headers=market.headers)
+        assert refused.status_code == 422
+        body = refused.get_json()
+        assert body["error"] == "export_too_large"
+        assert "超过 2 条" in body["message_zh"] and "缩小日期范围" in body["message_zh"]
+        assert "More than 2 intake lines" in body["message_en"]
+    narrowed = _csv(client, market, f"&certificate={first.number}")
+    assert len(narrowed) == 1 + 2

@@ -383,8 +383,19 @@
   async function exportLedger(kind) {
     // the file's verdicts in the page's language (its headers say both)
     const params = ledgerQuery(); params.set("format", kind); params.set("lang", EN ? "en" : "zh_CN");
-    const response = await fetch(API + "/intake/ledger?" + params, { headers: headers(false) });
-    if (!response.ok) return;
+    const note = $("#ledger-export-note");
+    const refused = (text) => { note.textContent = text; note.hidden = false; };
+    note.hidden = true;
+    let response;
+    try {
+      response = await fetch(API + "/intake/ledger?" + params, { headers: headers(false) });
+    } catch (e) { refused(MSG.export_needs_network); return; }
+    if (!response.ok) {
+      // the server's words (e.g. too many lines: narrow the dates), never a silent button
+      const body = await response.json().catch(() => ({}));
+      refused(pick(body.message_zh || body.message, body.message_en) || MSG.export_failed);
+      return;
+    }
     const url = URL.createObjectURL(await response.blob());
     // the server's name (market and day), so a week of exports are not intake (1) … (6)
     const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
