@@ -3,6 +3,7 @@ code can draw, of the right kind, or the kiosk is not registered at all."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -511,3 +512,95 @@ def test_only_the_county_revokes_a_county_level_kiosk_and_a_supervisor_only_its_
     assert in_session(app, lambda s: s.get_one(Terminal, county).revoked_at) is None
     assert revoke(mine, headers) == 200
     assert revoke(county, admin) == 200
+
+
+# --- changing a kiosk from the command line ----------------------------------------------
+
+
+def kiosk_cli(app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
+    from click.testing import CliRunner
+
+    from traceability.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", str(app_config["DATABASE_URL"]))
+    monkeypatch.setenv("TRACEABILITY_HOME", str(app_config["TRACEABILITY_HOME"]))
+    return lambda *args: CliRunner().invoke(main, ["kiosk", *args])
+
+
+def a_township(session: Session) -> int:
+    township = session.exec(select(Region).where(Region.level == RegionLevel.TOWNSHIP)).first()
+    if township is None:
+        township = Region(code="330000001", name="清河镇", level=RegionLevel.TOWNSHIP)
+        session.add(township)
+        session.flush()
+    assert township.id is not None
+    return township.id
+
+
+def test_the_cli_changes_what_it_is_given_and_keeps_the_rest(
+    app: Flask, app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kiosk = kiosk_cli(app_config, monkeypatch)
+    terminal_id = in_session(app, lambda s: register(s, printer_model="Gprinter GP-1324D").id)
+    town = in_session(app, a_township)
+    result = kiosk(
+        "edit", str(terminal_id), "--driver", "zpl", "--dpi", "300", "--township-id", str(town),
+        "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    changed = json.loads(result.output)["changed"]
+    assert changed == ["dpi", "driver", "township_id"]
+    def kept(session: Session) -> tuple[Any, ...]:
+        t = session.get(Terminal, terminal_id)
+        assert t is not None
+        return t.driver, t.dpi, t.township_id, t.name, t.printer_model
+
+    assert in_session(app, kept) == ("zpl", 300, town, "清河镇一号机", "Gprinter GP-1324D")
+    back = kiosk("edit", str(terminal_id), "--county-level")
+    assert back.exit_code == 0 and "township_id" in back.output
+    assert in_session(app, kept)[2] is None
+    entries = in_session(
+        app,
+        lambda s: [
+            (e.actor, e.after)
+            for e in s.exec(select(AuditEntry).where(AuditEntry.action == "terminal.update"))
+        ],
+    )
+    assert entries[0] == ("cli", {"driver": "zpl", "dpi": 300, "township_id": town})
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["--certificate-layout", "receipt-58"], 1, ("certificate_layout", "TSPL", "cannot print")),
+        (["--dpi", "600"], 1, ("203 或 300", "203 or 300")),
+        (["--township-id", "5", "--county-level"], 2, ("--county-level",)),
+    ],
+)
+def test_the_cli_refuses_an_edit_the_page_refuses_and_changes_nothing(
+    app: Flask,
+    app_config: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    code: int,
+    words: tuple[str, ...],
+) -> None:
+    kiosk = kiosk_cli(app_config, monkeypatch)
+    terminal_id = in_session(app, lambda s: register(s).id)
+    result = kiosk("edit", str(terminal_id), *args)
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    assert all(word in result.output for word in words), result.output
+    assert stored(app) == [("certificate-80x60", "item-40x30", 203)]
+
+
+def test_the_cli_says_a_kiosk_is_unknown_or_revoked(
+    app: Flask, app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kiosk = kiosk_cli(app_config, monkeypatch)
+    terminal_id = in_session(app, lambda s: register(s).id)
+    in_session(app, lambda s: revoke_terminal(s, terminal_id))
+    revoked = kiosk("edit", str(terminal_id), "--dpi", "300")
+    assert revoked.exit_code == 1 and "已吊销" in revoked.output and "revoked" in revoked.output
+    unknown = kiosk("edit", "999999", "--dpi", "300")
+    assert unknown.exit_code == 1 and "找不到该终端" in unknown.output
