@@ -8,7 +8,12 @@ from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Market, MarketKind
 
 # the columns' widths: a longer value is refused, never cut short without a word
-LIMITS = {"address": (300, "地址"), "contact": (100, "联系人"), "phone": (20, "联系电话")}
+LIMITS = {
+    "region": (100, "所在地区"),
+    "address": (300, "地址"),
+    "contact": (100, "联系人"),
+    "phone": (20, "联系电话"),
+}
 
 
 def create_market(
@@ -35,7 +40,12 @@ def create_market(
             "The market kind must be supermarket, wholesale or farmers_market.",
             code="invalid_market_kind",
         )
-    fields = {"address": address.strip(), "contact": contact.strip(), "phone": phone.strip()}
+    fields = {
+        "region": region.strip(),
+        "address": address.strip(),
+        "contact": contact.strip(),
+        "phone": phone.strip(),
+    }
     for field, (limit, field_zh) in LIMITS.items():
         if len(fields[field]) > limit:
             raise ValidationFailed(
@@ -46,7 +56,7 @@ def create_market(
     market = Market(
         name=name,
         kind=kind,
-        region=region.strip()[:100],
+        region=fields["region"],
         region_id=region_id,
         address=fields["address"],
         contact=fields["contact"],
