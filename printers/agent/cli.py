@@ -15,7 +15,9 @@ from printers.agent import AGENT_VERSION
 from printers.agent.client import KioskClient, ServerError, ServerRefused, ServerUnavailable
 from printers.agent.journal import Journal
 from printers.agent.runner import Agent, AgentSettings
-from printers.drivers import DRIVERS
+from printers.drivers import DRIVERS, get_driver
+from printers.errors import PrinterError
+from printers.profiles import get_profile
 from printers.transports import TransportError, make_transport
 
 
@@ -75,10 +77,14 @@ def parser() -> argparse.ArgumentParser:
         "--driver",
         default=None,
         choices=sorted(DRIVERS),
-        help="The attached printer's language; without it the agent follows the kiosk's "
-        "record on the server (and remembers it in the journal).",
+        help="The attached printer's language; without it (and without --profile) the agent "
+        "follows the kiosk's record on the server (and remembers it in the journal).",
     )
-    p.add_argument("--profile", default=None, help="Printer profile name (see `printers drivers`).")
+    p.add_argument(
+        "--profile",
+        default=None,
+        help="Printer profile name (see `printers drivers`); it also gives the language.",
+    )
     p.add_argument("--mode", default="raster", choices=["raster", "native", "auto"])
     p.add_argument(
         "--journal", default="/var/lib/traceability-kiosk/journal.db", help="Local journal file."
@@ -102,6 +108,36 @@ def _save_credential(path: Path, credential: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(credential + "\n")
+
+
+def agent_settings(
+    args: argparse.Namespace, journal: Journal, enrolled: str | None
+) -> AgentSettings:
+    """What the agent speaks: `--driver`; else the language of `--profile` (a profile names
+    the printer attached); else the kiosk's record, followed as the server tells it, starting
+    from enrolment's answer or what the server said last (a restart while it is away).
+    A profile of another language than the driver is refused here, before any job."""
+    driver: str | None = args.driver
+    if driver is None and args.profile:
+        driver = get_profile(args.profile).language
+    follow = driver is None
+    if follow:
+        driver = enrolled or journal.remembered("driver")
+        if driver:
+            journal.remember("driver", driver)
+    driver = driver or "tspl"
+    if args.profile:
+        get_driver(driver, args.profile)
+    return AgentSettings(
+        printer_url=args.printer,
+        driver=driver,
+        follow_terminal_driver=follow,
+        profile=args.profile,
+        mode=args.mode,
+        poll_interval=args.poll,
+        heartbeat_interval=args.heartbeat,
+        crash_after_print=args.crash_after_print,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,22 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     credential = credential_file.read_text("utf-8").strip()
     journal = Journal(args.journal)
-    follow = args.driver is None
-    if follow:
-        # enrolment's answer, else what the server said last (a restart while it is away)
-        driver = driver or journal.remembered("driver")
-        if driver:
-            journal.remember("driver", driver)
-    settings = AgentSettings(
-        printer_url=args.printer,
-        driver=driver or "tspl",
-        follow_terminal_driver=follow,
-        profile=args.profile,
-        mode=args.mode,
-        poll_interval=args.poll,
-        heartbeat_interval=args.heartbeat,
-        crash_after_print=args.crash_after_print,
-    )
+    try:
+        settings = agent_settings(args, journal, driver)
+    except PrinterError as exc:  # an unknown profile, or one of another language
+        log.error("%s / %s", exc.message_zh, exc.message_en)
+        journal.close()
+        return 2
     agent = Agent(KioskClient(args.server, credential), journal, settings)
     scale = None
     if args.scale:
@@ -172,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         AGENT_VERSION,
         args.server,
         args.printer,
-        settings.driver + (", as the kiosk's record says" if follow else ""),
+        settings.driver + (", as the kiosk's record says" * settings.follow_terminal_driver),
     )
     try:
         agent.run(stop, until_idle=args.until_idle)

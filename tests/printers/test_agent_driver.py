@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
 import zxingcpp
 
 from printers.agent.client import KioskClient
@@ -125,3 +126,54 @@ def test_a_language_it_does_not_know_is_ignored(tmp_path: Path) -> None:
         assert printer.wait_for(lambda p: p.jobs == 1)
     assert agent.settings.driver == "tspl"
     assert server.acks == [("job-1", "sent")]
+
+
+# --- what the command line makes of --driver and --profile -------------------------------
+
+
+def settings_for(tmp_path: Path, *options: str, enrolled: str | None = None) -> AgentSettings:
+    from printers.agent.cli import agent_settings, parser
+
+    args = parser().parse_args(
+        ["--server", "https://trace.example.cn", "--credential", str(tmp_path / "credential"),
+         "--printer", "tcp://192.168.1.50:9100", "--journal", str(tmp_path / "journal.db"),
+         *options]
+    )  # fmt: skip
+    journal = Journal(args.journal)
+    try:
+        return agent_settings(args, journal, enrolled)
+    finally:
+        journal.close()
+
+
+def test_a_profile_without_a_driver_speaks_the_profile_s_language_and_does_not_follow(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for(tmp_path, "--profile", "zpl-203", enrolled="tspl")
+    assert (settings.driver, settings.follow_terminal_driver) == ("zpl", False)
+
+
+def test_without_driver_or_profile_it_starts_from_enrolment_then_from_what_it_remembers(
+    tmp_path: Path,
+) -> None:
+    first = settings_for(tmp_path, enrolled="cpcl")
+    assert (first.driver, first.follow_terminal_driver) == ("cpcl", True)
+    restarted = settings_for(tmp_path)  # the next start, the server away
+    assert restarted.driver == "cpcl"
+    assert settings_for(tmp_path / "new").driver == "tspl"  # nothing known yet
+
+
+def test_a_profile_of_another_language_or_an_unknown_one_stops_the_agent_before_it_starts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from printers.agent.cli import main
+
+    credential = tmp_path / "credential"
+    credential.write_text("secret\n")
+    base = ["--server", "http://127.0.0.1:9", "--credential", str(credential),
+            "--printer", "tcp://127.0.0.1:9", "--journal", str(tmp_path / "journal.db"),
+            "--until-idle"]  # fmt: skip
+    assert main([*base, "--driver", "tspl", "--profile", "zpl-203"]) == 2
+    assert "profile zpl-203 is for zpl, not tspl" in caplog.text
+    assert main([*base, "--profile", "zpl-999"]) == 2
+    assert "zpl-999" in caplog.text

@@ -23,9 +23,18 @@ from traceability.models import Market
 def test_a_value_longer_than_its_column_is_refused_and_nothing_is_stored(
     app: Flask, field: str, value: str, words: tuple[str, str]
 ) -> None:
+    texts = {"region": "", "address": "", "contact": "", field: value}
+
     def work(session: Session) -> ValidationFailed:
         with pytest.raises(ValidationFailed) as refused:
-            create_market(session, name="青禾惠民超市", kind="supermarket", **{field: value})
+            create_market(
+                session,
+                name="青禾惠民超市",
+                kind="supermarket",
+                region=texts["region"],
+                address=texts["address"],
+                contact=texts["contact"],
+            )
         assert session.exec(select(Market).where(Market.name == "青禾惠民超市")).all() == []
         return refused.value
 

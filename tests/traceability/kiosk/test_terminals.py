@@ -550,6 +550,7 @@ def test_the_cli_changes_what_it_is_given_and_keeps_the_rest(
     assert result.exit_code == 0, result.output
     changed = json.loads(result.output)["changed"]
     assert changed == ["dpi", "driver", "township_id"]
+
     def kept(session: Session) -> tuple[Any, ...]:
         t = session.get(Terminal, terminal_id)
         assert t is not None
