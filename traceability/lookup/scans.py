@@ -78,11 +78,13 @@ class PendingCounts:
     places: set[str] = field(default_factory=set)
     events: list[tuple[str, datetime]] = field(default_factory=list)
 
-    def add(self, place: str, at: datetime) -> None:
+    def add(self, place: str, at: datetime, *, stored: bool = False) -> None:
+        """`stored`: the code's row already has this place, so none is written for it."""
         self.count += 1
         self.first_at = at if self.first_at is None else min(self.first_at, at)
         self.last_at = at if self.last_at is None else max(self.last_at, at)
-        self.places.add(place)
+        if not stored:
+            self.places.add(place)
         self.events.append((place, at))
 
 
@@ -112,12 +114,23 @@ class ScanBuffer:
         self._closed = False
         _BUFFERS.add(self)
 
-    def add(self, item_id: int, place: str, at: datetime) -> PendingCounts:
-        """Count one scan; returns the item's unwritten counts here, this scan included."""
+    def add(
+        self,
+        item_id: int,
+        place: str,
+        at: datetime,
+        *,
+        stored_places: frozenset[str] = frozenset(),
+    ) -> PendingCounts:
+        """Count one scan; returns the item's unwritten counts here, this scan included.
+
+        `stored_places` are the places the code's row was read with: a scan from one of
+        them writes its event but no place (a label scanned again where it was before).
+        """
         with self._lock:
             self._after_fork()
             pending = self._pending.setdefault(item_id, PendingCounts())
-            pending.add(place, at)
+            pending.add(place, at, stored=place in stored_places)
             self._size += 1
             full = self._size >= self.max_pending
             if self._thread is None and not self._closed:
@@ -348,7 +361,8 @@ class _RecordsetStatements:
         connection.exec_driver_sql(self.lock, {"ids": json.dumps(ids)})
         connection.exec_driver_sql(self.update, {"rows": json.dumps(counts)})
         connection.exec_driver_sql(self.insert, {"rows": json.dumps(events)})
-        connection.exec_driver_sql(self.places, {"rows": json.dumps(new)})
+        if new:
+            connection.exec_driver_sql(self.places, {"rows": json.dumps(new)})
 
 
 _STATEMENTS: dict[str, _DriverStatements] = {}
@@ -396,7 +410,8 @@ def write_scans(connection: Connection, batch: dict[int, PendingCounts]) -> None
     ]
     connection.exec_driver_sql(statements.update.sql, updates)
     connection.exec_driver_sql(statements.insert.sql, rows)
-    connection.exec_driver_sql(statements.places.sql, places)
+    if places:
+        connection.exec_driver_sql(statements.places.sql, places)
 
 
 _BUFFERS: weakref.WeakSet[ScanBuffer] = weakref.WeakSet()

@@ -293,7 +293,8 @@ def lookup(
         key = facts.key(session, item.kid, lambda: load_key_facts(session))
     result = _verdict(parsed, cert_facts, item, key)
     if record_scan and scans is not None:
-        _buffered_scan(result, item, scans.add(item.id, place or "unknown", utcnow()))
+        pending = scans.add(item.id, place or "unknown", utcnow(), stored_places=item.stored_places)
+        _buffered_scan(result, item, pending)
     else:
         _scans(session, result, item, place, record_scan)
     return result

@@ -39,6 +39,14 @@ def _stored(app: Flask, serial: str) -> tuple[int, int]:
         return item.scan_count, int(events)
 
 
+def _places(app: Flask, serial: str) -> int:
+    """The code's `scan_place` rows."""
+    with Session(get_engine(app)) as session:
+        item_id = session.exec(select(ItemCode.id).where(ItemCode.serial == serial)).one()
+        rows = session.exec(select(ScanPlace).where(ScanPlace.item_code_id == item_id)).all()
+        return len(rows)
+
+
 def _scans(client: FlaskClient, path: str, **environ: Any) -> dict[str, Any]:
     response = client.get(path, headers={"Accept": "application/json"}, environ_base=environ)
     assert response.status_code == 200
@@ -184,6 +192,39 @@ def test_each_place_is_stored_once_per_code_however_often_it_scans(
     assert _stored(app, _serial(path)) == (5, 5)
     answer = _scans(app.test_client(), path)
     assert answer["places"] == 4  # the three stored + this request's own place
+
+
+def test_a_scan_from_a_place_the_code_already_has_writes_its_event_but_no_place(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    """A label scanned again on the same network: the row was read with its places, so the
+    flush skips the place insert (before, every scan re-inserted it, ON CONFLICT DO NOTHING)."""
+    from sqlalchemy import event
+
+    client, path = app.test_client(), _valid_path(demo)
+    _scans(client, path)  # the first scan from here: its place is new
+    buffer = app.extensions["scan_buffer"]
+    buffer.flush()
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        again = _scans(client, path)
+        assert buffer.flush() == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert again["places"] == 1 and again["count"] == 2
+    assert _stored(app, _serial(path)) == (2, 2)  # the scan and its event are written
+    assert [s for s in statements if "scan_event" in s and "INSERT" in s]
+    assert not [s for s in statements if "scan_place" in s and "INSERT" in s]
+    assert _places(app, _serial(path)) == 1
+    other = _scans(client, path, REMOTE_ADDR="203.0.113.9")  # another network: a new place
+    buffer.flush()
+    assert other["places"] == 2 and _places(app, _serial(path)) == 2
 
 
 def test_workers_flushing_the_same_codes_at_once_write_every_scan(
