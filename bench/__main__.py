@@ -71,12 +71,18 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
         if problem:
             sys.exit(f"PostgreSQL is not reachable ({problem}); use --backend sqlite")
         extra["PostgreSQL"] = _postgres_version()
+    from bench.machine_load import LoadWatch, describe
+
+    watch = LoadWatch.start()
     with tempfile.TemporaryDirectory(prefix="bench-", dir=args.workdir) as tmp:
         results = run(args.size, backends, only, Path(tmp))
+    other_load = watch.share()
+    extra["Other load"] = describe(other_load)
     print(text_table(results))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(
-        document(results, size=args.size, backends=backends, extra=extra), encoding="utf-8"
+        document(results, size=args.size, backends=backends, extra=extra, other_load=other_load),
+        encoding="utf-8",
     )
     say(f"wrote {args.output}")
     return results

@@ -9,6 +9,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.machine_load import SPOILED
 from bench.results import CLOSE, Result, fmt, markdown_table
 from bench.servers import ROOT
 
@@ -147,7 +148,12 @@ def machine() -> dict[str, str]:
 
 
 def document(
-    results: list[Result], *, size: str, backends: list[str], extra: dict[str, str]
+    results: list[Result],
+    *,
+    size: str,
+    backends: list[str],
+    extra: dict[str, str],
+    other_load: float = 0.0,
 ) -> str:
     info = {**machine(), **extra}
     lines = [
@@ -177,6 +183,12 @@ def document(
         summary += f"; {len(close)} of the met within {CLOSE:.0%} of the line"
     lines.append(summary + ".")
     lines.append("")
+    if other_load > SPOILED:
+        lines += [
+            f"**Spoiled run:** other processes took {other_load:.0%} of the machine's CPU "
+            "meanwhile; these figures say little about the service. Rerun on a quiet machine.",
+            "",
+        ]
     for r in missed:
         lines.append(f"- **Missed** — {r.benchmark}/{r.backend}: {r.name} ({r.target}).")
     for r in close:
@@ -232,6 +244,11 @@ NOTES = [
     ".verify(url)` as `traceability verify` does, vs bare `Ed25519PublicKey.verify`.",
     "6. **Memory**: VmHWM from `/proc/<pid>/status` of every gunicorn worker after the load "
     "(largest shown); the bulk run's `ru_maxrss` from `wait4` on the CLI process.",
+    "",
+    "**Other load** (under Machine) is the machine's busy CPU time (`/proc/stat`) less that of "
+    "the benchmark, everything it started and PostgreSQL, over the run: above 10 % the run "
+    "is marked spoiled (`bench/machine_load.py`), since a job beside it slows a lookup and "
+    "its baseline unevenly.",
     "",
     "## Rerun",
     "",

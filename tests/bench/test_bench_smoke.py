@@ -32,6 +32,7 @@ def _assert_figures(results: list[Result], benchmarks: list[str], document: str)
         if r.baseline is not None:
             assert math.isfinite(r.baseline) and r.baseline > 0, r
     assert "| Benchmark | Backend | Figure |" in document
+    assert "- **Other load**: other processes took " in document  # a spoiled run would say so
     for r in results:
         assert f"| {r.benchmark} | {r.backend} | {r.name}" in document
 
