@@ -374,3 +374,20 @@ def test_a_township_beside_a_producer_shows_that_townships_supervisor_nothing(
     assert qinghe.get(f"/compliance/cases/{_case_of(app, test.id)}").status_code == 403
     chengguan = _supervisor(app, "sup-cg", _township(app, CHENGGUAN))
     assert _listed_cases(chengguan) == {_case_of(app, test.id)}
+
+
+def test_the_case_page_names_the_township_where_the_sample_was_taken(
+    admin: FlaskClient, two_cases: dict[str, int]
+) -> None:
+    page = html.unescape(admin.get(f"/compliance/cases/{two_cases['here']}").get_data(as_text=True))
+    assert "抽样地点所在乡镇：城关街道" in page
+
+
+def test_the_supervisor_of_the_sampling_township_enters_the_re_test(
+    app: Flask, two_cases: dict[str, int]
+) -> None:
+    supervisor = _supervisor(app, "sup-cg", _township(app, CHENGGUAN))
+    here = supervisor.get(f"/compliance/tests?retest_of_case={two_cases['here']}")
+    assert here.status_code == 200
+    there = supervisor.get(f"/compliance/tests?retest_of_case={two_cases['there']}")
+    assert there.status_code == 403
