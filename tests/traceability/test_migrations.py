@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import JSON, column, insert, inspect, table, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, SQLModel, col, select
 
 import traceability.models  # noqa: F401
@@ -264,12 +265,14 @@ def add_old_tests(url: str, rows: list[OldTest]) -> None:
 
 
 def stored_keys(url: str) -> list[tuple[RapidTest, str | None]]:
-    """Each stored test (as the service reads it) with the natural key the table holds."""
+    """Each stored test (as the service reads it) with the natural key the table holds;
+    columns of later revisions (0013's township_id) are not read, the table lacks them."""
     engine = make_engine(url)
     with Session(engine) as session:
+        query = select(RapidTest).options(defer(RapidTest.township_id))  # type: ignore[arg-type]
         found = [
             (test, test.natural_key)
-            for test in session.exec(select(RapidTest).order_by(col(RapidTest.id))).all()
+            for test in session.exec(query.order_by(col(RapidTest.id))).all()
         ]
     engine.dispose()
     return found
@@ -337,5 +340,39 @@ def test_0012_refuses_to_upgrade_over_repeated_tests_naming_them_and_changes_not
         connection.execute(text("UPDATE rapid_test SET sample_no = 'S-1/T5' WHERE id = 5"))
         connection.execute(text("UPDATE rapid_test SET report_no = 'JC-7/T6' WHERE id = 6"))
     migrate.upgrade(url, "0012")
+    assert migrate.current_revision(engine) == "0012"
+    engine.dispose()
+
+
+def rapid_test_foreign_keys(url: str) -> set[tuple[str, str]]:
+    engine = make_engine(url)
+    found = {
+        (",".join(fk["constrained_columns"]), str(fk["referred_table"]))
+        for fk in inspect(engine).get_foreign_keys("rapid_test")
+    }
+    engine.dispose()
+    return found
+
+
+def test_0013_adds_the_sampling_township_to_tests_kept_and_downgrades_to_0012(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    migrate.upgrade(url, "0012")
+    before = rapid_test_columns(url), rapid_test_indexes(url), rapid_test_foreign_keys(url)
+    add_old_tests(url, OLD_TESTS[:2])  # stored before anyone said where they were sampled
+    migrate.upgrade(url, "0013")
+    assert rapid_test_columns(url) - before[0] == {"township_id"}
+    assert set(rapid_test_indexes(url)) - set(before[1]) == {"ix_rapid_test_township_id"}
+    assert rapid_test_foreign_keys(url) - before[2] == {("township_id", "region")}
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        kept = connection.execute(text("SELECT id, township_id FROM rapid_test ORDER BY id"))
+        assert [tuple(row) for row in kept] == [(1, None), (2, None)]
+    migrate.downgrade(url, "0012")
+    after = rapid_test_columns(url), rapid_test_indexes(url), rapid_test_foreign_keys(url)
+    assert after == before
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM rapid_test")).scalar() == 2
     assert migrate.current_revision(engine) == "0012"
     engine.dispose()

@@ -13,21 +13,13 @@ from traceability.cli_types import RECORD_ID
 
 def township_ids_from(values: tuple[str, ...]) -> list[int]:
     """Townships by id or by 9-digit division code."""
-    from sqlmodel import select
-
     from traceability.db import get_session
-    from traceability.models import Region, RegionLevel
+    from traceability.regions.directory import TOWNSHIP_CODE_DIGITS, township_by_id_or_code
 
     ids: list[int] = []
     for value in values:
-        if len(value) == 9 and value.isdigit():
-            region = (
-                get_session()
-                .exec(
-                    select(Region).where(Region.code == value, Region.level == RegionLevel.TOWNSHIP)
-                )
-                .first()
-            )
+        if len(value) == TOWNSHIP_CODE_DIGITS and value.isdigit():
+            region = township_by_id_or_code(get_session(), value)
             if region is None or region.id is None:
                 raise click.BadParameter(f"no township with code {value}", param_hint="--township")
             ids.append(region.id)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from sqlmodel import Session
 
 from traceability.auth.tokens import ROLES, Principal
-from traceability.errors import Forbidden
+from traceability.errors import Forbidden, ValidationFailed
 
 COUNTY = "county_admin"
 SUPERVISOR = "township_supervisor"
@@ -136,12 +136,24 @@ def in_townships(principal: Principal, township_id: int | None) -> bool:
 
 
 def allowed(
-    principal: Principal, action: str, producer_id: int | None, *, session: Session | None = None
+    principal: Principal,
+    action: str,
+    producer_id: int | None,
+    *,
+    session: Session | None = None,
+    sampled_in: int | None = None,
 ) -> bool:
-    """May `principal` do `action` to the records of producer `producer_id`?"""
+    """May `principal` do `action` to the records of producer `producer_id`?
+
+    A test or case of an unknown seller (`producer_id` None) belongs to the township where
+    its sample was taken (`sampled_in`, the test's `township_id`): a supervisor of that
+    township acts on it. Beside a producer `sampled_in` counts for nothing: the producer's
+    township scopes its records, and a sample taken elsewhere must not widen that."""
     if principal.role == COUNTY and COUNTY in RULES.get(action, set()):
         return True
     if principal.role == SUPERVISOR and SUPERVISOR in RULES.get(action, set()):
+        if producer_id is None:
+            return in_townships(principal, sampled_in)
         return in_townships(principal, township_of_producer(session, producer_id))
     if principal.role in RULES.get(action, set()):
         return True
@@ -174,19 +186,60 @@ def allowed_producers(
 
 
 def require(
-    principal: Principal, action: str, producer_id: int | None, *, session: Session | None = None
+    principal: Principal,
+    action: str,
+    producer_id: int | None,
+    *,
+    session: Session | None = None,
+    sampled_in: int | None = None,
 ) -> None:
-    if allowed(principal, action, producer_id, session=session):
+    if allowed(principal, action, producer_id, session=session, sampled_in=sampled_in):
         return
     if not may_for_some_producer(principal, action):
         # the role, not the record: a producer closing its own case is refused as a producer
         raise Forbidden(
             "您的角色无权进行此操作。", "Your role may not do this.", code="role_not_allowed"
         )
+    if producer_id is None and principal.role == SUPERVISOR:
+        raise outside_sampling_townships()
     raise Forbidden(
         "您无权对该生产主体的记录进行此操作。",
         "You may not do this for another producer's records.",
     )
+
+
+def outside_sampling_townships() -> Forbidden:
+    return Forbidden(
+        "该样品不是在您辖区的乡镇抽取的（抽样地点所在乡镇），您无权进行此操作。",
+        "This sample was not taken in one of your townships (the township where the sample "
+        "was taken), so you may not do this.",
+    )
+
+
+def require_test_record(
+    principal: Principal,
+    producer_id: int | None,
+    sampled_in: int | None,
+    *,
+    session: Session | None = None,
+) -> None:
+    """Recording a test: a producer's sample as that producer's records, an unknown
+    seller's in the township where it was taken (so a supervisor names one of its own).
+    A supervisor records only in its own townships: a township given beside a producer
+    must be one of them too, though it widens nothing."""
+    if producer_id is None and sampled_in is None and principal.role == SUPERVISOR:
+        raise ValidationFailed(
+            "登记来源不明样品的检测，请填写抽样地点所在乡镇（您辖区内的乡镇）。",
+            "For a sample of an unknown seller, give the township where the sample was taken "
+            "(one of your townships).",
+            code="township_required",
+            details={"field": "township"},
+        )
+    require(principal, "test.record", producer_id, session=session, sampled_in=sampled_in)
+    # county-wide roles (and producers, for their own samples) record wherever it was taken
+    outside = sampled_in is not None and not in_townships(principal, sampled_in)
+    if outside and principal.role == SUPERVISOR:
+        raise outside_sampling_townships()
 
 
 def may_for_some_producer(principal: Principal, action: str) -> bool:

@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
 from flask_babel import force_locale, gettext
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, and_, col, or_, select
 
 from traceability.auth import policy
 from traceability.auth.tokens import Principal
@@ -24,7 +25,12 @@ from traceability.compliance.lab_reports import (
 )
 from traceability.compliance.records import record_input_use, records_for_producer
 from traceability.compliance.refusals import refusal_dict, refusals
-from traceability.compliance.testing import case_number, record_test, test_dict
+from traceability.compliance.testing import (
+    case_number,
+    record_test,
+    sampling_township,
+    test_dict,
+)
 from traceability.db import get_session
 from traceability.errors import NotFound, ValidationFailed
 from traceability.extensions import csrf
@@ -52,6 +58,31 @@ def visible_producers(session: Session, principal: Principal) -> set[int] | None
     regions = regions_within(session, townships)
     ids = session.exec(select(Producer.id).where(col(Producer.region_id).in_(regions or {-1})))
     return {i for i in ids if i is not None}
+
+
+def visible_tests(session: Session, principal: Principal) -> ColumnElement[bool] | None:
+    """Which tests a supervisor's lists show (cases: joined to their failed test); None:
+    every test (county level). A producer's tests by the producer's township, an unknown
+    seller's by the township where its sample was taken (`rapid_test.township_id`)."""
+    townships = policy.township_scope(principal)
+    if townships is None:
+        return None
+    producers = visible_producers(session, principal)
+    return or_(
+        col(RapidTest.producer_id).in_(producers or {-1}),
+        and_(
+            col(RapidTest.producer_id).is_(None),
+            col(RapidTest.township_id).in_(townships or {-1}),
+        ),
+    )
+
+
+def cases_in_scope(session: Session, principal: Principal, query: Any) -> Any:
+    """`query` on cases narrowed to those `visible_tests` lets the caller see."""
+    visible = visible_tests(session, principal)
+    if visible is None:
+        return query
+    return query.join(RapidTest, col(RapidTest.id) == ComplianceCase.test_id).where(visible)
 
 
 def record_dict(entry: InputUse) -> dict[str, Any]:
@@ -169,13 +200,15 @@ def create_test() -> tuple[Response, int]:
     case_id = case_number(body.get("retest_of_case"))
     if case_id is not None:
         case = case_service.get_case(session, case_id)
-        policy.require(principal, "case.manage", case.producer_id)
+        policy.require(
+            principal,
+            "case.manage",
+            case.producer_id,
+            sampled_in=case_service.sampled_in(session, case),
+        )
     else:
-        producer_id = _producer_of(session, body)
-        if producer_id is None:
-            policy.require_general(principal, "test.record")
-        else:
-            policy.require(principal, "test.record", producer_id)
+        township = sampling_township(session, body)
+        policy.require_test_record(principal, _producer_of(session, body), township)
     test = record_test(session, body, recorded_by=principal.key, channel="api")
     upload = uploaded_report() if multipart else None
     if upload is not None:
@@ -201,10 +234,7 @@ def get_test(test_id: int) -> Response:
     test = session.get(RapidTest, test_id)
     if test is None:
         raise NotFound("找不到该检测记录。", "No such test.", code="test_not_found")
-    if test.producer_id is None:
-        policy.require_general(principal, "test.record")
-    else:
-        policy.require(principal, "test.read", test.producer_id)
+    policy.require(principal, "test.read", test.producer_id, sampled_in=test.township_id)
     return jsonify({"test": _test_body(session, test)})
 
 
@@ -260,9 +290,7 @@ def list_cases() -> Response:
     policy.require_general(principal, "compliance.supervise")
     session = get_session()
     query = select(ComplianceCase).order_by(col(ComplianceCase.id).desc()).limit(500)
-    visible = visible_producers(session, principal)
-    if visible is not None:
-        query = query.where(col(ComplianceCase.producer_id).in_(visible or {-1}))
+    query = cases_in_scope(session, principal, query)
     return jsonify({"cases": case_service.case_dicts(session, list(session.exec(query).all()))})
 
 
@@ -271,7 +299,8 @@ def get_case(case_id: int) -> Response:
     principal = current_principal()
     session = get_session()
     case = case_service.get_case(session, case_id)
-    policy.require(principal, "case.read", case.producer_id)
+    where = case_service.sampled_in(session, case)
+    policy.require(principal, "case.read", case.producer_id, sampled_in=where)
     return jsonify({"case": case_service.case_dicts(session, [case])[0]})
 
 
@@ -283,11 +312,12 @@ def act_on_case(case_id: int, action: str) -> Response:
     case = case_service.get_case(session, case_id)
     body = request.get_json(silent=True) or {}
     actor = principal.key
+    where = case_service.sampled_in(session, case)
     if action == "retest-request":
-        policy.require(principal, "case.request_retest", case.producer_id)
+        policy.require(principal, "case.request_retest", case.producer_id, sampled_in=where)
         case_service.request_retest(session, case, actor=actor)
     else:
-        policy.require(principal, "case.manage", case.producer_id)
+        policy.require(principal, "case.manage", case.producer_id, sampled_in=where)
         if action == "disposal":
             case_service.record_disposal(
                 session, case, str(body.get("disposal") or ""), actor=actor

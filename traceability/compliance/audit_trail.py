@@ -37,6 +37,7 @@ def audit_test(session: Session, test: RapidTest, actor: str) -> None:
             "producer_id": test.producer_id,
             "batch_id": test.batch_id,
             "product_id": test.product_id,
+            "township_id": test.township_id,
             "retest_of_case": test.retest_of_case_id,
             "channel": test.channel,
         },

@@ -141,23 +141,34 @@ def case_links(
     if not failed and not retests:
         return {}
     found = session.exec(
-        select(ComplianceCase.id, ComplianceCase.test_id, ComplianceCase.producer_id).where(
+        select(
+            ComplianceCase.id,
+            ComplianceCase.test_id,
+            ComplianceCase.producer_id,
+            RapidTest.township_id,
+        )
+        .join(RapidTest, col(RapidTest.id) == ComplianceCase.test_id)
+        .where(
             or_(
                 col(ComplianceCase.test_id).in_(failed or {-1}),
                 col(ComplianceCase.id).in_(set(retests.values()) or {-1}),
             )
         )
     ).all()
-    producers = {case_id: producer_id for case_id, _test, producer_id in found}
+    producers = {case_id: producer_id for case_id, _test, producer_id, _t in found}
+    sampled_in = {case_id: township for case_id, _test, _p, township in found}
     readable = policy.allowed_producers(
         principal, "case.read", {p for p in producers.values() if p is not None}, session=session
     )
-    unknown_seller = policy.allowed(principal, "case.read", None, session=session)
 
     def link(case_id: int) -> CaseLink:
         producer_id = producers.get(case_id)
-        return CaseLink(case_id, unknown_seller if producer_id is None else producer_id in readable)
+        if producer_id is not None:
+            return CaseLink(case_id, producer_id in readable)
+        # an unknown seller's case: by the township where the sample was taken
+        where = sampled_in.get(case_id)
+        return CaseLink(case_id, policy.allowed(principal, "case.read", None, sampled_in=where))
 
-    links = {test_id: link(case_id or 0) for case_id, test_id, _p in found if test_id in failed}
+    links = {test_id: link(case_id or 0) for case_id, test_id, _p, _t in found if test_id in failed}
     links.update({test_id: link(case_id) for test_id, case_id in retests.items() if test_id})
     return links

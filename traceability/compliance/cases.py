@@ -169,6 +169,13 @@ def get_case(session: Session, case_id: int) -> ComplianceCase:
     return case
 
 
+def sampled_in(session: Session, case: ComplianceCase) -> int | None:
+    """The township where the case's failed sample was taken (its test's `township_id`):
+    what places an unknown seller's case in a supervisor's townships (`policy.allowed`)."""
+    test = session.get(RapidTest, case.test_id)
+    return None if test is None else test.township_id
+
+
 def _open(case: ComplianceCase) -> None:
     if case.state == CaseState.CLOSED:
         raise Conflict("该案件已结案。", "The case is closed.", code="case_closed")

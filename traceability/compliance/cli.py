@@ -21,7 +21,8 @@ def register(main: click.Group) -> None:
         "import",
         help="Import an instrument's CSV (sample_no, producer_id, batch_id, product_name, place, "
         "method, inhibition_rate, target, result, operator, instrument, tested_at, lab_name, "
-        "report_no; Chinese headers too). All rows or none.",
+        "report_no, submission_id, township: where the sample was taken, a township's id or "
+        "9-digit code; Chinese headers too). All rows or none.",
     )
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
     @click.option(

@@ -182,9 +182,9 @@ def count_files(session: Session, test_id: int) -> int:
 def may_read_test(session: Session, principal: Principal, test: RapidTest) -> bool:
     """The rule `GET /api/v1/tests/<id>` applies: a producer's test to those who may read
     that producer's records, a test of an unknown seller to those who record tests."""
-    if test.producer_id is None:
-        return policy.can(principal, "test.record")
-    return policy.allowed(principal, "test.read", test.producer_id, session=session)
+    return policy.allowed(
+        principal, "test.read", test.producer_id, session=session, sampled_in=test.township_id
+    )
 
 
 def readable_test(session: Session, principal: Principal, test_id: int) -> RapidTest:
@@ -209,13 +209,14 @@ def attachable_tests(
     tests = list(tests)
     producers = {t.producer_id for t in tests if t.producer_id is not None}
     allowed = policy.allowed_producers(principal, "test.record", producers, session=session)
-    unknown_sellers = policy.can(principal, "test.record")
-    return {
-        t.id
-        for t in tests
-        if t.id is not None
-        and (unknown_sellers if t.producer_id is None else t.producer_id in allowed)
-    }
+
+    def may(test: RapidTest) -> bool:
+        if test.producer_id is not None:
+            return test.producer_id in allowed
+        # an unknown seller's: by the township where it was sampled (no query)
+        return policy.allowed(principal, "test.record", None, sampled_in=test.township_id)
+
+    return {t.id for t in tests if t.id is not None and may(t)}
 
 
 def takes_another_file(test: RapidTest, file_count: int) -> bool:

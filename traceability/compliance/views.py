@@ -38,10 +38,12 @@ from traceability.compliance import reference
 from traceability.compliance.actors import actor_names
 from traceability.compliance.api import (
     _kind,
+    cases_in_scope,
     reference_body,
     report_download,
     uploaded_report,
     visible_producers,
+    visible_tests,
 )
 from traceability.compliance.case_texts import (
     case_links,
@@ -68,11 +70,12 @@ from traceability.compliance.testing import (
     RESULT_ZH,
     SUBMISSION_ID_MAX,
     record_test,
+    sampling_township,
 )
 from traceability.db import get_session
 from traceability.errors import DomainError, NotFound, ValidationFailed
 from traceability.issuing.service import today_in_china
-from traceability.models import Batch, Producer, Product
+from traceability.models import Batch, Producer, Product, Region, RegionLevel
 from traceability.models.compliance import (
     CaseOutcome,
     CaseState,
@@ -99,6 +102,11 @@ class TestForm(FlaskForm):
     product_name = StringField(_l("样品名称"), validators=[Optional(), Length(max=100)])
     sample_no = StringField(_l("样品编号"), validators=[Optional(), Length(max=40)])
     place = StringField(_l("抽样地点"), validators=[Optional(), Length(max=200)])
+    # choices: the caller's townships (`_township_choices`); the value is the region id,
+    # judged by `record_test` and the policy (a 422 or 403 beside the field), not by WTForms
+    township = SelectField(
+        _l("抽样地点所在乡镇"), choices=[], coerce=str, default="", validate_choice=False
+    )
     inhibition_rate = DecimalField(_l("抑制率（%）"), validators=[Optional()])
     target = StringField(_l("检测项目（目标物质）"), validators=[Optional(), Length(max=100)])
     result = SelectField(
@@ -255,6 +263,7 @@ def _form_values(form: TestForm) -> dict[str, Any]:
             "product_name",
             "sample_no",
             "place",
+            "township",
             "target",
             "result",
             "lab_name",
@@ -287,7 +296,8 @@ def _retest_case(session: Session, principal: Principal, form: TestForm) -> Comp
     if not str(raw).strip().isdecimal():
         raise NotFound("找不到该案件。", "No such case.", code="case_not_found")
     record = case_service.get_case(session, int(raw))
-    policy.require(principal, "case.manage", record.producer_id)
+    where = case_service.sampled_in(session, record)
+    policy.require(principal, "case.manage", record.producer_id, sampled_in=where)
     case_service.require_awaiting_retest(record)
     return record
 
@@ -312,6 +322,7 @@ def tests() -> Any:
     principal = signed_in()
     session = get_session()
     form = TestForm()
+    _township_choices(session, principal, form)
     retest_of = _retest_case(session, principal, form)
     if retest_of is not None:
         _bind_to_case(session, form, retest_of)
@@ -321,7 +332,9 @@ def tests() -> Any:
         try:
             if retest_of is not None:
                 # the subject is the case's: `record_test` takes it from the failed test
-                values.update(producer_id=None, batch_id=None, retest_of_case=retest_of.id)
+                values.update(
+                    producer_id=None, batch_id=None, township=None, retest_of_case=retest_of.id
+                )
             else:
                 _require_test_record(session, principal, values)
             test = record_test(session, values, recorded_by=principal.key, channel="page")
@@ -332,7 +345,7 @@ def tests() -> Any:
             session.commit()
         except DomainError as exc:
             session.rollback()
-            flash(_both_languages(exc), "error")
+            _show_refusal(form, exc)
             status, duplicate_of = exc.status, exc.details.get("test_id")
         else:
             if retest_of is not None:
@@ -348,10 +361,38 @@ def _require_test_record(session: Session, principal: Principal, values: dict[st
     if values["batch_id"]:
         batch = session.get(Batch, values["batch_id"])
         producer_id = batch.producer_id if batch else producer_id
-    if producer_id is None:
-        policy.require_general(principal, "test.record")
+    township = sampling_township(session, values)
+    policy.require_test_record(principal, producer_id, township, session=session)
+
+
+def _township_choices(session: Session, principal: Principal, form: TestForm) -> None:
+    """The townships a sample may be placed in: a supervisor's own, everyone else's the
+    county's current ones. A supervisor of one township finds it chosen, so an unknown
+    seller's sample it records lands in its township without a thought."""
+    scope = policy.township_scope(principal)
+    query = select(Region).where(
+        Region.level == RegionLevel.TOWNSHIP, col(Region.retired).is_(False)
+    )
+    if scope is not None:
+        query = query.where(col(Region.id).in_(scope or {-1}))
+    townships = session.exec(query.order_by(col(Region.code))).all()
+    form.township.choices = [
+        SelectChoice("", _l("不指定")),
+        *(SelectChoice(str(t.id), f"{t.name} {t.code}") for t in townships),
+    ]
+    if request.method == "GET" and scope is not None and len(townships) == 1:
+        form.township.data = str(townships[0].id)
+
+
+def _show_refusal(form: TestForm, exc: DomainError) -> None:
+    """A refusal that names one of the form's fields is shown beside it; any other above
+    the form, both in the page's language first."""
+    named = exc.details.get("field")
+    target = getattr(form, named, None) if isinstance(named, str) else None
+    if target is not None and hasattr(target, "errors") and named != "csrf_token":
+        target.errors = [*target.errors, _both_languages(exc)]
     else:
-        policy.require(principal, "test.record", producer_id)
+        flash(_both_languages(exc), "error")
 
 
 def _tests_page(
@@ -364,12 +405,12 @@ def _tests_page(
     """The entry form and the latest tests the caller may see, each with what it covers at the
     issuing gate, and each lab report the caller may add a file to with its own small upload
     form; after a test sent twice, a link to the one already recorded."""
-    visible = visible_producers(session, principal)
+    visible = visible_tests(session, principal)
     query = select(RapidTest).order_by(col(RapidTest.id).desc()).limit(100)
     if principal.role == "producer":
         query = query.where(RapidTest.producer_id == principal.producer_id)
     elif visible is not None and principal.role != "rapid_test_operator":
-        query = query.where(col(RapidTest.producer_id).in_(visible or {-1}))
+        query = query.where(visible)
     rows = session.exec(query).all()
     files = files_of_tests(session, [r.id for r in rows if r.id is not None])
     open_to_files = [r for r in rows if r.id and takes_another_file(r, len(files.get(r.id, [])))]
@@ -518,10 +559,7 @@ def records() -> Any:
 def _cases_query(principal: Any) -> Any:
     policy.require_general(principal, "compliance.supervise")
     query = select(ComplianceCase).order_by(col(ComplianceCase.id).desc()).limit(200)
-    visible = visible_producers(get_session(), principal)
-    if visible is not None:
-        query = query.where(col(ComplianceCase.producer_id).in_(visible or {-1}))
-    return query
+    return cases_in_scope(get_session(), principal, query)
 
 
 @bp.get("/cases")
@@ -544,16 +582,17 @@ def case(case_id: int) -> Any:
     principal = signed_in()
     session = get_session()
     record = case_service.get_case(session, case_id)
-    policy.require(principal, "case.read", record.producer_id)
+    where = case_service.sampled_in(session, record)
+    policy.require(principal, "case.read", record.producer_id, sampled_in=where)
     form = CaseForm()
     posted = form.action.data if request.method == "POST" else None
     if posted in CASE_ACTIONS:  # a step the page did not offer: say why, as the API does
-        policy.require(principal, CASE_ACTIONS[posted], record.producer_id)
+        policy.require(principal, CASE_ACTIONS[posted], record.producer_id, sampled_in=where)
     test = session.get(RapidTest, record.test_id)
     deadline = case_service.current_deadline(record, test)
     # every step the person may take is accepted (the domain says why one is refused now);
     # the page offers only those that can succeed now
-    form.action.choices = _case_choices(principal, record, deadline, now_only=False)
+    form.action.choices = _case_choices(principal, record, where, deadline, now_only=False)
     status = 200
     if form.action.choices and form.validate_on_submit():
         action, actor = form.action.data, principal.key
@@ -579,7 +618,7 @@ def case(case_id: int) -> Any:
             flash(error_text(exc), "error")
             status = exc.status
     retest = session.get(RapidTest, record.retest_test_id) if record.retest_test_id else None
-    form.action.choices = _case_choices(principal, record, deadline, now_only=True)
+    form.action.choices = _case_choices(principal, record, where, deadline, now_only=True)
     closing_waits = _outcomes_not_yet(session, form, record)
     return render_template(
         "compliance/case.html",
@@ -587,14 +626,15 @@ def case(case_id: int) -> Any:
         test=test,
         retest=retest,
         subject=_subject_of(session, record),
+        sampled_township=session.get(Region, where) if where is not None else None,
         blocks_issuing=case_service.blocks_issuing,
         history=history_lines(session, record),
         may_enter_retest=case_service.awaits_retest(record)
-        and policy.allowed(principal, "case.manage", record.producer_id),
+        and policy.allowed(principal, "case.manage", record.producer_id, sampled_in=where),
         deadline=deadline,
         deadline_estimated=test is not None and case_service.deadline_estimated(test, deadline),
         form=form,
-        may_manage=policy.allowed(principal, "case.manage", record.producer_id),
+        may_manage=policy.allowed(principal, "case.manage", record.producer_id, sampled_in=where),
         state_zh=case_service.STATE_ZH,
         outcome_zh={o.value: zh for o, zh in case_service.OUTCOME_ZH.items()},
         closing_waits=closing_waits,
@@ -628,14 +668,20 @@ def _outcomes_not_yet(
 
 
 def _case_choices(
-    principal: Principal, record: ComplianceCase, deadline: datetime, *, now_only: bool
+    principal: Principal,
+    record: ComplianceCase,
+    sampled_in: int | None,
+    deadline: datetime,
+    *,
+    now_only: bool,
 ) -> list[SelectChoice]:
     """The steps the signed-in person may take on this case (`now_only`: that can succeed
     now): a producer asks for its re-test while the window runs and none was asked for;
     managing the case is the supervisor's."""
 
     def offered(action: str) -> bool:
-        if not policy.allowed(principal, CASE_ACTIONS[action], record.producer_id):
+        action_of = CASE_ACTIONS[action]
+        if not policy.allowed(principal, action_of, record.producer_id, sampled_in=sampled_in):
             return False
         if now_only and action == "retest-request":
             return (

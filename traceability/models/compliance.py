@@ -162,6 +162,10 @@ class RapidTest(SQLModel, table=True):
     product_id: int | None = Field(default=None, foreign_key="product.id")
     product_name: str = Field(max_length=100)
     place: str = Field(default="", max_length=200)
+    # the township where the sample was taken (抽样地点所在乡镇): for an unknown seller's
+    # sample the only fact that places it, and so its case, in a supervisor's townships;
+    # beside a producer it is informational (the producer's township scopes its records)
+    township_id: int | None = Field(default=None, foreign_key="region.id", index=True)
     method: str = Field(max_length=20)
     inhibition_rate: Decimal | None = Field(default=None, max_digits=5, decimal_places=2)
     target: str = Field(default="", max_length=100)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from traceability.models import Producer, Region, RegionLevel
-from traceability.whole_numbers import MAX_RECORD_NUMBER
+from traceability.whole_numbers import MAX_INTEGER_ID, MAX_RECORD_NUMBER
 
 
 @dataclass
@@ -34,6 +34,31 @@ def are_townships(session: Session, ids: Sequence[int]) -> bool:
         select(Region.id).where(col(Region.id).in_(wanted), Region.level == RegionLevel.TOWNSHIP)
     ).all()
     return len(set(found)) == len(wanted)
+
+
+TOWNSHIP_CODE_DIGITS = 9  # GB/T 10114: six of the county, three of the township
+
+
+def township_by_id_or_code(session: Session, value: int | str) -> Region | None:
+    """The township a person names by its record id or its 9-digit division code, as the
+    accounts' `--township` and a test's sampling township are given; a current row before
+    a retired one of the same code. None when the value names no township at all (the
+    caller says which field was wrong and checks `retired`)."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    if len(text) == TOWNSHIP_CODE_DIGITS:
+        rows = session.exec(
+            select(Region)
+            .where(Region.code == text, Region.level == RegionLevel.TOWNSHIP)
+            .order_by(col(Region.retired), col(Region.code_year).desc())
+        ).all()
+        return rows[0] if rows else None
+    number = int(text)
+    if not 0 < number <= MAX_INTEGER_ID:  # region.id is an integer column
+        return None
+    region = session.get(Region, number)
+    return region if region is not None and region.level == RegionLevel.TOWNSHIP else None
 
 
 def regions_named(session: Session, text: str) -> list[Region]:

@@ -9,8 +9,10 @@ from a handful of grouped queries, whatever the number of producers, so the page
 the same for a county of ten townships as for one.
 
 Records of producers registered at county level (no township), and tests of samples
-from unknown sellers, are county business: they get a row of their own, shown only to
-county-level roles, so the totals add up to everything the county holds.
+from unknown sellers taken in no known township, are county business: they get a row of
+their own, shown only to county-level roles, so the totals add up to everything the county
+holds. An unknown seller's test that names the township where it was sampled
+(`rapid_test.township_id`) counts in that township's row, as its case does.
 
 A township's row opens into the same figures per producer (`producer_overview`): the
 producers that did not issue in the period are whom a supervisor visits next, and a
@@ -49,6 +51,9 @@ from traceability.supervision.trends import Trend, period_trend
 DEFAULT_DAYS = 30
 MAX_DAYS = 366 * 3  # the ledger keeps two years; three bound a mistyped year
 COUNTY_ROW = None  # township key of the county's own row
+RowOf = Callable[[int | None, int | None], "Figures | None"]
+"""The row a record counts in, from its producer and, for an unknown seller's sample (no
+producer), the township where it was taken."""
 GRADES = tuple(GRADE_ZH)  # A B C D, best first
 GRADE_EN = {"A": "excellent", "B": "good", "C": "warning", "D": "seriously untrustworthy"}
 
@@ -190,9 +195,11 @@ def township_overview(
     if scope is None:
         rows[COUNTY_ROW] = Figures(COUNTY_ROW, "", "县级及未关联乡镇")
 
-    def row(producer_id: int | None) -> Figures | None:
-        township = producer_township.get(producer_id) if producer_id is not None else None
-        return rows.get(township)
+    def row(producer_id: int | None, sampled_in: int | None = None) -> Figures | None:
+        if producer_id is not None:
+            return rows.get(producer_township.get(producer_id))
+        # an unknown seller's sample: the township where it was taken, else the county's row
+        return rows.get(sampled_in) if sampled_in in rows else rows.get(COUNTY_ROW)
 
     for producer_id in producer_township:
         if (target := row(producer_id)) is not None:
@@ -241,14 +248,23 @@ def producer_overview(
         )
         for p in producers
     }
-    if township_id is None:
-        rows[None] = Figures(None, "", "来源不明的抽检")  # tests of unknown sellers
-    _fold(session, rows.get, period, now)
+    rows[None] = Figures(None, "", "来源不明的抽检")  # tests of unknown sellers sampled here
+    current = {t.id for t in townships_in_scope(session, None)}
+
+    def row(producer_id: int | None, sampled_in: int | None = None) -> Figures | None:
+        if producer_id is not None:
+            return rows.get(producer_id)
+        here = sampled_in if sampled_in in current else COUNTY_ROW
+        return rows[None] if here == township_id else None
+
+    _fold(session, row, period, now)
     for producer_id, grade in _grade(session, rows.get, mine, now).items():
         rows[producer_id].grade = grade
+    if township_id is not None and not any(getattr(rows[None], n) for n in COUNTS):
+        del rows[None]  # a township's drill-down names unknown sellers only when it has some
     overview = Overview(period, list(rows.values()), township=township)
     overview.county_level = township_id is None
-    overview.trend = _trend(session, rows.get, period)
+    overview.trend = _trend(session, row, period)
     return overview.close()
 
 
@@ -256,13 +272,9 @@ def township_not_found() -> NotFound:
     return NotFound("没有找到这个乡镇，或不在您的辖区内。", "No such township in your area.")
 
 
-def _fold(
-    session: Session,
-    row: Callable[[int | None], Figures | None],
-    period: Period,
-    now: datetime,
-) -> None:
-    """Add the period's records, counted per producer, to the row `row(producer id)` names."""
+def _fold(session: Session, row: RowOf, period: Period, now: datetime) -> None:
+    """Add the period's records, counted per producer (an unknown seller's tests and cases
+    per sampling township), to the row `row(producer id, township)` names."""
     start, end = period.bounds
     issued = session.exec(
         select(
@@ -274,18 +286,23 @@ def _fold(
         .group_by(col(Certificate.producer_id))
     ).all()
     for producer_id, certificates, items in issued:
-        if (target := row(producer_id)) is not None:
+        if (target := row(producer_id, None)) is not None:
             target.issuing_producers += 1
             target.certificates += int(certificates)
             target.item_codes += int(items)
     _add(row, "revoked", _counts(session, Certificate.producer_id, Certificate.revoked_at, period))
     tests = session.exec(
-        select(col(RapidTest.producer_id), col(RapidTest.result), func.count())
+        select(
+            col(RapidTest.producer_id),
+            col(RapidTest.township_id),
+            col(RapidTest.result),
+            func.count(),
+        )
         .where(col(RapidTest.tested_at) >= start, col(RapidTest.tested_at) < end)
-        .group_by(col(RapidTest.producer_id), col(RapidTest.result))
+        .group_by(col(RapidTest.producer_id), col(RapidTest.township_id), col(RapidTest.result))
     ).all()
-    for tested, result, number in tests:  # producer None: a sample from an unknown seller
-        if (target := row(tested)) is not None:
+    for tested, sampled_in, result, number in tests:  # producer None: an unknown seller
+        if (target := row(tested, sampled_in)) is not None:
             target.tests += int(number)
             if result == TestResult.FAIL:
                 target.failed_tests += int(number)
@@ -296,7 +313,8 @@ def _fold(
         .where(col(ComplianceCase.state) != CaseState.CLOSED)
     ).all()
     for case, test in open_cases:
-        if (target := row(case.producer_id)) is not None:
+        sampled_in = test.township_id if test is not None else None
+        if (target := row(case.producer_id, sampled_in)) is not None:
             target.open_cases += 1
             if case.state == CaseState.DISPOSAL and current_deadline(case, test) < now:
                 target.awaiting_investigation += 1
@@ -319,9 +337,12 @@ def _grade(
     return graded
 
 
-def _trend(session: Session, row: Callable[[int | None], Figures | None], period: Period) -> Trend:
+def _trend(session: Session, row: RowOf, period: Period) -> Trend:
     return period_trend(
-        session, lambda producer: row(producer) is not None, period.first, period.last
+        session,
+        lambda producer, sampled_in: row(producer, sampled_in) is not None,
+        period.first,
+        period.last,
     )
 
 
@@ -337,9 +358,9 @@ def _counts(session: Session, producer: Any, moment: Any, period: Period) -> lis
     )
 
 
-def _add(row: Callable[[int | None], Figures | None], name: str, counts: Any) -> None:
+def _add(row: RowOf, name: str, counts: Any) -> None:
     for producer_id, number in counts:
-        if (target := row(producer_id)) is not None:
+        if (target := row(producer_id, None)) is not None:
             setattr(target, name, getattr(target, name) + int(number))
 
 

@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import case
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from traceability.beijing_time import CHINA
@@ -117,16 +118,17 @@ def previous_period(first: date, last: date) -> tuple[date, date]:
 
 
 def period_trend(
-    session: Session, counted: Callable[[int | None], bool], first: date, last: date
+    session: Session, counted: Callable[[int | None, int | None], bool], first: date, last: date
 ) -> Trend:
-    """The trend of the records of the producers `counted(producer id)` accepts (None: samples
-    from unknown sellers), for local dates `first`–`last`."""
+    """The trend of the records `counted(producer id, sampling township)` accepts (producer
+    None: samples from unknown sellers, placed by the township where they were taken; the
+    township counts for tests only), for local dates `first`–`last`."""
     unit, buckets = buckets_of(first, last)
     trend = Trend(unit, buckets, Bucket(first, last), Bucket(*previous_period(first, last)))
     end = datetime.combine(last + timedelta(days=1), time(), CHINA)
 
-    def target(producer_id: int | None, index: int) -> Bucket | None:
-        if not counted(producer_id):
+    def target(producer_id: int | None, index: int, sampled_in: int | None = None) -> Bucket | None:
+        if not counted(producer_id, sampled_in):
             return None
         return trend.previous if index == PREVIOUS else buckets[index]
 
@@ -161,14 +163,16 @@ def period_trend(
     tested = in_both_periods(
         RapidTest.tested_at,
         col(RapidTest.producer_id).label("producer"),
+        col(RapidTest.township_id).label("township"),
         col(RapidTest.result).label("result"),
     )
-    for producer_id, index, result, number in session.exec(
-        select(tested.c.producer, tested.c.bucket, tested.c.result, func.count()).group_by(
-            tested.c.producer, tested.c.bucket, tested.c.result
-        )
+    # sqlalchemy's select: sqlmodel's is typed for at most four columns
+    for producer_id, index, sampled_in, result, number in session.execute(
+        sa_select(
+            tested.c.producer, tested.c.bucket, tested.c.township, tested.c.result, func.count()
+        ).group_by(tested.c.producer, tested.c.bucket, tested.c.township, tested.c.result)
     ).all():
-        if (bucket := target(producer_id, index)) is not None:
+        if (bucket := target(producer_id, index, sampled_in)) is not None:
             bucket.tests += int(number)
             if result == TestResult.FAIL:
                 bucket.failed_tests += int(number)

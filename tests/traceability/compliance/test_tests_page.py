@@ -152,13 +152,22 @@ def test_the_batched_question_answers_as_may_attach_does_for_each_test(
             _lab_test(session, regions["away"], 3),  # another township
             _lab_test(session, None, 4),  # a producer placed nowhere
         ]
-        unknown_seller = record_test(
+        unknown_seller = {"method": "lab_report", "lab_name": "站", "result": "合格",
+                          "operator": "检测员", "product_name": "白菜"}  # fmt: skip
+        sampled_home = record_test(
             session,
-            {"method": "lab_report", "lab_name": "站", "report_no": "R", "result": "合格",
-             "operator": "检测员", "product_name": "白菜"},
-            recorded_by="test",
-        )  # fmt: skip
-        tests.append(unknown_seller)
+            unknown_seller | {"report_no": "R1", "township": regions["home"]},
+            recorded_by="t",
+        )
+        sampled_away = record_test(
+            session,
+            unknown_seller | {"report_no": "R2", "township": regions["away"]},
+            recorded_by="t",
+        )
+        sampled_nowhere = record_test(
+            session, unknown_seller | {"report_no": "R3"}, recorded_by="t"
+        )
+        tests += [sampled_home, sampled_away, sampled_nowhere]
         principals = [
             Principal("user", "1", "township_supervisor", township_ids=(regions["home"],)),
             Principal("user", "2", "township_supervisor", township_ids=()),
@@ -171,8 +180,13 @@ def test_the_batched_question_answers_as_may_attach_does_for_each_test(
             one_by_one = {t.id for t in tests if may_attach(session, principal, t)}
             assert attachable_tests(session, principal, tests) == one_by_one, principal.role
         supervisor = principals[0]
-        expected = {tests[0].id, tests[1].id, unknown_seller.id}  # sellers unknown: anyone testing
+        # an unknown seller's test by the township where it was sampled
+        expected = {tests[0].id, tests[1].id, sampled_home.id}
         assert attachable_tests(session, supervisor, tests) == expected
+        county, operator = principals[2], principals[3]
+        every = {t.id for t in tests}
+        assert attachable_tests(session, county, tests) == every
+        assert attachable_tests(session, operator, tests) == every
 
     in_session(app, check)
 

@@ -351,3 +351,65 @@ def test_the_export_ends_township_lines_with_grades_and_producer_lines_with_the_
     assert farmer[-2:] == [drill.rows[0].grade.grade, drill.rows[0].grade.score]
     assert total[-2] == " / ".join(f"{g} {drill.total.grades[g]}" for g in "ABCD")
     assert export_header(drill, english=False)[-2:] == ["信用等级", "信用得分"]
+
+
+# --- An unknown seller's sample, placed by the township where it was taken ---------------
+
+
+def _unknown_sellers_failure(app: Flask, township: str | None, sample_no: str) -> None:
+    from traceability.compliance.testing import record_test
+
+    values: dict[str, Any] = {"method": "enzyme_inhibition", "product_name": "小白菜", "sample_no": sample_no,
+              "inhibition_rate": "71", "operator": "快检员"}  # fmt: skip
+    if township is not None:
+        values["township"] = township_id(app, township)
+    in_session(app, lambda s: record_test(s, values, recorded_by="test"))
+
+
+def test_an_unknown_sellers_failure_counts_under_the_township_where_it_was_sampled(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    before = by_name(overview(app))
+    _unknown_sellers_failure(app, "城关街道", "CG-1")
+    after = by_name(overview(app))
+    chengguan, county = after["城关街道"], after["县级及未关联乡镇"]
+    assert chengguan.tests - before["城关街道"].tests == 1
+    assert chengguan.failed_tests - before["城关街道"].failed_tests == 1
+    assert chengguan.open_cases - before["城关街道"].open_cases == 1
+    assert (county.tests, county.failed_tests) == (
+        before["县级及未关联乡镇"].tests,
+        before["县级及未关联乡镇"].failed_tests,
+    )
+    mine = by_name(overview(app, {township_id(app, "城关街道")}))["城关街道"]
+    assert (mine.tests, mine.failed_tests, mine.open_cases) == (
+        chengguan.tests,
+        chengguan.failed_tests,
+        chengguan.open_cases,
+    )
+    assert by_name(overview(app))["清河镇"].failed_tests == before["清河镇"].failed_tests
+
+
+def test_an_unknown_sellers_failure_without_a_township_stays_in_the_county_row(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    before = by_name(overview(app))["县级及未关联乡镇"]
+    _unknown_sellers_failure(app, None, "X-1")
+    after = by_name(overview(app))["县级及未关联乡镇"]
+    assert (after.failed_tests, after.open_cases) == (
+        before.failed_tests + 1,
+        before.open_cases + 1,
+    )
+
+
+def test_a_townships_drill_down_names_unknown_sellers_sampled_there_and_adds_up(
+    app: Flask, demo: dict[str, Any]
+) -> None:
+    assert [row.key for row in producers_of(app, "城关街道").rows].count(None) == 0
+    _unknown_sellers_failure(app, "城关街道", "CG-1")
+    drill = producers_of(app, "城关街道")
+    unknown = [row for row in drill.rows if row.key is None]
+    assert len(unknown) == 1 and unknown[0].failed_tests == 1
+    assert drill.total.tests == by_name(overview(app))["城关街道"].tests
+    assert drill.trend is not None and drill.trend.current.failed_tests >= 1
+    county = producers_of(app, None)
+    assert county.total.tests == by_name(overview(app))["县级及未关联乡镇"].tests

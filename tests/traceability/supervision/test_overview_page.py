@@ -291,3 +291,18 @@ def test_dates_at_the_ends_of_the_calendar_are_refused_not_an_error(
         response = county.get(path + query, headers={"Accept": "application/json"})
         assert response.status_code == 422, path
         assert "2000-01-01" in response.get_json()["message_en"]
+
+
+def test_a_supervisors_drill_down_lists_an_unknown_sellers_sample_taken_there(
+    app: Flask, client: FlaskClient, demo: dict[str, Any]
+) -> None:
+    from traceability.compliance.testing import record_test
+
+    shimen = township_id(app, "石门乡")
+    values = {"method": "enzyme_inhibition", "product_name": "小白菜", "inhibition_rate": "71",
+              "operator": "快检员", "township": shimen}  # fmt: skip
+    in_session(app, lambda s: record_test(s, values, recorded_by="test"))
+    sign_in(app, client, "shimen", role="township_supervisor", township_ids=[shimen])
+    page = client.get(f"/supervision/?township={shimen}").get_data(as_text=True)
+    assert producer_rows(page)[-2:] == ["unknown", "total"]
+    assert "来源不明的抽检" in page
