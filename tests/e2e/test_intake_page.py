@@ -95,10 +95,14 @@ class IntakePage:
     def opened(cls, page: Any, base: str, token: str, query: str = "") -> IntakePage:
         """The intake page with an inspector's token, ready for the first scan."""
         page.goto(base + "/intake" + query)
+        # the page settled first (keys and revocation list loaded, its status line filled):
+        # a click while that line still changed could land beside the moved button, and
+        # the sign-in never happened (one CI run: no market, the form still shown)
+        page.wait_for_selector("#intake[data-ready=true]")
         page.fill("#token", token)
         page.fill("#inspector", "李娜")
         page.click("#token-form button[type=submit]")
-        page.wait_for_selector("#intake[data-ready=true]")
+        page.wait_for_selector("#setup", state="hidden")
         intake = cls(page)
         intake.ready()
         return intake
