@@ -65,13 +65,21 @@ def agent_for(
     return Agent(cast(KioskClient, server), Journal(tmp_path / "journal.db"), settings)
 
 
-def test_without_a_driver_the_record_s_language_is_printed_and_remembered(tmp_path: Path) -> None:
-    server = KioskRecord("zpl")
-    with FakePrinter("zpl") as printer:
-        agent = agent_for(tmp_path, printer, server, driver="tspl", follow=True)
+def print_one(
+    tmp_path: Path, server: KioskRecord, printer_language: str, *, follow: bool
+) -> tuple[Agent, bytes]:
+    """An agent started speaking TSPL handles the server's one job on a printer of
+    `printer_language`; the agent and every byte the printer received."""
+    with FakePrinter(printer_language) as printer:
+        agent = agent_for(tmp_path, printer, server, driver="tspl", follow=follow)
         assert agent.step()
         assert printer.wait_for(lambda p: p.jobs == 1)
-        received = printer.received
+        return agent, bytes(printer.received)
+
+
+def test_without_a_driver_the_record_s_language_is_printed_and_remembered(tmp_path: Path) -> None:
+    server = KioskRecord("zpl")
+    _, received = print_one(tmp_path, server, "zpl", follow=True)
     assert server.acks == [("job-1", "sent")]
     job = received[received.index(b"^XA") :]
     image = zpl.decode(job).image
@@ -95,21 +103,13 @@ def test_a_job_claimed_after_the_record_changed_prints_in_the_job_s_language(
     tmp_path: Path,
 ) -> None:
     server = KioskRecord("tspl", job_driver="zpl")  # changed between heartbeat and claim
-    with FakePrinter("zpl") as printer:
-        agent = agent_for(tmp_path, printer, server, driver="tspl", follow=True)
-        assert agent.step()
-        assert printer.wait_for(lambda p: p.jobs == 1)
+    agent, _ = print_one(tmp_path, server, "zpl", follow=True)
     assert server.acks == [("job-1", "sent")]
     assert agent.settings.driver == "zpl"
 
 
 def test_a_driver_given_on_the_command_line_wins_over_the_record(tmp_path: Path) -> None:
-    server = KioskRecord("zpl")
-    with FakePrinter("tspl") as printer:
-        agent = agent_for(tmp_path, printer, server, driver="tspl", follow=False)
-        assert agent.step()
-        assert printer.wait_for(lambda p: p.jobs == 1)
-        received = printer.received
+    _, received = print_one(tmp_path, KioskRecord("zpl"), "tspl", follow=False)
     job = re.search(rb"SIZE [^\r]*\r\n.*?\r\nPRINT \d+(?:,\d+)?\r\n", received, re.S)
     assert job is not None
     assert [r.text for r in zxingcpp.read_barcodes(tspl.decode(job.group()).image)] == [
@@ -120,10 +120,7 @@ def test_a_driver_given_on_the_command_line_wins_over_the_record(tmp_path: Path)
 
 def test_a_language_it_does_not_know_is_ignored(tmp_path: Path) -> None:
     server = KioskRecord("epl2")
-    with FakePrinter("tspl") as printer:
-        agent = agent_for(tmp_path, printer, server, driver="tspl", follow=True)
-        assert agent.step()
-        assert printer.wait_for(lambda p: p.jobs == 1)
+    agent, _ = print_one(tmp_path, server, "tspl", follow=True)
     assert agent.settings.driver == "tspl"
     assert server.acks == [("job-1", "sent")]
 
