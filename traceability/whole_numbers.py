@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from traceability.errors import ValidationFailed
 
-# the largest record number a database here stores (SQLite's integers, PostgreSQL's
-# bigint): a larger one in a URL or a form names nothing and cannot even be bound
-MAX_RECORD_NUMBER = 2**63 - 1
-# the largest number an `integer` id column holds on PostgreSQL (most tables' ids and
-# their foreign keys, e.g. batch and producer): a larger one fails there as a database error
+# the largest number an `integer` id column holds on PostgreSQL: every record a person
+# names by number (producer, batch, market, case, test, township...) has one. A larger
+# number names nothing; on PostgreSQL it cannot even be compared with the column (a
+# database error, SQLSTATE 22003), and past 2**63 - 1 SQLite cannot bind it either, so it
+# is refused before any query, alike on both. (Only item codes and scans have bigint ids,
+# and nobody types those.)
 MAX_INTEGER_ID = 2**31 - 1
 
 
@@ -39,3 +40,22 @@ def whole_number(
             code=code,
         )
     return number
+
+
+def record_number(value: str | None, *, field_zh: str, field_en: str) -> int | None:
+    """A record's number from a query string (``?producer_id=``); None when absent or blank.
+
+    Anything but 1 to `MAX_INTEGER_ID` is refused with a 422 naming the field, the same on
+    both databases (PostgreSQL would refuse a larger number for its column instead).
+    """
+    if value is None or not value.strip():
+        return None
+    return whole_number(
+        value,
+        low=1,
+        high=MAX_INTEGER_ID,
+        default=0,
+        field_zh=field_zh,
+        field_en=field_en,
+        code="invalid_record_number",
+    )

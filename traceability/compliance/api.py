@@ -43,6 +43,7 @@ from traceability.models.compliance import (
     ReferenceKind,
 )
 from traceability.web.api import current_principal, json_body
+from traceability.whole_numbers import record_number
 
 bp = Blueprint("compliance_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -127,7 +128,7 @@ def create_production_record() -> tuple[Response, int]:
 @bp.get("/production-records")
 def list_production_records() -> Response:
     principal = current_principal()
-    producer_id = request.args.get("producer_id", type=int)
+    producer_id = _producer_arg()
     if producer_id is None:
         raise ValidationFailed("缺少 producer_id。", "producer_id is required.")
     policy.require(principal, "production_record.read", producer_id)
@@ -404,7 +405,7 @@ def update_reference(kind: str, entry_id: int) -> Response:
 def list_refusals() -> Response:
     principal = current_principal()
     session = get_session()
-    producer_id = request.args.get("producer_id", type=int)
+    producer_id = _producer_arg()
     if producer_id is not None:
         policy.require(principal, "refusal.read", producer_id)
         rows = refusals(session, producer_id=producer_id)
@@ -428,3 +429,10 @@ def in_english(label: str) -> str:
     """A catalogue label in English, whatever the request's language."""
     with force_locale("en"):
         return gettext(label)
+
+
+def _producer_arg() -> int | None:
+    """``?producer_id=``: absent, or a number that can name a producer (else a 422)."""
+    return record_number(
+        request.args.get("producer_id"), field_zh="producer_id", field_en="producer_id"
+    )

@@ -31,6 +31,7 @@ from traceability.models.compliance import (
 )
 from traceability.models.types import utcnow
 from traceability.translatable import N_
+from traceability.whole_numbers import MAX_INTEGER_ID
 from traceability.working_days import add_working_days, schedule_known
 
 DISPOSAL_MAX = 300  # compliance_case.disposal
@@ -163,7 +164,8 @@ def open_case(
 
 
 def get_case(session: Session, case_id: int) -> ComplianceCase:
-    case = session.get(ComplianceCase, case_id)
+    # past the id column: no such case (PostgreSQL would refuse to compare, SQLite to bind)
+    case = session.get(ComplianceCase, case_id) if 0 < case_id <= MAX_INTEGER_ID else None
     if case is None:
         raise NotFound("找不到该案件。", "No such case.", code="case_not_found")
     return case

@@ -88,8 +88,12 @@ from traceability.models.compliance import (
 )
 from traceability.models.types import utcnow
 from traceability.web.admin import error_text, signed_in
+from traceability.whole_numbers import MAX_INTEGER_ID, record_number
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
+
+
+_RECORD_NUMBER = NumberRange(1, MAX_INTEGER_ID, message=_l("没有这个编号的记录。"))
 
 
 class TestForm(FlaskForm):
@@ -97,8 +101,8 @@ class TestForm(FlaskForm):
     method = SelectField(
         _l("检测方法"), choices=[SelectChoice(m.value, _l(zh)) for m, zh in METHOD_ZH.items()]
     )
-    producer_id = IntegerField(_l("生产主体编号"), validators=[Optional()])
-    batch_id = IntegerField(_l("批次编号"), validators=[Optional()])
+    producer_id = IntegerField(_l("生产主体编号"), validators=[Optional(), _RECORD_NUMBER])
+    batch_id = IntegerField(_l("批次编号"), validators=[Optional(), _RECORD_NUMBER])
     product_name = StringField(_l("样品名称"), validators=[Optional(), Length(max=100)])
     sample_no = StringField(_l("样品编号"), validators=[Optional(), Length(max=40)])
     place = StringField(_l("抽样地点"), validators=[Optional(), Length(max=200)])
@@ -404,7 +408,9 @@ def _tests_page(
 ) -> str:
     """The entry form and the latest tests the caller may see, each with what it covers at the
     issuing gate, and each lab report the caller may add a file to with its own small upload
-    form; after a test sent twice, a link to the one already recorded."""
+    form; after a test sent twice, a link to the one already recorded. Each test says where
+    it was sampled (township and place): for an unknown seller's sample that is all there
+    is to follow up."""
     visible = visible_tests(session, principal)
     query = select(RapidTest).order_by(col(RapidTest.id).desc()).limit(100)
     if principal.role == "producer":
@@ -415,8 +421,14 @@ def _tests_page(
     files = files_of_tests(session, [r.id for r in rows if r.id is not None])
     open_to_files = [r for r in rows if r.id and takes_another_file(r, len(files.get(r.id, [])))]
     attachable = attachable_tests(session, principal, open_to_files)
+    sampled_in = {r.township_id for r in rows if r.township_id is not None}
+    townships = {
+        region.id: region.name
+        for region in session.exec(select(Region).where(col(Region.id).in_(sampled_in)))
+    }
     return render_template(
         "compliance/tests.html",
+        townships=townships,
         form=form,
         retest_of=retest_of,
         duplicate_of=duplicate_of,
@@ -507,7 +519,9 @@ def records() -> Any:
     if principal.role == "producer":
         producer_id = principal.producer_id
     else:
-        producer_id = request.args.get("producer_id", type=int)
+        producer_id = record_number(
+            request.args.get("producer_id"), field_zh="生产主体编号", field_en="Producer number"
+        )
     if producer_id is None:
         policy.require_general(principal, "compliance.supervise")  # whose book to open
         return render_template("compliance/records.html", producer=None)

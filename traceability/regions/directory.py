@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from traceability.models import Producer, Region, RegionLevel
-from traceability.whole_numbers import MAX_INTEGER_ID, MAX_RECORD_NUMBER
+from traceability.whole_numbers import MAX_INTEGER_ID
 
 
 @dataclass
@@ -28,7 +28,7 @@ def are_townships(session: Session, ids: Sequence[int]) -> bool:
     """Whether every id is a township's: a supervisor scoped to a village, a county or a
     number that names nothing would see lists its record pages then refuse."""
     wanted = set(ids)
-    if not wanted or not all(0 < i <= MAX_RECORD_NUMBER for i in wanted):
+    if not wanted or not all(0 < i <= MAX_INTEGER_ID for i in wanted):
         return False
     found = session.exec(
         select(Region.id).where(col(Region.id).in_(wanted), Region.level == RegionLevel.TOWNSHIP)

@@ -77,6 +77,7 @@ from traceability.models.compliance import RapidTest, TestMethod, TestResult
 from traceability.models.product import CATEGORY_ICONS
 from traceability.models.types import utcnow
 from traceability.registry.pii import IdNumberVault
+from traceability.whole_numbers import MAX_INTEGER_ID
 
 bp = Blueprint("kiosk", __name__)
 SESSION_IDLE_SECONDS = 180
@@ -94,9 +95,6 @@ def _terminal() -> Terminal | None:
     return terminal
 
 
-MAX_ID = 2**31 - 1  # an id column's range: anything else is no record, not a database error
-
-
 def _record_id(value: Any) -> int:
     """A record id from a request, refused as 422 when it cannot name a record."""
     if isinstance(value, bool):
@@ -105,7 +103,7 @@ def _record_id(value: Any) -> int:
         number = int(value) if isinstance(value, int | str) else None
     except ValueError:
         number = None
-    if number is None or not 0 < number <= MAX_ID:
+    if number is None or not 0 < number <= MAX_INTEGER_ID:
         raise ValidationFailed("请求无效。", "Invalid request.", code="invalid_field")
     return number
 

@@ -6,9 +6,11 @@
   strings, form fields and JSON bodies are checked alike.
 - **A JSON body is an object.** Every JSON endpoint takes one; Flask-WTF also reads a
   JSON body as form data, and a bare string or list there was a 500 on the sign-in form.
-- **A record number in a path fits the database.** `<int:...>` matches 1 to 2**63 - 1
-  only, so ``/compliance/cases/99999999999999999999999`` is a 404 like any case that does
-  not exist; SQLite could not even bind the number (an `OverflowError`, a 500).
+- **A record number in a path fits the database.** `<int:...>` matches 1 to 2**31 - 1
+  only (`MAX_INTEGER_ID`: no route names an item code or a scan, the only bigint ids), so
+  ``/compliance/cases/2147483648`` is a 404 like any case that does not exist, on both
+  databases; PostgreSQL refused the number for its `integer` column (the out-of-range
+  safety net's 422) and past 2**63 - 1 SQLite could not even bind it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
 from traceability.errors import DomainError, ValidationFailed
-from traceability.whole_numbers import MAX_RECORD_NUMBER
+from traceability.whole_numbers import MAX_INTEGER_ID
 
 MESSAGE_ZH = "输入中含有空字符（NUL，\\0），常见于复制粘贴或扫码枪的结束符设置；请删除后重试。"
 MESSAGE_EN = (
@@ -64,11 +66,11 @@ def _pairs(values: Any) -> Iterable[str]:
 
 
 class RecordNumberConverter(IntegerConverter):
-    """`<int:...>` for record numbers: 1 to `MAX_RECORD_NUMBER`, anything else no match."""
+    """`<int:...>` for record numbers: 1 to `MAX_INTEGER_ID`, anything else no match."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min", 1)
-        kwargs.setdefault("max", MAX_RECORD_NUMBER)
+        kwargs.setdefault("max", MAX_INTEGER_ID)
         super().__init__(map, *args, **kwargs)
 
 

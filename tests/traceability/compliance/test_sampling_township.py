@@ -331,6 +331,25 @@ def test_the_county_admin_sees_both(admin: FlaskClient, two_cases: dict[str, int
     assert _listed_tests(admin) >= {two_cases["here_test"], two_cases["there_test"]}
 
 
+def test_the_tests_list_says_where_each_sample_was_taken(
+    admin: FlaskClient, two_cases: dict[str, int]
+) -> None:
+    """Township and place in their own column: for an unknown seller's sample, all there is
+    to go back to."""
+    page = admin.get("/compliance/tests").get_data(as_text=True)
+    cells = dict(
+        (int(n), html.unescape(cell))
+        for n, cell in re.findall(
+            r'id="test-(\d+)">.*?<td class="sampled-at">(.*?)</td>', page, flags=re.S
+        )
+    )
+    assert cells[two_cases["here_test"]] == "城关街道<br>农贸市场 12 号摊"
+    assert cells[two_cases["there_test"]].startswith("清河镇<br>")
+    assert "<th>抽样地点</th>" in page
+    english = admin.get("/compliance/tests?lang=en").get_data(as_text=True)
+    assert "<th>Sampling place</th>" in english
+
+
 def test_the_api_reads_follow_the_sampling_township(
     app: Flask, client: FlaskClient, two_cases: dict[str, int]
 ) -> None:

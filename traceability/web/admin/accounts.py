@@ -26,7 +26,7 @@ from traceability.db import get_session
 from traceability.errors import DomainError
 from traceability.translatable import N_
 from traceability.web.admin import bp, error_text, signed_in
-from traceability.whole_numbers import MAX_RECORD_NUMBER
+from traceability.whole_numbers import MAX_INTEGER_ID
 
 ROLE_ZH = {
     "county_admin": N_("县级管理员"),
@@ -45,8 +45,8 @@ def _ids(text: str | None) -> list[int]:
     return [int(part) if part.isascii() and part.isdecimal() else 0 for part in parts if part]
 
 
-# a record number: a larger one names nothing (and no database here can even hold it)
-_RECORD_NUMBER = NumberRange(1, MAX_RECORD_NUMBER, message=_l("没有这个编号的记录。"))
+# a record number: a larger one names nothing (and fits no id column on PostgreSQL)
+_RECORD_NUMBER = NumberRange(1, MAX_INTEGER_ID, message=_l("没有这个编号的记录。"))
 
 
 class ScopeFields(FlaskForm):

@@ -23,9 +23,9 @@ from traceability.intake import recall
 from traceability.intake.recall_listing import alerts_of, list_recalls
 from traceability.models import Batch, Market, Producer
 from traceability.web.admin import bp, error_text, signed_in
-from traceability.whole_numbers import MAX_RECORD_NUMBER
+from traceability.whole_numbers import MAX_INTEGER_ID
 
-_NUMBER = NumberRange(1, MAX_RECORD_NUMBER, message=_l("没有这个编号的记录。"))
+_NUMBER = NumberRange(1, MAX_INTEGER_ID, message=_l("没有这个编号的记录。"))
 
 
 class RecallForm(FlaskForm):
@@ -91,7 +91,7 @@ def recall_new() -> Response | tuple[str, int]:
         # from a batch's or a producer's page: the scope filled in
         for name in ("batch_id", "producer_id"):
             value = request.args.get(name, "")
-            if value.isascii() and value.isdecimal() and 0 < int(value) <= MAX_RECORD_NUMBER:
+            if value.isascii() and value.isdecimal() and 0 < int(value) <= MAX_INTEGER_ID:
                 getattr(form, name).data = int(value)
                 form.scope.data = name.removesuffix("_id")
     elif form.validate_on_submit():
