@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.databases import postgres_admin_url, postgres_reachable
+from bench.databases import postgres_admin_url, postgres_link, postgres_reachable
 from bench.progress import say
 from bench.results import Result, text_table
 from bench.sizes import SIZES
@@ -71,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
         if problem:
             sys.exit(f"PostgreSQL is not reachable ({problem}); use --backend sqlite")
         extra["PostgreSQL"] = _postgres_version()
+        extra["PostgreSQL connection"] = postgres_link().transport
     from bench.machine_load import LoadWatch, describe
 
     watch = LoadWatch.start()

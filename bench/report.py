@@ -69,7 +69,13 @@ ANALYSIS: dict[str, str] = {
         "variants, each within the ±40 us these runs move by: no signing -60 us, a code row "
         "kept in the worker -85 us, no scan written -60 to -115 us, item_code at fillfactor 90 "
         "(HOT updates: 92 % against 0 %) no change. Only keeping code rows in the worker "
-        "removes the round trip, which helps a benchmark cycling 5,000 codes, not phones."
+        "removes the round trip, which helps a benchmark cycling 5,000 codes, not phones. "
+        "Since 2026-12-05 the benchmark reaches a PostgreSQL on this machine over its local "
+        "socket, as docs/deployment.md installs the service (the Machine section says which "
+        "it used; `BENCH_POSTGRES_SOCKET=off` keeps TCP): that night's alternating "
+        "lookup-only runs gave JSON 0.606 and 0.619 over the socket against 0.572 and 0.587 "
+        "over loopback TCP, the kernel's TCP work on both sides of every read. A database on "
+        "another host pays a network round trip instead."
     ),
     "scale": (
         "The lookup reads by unique indexes only (EXPLAIN: index searches on item_code.serial, "
@@ -259,5 +265,8 @@ NOTES = [
     "```",
     "",
     "PostgreSQL comes from `BENCH_POSTGRES_URL` (else `TEST_POSTGRES_URL`, else the local "
-    "test server); the role needs CREATEDB. `wrk` comes from Debian (`apt-get install wrk`).",
+    "test server); the role needs CREATEDB. A server on this machine is reached over its "
+    "local socket, as docs/deployment.md installs the service, when the role may log in "
+    "there (pg_hba.conf: `local all traceability scram-sha-256`, as `.ci/run` sets); "
+    "`BENCH_POSTGRES_SOCKET=off` keeps TCP. `wrk` comes from Debian (`apt-get install wrk`).",
 ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import BENCHMARKS, main
+from bench.databases import postgres_link
 from bench.results import Result
 
 pytestmark = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
@@ -49,3 +50,4 @@ def test_database_benchmarks_yield_positive_figures_on_postgresql(
     results, document = _run(tmp_path, "postgresql", DATABASE_BENCHMARKS)
     _assert_figures(results, DATABASE_BENCHMARKS, document)
     assert {r.backend for r in results} == {"postgresql"}
+    assert f"- **PostgreSQL connection**: {postgres_link().transport}\n" in document
