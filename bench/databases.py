@@ -52,9 +52,9 @@ def postgres_link() -> PostgresLink:
     """The configured server, over its local socket when it runs on this machine.
 
     docs/deployment.md installs PostgreSQL beside the service and connects over the local
-    socket, so that is what the lookup figures measure: over loopback TCP every scan's
-    read costs more kernel work on both sides (lookup-only runs on 2026-12-05: JSON ratio
-    0.606 and 0.619 over the socket against 0.572 and 0.587 over TCP). The configured URL
+    socket, so that is what the lookup figures measure (over loopback TCP every scan's
+    read costs more kernel work on both sides; how much is within the runs' noise, see
+    `bench.report.ANALYSIS`). The configured URL
     is used as it is when it names another host, when ``BENCH_POSTGRES_SOCKET=off``, or
     when the socket refuses its login (pg_hba.conf: ``local all <role> scram-sha-256``).
     """

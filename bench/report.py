@@ -74,7 +74,9 @@ ANALYSIS: dict[str, str] = {
         "socket, as docs/deployment.md installs the service (the Machine section says which "
         "it used; `BENCH_POSTGRES_SOCKET=off` keeps TCP): that night's alternating "
         "lookup-only runs gave JSON 0.606 and 0.619 over the socket against 0.572 and 0.587 "
-        "over loopback TCP, the kernel's TCP work on both sides of every read. A database on "
+        "over loopback TCP, but the full run that followed (22:04, quiet) gave 0.581 over the "
+        "socket against 0.590 over TCP in the 20:24 full run: within the ±0.03 these medians "
+        "move by, so the transport is not what keeps PostgreSQL JSON under 0.6. A database on "
         "another host pays a network round trip instead."
     ),
     "scale": (
