@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
@@ -142,3 +142,20 @@ def side_write(session: Session) -> Iterator[Connection]:
         connection = raw.execution_options(sqlite_begin="IMMEDIATE")
         with connection.begin():
             yield connection
+
+
+_Record = TypeVar("_Record")
+
+
+def record_by_id(session: Session, model: type[_Record], record_id: int | None) -> _Record | None:
+    """`session.get`, for a number a person typed: one no id column holds is no record.
+
+    Past `MAX_INTEGER_ID` PostgreSQL refuses to compare the number with an `integer` id
+    (SQLSTATE 22003, the generic out-of-range answer) where SQLite finds nothing; asked
+    here, both find nothing and the caller says which record is missing.
+    """
+    from traceability.whole_numbers import MAX_INTEGER_ID
+
+    if record_id is None or not 0 < record_id <= MAX_INTEGER_ID:
+        return None
+    return session.get(model, record_id)

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from traceability.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from traceability.audit import record_audit, snapshot
 from traceability.auth.tokens import ROLES, Principal
+from traceability.db import record_by_id
 from traceability.errors import Conflict, DomainError, NotFound, ValidationFailed
 from traceability.models import LoginThrottle, Market, Producer, User
 from traceability.models.types import utcnow
@@ -135,7 +136,7 @@ def create_user(session: Session, data: UserInput, *, principal: Principal | Non
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = record_by_id(session, User, user_id)
     if user is None:
         raise NotFound("找不到该用户。", "No such user.")
     return user

@@ -18,6 +18,7 @@ from traceability.compliance.audit_trail import audit_case
 from traceability.compliance.case_history import note as _note
 from traceability.compliance.names import normalise
 from traceability.compliance.testing import METHOD_ZH, RAPID_METHODS, store_test
+from traceability.db import record_by_id
 from traceability.errors import Conflict, NotFound, ValidationFailed
 from traceability.issuing.revocation import revoke_certificate
 from traceability.models import Certificate, CertificateStatus
@@ -31,7 +32,6 @@ from traceability.models.compliance import (
 )
 from traceability.models.types import utcnow
 from traceability.translatable import N_
-from traceability.whole_numbers import MAX_INTEGER_ID
 from traceability.working_days import add_working_days, schedule_known
 
 DISPOSAL_MAX = 300  # compliance_case.disposal
@@ -164,8 +164,7 @@ def open_case(
 
 
 def get_case(session: Session, case_id: int) -> ComplianceCase:
-    # past the id column: no such case (PostgreSQL would refuse to compare, SQLite to bind)
-    case = session.get(ComplianceCase, case_id) if 0 < case_id <= MAX_INTEGER_ID else None
+    case = record_by_id(session, ComplianceCase, case_id)
     if case is None:
         raise NotFound("找不到该案件。", "No such case.", code="case_not_found")
     return case

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from traceability.db import record_by_id
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Market, MarketKind
 
@@ -68,7 +69,7 @@ def create_market(
 
 
 def get_market(session: Session, market_id: int | None) -> Market:
-    market = session.get(Market, market_id) if market_id is not None else None
+    market = record_by_id(session, Market, market_id)
     if market is None:
         raise NotFound("找不到该市场。", "No such market.", code="market_not_found")
     return market

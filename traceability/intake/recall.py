@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from traceability.audit import record_audit
 from traceability.beijing_time import SECONDS, format_beijing
 from traceability.compliance.audit_trail import acting
+from traceability.db import record_by_id
 from traceability.errors import Conflict, NotFound, ValidationFailed
 from traceability.intake.service import received_verdicts
 from traceability.issuing.revocation import revoke_batch, revoke_certificate
@@ -263,7 +264,7 @@ def _finish(session: Session, recall: Recall) -> Recall:
 
 
 def get_recall(session: Session, recall_id: int) -> Recall:
-    recall = session.get(Recall, recall_id)
+    recall = record_by_id(session, Recall, recall_id)
     if recall is None:
         raise NotFound("找不到该召回。", "No such recall.", code="recall_not_found")
     return recall

@@ -19,6 +19,7 @@ from traceability.audit import record_audit, snapshot
 from traceability.auth.tokens import Principal
 from traceability.codes import GtinError, normalize_gtin
 from traceability.codes.gtin import GTIN_LENGTHS, gtin_check_digit
+from traceability.db import record_by_id
 from traceability.errors import Conflict, NotFound
 from traceability.issuing.service import UNITS
 from traceability.models import Product
@@ -142,7 +143,7 @@ def check_product(data: ProductInput) -> CheckedProduct:
 
 
 def get_product(session: Session, product_id: int) -> Product:
-    product = session.get(Product, product_id)
+    product = record_by_id(session, Product, product_id)
     if product is None:
         raise NotFound("找不到该产品。", "No such product.", code="product_not_found")
     return product

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from traceability.audit import record_audit, snapshot
 from traceability.auth.tokens import Principal
+from traceability.db import record_by_id
 from traceability.errors import Conflict, DomainError, NotFound, ValidationFailed
 from traceability.models import (
     AreaUnit,
@@ -315,7 +316,7 @@ def require_placement(
 
 
 def get_producer(session: Session, producer_id: int) -> Producer:
-    producer = session.get(Producer, producer_id)
+    producer = record_by_id(session, Producer, producer_id)
     if producer is None:
         raise NotFound("找不到该生产主体。", "No such producer.")
     return producer
@@ -496,7 +497,7 @@ def add_base(
 
 
 def get_base(session: Session, base_id: int) -> ProductionBase:
-    base = session.get(ProductionBase, base_id)
+    base = record_by_id(session, ProductionBase, base_id)
     if base is None:
         raise NotFound("找不到该基地。", "No such base.")
     return base

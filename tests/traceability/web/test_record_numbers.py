@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlmodel import select
 
 from tests.traceability.signing_in import form_csrf, sign_in
-from traceability.db import get_engine, session_scope
+from traceability.db import get_engine, record_by_id, session_scope
 from traceability.models import Recall, User
 from traceability.models.compliance import RapidTest
 
@@ -143,3 +143,31 @@ def test_the_test_form_says_no_such_record_beside_the_field_and_stores_no_test(
     assert response.status_code == 200
     assert "没有这个编号的记录" in response.get_data(as_text=True)
     assert _rows(app, RapidTest) == 0
+
+
+@pytest.mark.parametrize("number", [PAST, LAST])
+def test_a_market_number_past_the_column_in_a_query_string_is_no_such_market(
+    app: Flask, make_token: Any, number: str
+) -> None:
+    response = app.test_client().get(
+        f"/api/v1/intake/market?market_id={number}", headers=make_token()
+    )
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "market_not_found"
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, 0, -1, None])
+def test_record_by_id_finds_nothing_for_a_number_no_id_column_holds(
+    app: Flask, number: int | None
+) -> None:
+    with app.app_context(), session_scope(get_engine()) as session:
+        assert record_by_id(session, User, number) is None
+
+
+def test_record_by_id_finds_the_record_a_number_names(app: Flask) -> None:
+    with app.app_context(), session_scope(get_engine()) as session:
+        user = User(username="numbered", password_hash="x", role="county_admin")
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        assert record_by_id(session, User, user.id) is user
