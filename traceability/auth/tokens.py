@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from traceability.db import record_by_id
 from traceability.errors import DomainError, NotFound, ValidationFailed
 from traceability.models import ApiToken, Market, Producer
 from traceability.models.types import utcnow
@@ -77,7 +78,7 @@ def create_token(
         raise ValidationFailed(
             f"未知角色 {role}。", f"Unknown role {role}; use one of {', '.join(ROLES)}."
         )
-    if role == "producer" and (producer_id is None or session.get(Producer, producer_id) is None):
+    if role == "producer" and record_by_id(session, Producer, producer_id) is None:
         raise ValidationFailed(
             "生产主体令牌须指定有效的生产主体。",
             "A producer token needs an existing producer id.",

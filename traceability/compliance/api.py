@@ -31,7 +31,7 @@ from traceability.compliance.testing import (
     sampling_township,
     test_dict,
 )
-from traceability.db import get_session
+from traceability.db import get_session, record_by_id
 from traceability.errors import NotFound, ValidationFailed
 from traceability.extensions import csrf
 from traceability.models import Batch, Producer
@@ -97,7 +97,7 @@ def record_dict(entry: InputUse) -> dict[str, Any]:
 def _producer_of(session: Session, body: dict[str, Any]) -> int | None:
     batch_id = body.get("batch_id")
     if isinstance(batch_id, int) and not isinstance(batch_id, bool):
-        batch = session.get(Batch, batch_id)
+        batch = record_by_id(session, Batch, batch_id)
         if batch is None:
             raise NotFound("找不到该批次。", "No such batch.", code="batch_not_found")
         return batch.producer_id
@@ -420,7 +420,7 @@ def get_credit(producer_id: int) -> Response:
     principal = current_principal()
     policy.require(principal, "credit.read", producer_id)
     session = get_session()
-    if session.get(Producer, producer_id) is None:
+    if record_by_id(session, Producer, producer_id) is None:
         raise NotFound("找不到该生产主体。", "No such producer.", code="producer_not_found")
     return jsonify({"credit": credit_grade(session, producer_id).to_dict(in_english)})
 

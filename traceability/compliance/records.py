@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from traceability.compliance.reference import crop_group_rules, text_field
+from traceability.db import record_by_id
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Batch, Product
 from traceability.models.compliance import InputKind, InputUse
@@ -78,7 +79,7 @@ def record_input_use(
     """Store one input-use entry after checking that its batch/product are the producer's."""
     batch_id = values.get("batch_id")
     product_id = values.get("product_id")
-    batch = session.get(Batch, batch_id) if isinstance(batch_id, int) else None
+    batch = record_by_id(session, Batch, batch_id) if isinstance(batch_id, int) else None
     if batch_id is not None and (batch is None or batch.producer_id != producer_id):
         raise NotFound("找不到该批次。", "No such batch for this producer.", code="batch_not_found")
     if batch is not None:

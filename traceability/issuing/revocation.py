@@ -25,6 +25,7 @@ from traceability.codes import (
     sign_revocation_list,
     utc_iso,
 )
+from traceability.db import record_by_id
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import (
     Batch,
@@ -127,7 +128,7 @@ def revoke_batch(
     session: Session, batch_id: int, reason: str, *, actor: str | None = None
 ) -> list[Certificate]:
     """Revoke every certificate issued against a batch."""
-    if session.get(Batch, batch_id) is None:
+    if record_by_id(session, Batch, batch_id) is None:
         raise NotFound("找不到该批次。", "No such batch.", code="batch_not_found")
     revoked = []
     for cert in session.exec(select(Certificate).where(Certificate.batch_id == batch_id)).all():

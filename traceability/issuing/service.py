@@ -25,6 +25,7 @@ from traceability.codes import (
     parse_scanned_text,
     sign_item_codes,
 )
+from traceability.db import record_by_id
 from traceability.errors import Conflict, DomainError, NotFound, ValidationFailed
 from traceability.issuing.templates import CertificateTemplate, current_template
 from traceability.models import (
@@ -192,10 +193,10 @@ def origin_of(session: Session, region_id: int | None) -> tuple[str, str | None]
 def _load_subject(
     session: Session, req: IssueRequest
 ) -> tuple[Producer, Batch | None, Product | None]:
-    producer = session.get(Producer, req.producer_id)
+    producer = record_by_id(session, Producer, req.producer_id)
     if producer is None:
         raise NotFound("找不到该生产主体。", "No such producer.", code="producer_not_found")
-    batch = session.get(Batch, req.batch_id) if req.batch_id else None
+    batch = record_by_id(session, Batch, req.batch_id) if req.batch_id else None
     if req.batch_id and (batch is None or batch.producer_id != producer.id):
         raise NotFound("找不到该批次。", "No such batch for this producer.", code="batch_not_found")
     product_id = batch.product_id if batch else req.product_id

@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
+from traceability.db import record_by_id
 from traceability.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from traceability.models import LoginThrottle, Producer, ProducerStatus
 from traceability.models.producer_credential import ProducerCredential
@@ -52,7 +53,7 @@ def set_pin(session: Session, producer_id: int, pin: str) -> ProducerCredential:
         raise ValidationFailed(
             "PIN 须为 4–8 位数字。", "The PIN must be 4 to 8 digits.", code="invalid_pin"
         )
-    if session.get(Producer, producer_id) is None:
+    if record_by_id(session, Producer, producer_id) is None:
         raise NotFound("找不到该生产主体。", "No such producer.", code="producer_not_found")
     credential = session.get(ProducerCredential, producer_id)
     if credential is None:

@@ -14,7 +14,9 @@ from flask.testing import FlaskClient
 from sqlmodel import select
 
 from tests.traceability.signing_in import form_csrf, sign_in
+from traceability.auth.tokens import create_token
 from traceability.db import get_engine, record_by_id, session_scope
+from traceability.errors import ValidationFailed
 from traceability.models import Recall, User
 from traceability.models.compliance import RapidTest
 
@@ -171,3 +173,31 @@ def test_record_by_id_finds_the_record_a_number_names(app: Flask) -> None:
         session.flush()
         assert user.id is not None
         assert record_by_id(session, User, user.id) is user
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"producer_id": 2**31, "batch_id": 1}, "producer_not_found"),
+        ({"producer_id": 1, "batch_id": 2**31}, "batch_not_found"),
+    ],
+)
+def test_issuing_for_a_number_past_the_column_is_no_such_producer_or_batch(
+    app: Flask, demo: dict[str, Any], make_token: Any, body: dict[str, int], error: str
+) -> None:
+    body = {**body, "items": 1, "basis": ["quality_control"], "signature_confirmed": True}
+    response = app.test_client().post("/api/v1/certificates", json=body, headers=make_token())
+    assert response.status_code == 404
+    assert response.get_json()["error"] == error
+
+
+def test_a_producer_token_for_a_number_past_the_column_is_refused_as_no_such_producer(
+    app: Flask,
+) -> None:
+    with (
+        app.app_context(),
+        session_scope(get_engine()) as session,
+        pytest.raises(ValidationFailed) as refused,
+    ):
+        create_token(session, name="t", role="producer", producer_id=2**31)
+    assert refused.value.message_zh == "生产主体令牌须指定有效的生产主体。"
