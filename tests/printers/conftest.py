@@ -41,4 +41,9 @@ def read_qr_texts(image: Image.Image) -> list[str]:
     gray = image.convert("L")
     framed = Image.new("L", (gray.width + 40, gray.height + 40), 255)
     framed.paste(gray, (20, 20))
-    return [result.text for result in zxingcpp.read_barcodes(framed)]
+    return [
+        result.text
+        for result in zxingcpp.read_barcodes(
+            framed, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+        )
+    ]

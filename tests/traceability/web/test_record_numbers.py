@@ -185,8 +185,8 @@ def test_record_by_id_finds_the_record_a_number_names(app: Flask) -> None:
 def test_issuing_for_a_number_past_the_column_is_no_such_producer_or_batch(
     app: Flask, demo: dict[str, Any], make_token: Any, body: dict[str, int], error: str
 ) -> None:
-    body = {**body, "items": 1, "basis": ["quality_control"], "signature_confirmed": True}
-    response = app.test_client().post("/api/v1/certificates", json=body, headers=make_token())
+    request = {**body, "items": 1, "basis": ["quality_control"], "signature_confirmed": True}
+    response = app.test_client().post("/api/v1/certificates", json=request, headers=make_token())
     assert response.status_code == 404
     assert response.get_json()["error"] == error
 
