@@ -16,6 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
+from traceability.whole_numbers import MAX_INTEGER_ID
+
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -154,8 +156,6 @@ def record_by_id(session: Session, model: type[_Record], record_id: int | None) 
     (SQLSTATE 22003, the generic out-of-range answer) where SQLite finds nothing; asked
     here, both find nothing and the caller says which record is missing.
     """
-    from traceability.whole_numbers import MAX_INTEGER_ID
-
     if record_id is None or not 0 < record_id <= MAX_INTEGER_ID:
         return None
     return session.get(model, record_id)
