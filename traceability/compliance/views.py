@@ -87,13 +87,10 @@ from traceability.models.compliance import (
     TestMethod,
 )
 from traceability.models.types import utcnow
-from traceability.web.admin import error_text, signed_in
-from traceability.whole_numbers import MAX_INTEGER_ID, record_number
+from traceability.web.admin import RECORD_NUMBER, error_text, signed_in
+from traceability.whole_numbers import record_number
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
-
-
-_RECORD_NUMBER = NumberRange(1, MAX_INTEGER_ID, message=_l("没有这个编号的记录。"))
 
 
 class TestForm(FlaskForm):
@@ -101,8 +98,8 @@ class TestForm(FlaskForm):
     method = SelectField(
         _l("检测方法"), choices=[SelectChoice(m.value, _l(zh)) for m, zh in METHOD_ZH.items()]
     )
-    producer_id = IntegerField(_l("生产主体编号"), validators=[Optional(), _RECORD_NUMBER])
-    batch_id = IntegerField(_l("批次编号"), validators=[Optional(), _RECORD_NUMBER])
+    producer_id = IntegerField(_l("生产主体编号"), validators=[Optional(), RECORD_NUMBER])
+    batch_id = IntegerField(_l("批次编号"), validators=[Optional(), RECORD_NUMBER])
     product_name = StringField(_l("样品名称"), validators=[Optional(), Length(max=100)])
     sample_no = StringField(_l("样品编号"), validators=[Optional(), Length(max=40)])
     place = StringField(_l("抽样地点"), validators=[Optional(), Length(max=200)])

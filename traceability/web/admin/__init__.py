@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import NumberRange
 
 from traceability.auth import policy
 from traceability.auth.sessions import session_principal
 from traceability.auth.tokens import Principal
 from traceability.errors import DomainError
+from traceability.whole_numbers import MAX_INTEGER_ID
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+RECORD_NUMBER = NumberRange(1, MAX_INTEGER_ID, message=_l("没有这个编号的记录。"))
+"""A form field's record number (producer, batch, market…): a larger one names nothing and
+fits no id column on PostgreSQL, so it is the field's own error on both databases."""
 
 
 def signed_in() -> Principal:

@@ -25,8 +25,7 @@ from traceability.auth.tokens import ROLES, create_token, list_tokens, revoke_to
 from traceability.db import get_session
 from traceability.errors import DomainError
 from traceability.translatable import N_
-from traceability.web.admin import bp, error_text, signed_in
-from traceability.whole_numbers import MAX_INTEGER_ID
+from traceability.web.admin import RECORD_NUMBER, bp, error_text, signed_in
 
 ROLE_ZH = {
     "county_admin": N_("县级管理员"),
@@ -45,14 +44,10 @@ def _ids(text: str | None) -> list[int]:
     return [int(part) if part.isascii() and part.isdecimal() else 0 for part in parts if part]
 
 
-# a record number: a larger one names nothing (and fits no id column on PostgreSQL)
-_RECORD_NUMBER = NumberRange(1, MAX_INTEGER_ID, message=_l("没有这个编号的记录。"))
-
-
 class ScopeFields(FlaskForm):
     role = SelectField(_l("角色"), choices=[SelectChoice(r, _l(ROLE_ZH[r])) for r in ROLES])
-    producer_id = IntegerField(_l("生产主体编号"), validators=[Optional(), _RECORD_NUMBER])
-    market_id = IntegerField(_l("市场编号"), validators=[Optional(), _RECORD_NUMBER])
+    producer_id = IntegerField(_l("生产主体编号"), validators=[Optional(), RECORD_NUMBER])
+    market_id = IntegerField(_l("市场编号"), validators=[Optional(), RECORD_NUMBER])
     township_ids = StringField(_l("乡镇编号（逗号分隔）"), validators=[Optional(), Length(max=200)])
 
 

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectChoice, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from traceability.auth import policy
 from traceability.compliance.api import visible_producers
@@ -22,10 +22,8 @@ from traceability.errors import DomainError, NotFound
 from traceability.intake import recall
 from traceability.intake.recall_listing import alerts_of, list_recalls
 from traceability.models import Batch, Market, Producer
-from traceability.web.admin import bp, error_text, signed_in
+from traceability.web.admin import RECORD_NUMBER, bp, error_text, signed_in
 from traceability.whole_numbers import MAX_INTEGER_ID
-
-_NUMBER = NumberRange(1, MAX_INTEGER_ID, message=_l("没有这个编号的记录。"))
 
 
 class RecallForm(FlaskForm):
@@ -37,8 +35,8 @@ class RecallForm(FlaskForm):
         ],
         default="batch",
     )
-    batch_id = IntegerField(_l("批次编号"), validators=[Optional(), _NUMBER])
-    producer_id = IntegerField(_l("生产主体编号"), validators=[Optional(), _NUMBER])
+    batch_id = IntegerField(_l("批次编号"), validators=[Optional(), RECORD_NUMBER])
+    producer_id = IntegerField(_l("生产主体编号"), validators=[Optional(), RECORD_NUMBER])
     date_from = DateField(_l("开具日期自"), validators=[Optional()])
     date_to = DateField(_l("开具日期至"), validators=[Optional()])
     reason = TextAreaField(_l("召回原因"), validators=[DataRequired(), Length(max=300)])
