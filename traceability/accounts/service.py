@@ -80,7 +80,7 @@ def _check_scope(session: Session, data: UserInput) -> tuple[int | None, int | N
     producer_id = market_id = None
     townships: list[int] = []
     if data.role in {"producer", "kiosk"} and data.producer_id is not None:
-        if session.get(Producer, data.producer_id) is None:
+        if record_by_id(session, Producer, data.producer_id) is None:
             raise ValidationFailed("找不到该生产主体。", "No such producer.", code="scope")
         producer_id = data.producer_id
     if data.role == "producer" and producer_id is None:
@@ -88,7 +88,7 @@ def _check_scope(session: Session, data: UserInput) -> tuple[int | None, int | N
             "生产主体用户须指定所属生产主体。", "A producer user needs its producer.", code="scope"
         )
     if data.role == "market_inspector":
-        if data.market_id is None or session.get(Market, data.market_id) is None:
+        if record_by_id(session, Market, data.market_id) is None:
             raise ValidationFailed(
                 "市场查验员须指定所属市场。", "A market inspector needs its market.", code="scope"
             )

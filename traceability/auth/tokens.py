@@ -83,7 +83,7 @@ def create_token(
             "生产主体令牌须指定有效的生产主体。",
             "A producer token needs an existing producer id.",
         )
-    if role == "market_inspector" and (market_id is None or session.get(Market, market_id) is None):
+    if role == "market_inspector" and record_by_id(session, Market, market_id) is None:
         raise ValidationFailed(
             "市场查验员令牌须指定有效的市场。",
             "A market_inspector token needs an existing market id.",

@@ -90,7 +90,7 @@ def record_input_use(
                 code="batch_product_mismatch",
             )
         product_id = batch.product_id
-    product = session.get(Product, product_id) if isinstance(product_id, int) else None
+    product = record_by_id(session, Product, product_id) if isinstance(product_id, int) else None
     if product is None or product.producer_id != producer_id:
         raise ValidationFailed(
             "请指定本主体的批次或产品。",

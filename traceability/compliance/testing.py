@@ -22,6 +22,7 @@ from sqlmodel import Session, col, or_, select
 from traceability.beijing_time import CHINA, DAY, beijing_date, day_start, format_beijing
 from traceability.compliance.audit_trail import audit_test
 from traceability.compliance.reference import text_field
+from traceability.db import record_by_id
 from traceability.errors import Conflict, DomainError, NotFound, ValidationFailed
 from traceability.models import Batch, Producer, Product
 from traceability.models.compliance import (
@@ -174,16 +175,16 @@ def _subject(
         integer("batch_id"),
         integer("product_id"),
     )
-    batch = session.get(Batch, batch_id) if batch_id else None
+    batch = record_by_id(session, Batch, batch_id) if batch_id else None
     if batch_id and batch is None:
         raise NotFound("找不到该批次。", "No such batch.", code="batch_not_found")
     if batch is not None:
         if producer_id not in (None, batch.producer_id):
             raise _invalid("批次不属于该生产主体。", "The batch belongs to another producer.")
         producer_id, product_id = batch.producer_id, batch.product_id
-    if producer_id is not None and session.get(Producer, producer_id) is None:
+    if producer_id is not None and record_by_id(session, Producer, producer_id) is None:
         raise NotFound("找不到该生产主体。", "No such producer.", code="producer_not_found")
-    product = session.get(Product, product_id) if product_id else None
+    product = record_by_id(session, Product, product_id) if product_id else None
     if product_id and (product is None or product.producer_id != producer_id):
         raise NotFound(
             "找不到该产品。", "No such product for this producer.", code="product_not_found"

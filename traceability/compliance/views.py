@@ -72,7 +72,7 @@ from traceability.compliance.testing import (
     record_test,
     sampling_township,
 )
-from traceability.db import get_session
+from traceability.db import get_session, record_by_id
 from traceability.errors import DomainError, NotFound, ValidationFailed
 from traceability.issuing.service import today_in_china
 from traceability.models import Batch, Producer, Product, Region, RegionLevel
@@ -360,7 +360,7 @@ def tests() -> Any:
 def _require_test_record(session: Session, principal: Principal, values: dict[str, Any]) -> None:
     producer_id = values["producer_id"]
     if values["batch_id"]:
-        batch = session.get(Batch, values["batch_id"])
+        batch = record_by_id(session, Batch, values["batch_id"])
         producer_id = batch.producer_id if batch else producer_id
     township = sampling_township(session, values)
     policy.require_test_record(principal, producer_id, township, session=session)

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from traceability.auth import policy
 from traceability.auth.tokens import Principal
 from traceability.beijing_time import CHINA, EARLIEST_DAY, LATEST_DAY
-from traceability.db import begin_write, get_engine, get_session
+from traceability.db import begin_write, get_engine, get_session, record_by_id
 from traceability.errors import Forbidden, NotFound, ValidationFailed
 from traceability.extensions import csrf
 from traceability.intake import epcis, ledger, recall
@@ -320,7 +320,7 @@ def create_recall() -> tuple[Response, int]:
             code="recall_scope_ambiguous",
         )
     if isinstance(batch_id, int) and not isinstance(batch_id, bool):
-        batch = session.get(Batch, batch_id)
+        batch = record_by_id(session, Batch, batch_id)
         policy.require(principal, "recall.create", batch.producer_id if batch else None)
         begin_write(session)
         made = recall.recall_batch(session, batch_id, reason, actor=principal.key)

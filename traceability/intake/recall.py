@@ -136,7 +136,7 @@ def recall_batch(
 ) -> Recall:
     """Revoke every certificate of the batch and alert the markets that received it."""
     reason = _reason(reason)
-    batch = session.get(Batch, batch_id)
+    batch = record_by_id(session, Batch, batch_id)
     if batch is None:
         raise NotFound("找不到该批次。", "No such batch.", code="batch_not_found")
     recall = Recall(batch_id=batch_id, producer_id=batch.producer_id, reason=reason, actor=actor)
@@ -156,7 +156,7 @@ def recall_producer(
 ) -> Recall:
     """Revoke every certificate the producer issued between the two dates (inclusive)."""
     reason = _reason(reason)
-    if session.get(Producer, producer_id) is None:
+    if record_by_id(session, Producer, producer_id) is None:
         raise NotFound("找不到该生产主体。", "No such producer.", code="producer_not_found")
     if date_to < date_from:
         raise ValidationFailed(

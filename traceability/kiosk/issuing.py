@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, not_, or_, update
 from sqlmodel import Session, col, select
 
 from traceability.codes import SigningKey
+from traceability.db import record_by_id
 from traceability.errors import NotFound, ValidationFailed
 from traceability.issuing.service import (
     UNITS,
@@ -63,7 +64,7 @@ def issue_at_kiosk(
     terminal's labels) is refused here, inside the issuing transaction, so nothing is
     issued: `base_url` makes the QR codes exactly as they will print.
     """
-    product = session.get(Product, product_id)
+    product = record_by_id(session, Product, product_id)
     if product is None or product.producer_id != producer.id or not product.active:
         raise NotFound(
             "找不到该产品。", "No such product in your catalogue.", code="product_not_found"

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from printers import drivers as printer_drivers
 from traceability.audit import record_audit
 from traceability.auth.tokens import Principal, Unauthorized
+from traceability.db import record_by_id
 from traceability.errors import Conflict, NotFound, ValidationFailed
 from traceability.labels import CERTIFICATE_LAYOUTS, DPIS, ITEM_LAYOUTS
 from traceability.models import Region, RegionLevel, Terminal
@@ -125,7 +126,7 @@ def check_township(session: Session, township_id: int | None) -> None:
     """A kiosk stands in a township (or, with none, belongs to the county)."""
     if township_id is None:
         return
-    region = session.get(Region, township_id)
+    region = record_by_id(session, Region, township_id)
     if region is None or region.level != RegionLevel.TOWNSHIP:
         raise ValidationFailed(
             "找不到该乡镇。", "No such township.", details={"field": "township_id"}

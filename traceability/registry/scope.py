@@ -10,11 +10,12 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
+from traceability.db import record_by_id
 from traceability.models import Market, Producer, Region, RegionLevel
 
 
 def township_of_region(session: Session, region_id: int | None) -> int | None:
-    region = session.get(Region, region_id) if region_id is not None else None
+    region = record_by_id(session, Region, region_id)
     if region is None:
         return None
     if region.level == RegionLevel.TOWNSHIP:
@@ -25,7 +26,7 @@ def township_of_region(session: Session, region_id: int | None) -> int | None:
 
 
 def township_of_producer(session: Session, producer_id: int) -> int | None:
-    producer = session.get(Producer, producer_id)
+    producer = record_by_id(session, Producer, producer_id)
     return None if producer is None else township_of_region(session, producer.region_id)
 
 
@@ -52,7 +53,7 @@ def townships_of_producers(session: Session, producer_ids: Iterable[int]) -> dic
 
 
 def township_of_market(session: Session, market_id: int) -> int | None:
-    market = session.get(Market, market_id)
+    market = record_by_id(session, Market, market_id)
     return None if market is None else township_of_region(session, market.region_id)
 
 

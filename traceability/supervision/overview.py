@@ -37,6 +37,7 @@ from sqlmodel import Session, col, func, select
 from traceability.beijing_time import CHINA, EARLIEST_DAY, LATEST_DAY
 from traceability.compliance.cases import current_deadline
 from traceability.compliance.credit import GRADE_ZH, CreditGrade, credit_grades
+from traceability.db import record_by_id
 from traceability.errors import NotFound, ValidationFailed
 from traceability.models import Certificate, Producer, ProducerStatus, Region, RegionLevel
 from traceability.models.compliance import (
@@ -231,7 +232,7 @@ def producer_overview(
         if scope is not None:
             raise township_not_found()
     else:
-        township = session.get(Region, township_id)
+        township = record_by_id(session, Region, township_id)
         if (
             township is None
             or township.level != RegionLevel.TOWNSHIP

@@ -201,3 +201,63 @@ def test_a_producer_token_for_a_number_past_the_column_is_refused_as_no_such_pro
     ):
         create_token(session, name="t", role="producer", producer_id=2**31)
     assert refused.value.message_zh == "生产主体令牌须指定有效的生产主体。"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "error"),
+    [
+        ("/api/v1/tests", {"producer_id": 2**31}, 404, "producer_not_found"),
+        ("/api/v1/tests", {"batch_id": 2**31}, 404, "batch_not_found"),
+        ("/api/v1/tests", {"producer_id": 1, "product_id": 2**31}, 404, "product_not_found"),
+        ("/api/v1/recalls", {"batch_id": 2**31}, 404, "batch_not_found"),
+        (
+            "/api/v1/recalls",
+            {"producer_id": 2**31, "date_from": "2026-01-01", "date_to": "2026-02-01"},
+            404,
+            "producer_not_found",
+        ),
+        (
+            "/api/v1/production-records",
+            {
+                "producer_id": 1,
+                "product_id": 2**31,
+                "input_name": "敌百虫",
+                "used_on": "2026-03-01",
+            },
+            422,
+            "subject_required",
+        ),
+        (
+            "/api/v1/terminals",
+            {"name": "东坝镇一号机", "township_id": 2**31},
+            422,
+            "validation_failed",
+        ),
+    ],
+)
+def test_a_json_body_naming_a_record_past_the_id_columns_says_which_record_is_missing(
+    app: Flask,
+    demo: dict[str, Any],
+    make_token: Any,
+    path: str,
+    body: dict[str, Any],
+    status: int,
+    error: str,
+) -> None:
+    test = {"product_name": "青菜", "result": "pass", "method": "colloidal_gold"}
+    extra = test if path == "/api/v1/tests" else {"reason": "抽检不合格，召回该批次"}
+    response = app.test_client().post(path, json={**extra, **body}, headers=make_token())
+    assert response.status_code == status, response.get_json()
+    assert response.get_json()["error"] == error
+
+
+def test_a_market_token_for_a_number_past_the_column_is_refused_as_no_such_market(
+    app: Flask,
+) -> None:
+    with (
+        app.app_context(),
+        session_scope(get_engine()) as session,
+        pytest.raises(ValidationFailed) as refused,
+    ):
+        create_token(session, name="t", role="market_inspector", market_id=2**31)
+    assert refused.value.message_zh == "市场查验员令牌须指定有效的市场。"
