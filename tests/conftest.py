@@ -165,12 +165,13 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def demo(app: Flask) -> dict[str, object]:
     """The demo county loaded (with an active signing key and three demo certificates),
-    also after a test's own accounts were made."""
+    also after a test's own accounts were made. Without the demo's rapid tests: specs
+    record the tests they speak of (test_demo_tests.py covers the demo's own)."""
     from traceability.db import get_engine, session_scope
     from traceability.demo import load_demo
 
     with app.app_context(), session_scope(get_engine()) as session:
-        return load_demo(session, app.config, beside_accounts=True)
+        return load_demo(session, app.config, beside_accounts=True, rapid_tests=False)
 
 
 @pytest.fixture

@@ -162,6 +162,10 @@ def demo(app: Flask, as_json: bool) -> None:
         click.echo("demo accounts (demo data only) / 演示账号（仅供演示）: sign in at /login")
         for account in report["accounts"]:
             click.echo(f"  {account['username']:<10} {account['role']:<20} {account['password']}")
+    if report.get("tests"):
+        click.echo("demo rapid tests / 演示快检 (a failed one opens a case / 不合格即立案):")
+        for test in report["tests"]:
+            click.echo(f"  {test['sample_no']}  {test['result']:4}  {test['product']}")
     cards = report.get("kiosk_cards", [])
     if cards:
         click.echo(f"kiosk sign-in (demo PIN {cards[0]['pin']}): producer numbers "

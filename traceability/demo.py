@@ -100,11 +100,19 @@ def database_is_empty(session: Session) -> bool:
     )
 
 
-def load_demo(session: Session, config: Any, *, beside_accounts: bool = False) -> dict[str, Any]:
+def load_demo(
+    session: Session,
+    config: Any,
+    *,
+    beside_accounts: bool = False,
+    rapid_tests: bool = True,
+) -> dict[str, Any]:
     """Load the demo county into an empty database; report what is there either way.
 
     `beside_accounts` lets test set-ups that made their own accounts first load it still
     (never the `demo` command): then only divisions already there keep it out.
+    `rapid_tests=False` leaves out the demo's tests and their case
+    (`traceability.compliance.demo`), for set-ups that record their own from none.
     """
     present = (
         session.exec(select(Region.id).limit(1)).first() is not None
@@ -179,6 +187,10 @@ def load_demo(session: Session, config: Any, *, beside_accounts: bool = False) -
     report["kiosk_cards"] = _demo_kiosk_cards(session, config)
     for hook in DEMO_HOOKS:
         hook(session, config, report)
+    if rapid_tests:
+        from traceability.compliance.demo import create_demo_tests
+
+        create_demo_tests(session, config, report)  # by the demo's operator: after the accounts
     return report
 
 
@@ -246,10 +258,10 @@ def _issue_demo_certificates(
     return codes
 
 
-def _register_demo_accounts() -> None:
+def _register_demo_hooks() -> None:
     from traceability.accounts.demo import create_demo_accounts
 
     DEMO_HOOKS.append(create_demo_accounts)
 
 
-_register_demo_accounts()
+_register_demo_hooks()

@@ -376,3 +376,39 @@ def test_0013_adds_the_sampling_township_to_tests_kept_and_downgrades_to_0012(
         assert connection.execute(text("SELECT count(*) FROM rapid_test")).scalar() == 2
     assert migrate.current_revision(engine) == "0012"
     engine.dispose()
+
+
+def test_a_database_whose_tests_opened_cases_migrates_down_past_0012_and_back_keeping_them(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """0012 and 0013 rebuild `rapid_test` on SQLite. With its foreign keys on, dropping the
+    old table failed once a case (or a report file) referred to a test: the migrations
+    now run as SQLite's rebuild procedure says, and check every reference before commit."""
+    migrate.upgrade(empty_database_url, "head")
+    app = create_app({"DATABASE_URL": empty_database_url, "TRACEABILITY_HOME": str(tmp_path)})
+    with app.app_context(), session_scope(get_engine(app)) as session:
+        load_demo(session, app.config)  # its failed test opened a case
+    get_engine(app).dispose()
+    count = "SELECT (SELECT count(*) FROM rapid_test), (SELECT count(*) FROM compliance_case)"
+    engine = make_engine(empty_database_url)
+    with engine.connect() as connection:
+        before = tuple(connection.execute(text(count)).one())
+    migrate.downgrade(empty_database_url, "0011")
+    migrate.upgrade(empty_database_url, "head")
+    with engine.connect() as connection:
+        after = tuple(connection.execute(text(count)).one())
+        broken = (
+            connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if connection.dialect.name == "sqlite"
+            else []
+        )
+        foreign_keys_on = (
+            connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+            if connection.dialect.name == "sqlite"
+            else 1
+        )
+    engine.dispose()
+    assert before[0] >= 4 and before[1] >= 1
+    assert after == before
+    assert broken == [] and foreign_keys_on == 1
+    assert schema_differences(empty_database_url) == []
