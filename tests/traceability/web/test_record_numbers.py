@@ -191,16 +191,23 @@ def test_issuing_for_a_number_past_the_column_is_no_such_producer_or_batch(
     assert response.get_json()["error"] == error
 
 
-def test_a_producer_token_for_a_number_past_the_column_is_refused_as_no_such_producer(
-    app: Flask,
+@pytest.mark.parametrize(
+    ("scope", "refusal"),
+    [
+        ({"role": "producer", "producer_id": 2**31}, "生产主体令牌须指定有效的生产主体。"),
+        ({"role": "market_inspector", "market_id": 2**31}, "市场查验员令牌须指定有效的市场。"),
+    ],
+)
+def test_a_token_for_a_number_past_the_column_is_refused_as_no_such_producer_or_market(
+    app: Flask, scope: dict[str, Any], refusal: str
 ) -> None:
     with (
         app.app_context(),
         session_scope(get_engine()) as session,
         pytest.raises(ValidationFailed) as refused,
     ):
-        create_token(session, name="t", role="producer", producer_id=2**31)
-    assert refused.value.message_zh == "生产主体令牌须指定有效的生产主体。"
+        create_token(session, name="t", **scope)
+    assert refused.value.message_zh == refusal
 
 
 @pytest.mark.parametrize(
@@ -249,15 +256,3 @@ def test_a_json_body_naming_a_record_past_the_id_columns_says_which_record_is_mi
     response = app.test_client().post(path, json={**extra, **body}, headers=make_token())
     assert response.status_code == status, response.get_json()
     assert response.get_json()["error"] == error
-
-
-def test_a_market_token_for_a_number_past_the_column_is_refused_as_no_such_market(
-    app: Flask,
-) -> None:
-    with (
-        app.app_context(),
-        session_scope(get_engine()) as session,
-        pytest.raises(ValidationFailed) as refused,
-    ):
-        create_token(session, name="t", role="market_inspector", market_id=2**31)
-    assert refused.value.message_zh == "市场查验员令牌须指定有效的市场。"
