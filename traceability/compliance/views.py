@@ -354,6 +354,8 @@ def tests() -> Any:
                 return redirect(url_for("compliance.case", case_id=retest_of.id))
             flash(*saved_test_message(session, test))
             return redirect(url_for("compliance.tests"))
+    if status == 200 and form.errors:
+        status = 422  # a field the person must correct, as the admin forms answer
     return _tests_page(session, principal, form, retest_of, duplicate_of), status
 
 
@@ -528,6 +530,7 @@ def records() -> Any:
         raise NotFound("找不到该生产主体。", "No such producer.", code="producer_not_found")
     form = RecordForm()
     _record_choices(form, session, producer_id)
+    status = 200
     if form.validate_on_submit():
         policy.require(principal, "production_record.write", producer_id)
         try:
@@ -551,6 +554,7 @@ def records() -> Any:
         except DomainError as exc:
             session.rollback()
             flash(error_text(exc), "error")
+            status = exc.status
         else:
             flash(_("已保存生产记录 #%(id)s。", id=entry.id), "ok")
             if finding is not None:
@@ -564,7 +568,7 @@ def records() -> Any:
         form=form,
         rows=records_for_producer(session, producer_id, limit=100),
         kind_zh=INPUT_KIND_ZH,
-    )
+    ), (422 if status == 200 and form.errors else status)
 
 
 def _cases_query(principal: Any) -> Any:
@@ -651,7 +655,7 @@ def case(case_id: int) -> Any:
         closing_waits=closing_waits,
         method_zh=METHOD_ZH,
         result_zh=RESULT_ZH,
-    ), status
+    ), (422 if status == 200 and form.errors else status)
 
 
 def _outcomes_not_yet(
@@ -712,6 +716,7 @@ def reference_lists() -> Any:
     policy.require_general(principal, "reference.read")
     session = get_session()
     form = ReferenceForm()
+    status = 200
     if form.validate_on_submit():
         try:
             policy.require_general(principal, "reference.manage")
@@ -740,6 +745,7 @@ def reference_lists() -> Any:
         except DomainError as exc:
             session.rollback()
             flash(error_text(exc), "error")
+            status = exc.status
     lists = [reference_body(session, kind) for kind in ReferenceKind]
     revisions = {kind.value: reference.revisions(session, kind)[:5] for kind in ReferenceKind}
     # who made each version, named as a case's history names its actors
@@ -752,7 +758,7 @@ def reference_lists() -> Any:
         revisions=revisions,
         actors=actors,
         can_manage=policy.can(principal, "reference.manage"),
-    )
+    ), (422 if status == 200 and form.errors else status)
 
 
 @bp.post("/reference/<kind>/<int:entry_id>/toggle")

@@ -142,7 +142,7 @@ def test_the_test_form_says_no_such_record_beside_the_field_and_stores_no_test(
             field: PAST,
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "没有这个编号的记录" in response.get_data(as_text=True)
     assert _rows(app, RapidTest) == 0
 
