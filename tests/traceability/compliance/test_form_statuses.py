@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
+from werkzeug.test import TestResponse
 
 from tests.traceability.compliance.conftest import add_test, in_session
 from tests.traceability.signing_in import form_csrf
@@ -23,6 +24,16 @@ def _case(app: Flask, case_id: int) -> ComplianceCase:
     return in_session(
         app, lambda s: s.exec(select(ComplianceCase).where(ComplianceCase.id == case_id)).one()
     )
+
+
+def _post_on_a_new_case(
+    app: Flask, admin: FlaskClient, batch: Batch, **fields: str
+) -> tuple[ComplianceCase, TestResponse]:
+    """A failed test on `batch` opens a case; its page's form sent with `fields`."""
+    add_test(app, batch, inhibition_rate="66")
+    case = in_session(app, lambda s: s.exec(select(ComplianceCase)).one())
+    path = f"/compliance/cases/{case.id}"
+    return case, admin.post(path, data={"csrf_token": form_csrf(admin, path), **fields})
 
 
 def test_a_test_form_with_an_unknown_method_is_a_422_and_stores_nothing(
@@ -77,11 +88,7 @@ def test_a_reference_entry_without_its_substance_is_a_422_and_adds_nothing(
 def test_a_disposal_left_empty_on_the_case_page_is_refused_with_its_status(
     app: Flask, admin: FlaskClient, cucumbers: Batch
 ) -> None:
-    add_test(app, cucumbers, inhibition_rate="66")
-    case = in_session(app, lambda s: s.exec(select(ComplianceCase)).one())
-    path = f"/compliance/cases/{case.id}"
-    data = {"csrf_token": form_csrf(admin, path), "action": "disposal", "disposal": "  "}
-    response = admin.post(path, data=data)
+    case, response = _post_on_a_new_case(app, admin, cucumbers, action="disposal", disposal="  ")
     assert response.status_code == 422
     assert "请填写处置措施" in response.get_data(as_text=True)
     assert _case(app, case.id or 0).disposal in (None, "")
@@ -90,10 +97,6 @@ def test_a_disposal_left_empty_on_the_case_page_is_refused_with_its_status(
 def test_a_case_form_with_an_outcome_not_on_the_list_is_a_422(
     app: Flask, admin: FlaskClient, cucumbers: Batch
 ) -> None:
-    add_test(app, cucumbers, inhibition_rate="66")
-    case = in_session(app, lambda s: s.exec(select(ComplianceCase)).one())
-    path = f"/compliance/cases/{case.id}"
-    data = {"csrf_token": form_csrf(admin, path), "action": "close", "outcome": "forgiven"}
-    response = admin.post(path, data=data)
+    case, response = _post_on_a_new_case(app, admin, cucumbers, action="close", outcome="forgiven")
     assert response.status_code == 422
     assert _case(app, case.id or 0).state == case.state
