@@ -88,7 +88,7 @@ def create_demo_tests(session: Session, config: Any, report: dict[str, Any]) -> 
         }
         if producer_name is not None:
             values["batch_id"] = _batch_of(session, producer_name, product_name)
-        test = record_test(session, values, recorded_by=actor, channel="api")
+        test = record_test(session, values, recorded_by=actor, channel="demo")
         recorded.append(
             {"sample_no": test.sample_no, "product": test.product_name, "result": test.result}
         )

@@ -50,7 +50,7 @@ def test_the_demo_records_a_test_in_every_township_and_one_failure(app: Flask) -
     ]
     unknown_seller = [t for t in tests if t.producer_id is None]
     assert [t.place for t in unknown_seller] == ["青禾县城关农贸市场（演示）"]
-    assert all(t.operator == "演示快检员" for t in tests)
+    assert all(t.operator == "演示快检员" and t.channel == "demo" for t in tests)
 
 
 def test_the_demo_failure_opened_a_case_that_blocks_its_batch_and_spared_the_printed_codes(
