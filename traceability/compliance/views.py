@@ -87,7 +87,7 @@ from traceability.models.compliance import (
     TestMethod,
 )
 from traceability.models.types import utcnow
-from traceability.web.admin import RECORD_NUMBER, error_text, signed_in
+from traceability.web.admin import RECORD_NUMBER, error_text, form_status, signed_in
 from traceability.whole_numbers import record_number
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
@@ -354,9 +354,7 @@ def tests() -> Any:
                 return redirect(url_for("compliance.case", case_id=retest_of.id))
             flash(*saved_test_message(session, test))
             return redirect(url_for("compliance.tests"))
-    if status == 200 and form.errors:
-        status = 422  # a field the person must correct, as the admin forms answer
-    return _tests_page(session, principal, form, retest_of, duplicate_of), status
+    return _tests_page(session, principal, form, retest_of, duplicate_of), form_status(form, status)
 
 
 def _require_test_record(session: Session, principal: Principal, values: dict[str, Any]) -> None:
@@ -568,7 +566,7 @@ def records() -> Any:
         form=form,
         rows=records_for_producer(session, producer_id, limit=100),
         kind_zh=INPUT_KIND_ZH,
-    ), (422 if status == 200 and form.errors else status)
+    ), form_status(form, status)
 
 
 def _cases_query(principal: Any) -> Any:
@@ -655,7 +653,7 @@ def case(case_id: int) -> Any:
         closing_waits=closing_waits,
         method_zh=METHOD_ZH,
         result_zh=RESULT_ZH,
-    ), (422 if status == 200 and form.errors else status)
+    ), form_status(form, status)
 
 
 def _outcomes_not_yet(
@@ -758,7 +756,7 @@ def reference_lists() -> Any:
         revisions=revisions,
         actors=actors,
         can_manage=policy.can(principal, "reference.manage"),
-    ), (422 if status == 200 and form.errors else status)
+    ), form_status(form, status)
 
 
 @bp.post("/reference/<kind>/<int:entry_id>/toggle")

@@ -20,7 +20,7 @@ from traceability.auth.sessions import SessionUser, load_user, remote_address, s
 from traceability.db import get_session
 from traceability.extensions import limiter, login_manager
 from traceability.models import User
-from traceability.web.admin import error_text
+from traceability.web.admin import error_text, form_status
 
 bp = Blueprint("auth", __name__)
 login_manager.user_loader(load_user)
@@ -94,7 +94,7 @@ def login() -> Any:
         session.commit()
         login_user(SessionUser(user))
         return redirect(_safe_next(request.args.get("next"), user))
-    return render_template("auth/login.html", form=form, error=error)
+    return render_template("auth/login.html", form=form, error=error), form_status(form)
 
 
 class LogoutForm(FlaskForm):

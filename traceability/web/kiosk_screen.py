@@ -77,6 +77,7 @@ from traceability.models.compliance import RapidTest, TestMethod, TestResult
 from traceability.models.product import CATEGORY_ICONS
 from traceability.models.types import utcnow
 from traceability.registry.pii import IdNumberVault
+from traceability.web.admin import error_text, form_status
 from traceability.whole_numbers import MAX_INTEGER_ID
 
 bp = Blueprint("kiosk", __name__)
@@ -124,19 +125,19 @@ def _producer() -> Producer:
 
 @bp.route("/kiosk/setup", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
-def setup() -> str | WerkzeugResponse:
+def setup() -> tuple[str, int] | WerkzeugResponse:
     form = SetupForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
         try:
             terminal, _ = terminals.authenticate_device(get_session(), form.credential.data or "")
         except Unauthorized as exc:
-            error = exc.message_zh
+            error, status = error_text(exc), exc.status
         else:
             session.permanent = True
             session["kiosk_terminal"] = terminal.id
             return redirect(url_for("kiosk.screen"))
-    return render_template("kiosk/setup.html", form=form, error=error)
+    return render_template("kiosk/setup.html", form=form, error=error), form_status(form, status)
 
 
 @bp.get("/kiosk")

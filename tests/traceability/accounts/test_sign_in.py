@@ -194,3 +194,16 @@ def test_the_password_page_names_its_user_and_is_a_404_for_one_that_does_not_exi
     missing = client.get("/admin/users/12345/password")
     assert missing.status_code == 404
     assert "<form" not in missing.get_data(as_text=True)
+
+
+def test_a_login_sent_without_a_password_is_sent_back_to_correct_as_a_422(
+    app: Flask, client: FlaskClient
+) -> None:
+    _admin(app)
+    token = form_csrf(client)
+    response = client.post(
+        "/login", data={"username": "admin", "password": "", "csrf_token": token}
+    )
+    assert response.status_code == 422
+    assert 'name="password"' in response.get_data(as_text=True)  # the form, to fill in again
+    assert client.get("/admin/users").status_code == 302  # not signed in

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms.validators import NumberRange
 
 from traceability.auth import policy
@@ -22,6 +23,16 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 RECORD_NUMBER = NumberRange(1, MAX_INTEGER_ID, message=_l("没有这个编号的记录。"))
 """A form field's record number (producer, batch, market…): a larger one names nothing and
 fits no id column on PostgreSQL, so it is the field's own error on both databases."""
+
+
+def form_status(form: FlaskForm, status: int = 200) -> int:
+    """The status a form page answers with: a refusal's own `status`, else 422 while a field
+    is to be corrected (nothing was stored), else 200.
+
+    Scripts and tests tell "sent back to correct" from "shown" without parsing the page;
+    every admin and compliance form answers by this one rule.
+    """
+    return 422 if status == 200 and form.errors else status
 
 
 def signed_in() -> Principal:

@@ -25,7 +25,7 @@ from traceability.auth.tokens import ROLES, create_token, list_tokens, revoke_to
 from traceability.db import get_session
 from traceability.errors import DomainError
 from traceability.translatable import N_
-from traceability.web.admin import RECORD_NUMBER, bp, error_text, signed_in
+from traceability.web.admin import RECORD_NUMBER, bp, error_text, form_status, signed_in
 
 ROLE_ZH = {
     "county_admin": N_("县级管理员"),
@@ -105,7 +105,7 @@ def user_new() -> Any:
         except DomainError as exc:
             session.rollback()
             form.username.errors = [*list(form.username.errors or []), error_text(exc)]
-    return render_template("admin/user_form.html", form=form), 422 if form.errors else 200
+    return render_template("admin/user_form.html", form=form), form_status(form)
 
 
 def _user_write(user_id: int, write: Any) -> Response:
@@ -148,9 +148,7 @@ def user_password(user_id: int) -> Any:
         except DomainError as exc:
             session.rollback()
             form.password.errors = [error_text(exc)]
-    return render_template("admin/password_form.html", form=form, user=user), (
-        422 if form.errors else 200
-    )
+    return render_template("admin/password_form.html", form=form, user=user), (form_status(form))
 
 
 @bp.get("/tokens")
@@ -187,7 +185,7 @@ def token_new() -> Any:
         except DomainError as exc:
             session.rollback()
             form.name.errors = [*list(form.name.errors or []), error_text(exc)]
-    return render_template("admin/token_form.html", form=form), 422 if form.errors else 200
+    return render_template("admin/token_form.html", form=form), form_status(form)
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

@@ -40,7 +40,7 @@ from traceability.registry.service import (
     update_base,
     update_producer,
 )
-from traceability.web.admin import bp, error_text, signed_in
+from traceability.web.admin import bp, error_text, form_status, signed_in
 from traceability.web.admin.kiosks import PinForm
 
 
@@ -177,7 +177,7 @@ def producer_new() -> Any:
         if done is not None:
             return done
     return render_template("admin/producer_form.html", form=form, producer=None), (
-        422 if form.errors else 200
+        form_status(form)
     )
 
 
@@ -220,7 +220,7 @@ def producer_edit(producer_id: int) -> Any:
         if done is not None:
             return done
     return render_template("admin/producer_form.html", form=form, producer=record), (
-        422 if form.errors else 200
+        form_status(form)
     )
 
 
@@ -264,7 +264,7 @@ def base_new(producer_id: int) -> Any:
     ):
         return redirect(url_for("admin.producer", producer_id=producer_id))
     return render_template("admin/base_form.html", form=form, producer=record, base=None), (
-        422 if form.errors else 200
+        form_status(form)
     )
 
 
@@ -281,7 +281,7 @@ def base_edit(base_id: int) -> Any:
         return redirect(url_for("admin.producer", producer_id=base.producer_id))
     record = get_producer(session, base.producer_id)
     return render_template("admin/base_form.html", form=form, producer=record, base=base), (
-        422 if form.errors else 200
+        form_status(form)
     )
 
 

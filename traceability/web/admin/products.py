@@ -27,7 +27,7 @@ from traceability.registry.products import (
     update_product,
 )
 from traceability.registry.service import get_producer
-from traceability.web.admin import bp, error_text, signed_in
+from traceability.web.admin import bp, error_text, form_status, signed_in
 
 
 class ProductForm(FlaskForm):
@@ -87,7 +87,7 @@ def product_new(producer_id: int) -> Any:
     ):
         return redirect(url_for("admin.producer", producer_id=producer_id))
     return render_template("admin/product_form.html", form=form, producer=record, product=None), (
-        422 if form.errors else 200
+        form_status(form)
     )
 
 
@@ -105,7 +105,7 @@ def product_edit(product_id: int) -> Any:
     record = get_producer(session, product.producer_id)
     return render_template(
         "admin/product_form.html", form=form, producer=record, product=product
-    ), (422 if form.errors else 200)
+    ), form_status(form)
 
 
 class ConfirmForm(FlaskForm):

@@ -22,7 +22,7 @@ from traceability.errors import DomainError, NotFound
 from traceability.intake import recall
 from traceability.intake.recall_listing import alerts_of, list_recalls
 from traceability.models import Batch, Market, Producer
-from traceability.web.admin import RECORD_NUMBER, bp, error_text, signed_in
+from traceability.web.admin import RECORD_NUMBER, bp, error_text, form_status, signed_in
 from traceability.whole_numbers import MAX_INTEGER_ID
 
 
@@ -121,7 +121,7 @@ def recall_new() -> Response | tuple[str, int]:
             session.rollback()
             refused = exc.status
             form.reason.errors = [*list(form.reason.errors or []), error_text(exc)]
-    status = refused or (422 if form.errors else 200)
+    status = form_status(form, refused or 200)
     return render_template("admin/recall_form.html", form=form), status
 
 
