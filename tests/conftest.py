@@ -11,7 +11,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -175,7 +175,7 @@ def demo(app: Flask) -> dict[str, object]:
 
 
 @pytest.fixture
-def make_token(app: Flask):  # type: ignore[no-untyped-def]
+def make_token(app: Flask) -> Callable[..., dict[str, str]]:
     """Create an API token: make_token(role, producer_id=None) -> bearer header dict."""
     from traceability.auth.tokens import create_token
     from traceability.db import get_engine, session_scope

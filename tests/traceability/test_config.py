@@ -11,7 +11,9 @@ from traceability.config import NUMBERS, SettingError, load_settings
 from traceability.working_days import ScheduleFileError
 
 
-def test_secrets_are_created_with_mode_0600_and_reused(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_secrets_are_created_with_mode_0600_and_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("SIGNING_KEY_PASSPHRASE", raising=False)
     first = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
@@ -23,13 +25,15 @@ def test_secrets_are_created_with_mode_0600_and_reused(tmp_path: Path, monkeypat
     assert len(first["SIGNING_KEY_PASSPHRASE"]) >= 32
 
 
-def test_default_database_is_sqlite_in_the_instance_folder(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_default_database_is_sqlite_in_the_instance_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     settings = load_settings({"TRACEABILITY_HOME": str(tmp_path)})
     assert settings["DATABASE_URL"] == f"sqlite:///{tmp_path / 'traceability.db'}"
 
 
-def test_environment_overrides_defaults(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_environment_overrides_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://trace.example.cn/")
     monkeypatch.setenv("RATELIMIT_ENABLED", "false")
     settings = load_settings({"TRACEABILITY_HOME": str(tmp_path)})

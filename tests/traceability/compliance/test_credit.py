@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from tests.traceability.compliance.conftest import add_input, add_test, in_session
 from tests.traceability.signing_in import sign_in
 from tests.traceability.statements import count_statements
-from traceability.compliance.credit import credit_grade, credit_grades
+from traceability.compliance.credit import CreditGrade, credit_grade, credit_grades
 from traceability.models import Batch, Certificate, Producer, ProducerKind, Product
 from traceability.models.compliance import (
     CaseOutcome,
@@ -30,7 +30,7 @@ from traceability.models.product import ProductCategory
 from traceability.models.types import utcnow
 
 
-def _grade(app: Flask, producer_id: int):  # type: ignore[no-untyped-def]
+def _grade(app: Flask, producer_id: int) -> CreditGrade:
     return in_session(app, lambda s: credit_grade(s, producer_id))
 
 

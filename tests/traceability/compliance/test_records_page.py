@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
+from werkzeug.test import TestResponse
 
 from tests.traceability.compliance.conftest import in_session
 from tests.traceability.signing_in import form_csrf, sign_in
@@ -22,7 +23,9 @@ def _records(app: Flask) -> list[InputUse]:
     return list(in_session(app, lambda s: s.exec(select(InputUse)).all()))
 
 
-def _form(client: FlaskClient, batch: Batch, path: str = "/compliance/records", **values: Any):  # type: ignore[no-untyped-def]
+def _form(
+    client: FlaskClient, batch: Batch, path: str = "/compliance/records", **values: Any
+) -> TestResponse:
     data = {
         "csrf_token": form_csrf(client, path),
         "product_id": str(batch.product_id),

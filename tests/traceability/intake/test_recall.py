@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -168,7 +169,9 @@ def test_recall_report_is_fast_on_a_large_ledger(
         statements: list[str] = []
         connection = session.connection()
 
-        def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        def count(
+            conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+        ) -> None:
             statements.append(statement)
 
         event.listen(connection, "before_cursor_execute", count)

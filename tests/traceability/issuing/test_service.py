@@ -12,7 +12,7 @@ from traceability import keystore
 from traceability.codes import KeyRing, Verifier, code_url
 from traceability.db import get_engine
 from traceability.errors import DomainError
-from traceability.issuing.service import IssueRequest, issue_certificate
+from traceability.issuing.service import IssuedCertificate, IssueRequest, issue_certificate
 from traceability.models import Batch, Certificate, ItemCode, Producer, ProducerKind, Product
 
 
@@ -28,7 +28,7 @@ def _first_batch(session: Session, kind: ProducerKind = ProducerKind.ENTERPRISE)
     return batch
 
 
-def _issue(session: Session, app: Flask, **changes: object):  # type: ignore[no-untyped-def]
+def _issue(session: Session, app: Flask, **changes: object) -> IssuedCertificate:
     batch = _first_batch(session)
     fields: dict[str, object] = {
         "producer_id": batch.producer_id,

@@ -11,10 +11,10 @@ from traceability.db import get_engine
 from traceability.errors import Conflict
 from traceability.issuing.service import IssueRequest, issue_certificate
 from traceability.kiosk import jobs, terminals
-from traceability.models import AuditEntry, Batch
+from traceability.models import AuditEntry, Batch, PrintJob, Terminal
 
 
-def _setup(app: Flask, session: Session):  # type: ignore[no-untyped-def]
+def _setup(app: Flask, session: Session) -> tuple[Terminal, PrintJob]:
     batch = session.exec(select(Batch)).first()
     assert batch is not None
     key = keystore.active_signing_key(session, app.config["SIGNING_KEY_PASSPHRASE"])
