@@ -153,13 +153,25 @@ def _multipart_body() -> dict[str, Any]:
     return body
 
 
+def report_limit() -> int:
+    """The running app's LAB_REPORT_MAX_BYTES (a whole number of at least 1: config.NUMBERS)."""
+    return int(current_app.config["LAB_REPORT_MAX_BYTES"])
+
+
+def attach_upload(
+    session: Session, test: RapidTest, upload: tuple[bytes, str], principal: Principal
+) -> LabReportFile:
+    """`attach_report` for a request's `uploaded_report()`, by the signed-in principal."""
+    limit = report_limit()
+    return attach_report(session, test, *upload, uploaded_by=principal.key, max_bytes=limit)
+
+
 def uploaded_report() -> tuple[bytes, str] | None:
     """The file of the `report` part, read up to one byte past the limit, and its name."""
     storage = request.files.get(REPORT_FIELD)
     if storage is None:
         return None
-    limit = int(current_app.config["LAB_REPORT_MAX_BYTES"])
-    data = read_capped(storage.stream, limit)
+    data = read_capped(storage.stream, report_limit())
     if not data and not storage.filename:
         return None  # a form's file input left empty: no file, not an empty file
     return data, storage.filename or ""
@@ -213,8 +225,7 @@ def create_test() -> tuple[Response, int]:
     test = record_test(session, body, recorded_by=principal.key, channel="api")
     upload = uploaded_report() if multipart else None
     if upload is not None:
-        limit = int(current_app.config["LAB_REPORT_MAX_BYTES"])
-        attach_report(session, test, *upload, uploaded_by=principal.key, max_bytes=limit)
+        attach_upload(session, test, upload, principal)
     session.commit()
     opened = session.exec(
         select(ComplianceCase).where(
@@ -252,8 +263,7 @@ def add_report(test_id: int) -> tuple[Response, int]:
             f"Upload the file as multipart/form-data in the part named {REPORT_FIELD}.",
             code="report_file_missing",
         )
-    limit = int(current_app.config["LAB_REPORT_MAX_BYTES"])
-    stored = attach_report(session, test, *upload, uploaded_by=principal.key, max_bytes=limit)
+    stored = attach_upload(session, test, upload, principal)
     session.commit()
     return jsonify({"report_file": report_file_body(stored)}), 201
 

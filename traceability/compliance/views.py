@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import uuid4
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -38,9 +38,11 @@ from traceability.compliance import reference
 from traceability.compliance.actors import actor_names
 from traceability.compliance.api import (
     _kind,
+    attach_upload,
     cases_in_scope,
     reference_body,
     report_download,
+    report_limit,
     uploaded_report,
     visible_producers,
     visible_tests,
@@ -55,7 +57,6 @@ from traceability.compliance.coverage import covered_by, which_test_covers
 from traceability.compliance.credit import credit_grades
 from traceability.compliance.gate import entry_finding
 from traceability.compliance.lab_reports import (
-    attach_report,
     attachable_test,
     attachable_tests,
     file_size,
@@ -341,8 +342,7 @@ def tests() -> Any:
             test = record_test(session, values, recorded_by=principal.key, channel="page")
             upload = uploaded_report()
             if upload is not None:
-                limit = int(current_app.config["LAB_REPORT_MAX_BYTES"])
-                attach_report(session, test, *upload, uploaded_by=principal.key, max_bytes=limit)
+                attach_upload(session, test, upload, principal)
             session.commit()
         except DomainError as exc:
             session.rollback()
@@ -439,7 +439,7 @@ def _tests_page(
         attachable=attachable,
         method_zh=METHOD_ZH,
         result_zh=RESULT_ZH,
-        limit=file_size(int(current_app.config["LAB_REPORT_MAX_BYTES"])),
+        limit=file_size(report_limit()),
         file_size=file_size,
     )
 
@@ -459,8 +459,7 @@ def add_report(test_id: int) -> Any:
                 "Choose the lab report file (PDF, JPG or PNG) to attach first.",
                 code="report_file_missing",
             )
-        limit = int(current_app.config["LAB_REPORT_MAX_BYTES"])
-        stored = attach_report(session, test, *upload, uploaded_by=principal.key, max_bytes=limit)
+        stored = attach_upload(session, test, upload, principal)
         session.commit()
     except DomainError as exc:
         session.rollback()
