@@ -63,6 +63,7 @@ def test_codes_that_are_not_genuine_say_why_online_offline_and_in_the_ledger(
             intake = IntakePage.opened(page, base, inspector)
 
             intake.scan(_tampered(urls[0]), "not_genuine")
+            assert page.text_content("#verdict-en") == "Not genuine"  # the English line
             assert "暂扣并上报" in _detail(page) and "伪造或被篡改" in _detail(page)
             assert _detail(page) != "0" and " 0 " not in f" {_detail(page)} "
             intake.scan(roll[0], "not_activated")
@@ -76,7 +77,7 @@ def test_codes_that_are_not_genuine_say_why_online_offline_and_in_the_ledger(
             context.set_offline(True)
             page.wait_for_selector("#net-status[data-online=false]")
             intake.scan(roll[1], "not_activated")  # from `pending_groups` of the cached list
-            assert "离线查验" in str(page.text_content("#verdict-en"))
+            assert page.text_content("#verdict-en") == "Not activated · 离线查验"
             # offline, a forged code is said in words, as online (not "bad_signature")
             intake.scan(_tampered(urls[1]), "not_genuine")
             assert "签名无效" in _detail(page) and "bad_signature" not in _detail(page)

@@ -18,17 +18,41 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
+from flask_babel import lazy_gettext as _l
 
 from traceability.auth.sessions import session_principal
 from traceability.intake.service import offline_reasons
 
 bp = Blueprint("intake", __name__)
 
+# How the page names a verdict (intake.js `shown` maps the verifier's and the server's onto these)
+VERDICT_LABELS = {
+    "genuine": _l("真品"),
+    "revoked": _l("已撤销"),
+    "not_genuine": _l("无法验证"),
+    "not_activated": _l("未激活"),
+    "other_market": _l("已被其他市场收货"),
+    "over_scanned": _l("重复收货"),
+    "malformed": _l("无法识别"),
+    "paper": _l("纸质合格证已登记"),
+    "refused": _l("未能登记"),
+}
+
+
+def verdict_labels(language: str | None = None) -> dict[str, str]:
+    """The labels in the page's language, or in `language` (the Chinese page's English line
+    under each verdict, for staff who read English, comes from the same catalogue)."""
+    if language is None:
+        return {verdict: str(text) for verdict, text in VERDICT_LABELS.items()}
+    with force_locale(language):
+        return {verdict: str(text) for verdict, text in VERDICT_LABELS.items()}
+
 
 @bp.get("/intake")
 def page() -> Response:
     """The page; the offline verifier accepts codes for our public host (and this one)."""
+    english = str(get_locale()) == "en"
     hosts = {urlsplit(current_app.config["PUBLIC_BASE_URL"]).netloc.lower(), request.host.lower()}
     response = make_response(
         render_template(
@@ -36,7 +60,9 @@ def page() -> Response:
             hosts=sorted(hosts),
             api_base=url_for("intake_api.intake").rsplit("/intake", 1)[0],
             signed_in=session_principal(),
-            reasons=offline_reasons(str(get_locale()) == "en"),
+            reasons=offline_reasons(english),
+            labels=verdict_labels(),
+            second_labels={} if english else verdict_labels("en"),
         )
     )
     response.headers["Cache-Control"] = "no-cache"

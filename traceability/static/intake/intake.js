@@ -25,11 +25,8 @@
   const label = (verdict) => MSG.labels[verdict] || MSG.labels.malformed;
   const aside = (text) => (!text ? "" : EN ? ` (${text})` : `（${text}）`);
   // the Chinese page keeps an English line under each verdict, for staff who read English
-  const SECOND = EN ? {} : {
-    genuine: "Genuine", revoked: "Revoked", not_genuine: "Not genuine", not_activated: "Not activated",
-    other_market: "Already received by another market", over_scanned: "Received again",
-    malformed: "Not a certificate code", paper: "Paper certificate recorded", refused: "Not recorded",
-  };
+  // (the catalogue's words, from the view; none on the English page)
+  const SECOND = MSG.second_labels;
   const OK = new Set(["genuine", "paper"]);
   // how the page names what the verifier or the server decided
   function shown(verdict, reason) {
