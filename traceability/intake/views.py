@@ -7,6 +7,7 @@ intake terminal), and caches the published keys and revocation list to keep veri
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from urllib.parse import urlsplit
 
 from flask import (
@@ -43,9 +44,7 @@ VERDICT_LABELS = {
 def verdict_labels(language: str | None = None) -> dict[str, str]:
     """The labels in the page's language, or in `language` (the Chinese page's English line
     under each verdict, for staff who read English, comes from the same catalogue)."""
-    if language is None:
-        return {verdict: str(text) for verdict, text in VERDICT_LABELS.items()}
-    with force_locale(language):
+    with force_locale(language) if language else nullcontext():
         return {verdict: str(text) for verdict, text in VERDICT_LABELS.items()}
 
 

@@ -74,7 +74,7 @@ def _safe_next(target: str | None, user: User) -> str:
 @limiter.limit("30 per minute", methods=["POST"])
 def login() -> Any:
     form = LoginForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
         session = get_session()
         config = current_app.config
@@ -89,12 +89,12 @@ def login() -> Any:
             )
         except LoginRefused as exc:
             session.commit()  # the failure counters must stick
-            error = error_text(exc)
-            return render_template("auth/login.html", form=form, error=error), exc.status
-        session.commit()
-        login_user(SessionUser(user))
-        return redirect(_safe_next(request.args.get("next"), user))
-    return render_template("auth/login.html", form=form, error=error), form_status(form)
+            error, status = error_text(exc), exc.status
+        else:
+            session.commit()
+            login_user(SessionUser(user))
+            return redirect(_safe_next(request.args.get("next"), user))
+    return render_template("auth/login.html", form=form, error=error), form_status(form, status)
 
 
 class LogoutForm(FlaskForm):

@@ -30,7 +30,7 @@ def form_status(form: FlaskForm, status: int = 200) -> int:
     is to be corrected (nothing was stored), else 200.
 
     Scripts and tests tell "sent back to correct" from "shown" without parsing the page;
-    every admin and compliance form answers by this one rule.
+    every form page (admin, compliance, sign-in, kiosk setup) answers by this one rule.
     """
     return 422 if status == 200 and form.errors else status
 
