@@ -242,7 +242,8 @@ NOTES = [
     "stay real issued ones. Ratio = throughput at the large size / at the small size "
     "(median of five 8 s runs at each).",
     "3. **Issuing**: `issue_certificate` + commit in-process (median of repeats) vs the same "
-    "number of bare `cryptography` Ed25519 signatures; bulk = wall time of the "
+    "number of bare Ed25519 signatures through libsodium (PyNaCl), the library the service "
+    "signs with; bulk = wall time of the "
     "`traceability issue --items N --output FILE --progress` process (start-up included) vs "
     "N bare signatures in the benchmark process.",
     "4. **Labels**: `traceability.labels.render_label_png` (layout → 1-bit raster → PNG) with a "

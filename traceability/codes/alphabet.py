@@ -11,15 +11,53 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import lru_cache
 
 BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _BASE32_RE = re.compile(r"[A-Z2-7]*")
 _BASE64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
 
 
+# a byte holding one base32 digit's value (0-31) -> the digit
+_FROM_VALUES = bytes.maketrans(bytes(range(32)), BASE32_ALPHABET.encode("ascii"))
+
+
 def b32encode(data: bytes) -> str:
-    """Base32 without padding."""
-    return base64.b32encode(data).decode("ascii").rstrip("=")
+    """Base32 without padding.
+
+    Not `base64.b32encode`, which is pure Python and took ~4.4 µs for a signature: every
+    item code encodes its serial and its signature, so a million-code run spent more
+    time there than anywhere but signing. Here the 5-bit digits are spread one per byte
+    with a few whole-integer mask-and-shift steps (`_spread_plan`), and bytes.translate
+    turns the bytes into digits: ~1 µs.
+    """
+    pad, digits, steps = _spread_plan(len(data))
+    value = int.from_bytes(data, "big") << pad
+    for mask, shift in steps:
+        moved = value & mask
+        value = (value ^ moved) | (moved << shift)
+    return value.to_bytes(digits, "big").translate(_FROM_VALUES).decode("ascii")
+
+
+@lru_cache(maxsize=32)
+def _spread_plan(size: int) -> tuple[int, int, tuple[tuple[int, int], ...]]:
+    """Pad bits, digit count and the (mask, shift) steps that move digit j to bit 8j.
+
+    Digit j (counted from the low end) starts at bit 5j and must move 3j bits. Writing j
+    in binary, step k moves every digit whose bit k is set by 3·2^k, from the highest
+    bit down; a moved digit never lands on one still waiting to move.
+    """
+    digits = -(-size * 8 // 5)
+    at = [5 * j for j in range(digits)]
+    steps: list[tuple[int, int]] = []
+    for k in reversed(range(max(digits - 1, 0).bit_length())):
+        mask = 0
+        for j in range(digits):
+            if j >> k & 1:
+                mask |= 31 << at[j]
+                at[j] += 3 << k
+        steps.append((mask, 3 << k))
+    return digits * 5 - size * 8, digits, tuple(steps)
 
 
 # base32 digits as Python's int() reads them in base 32 (0-9a-v)

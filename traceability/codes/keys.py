@@ -6,7 +6,7 @@ memory; this module only converts between forms and refuses anything it cannot t
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,13 +50,15 @@ class SigningKey:
     scheme: SignatureScheme
     handle: object = field(repr=False, compare=False)
     public: PublicKey
+    sign: Callable[[bytes], bytes] = field(init=False, repr=False, compare=False)
+    """Sign a message: the scheme's signer for this key, made once."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sign", self.scheme.signer(self.handle))
 
     @property
     def kid(self) -> str:
         return self.public.kid
-
-    def sign(self, message: bytes) -> bytes:
-        return self.scheme.sign(self.handle, message)
 
 
 def _from_handle(scheme: SignatureScheme, handle: object) -> SigningKey:

@@ -8,6 +8,7 @@ its case (that part then costs byte mode).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from traceability.codes.alphabet import b64url_encode
@@ -18,8 +19,12 @@ CODE_PATH = "/C/"
 DIGSIG_AI = "8030"
 
 
+@lru_cache(maxsize=16)
 def _split_base(base_url: str) -> tuple[str, str]:
-    """(scheme://host[:port], path-without-trailing-slash) of a public base URL."""
+    """(scheme://host[:port], path-without-trailing-slash) of a public base URL.
+
+    Kept per base URL (a deployment has one or two): every code URL and label asks.
+    """
     parts = urlsplit(base_url.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise ValueError(f"base URL must be http(s)://host[:port][/path], got {base_url!r}")

@@ -12,7 +12,6 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
@@ -33,7 +32,6 @@ from traceability.models import (
     Certificate,
     CertificateStyle,
     CertificateUpstream,
-    ItemCode,
     Producer,
     ProducerKind,
     ProducerStatus,
@@ -470,12 +468,11 @@ def store_item_codes(
     *,
     roll_id: int | None = None,
 ) -> Iterator[list[SignedCode]]:
-    """Bulk insert through Core, chunk by chunk, yielding each stored chunk.
+    """Bulk insert through the driver, chunk by chunk, yielding each stored chunk.
 
     Streaming keeps a million-code run flat in memory; 10,000 ORM objects would cost
     more than the signatures themselves.
     """
-    table = ItemCode.__table__  # type: ignore[attr-defined]
     connection = session.connection()
     copy_rows = connection.dialect.name == "postgresql"
     start = 0
@@ -485,23 +482,23 @@ def store_item_codes(
             # a fraction of the round trips and parsing of a multi-row INSERT.
             _copy_item_codes(connection, chunk, certificate_id, roll_id, start)
         else:
-            session.execute(
-                insert(table),
+            # the driver's executemany with plain tuples: through insert(table) SQLAlchemy
+            # processed every row's parameters: ~12 % of a million-code run
+            connection.exec_driver_sql(
+                _INSERT_ITEM_CODES,
                 [
-                    {
-                        "serial": c.serial,
-                        "certificate_id": certificate_id,
-                        "roll_id": roll_id,
-                        "seq": start + offset + 1,
-                        "kid": c.kid,
-                        "signature": c.signature,
-                        "scan_count": 0,
-                    }
+                    (c.serial, certificate_id, roll_id, start + offset + 1, c.kid, c.signature)
                     for offset, c in enumerate(chunk)
                 ],
             )
         start += len(chunk)
         yield chunk
+
+
+_INSERT_ITEM_CODES = (
+    "INSERT INTO item_code (serial, certificate_id, roll_id, seq, kid, signature, scan_count)"
+    " VALUES (?, ?, ?, ?, ?, ?, 0)"
+)
 
 
 def _copy_item_codes(

@@ -24,6 +24,23 @@ def _reference(text: str) -> bytes | None:
     return data if base64.b32encode(data).decode("ascii").rstrip("=") == text else None
 
 
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [(b"", ""), (b"f", "MY"), (b"fo", "MZXQ"), (b"foo", "MZXW6"), (b"foob", "MZXW6YQ"),
+     (b"fooba", "MZXW6YTB"), (b"foobar", "MZXW6YTBOI")],
+)  # fmt: skip
+def test_encoding_gives_the_rfc_4648_test_vectors_without_padding(data: bytes, text: str) -> None:
+    assert b32encode(data) == text
+
+
+@pytest.mark.parametrize("size", range(MAX_BYTES + 1))
+def test_encoding_agrees_with_the_standard_library(size: int) -> None:
+    rng = random.Random(size)
+    samples = [bytes(size), b"\xff" * size] + [rng.randbytes(size) for _ in range(20)]
+    for data in samples:
+        assert b32encode(data) == base64.b32encode(data).decode("ascii").rstrip("=")
+
+
 @pytest.mark.parametrize("size", range(MAX_BYTES + 1))
 def test_decoding_agrees_with_the_standard_library(size: int) -> None:
     rng = random.Random(size)

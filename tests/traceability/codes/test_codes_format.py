@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from traceability.codes import (
@@ -64,6 +66,35 @@ def test_ten_thousand_codes_in_one_run_are_distinct(key: SigningKey) -> None:
     """Speed is measured in bench/, never asserted here."""
     codes = list(sign_item_codes(new_group_code(), 10_000, key))
     assert len({c.serial for c in codes}) == 10_000
+
+
+@pytest.mark.parametrize("count", [0, 1, 999, 1000, 1001, 2500])
+def test_a_run_yields_exactly_the_codes_asked_for_across_randomness_batches(
+    key: SigningKey, count: int
+) -> None:
+    codes = list(sign_item_codes("DEMOGROUPA", count, key))
+    assert len(codes) == len({c.serial for c in codes}) == count
+    assert all(len(b32decode(c.item)) == 10 for c in codes)
+
+
+def test_an_item_number_the_random_source_repeats_is_drawn_again(
+    key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never a duplicate serial, and never fewer codes than asked for."""
+    draws: list[int] = []
+
+    def repeating(size: int) -> bytes:
+        draws.append(size)
+        if len(draws) == 1:
+            return bytes(10) * (size // 10)  # every item number in the first batch the same
+        return os.urandom(size)
+
+    monkeypatch.setattr("traceability.codes.format.secrets.token_bytes", repeating)
+    codes = list(sign_item_codes("DEMOGROUPA", 5, key))
+
+    assert len({c.serial for c in codes}) == 5
+    assert codes[0].item == "A" * 16
+    assert draws == [50, 40]
 
 
 def test_signing_rejects_parts_outside_the_alphabet(key: SigningKey) -> None:
