@@ -77,7 +77,11 @@ ANALYSIS: dict[str, str] = {
         "over loopback TCP, but the full run that followed (22:04, quiet) gave 0.581 over the "
         "socket against 0.590 over TCP in the 20:24 full run: within the ±0.03 these medians "
         "move by, so the transport is not what keeps PostgreSQL JSON under 0.6. A database on "
-        "another host pays a network round trip instead."
+        "another host pays a network round trip instead. On 2026-12-06 responses are signed "
+        "through libsodium (~15 us against OpenSSL's ~20; alternating lookup-only runs the day "
+        "before gave PostgreSQL JSON +0.016, about 2.5 standard errors). What is left is the "
+        "round trip itself: on this machine a prepared `SELECT $1` costs ~54 us of wall time "
+        "and the code's query ~62 (EXPLAIN ANALYZE: 0.08 ms, all of it index scans)."
     ),
     "scale": (
         "The lookup reads by unique indexes only (EXPLAIN: index searches on item_code.serial, "
@@ -89,9 +93,17 @@ ANALYSIS: dict[str, str] = {
     ),
     "issuing": (
         "Besides the signature, each code costs its base32 URL, a CSV row and its share of a "
-        "2,000-row insert (executemany on SQLite, COPY on PostgreSQL, which halved the "
-        "PostgreSQL bulk time). The baseline (bare signatures) itself moves by ±30 % between "
-        "runs on this shared machine, which moves the ratio with it."
+        "2,000-row insert (the driver's executemany on SQLite, COPY on PostgreSQL, which "
+        "halved the PostgreSQL bulk time). Since 2026-12-06 codes are signed through "
+        "libsodium (PyNaCl), ~15 us a signature against OpenSSL's ~20, and the baseline signs "
+        "the same way, so the ratio did not gain from it; what did: base32 without the "
+        "standard library's pure-Python loop (~4.4 -> ~1 us a signature), item numbers read "
+        "from the CSPRNG a thousand at a time (one system call per code had cost a third of a "
+        "signature) and SQLite rows handed to the driver as tuples, not through SQLAlchemy's "
+        "per-row parameter processing. Against the libsodium baseline, SQLite bulk went from "
+        "2.89 before these three to 2.10 after (issuing-only runs that morning). "
+        "The baseline (bare signatures) itself moves by ±30 % between runs on this shared "
+        "machine, which moves the ratio with it."
     ),
     "labels": (
         "The bare QR matrix from `qrcode` (pure Python; make(fit=True) evaluates all eight "
