@@ -88,7 +88,8 @@ from traceability.models.compliance import (
     TestMethod,
 )
 from traceability.models.types import utcnow
-from traceability.web.admin import RECORD_NUMBER, error_text, form_status, signed_in
+from traceability.web.admin import signed_in
+from traceability.web.forms import RECORD_NUMBER, error_text, form_status
 from traceability.whole_numbers import record_number
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")

@@ -61,16 +61,24 @@ def register(main: click.Group) -> None:
                     "created": report.count("created"),
                     "duplicate": report.count("duplicate"),
                     "error": report.count("error"),
-                    "rows": [o.__dict__ for o in report.outcomes],
+                    "rows": [
+                        {
+                            "row": o.row,
+                            "status": o.status,
+                            "name": o.name,
+                            "producer_id": o.producer_id,
+                            "messages": [m.zh for m in o.messages],
+                            "messages_en": [m.en for m in o.messages],
+                        }
+                        for o in report.outcomes
+                    ],
                 }
             )
             return
         for outcome in report.outcomes:
             if outcome.status != "created":
                 status = importing.STATUS_ZH[outcome.status]
-                click.echo(
-                    f"第{outcome.row}行 {outcome.name}：{status}。{'；'.join(outcome.messages)}"
-                )
-        click.echo(report.summary_zh)
+                click.echo(f"第{outcome.row}行 {outcome.name}：{status}。{outcome.text()}")
+        click.echo(report.summary())
         if report.count("error"):
             raise SystemExit(1)

@@ -55,13 +55,27 @@ KIND_WORDS: dict[str, str] = {
 STATUS_ZH = {"created": N_("已导入"), "duplicate": N_("已登记，未重复导入"), "error": N_("未导入")}
 
 
+@dataclass(frozen=True)
+class RowMessage:
+    """Why a row was not imported, in both languages: the page says it in its own."""
+
+    zh: str
+    en: str
+
+
 @dataclass
 class RowOutcome:
     row: int  # the line or sheet row a person sees, header = 1
     status: str  # created | duplicate | error
     name: str = ""
     producer_id: int | None = None
-    messages: list[str] = field(default_factory=list)
+    messages: list[RowMessage] = field(default_factory=list)
+
+    def text(self, language: str = "zh_CN") -> str:
+        """The row's messages in `language` (an English page gets English)."""
+        if language == "en":
+            return "; ".join(m.en for m in self.messages)
+        return "；".join(m.zh for m in self.messages)
 
 
 @dataclass
@@ -71,21 +85,28 @@ class ImportReport:
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
-    @property
-    def summary_zh(self) -> str:
-        return (
-            f"共{len(self.outcomes)}行：导入{self.count('created')}行，"
-            f"已登记跳过{self.count('duplicate')}行，错误{self.count('error')}行。"
-        )
+    def summary(self, language: str = "zh_CN") -> str:
+        rows, created = len(self.outcomes), self.count("created")
+        duplicate, error = self.count("duplicate"), self.count("error")
+        if language == "en":
+            return (
+                f"{rows} rows: {created} imported, {duplicate} already registered and skipped,"
+                f" {error} with errors."
+            )
+        return f"共{rows}行：导入{created}行，已登记跳过{duplicate}行，错误{error}行。"
 
     def errors_csv(self) -> str:
-        """The rows that need attention, for a person to fix and import again."""
+        """The rows that need attention, for a person to fix and import again.
+
+        In Chinese, as the import file's own columns are: the file goes back to whoever
+        keeps the producer list.
+        """
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["行号", "名称", "结果", "说明"])
         for o in self.outcomes:
             if o.status != "created":
-                writer.writerow([o.row, o.name, STATUS_ZH[o.status], "；".join(o.messages)])
+                writer.writerow([o.row, o.name, STATUS_ZH[o.status], o.text()])
         return out.getvalue()
 
 
@@ -205,24 +226,35 @@ def _import_row(
     try:
         checked = check_producer(session, data)
     except ProducerInvalid as exc:
-        outcome.messages = [p.message_zh for p in exc.problems]
+        outcome.messages = [RowMessage(p.message_zh, p.message_en) for p in exc.problems]
         return outcome
     if township_allowed is not None and not township_allowed(
         township_of_region(session, checked.region_id)
     ):
-        outcome.messages = ["该主体不在您管辖的乡镇内（请核对行政区划代码）。"]
+        outcome.messages = [
+            RowMessage(
+                "该主体不在您管辖的乡镇内（请核对行政区划代码）。",
+                "This producer is not in a township you manage (check the region code).",
+            )
+        ]
         return outcome
     duplicates = find_duplicates(session, checked, vault)
     if duplicates:
-        producer, why = duplicates[0]
-        outcome.status, outcome.producer_id = "duplicate", producer.id
-        outcome.messages = [f"与已登记的“{producer.name}”（编号{producer.id}）{why}"]
+        first = duplicates[0]
+        registered = first.producer
+        outcome.status, outcome.producer_id = "duplicate", registered.id
+        outcome.messages = [
+            RowMessage(
+                f"与已登记的“{registered.name}”（编号{registered.id}）{first.why_zh}",
+                f"Registered already as “{registered.name}” (#{registered.id}): {first.why_en}",
+            )
+        ]
         return outcome
     try:
         with session.begin_nested():
             producer = register_producer(session, checked, vault, principal=principal)
     except DomainError as exc:
-        outcome.messages = [exc.message_zh]
+        outcome.messages = [RowMessage(exc.message_zh, exc.message_en)]
         return outcome
     outcome.status, outcome.producer_id = "created", producer.id
     return outcome

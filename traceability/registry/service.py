@@ -71,6 +71,15 @@ class Problem:
     overridable: bool = False
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """A registered producer that looks like the one being registered, and why."""
+
+    producer: Producer
+    why_zh: str
+    why_en: str
+
+
 class ProducerInvalid(ValidationFailed):
     """One or more fields failed; `problems` says which and why, in Chinese and English."""
 
@@ -206,36 +215,46 @@ def find_duplicates(
     vault: IdNumberVault,
     *,
     exclude_id: int | None = None,
-) -> list[tuple[Producer, str]]:
+) -> list[Duplicate]:
     """Registered producers that look like this one: same credit code, ID number, or name+phone."""
-    found: dict[int, tuple[Producer, str]] = {}
+    found: dict[int, Duplicate] = {}
 
-    def add(query, why: str) -> None:  # type: ignore[no-untyped-def]
+    def add(query, why_zh: str, why_en: str) -> None:  # type: ignore[no-untyped-def]
         for producer in session.exec(query).all():
             if producer.id != exclude_id and producer.id not in found:
-                found[producer.id or 0] = (producer, why)
+                found[producer.id or 0] = Duplicate(producer, why_zh, why_en)
 
     if checked.uscc:
-        add(select(Producer).where(Producer.uscc == checked.uscc), "统一社会信用代码相同")
+        add(
+            select(Producer).where(Producer.uscc == checked.uscc),
+            "统一社会信用代码相同",
+            "same unified social credit code",
+        )
     if checked.id_number:
         digest = vault.digest(checked.id_number)
-        add(select(Producer).where(Producer.id_number_digest == digest), "身份证号相同")
+        add(
+            select(Producer).where(Producer.id_number_digest == digest),
+            "身份证号相同",
+            "same ID number",
+        )
     if checked.phone:
         add(
             select(Producer).where(Producer.name == checked.name, Producer.phone == checked.phone),
             "名称和电话相同",
+            "same name and phone",
         )
     return list(found.values())
 
 
-def _refuse_duplicates(duplicates: list[tuple[Producer, str]]) -> None:
+def _refuse_duplicates(duplicates: list[Duplicate]) -> None:
     if duplicates:
-        producer, why = duplicates[0]
+        first = duplicates[0]
+        producer = first.producer
         raise Conflict(
-            f"与已登记的生产主体“{producer.name}”（编号{producer.id}）重复：{why}。",
-            f"Duplicate of registered producer #{producer.id} ({why}).",
+            f"与已登记的生产主体“{producer.name}”（编号{producer.id}）重复：{first.why_zh}。",
+            f"Duplicate of registered producer #{producer.id} ({first.why_en}).",
             code="producer_duplicate",
-            details={"duplicates": [p.id for p, _ in duplicates]},
+            details={"duplicates": [d.producer.id for d in duplicates]},
         )
 
 

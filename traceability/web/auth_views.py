@@ -20,7 +20,7 @@ from traceability.auth.sessions import SessionUser, load_user, remote_address, s
 from traceability.db import get_session
 from traceability.extensions import limiter, login_manager
 from traceability.models import User
-from traceability.web.admin import error_text, form_status
+from traceability.web.forms import error_text, form_status
 
 bp = Blueprint("auth", __name__)
 login_manager.user_loader(load_user)

@@ -77,7 +77,7 @@ from traceability.models.compliance import RapidTest, TestMethod, TestResult
 from traceability.models.product import CATEGORY_ICONS
 from traceability.models.types import utcnow
 from traceability.registry.pii import IdNumberVault
-from traceability.web.admin import error_text, form_status
+from traceability.web.forms import error_text, form_status
 from traceability.whole_numbers import MAX_INTEGER_ID
 
 bp = Blueprint("kiosk", __name__)

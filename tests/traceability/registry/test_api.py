@@ -81,7 +81,12 @@ def test_a_duplicate_is_refused_with_the_existing_producer(
     first = client.post("/api/v1/producers", json=_smallholder(), headers=admin).get_json()
     again = client.post("/api/v1/producers", json=_smallholder(name="张三丰"), headers=admin)
     assert again.status_code == 409
-    assert again.get_json()["details"]["duplicates"] == [first["producer"]["id"]]
+    body = again.get_json()
+    assert body["details"]["duplicates"] == [first["producer"]["id"]]
+    assert body["message_zh"].endswith("重复：身份证号相同。")
+    assert body["message_en"] == (
+        f"Duplicate of registered producer #{first['producer']['id']} (same ID number)."
+    )
 
 
 def test_supervisors_list_read_and_register_in_their_townships_only(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from openpyxl import Workbook
 from sqlmodel import func, select
 
 from traceability.db import get_engine, session_scope
-from traceability.models import AuditEntry, Producer
+from traceability.models import AuditEntry, Producer, User
 
 HEADER = ["主体类型", "名称", "统一社会信用代码", "身份证号", "联系人", "联系电话", "行政区划代码"]
 ROWS = [
@@ -122,22 +124,55 @@ def test_every_imported_producer_is_in_the_audit_log(app: Flask, tmp_path: Path)
     assert actors == {"cli:local"}
 
 
-def test_the_upload_page_imports_the_same_way(app: Flask, tmp_path: Path) -> None:
+def _upload(app: Flask, path: Path, query: str = "") -> str:
+    """The import page's answer to `path`, posted by a signed-in county admin."""
     from traceability.accounts.service import UserInput, create_user
 
     with app.app_context(), session_scope(get_engine()) as session:
-        create_user(session, UserInput(username="admin", role="county_admin", password="x" * 12))
+        if session.exec(select(func.count()).select_from(User)).one() == 0:
+            create_user(
+                session, UserInput(username="admin", role="county_admin", password="x" * 12)
+            )
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
     client.post("/login", data={"username": "admin", "password": "x" * 12})
-    path = write_xlsx(tmp_path / "p.xlsx")
     with path.open("rb") as handle:
         response = client.post(
-            "/admin/producers/import",
-            data={"file": (handle, "p.xlsx")},
+            f"/admin/producers/import{query}",
+            data={"file": (handle, path.name)},
             content_type="multipart/form-data",
         )
-    html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "共7行：导入3行" in html
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_the_upload_page_imports_the_same_way(app: Flask, tmp_path: Path) -> None:
+    page = _upload(app, write_xlsx(tmp_path / "p.xlsx"))
+
+    assert "共7行：导入3行" in page
+    assert "身份证号校验位不符" in page
     assert set(producers(app)) == GOOD
+
+
+def test_the_english_page_gives_each_rows_reason_in_english(app: Flask, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv")
+    _upload(app, path)
+
+    page = _upload(app, path, "?lang=en")
+
+    assert "7 rows: 0 imported, 3 already registered and skipped, 4 with errors." in page
+    assert "The ID number fails its check digit" in page
+    assert "Phone '12345' is invalid" in page
+    assert "Registered already as “绿源蔬菜有限公司”" in page
+    assert ": same unified social credit code" in page
+    assert "校验位不符" not in page and "已登记的" not in page
+
+
+def test_the_json_report_gives_each_reason_in_both_languages(app: Flask, tmp_path: Path) -> None:
+    code, output = run_import(app, write_csv(tmp_path / "p.csv"), "--json")
+    rows = {row["row"]: row for row in json.loads(output)["rows"]}
+
+    assert code == 0  # the JSON carries the counts; scripts read "error" there
+    assert rows[5]["messages"][0].startswith("身份证号校验位不符")
+    assert rows[5]["messages_en"][0].startswith("The ID number fails its check digit")
+    assert rows[2]["status"] == "created" and rows[2]["messages_en"] == []

@@ -25,7 +25,8 @@ from traceability.auth.tokens import ROLES, create_token, list_tokens, revoke_to
 from traceability.db import get_session
 from traceability.errors import DomainError
 from traceability.translatable import N_
-from traceability.web.admin import RECORD_NUMBER, bp, error_text, form_status, signed_in
+from traceability.web.admin import bp, signed_in
+from traceability.web.forms import RECORD_NUMBER, error_text, form_status
 
 ROLE_ZH = {
     "county_admin": N_("县级管理员"),

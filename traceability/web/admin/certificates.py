@@ -21,7 +21,8 @@ from traceability.errors import DomainError, ValidationFailed
 from traceability.issuing.listing import list_certificates
 from traceability.issuing.revocation import find_certificate, revoke_certificate
 from traceability.models import Producer
-from traceability.web.admin import bp, error_text, signed_in
+from traceability.web.admin import bp, signed_in
+from traceability.web.forms import error_text
 
 REASON_MISSING = ValidationFailed(
     "请填写撤销原因（不超过 300 字）。",

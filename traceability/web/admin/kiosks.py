@@ -21,7 +21,8 @@ from traceability.kiosk import terminals
 from traceability.labels import CERTIFICATE_LAYOUTS, DPIS, ITEM_LAYOUTS
 from traceability.models import Producer, Region, RegionLevel, Terminal
 from traceability.models.producer_credential import ProducerCredential
-from traceability.web.admin import bp, error_text, signed_in
+from traceability.web.admin import bp, signed_in
+from traceability.web.forms import error_text
 
 
 class TerminalForm(FlaskForm):

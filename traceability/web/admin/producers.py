@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -40,8 +41,9 @@ from traceability.registry.service import (
     update_base,
     update_producer,
 )
-from traceability.web.admin import bp, error_text, form_status, signed_in
+from traceability.web.admin import bp, signed_in
 from traceability.web.admin.kiosks import PinForm
+from traceability.web.forms import error_text, form_status
 
 
 class ProducerForm(FlaskForm):
@@ -322,5 +324,5 @@ def producer_import() -> Any:
             form.file.errors = [*list(form.file.errors or []), error_text(exc)]
     return render_template(
         "admin/import.html", form=form, report=report, columns=importing.COLUMNS,
-        status_zh=importing.STATUS_ZH, producer_type=Producer,
+        status_zh=importing.STATUS_ZH, producer_type=Producer, language=str(get_locale()),
     )  # fmt: skip

@@ -27,7 +27,8 @@ from traceability.registry.products import (
     update_product,
 )
 from traceability.registry.service import get_producer
-from traceability.web.admin import bp, error_text, form_status, signed_in
+from traceability.web.admin import bp, signed_in
+from traceability.web.forms import error_text, form_status
 
 
 class ProductForm(FlaskForm):

@@ -22,7 +22,8 @@ from traceability.errors import DomainError, NotFound
 from traceability.intake import recall
 from traceability.intake.recall_listing import alerts_of, list_recalls
 from traceability.models import Batch, Market, Producer
-from traceability.web.admin import RECORD_NUMBER, bp, error_text, form_status, signed_in
+from traceability.web.admin import bp, signed_in
+from traceability.web.forms import RECORD_NUMBER, error_text, form_status
 from traceability.whole_numbers import MAX_INTEGER_ID
 
 
