@@ -78,8 +78,9 @@ ANALYSIS: dict[str, str] = {
         "socket against 0.590 over TCP in the 20:24 full run: within the ±0.03 these medians "
         "move by, so the transport is not what keeps PostgreSQL JSON under 0.6. A database on "
         "another host pays a network round trip instead. On 2026-12-06 responses are signed "
-        "through libsodium (~15 us against OpenSSL's ~20; alternating lookup-only runs the day "
-        "before gave PostgreSQL JSON +0.016, about 2.5 standard errors). What is left is the "
+        "through libsodium (~15 us against OpenSSL's ~20; alternating lookup-only runs earlier "
+        "that day gave PostgreSQL JSON +0.016, about 2.5 standard errors, and the full run on "
+        "46b1cd6 gave 0.633, every round above 0.6). What is left is the "
         "round trip itself: on this machine a prepared `SELECT $1` over loopback TCP takes ~54 us "
         "and the code's query ~62 (EXPLAIN ANALYZE: 0.08 ms, all of it index scans)."
     ),
