@@ -144,6 +144,51 @@ class IntakePage:
         return str(self.page.get_attribute("#net-status", f"data-{name}"))
 
 
+# Every frame's box of the token form's button, from the first drawn frame until the page
+# has settled and ten frames more (run before the page's own scripts).
+_BUTTON_BOXES = """
+window.__boxes = [];
+const frame = () => {
+  const button = document.querySelector("#token-form button[type=submit]");
+  if (button && document.readyState !== "loading") {
+    const r = button.getBoundingClientRect();
+    window.__boxes.push([r.x, r.y, r.width, r.height].map(Math.round).join(","));
+  }
+  const ready = document.querySelector("#intake[data-ready=true]");
+  window.__settled = ready ? (window.__settled || 0) + 1 : 0;
+  if (window.__settled < 10) requestAnimationFrame(frame);
+};
+requestAnimationFrame(frame);
+"""
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_sign_in_button_stays_put_while_the_page_loads_its_keys(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """The status line is filled in and rewritten as the keys and the revocation list load:
+    it must not move the button an inspector is about to tap (a tap that lands beside it
+    signs nobody in), on a phone or a desk, in either language."""
+    with (
+        gunicorn_server(empty_database_url, tmp_path / "instance") as server,
+        playwright.sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for width, height in [(390, 844), (1280, 720)]:
+            for query in ["", "?lang=en"]:
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.add_init_script(_BUTTON_BOXES)
+                page.goto(server.base_url + "/intake" + query)
+                page.wait_for_function("window.__settled >= 10")
+                status = page.text_content("#net-status")
+                boxes = page.evaluate("window.__boxes")
+                assert status and len(boxes) > 10, (width, query, status, boxes)
+                assert set(boxes) == {boxes[0]}, (width, query, sorted(set(boxes)))
+                page.close()
+        browser.close()
+
+
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
 def test_intake_page_scans_online_and_offline_and_syncs_once(
     empty_database_url: str, tmp_path: Path
@@ -190,20 +235,12 @@ def test_intake_page_scans_online_and_offline_and_syncs_once(
             problems: list[str] = []
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda exc: problems.append(str(exc)))
-            page.goto(base + "/intake")
-            page.fill("#token", inspector)
-            page.fill("#inspector", "李娜")
-            page.click("#token-form button[type=submit]")
-            page.wait_for_selector("#intake[data-ready=true]")
             try:
-                page.wait_for_function(
-                    "document.querySelector('#market-name').textContent.length > 0"
-                )
+                intake = IntakePage.opened(page, base, inspector)
             except playwright.Error:
                 # a rare failure under load: what the page saw goes into the test's output
                 print("--- browser console ---\n" + "\n".join(problems))
                 raise
-            intake = IntakePage(page)
 
             intake.scan(a, "genuine")
             # the scanner fires twice: ignored within 2 s. All at once, as a scanner sends it:

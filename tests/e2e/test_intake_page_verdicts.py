@@ -162,9 +162,9 @@ def test_an_account_with_no_market_is_told_so_and_a_scan_is_not_called_malformed
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_context().new_page()
             page.goto(base + "/intake")
+            page.wait_for_selector("#intake[data-ready=true]")
             page.fill("#token", producer)
             page.click("#token-form button[type=submit]")
-            page.wait_for_selector("#intake[data-ready=true]")
             page.wait_for_selector("#account-problem", state="visible")
             assert "查验员" in str(page.text_content("#account-problem"))
             assert page.is_visible("#token"), "a market inspector's token may be entered"
