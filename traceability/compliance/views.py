@@ -89,7 +89,7 @@ from traceability.models.compliance import (
 )
 from traceability.models.types import utcnow
 from traceability.web.admin import signed_in
-from traceability.web.forms import RECORD_NUMBER, error_text, form_status
+from traceability.web.forms import RECORD_NUMBER, error_text, form_status, in_page_language
 from traceability.whole_numbers import record_number
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
@@ -556,9 +556,9 @@ def records() -> Any:
         else:
             flash(_("已保存生产记录 #%(id)s。", id=entry.id), "ok")
             if finding is not None:
-                flash(finding.en if str(get_locale()) == "en" else finding.zh, "warn")
+                flash(in_page_language(finding.zh, finding.en), "warn")
             elif advice is not None:
-                flash(advice[1] if str(get_locale()) == "en" else advice[0], "ok")
+                flash(in_page_language(*advice), "ok")
             return redirect(url_for("compliance.records", producer_id=producer_id))
     return render_template(
         "compliance/records.html",

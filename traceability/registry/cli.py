@@ -74,11 +74,13 @@ def register(main: click.Group) -> None:
                     ],
                 }
             )
-            return
-        for outcome in report.outcomes:
-            if outcome.status != "created":
-                status = importing.STATUS_ZH[outcome.status]
-                click.echo(f"第{outcome.row}行 {outcome.name}：{status}。{outcome.text()}")
-        click.echo(report.summary())
+        else:
+            for outcome in report.outcomes:
+                if outcome.status != "created":
+                    status = importing.STATUS_ZH[outcome.status]
+                    click.echo(f"第{outcome.row}行 {outcome.name}：{status}。{outcome.text()}")
+            click.echo(report.summary())
+        # a row left out for an error fails the command, printed as JSON or not: a script
+        # that reads only the exit status must not take a partial import for a whole one
         if report.count("error"):
             raise SystemExit(1)

@@ -29,6 +29,11 @@ def form_status(form: FlaskForm, status: int = 200) -> int:
     return 422 if status == 200 and form.errors else status
 
 
+def in_page_language(zh: str, en: str) -> str:
+    """Of a text the domain wrote in both languages, the one the page is shown in."""
+    return en if str(get_locale()) == "en" else zh
+
+
 def error_text(exc: DomainError) -> str:
     """A refusal's message in the page's language."""
-    return exc.message_en if str(get_locale()) == "en" else exc.message_zh
+    return in_page_language(exc.message_zh, exc.message_en)

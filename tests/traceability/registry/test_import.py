@@ -31,11 +31,11 @@ ROWS = [
 GOOD = {"绿源蔬菜有限公司", "清河果蔬合作社", "张秀英"}
 
 
-def write_csv(path: Path) -> Path:
+def write_csv(path: Path, rows: list[list[str]] = ROWS) -> Path:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
-        writer.writerows(ROWS)
+        writer.writerows(rows)
     return path
 
 
@@ -172,7 +172,16 @@ def test_the_json_report_gives_each_reason_in_both_languages(app: Flask, tmp_pat
     code, output = run_import(app, write_csv(tmp_path / "p.csv"), "--json")
     rows = {row["row"]: row for row in json.loads(output)["rows"]}
 
-    assert code == 0  # the JSON carries the counts; scripts read "error" there
+    assert code == 1  # rows with errors fail the command, as they do without --json
     assert rows[5]["messages"][0].startswith("身份证号校验位不符")
     assert rows[5]["messages_en"][0].startswith("The ID number fails its check digit")
     assert rows[2]["status"] == "created" and rows[2]["messages_en"] == []
+
+
+def test_with_json_only_a_row_in_error_fails_the_command(app: Flask, tmp_path: Path) -> None:
+    good = [row for row in ROWS if row[1] in GOOD]
+    code, output = run_import(app, write_csv(tmp_path / "good.csv", good), "--json")
+    assert code == 0 and json.loads(output)["created"] == 3
+
+    code, output = run_import(app, write_csv(tmp_path / "again.csv", good), "--json")
+    assert code == 0 and json.loads(output)["duplicate"] == 3  # skipped, not wrong

@@ -43,7 +43,7 @@ from traceability.registry.service import (
 )
 from traceability.web.admin import bp, signed_in
 from traceability.web.admin.kiosks import PinForm
-from traceability.web.forms import error_text, form_status
+from traceability.web.forms import error_text, form_status, in_page_language
 
 
 class ProducerForm(FlaskForm):
@@ -112,7 +112,7 @@ def _vault() -> IdNumberVault:
 def _form_errors(form: FlaskForm, exc: ProducerInvalid) -> None:
     for problem in exc.problems:
         target = getattr(form, problem.field, None) or form.name
-        message = problem.message_en if error_text(exc) == exc.message_en else problem.message_zh
+        message = in_page_language(problem.message_zh, problem.message_en)
         target.errors = [*list(target.errors or []), message]
 
 

@@ -28,7 +28,7 @@ from traceability.registry.products import (
 )
 from traceability.registry.service import get_producer
 from traceability.web.admin import bp, signed_in
-from traceability.web.forms import error_text, form_status
+from traceability.web.forms import error_text, form_status, in_page_language
 
 
 class ProductForm(FlaskForm):
@@ -60,10 +60,9 @@ def _save(form: ProductForm, write: Any) -> bool:
         return True
     except ProductInvalid as exc:
         session.rollback()
-        english = error_text(exc) == exc.message_en
         for problem in exc.problems:
             target = getattr(form, problem.field, None) or form.name
-            message = problem.message_en if english else problem.message_zh
+            message = in_page_language(problem.message_zh, problem.message_en)
             target.errors = [*list(target.errors or []), message]
     except ProductTaken as exc:  # a name or a GTIN already in use
         session.rollback()
