@@ -43,7 +43,7 @@ from traceability.registry.service import (
 )
 from traceability.web.admin import bp, signed_in
 from traceability.web.admin.kiosks import PinForm
-from traceability.web.forms import error_text, form_status, in_page_language
+from traceability.web.forms import error_text, form_status, show_beside_fields
 
 
 class ProducerForm(FlaskForm):
@@ -109,13 +109,6 @@ def _vault() -> IdNumberVault:
     return IdNumberVault.from_config(current_app.config)
 
 
-def _form_errors(form: FlaskForm, exc: ProducerInvalid) -> None:
-    for problem in exc.problems:
-        target = getattr(form, problem.field, None) or form.name
-        message = in_page_language(problem.message_zh, problem.message_en)
-        target.errors = [*list(target.errors or []), message]
-
-
 @bp.get("/producers")
 def producers() -> str:
     principal = signed_in()
@@ -158,7 +151,7 @@ def _save_producer(principal: Principal, form: ProducerForm, producer_id: int | 
         session.commit()
     except ProducerInvalid as exc:
         session.rollback()
-        _form_errors(form, exc)
+        show_beside_fields(form, exc.problems)
         return None
     except DomainError as exc:
         session.rollback()
@@ -295,7 +288,7 @@ def _save_base(form: BaseForm, write: Any) -> bool:
         return True
     except ProducerInvalid as exc:
         session.rollback()
-        _form_errors(form, exc)
+        show_beside_fields(form, exc.problems)
     return False
 
 

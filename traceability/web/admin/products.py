@@ -28,7 +28,7 @@ from traceability.registry.products import (
 )
 from traceability.registry.service import get_producer
 from traceability.web.admin import bp, signed_in
-from traceability.web.forms import error_text, form_status, in_page_language
+from traceability.web.forms import error_text, form_status, show_beside_fields
 
 
 class ProductForm(FlaskForm):
@@ -60,10 +60,7 @@ def _save(form: ProductForm, write: Any) -> bool:
         return True
     except ProductInvalid as exc:
         session.rollback()
-        for problem in exc.problems:
-            target = getattr(form, problem.field, None) or form.name
-            message = in_page_language(problem.message_zh, problem.message_en)
-            target.errors = [*list(target.errors or []), message]
+        show_beside_fields(form, exc.problems)
     except ProductTaken as exc:  # a name or a GTIN already in use
         session.rollback()
         target = getattr(form, exc.field)
