@@ -706,6 +706,47 @@ def test_five_offered_tests_leave_the_print_button_on_screen_without_scrolling(
     assert errors == []
 
 
+# Every frame's box of the confirm screen's two buttons while that screen shows, until its
+# label preview is drawn and ten frames more (run before the page's own scripts).
+_CONFIRM_BOXES = """
+window.__boxes = [];
+window.__settled = 0;
+const frame = () => {
+  if (document.querySelector("#screen-confirm.active")) {
+    const boxes = ["#confirm-go", "#screen-confirm [data-action=back]"].map((s) => {
+      const r = document.querySelector(s).getBoundingClientRect();
+      return [r.x, r.y, r.width, r.height].map(Math.round).join(",");
+    });
+    window.__boxes.push(boxes.join(" "));
+    const preview = document.getElementById("preview");
+    if (preview.complete && preview.naturalWidth > 0) window.__settled += 1;
+  }
+  if (window.__settled < 10) requestAnimationFrame(frame);
+};
+requestAnimationFrame(frame);
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_confirm_screen_comes_with_its_preview_and_its_buttons_stay_put(
+    kiosk_site: dict[str, Any],
+) -> None:
+    """Drawn a moment after the screen, the label preview pushed 我承诺，打印 and 返回 down
+    by a third of a 1024×600 screen, under the finger of a producer about to tap."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for size in [(1024, 600), (1920, 1080)]:
+            page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+            page.add_init_script(_CONFIRM_BOXES)
+            open_kiosk(page, kiosk_site)
+            to_confirm(page, TapCounter(page), kiosk_site)
+            page.wait_for_function("window.__settled >= 10")
+            boxes = page.evaluate("window.__boxes")
+            assert len(boxes) >= 10 and set(boxes) == {boxes[0]}, (size, sorted(set(boxes)))
+            page.close()
+        browser.close()
+
+
 def test_a_tap_again_after_the_answer_was_lost_prints_one_certificate(
     kiosk_site: dict[str, Any],
 ) -> None:

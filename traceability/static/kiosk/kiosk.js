@@ -7,6 +7,7 @@
   const idleSeconds = parseInt(body.dataset.idle, 10) || 90;
   const maxLabels = parseInt(body.dataset.maxLabels, 10) || 200;
   const printWait = parseFloat(body.dataset.printWait) || 20;  // seconds before "not answering"
+  const PREVIEW_WAIT_MS = 1500;  // the confirm screen waits this long at most for its preview
   const messages = JSON.parse(document.getElementById("messages").textContent);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const state = { catalog: null, product: null, items: 1, job: null, poll: null, scale: null, tests: null, issue: null };
@@ -229,15 +230,18 @@
     if (value >= 1e10) return messages.too_much;
     return null;
   }
-  $("weight-next").addEventListener("click", () => {
+  $("weight-next").addEventListener("click", async () => {
     const problem = weightProblem($("quantity").value);
     if (problem) { banner(problem); return; }
     banner("");
     // What is being promised, in large type beside the heading: the label preview alone is
     // small print for an elderly producer checking the weight before committing.
     $("confirm-what").textContent = `${state.product.name} ${$("quantity").value.trim()} ${state.product.unit}`;
-    updatePreview();
     showTests();
+    // The screen comes with its preview in place: drawn a moment later, the preview pushed
+    // 我承诺，打印 down by a third of a 1024×600 screen, under a finger about to tap it. A
+    // slow link gets the screen after PREVIEW_WAIT_MS all the same, the preview following.
+    await Promise.race([updatePreview(), new Promise((done) => setTimeout(done, PREVIEW_WAIT_MS))]);
     show("confirm");
   });
 
@@ -269,7 +273,10 @@
     if (state.preview) URL.revokeObjectURL(state.preview);
     state.preview = image ? URL.createObjectURL(image) : null;
     $("preview").hidden = !image;
-    if (image) $("preview").src = state.preview;
+    if (image) {
+      $("preview").src = state.preview;
+      await $("preview").decode().catch(() => {});  // drawn once decoded, not a frame later
+    }
     if (problem) banner(problem);
   }
   $("basis").addEventListener("change", () => { updatePreview(); showTests(); });
