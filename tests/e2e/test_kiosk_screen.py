@@ -732,7 +732,7 @@ def test_the_confirm_screen_comes_with_its_preview_and_its_buttons_stay_put(
     kiosk_site: dict[str, Any],
 ) -> None:
     """Drawn a moment after the screen, the label preview pushed 我承诺，打印 and 返回 down
-    by a third of a 1024×600 screen, under the finger of a producer about to tap."""
+    by a quarter of a 1024×600 screen, under the finger of a producer about to tap."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for size in [(1024, 600), (1920, 1080)]:

@@ -239,7 +239,7 @@
     $("confirm-what").textContent = `${state.product.name} ${$("quantity").value.trim()} ${state.product.unit}`;
     showTests();
     // The screen comes with its preview in place: drawn a moment later, the preview pushed
-    // 我承诺，打印 down by a third of a 1024×600 screen, under a finger about to tap it. A
+    // 我承诺，打印 down by a quarter of a 1024×600 screen, under a finger about to tap it. A
     // slow link gets the screen after PREVIEW_WAIT_MS all the same, the preview following.
     await Promise.race([updatePreview(), new Promise((done) => setTimeout(done, PREVIEW_WAIT_MS))]);
     if (state.screen === "weight") show("confirm");  // not after 返回 (or a sign-out) meanwhile
